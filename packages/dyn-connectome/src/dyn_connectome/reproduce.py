@@ -1,0 +1,1 @@
+def reproduce(*a, **k): raise NotImplementedError
