@@ -8,7 +8,7 @@ neuron-pair × window × animal tensor factorised by non-negative CP (:mod:`~dyn
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import affinity, community, data, ntf, synthetic, tensor
+from . import affinity, community, data, ntf, plots, synthetic, tensor
 from .affinity import differential_affinity
 from .community import description_length, detect, fit_wsbm
 from .model import Component, DynamicConnectome, worm_concentration
@@ -38,6 +38,7 @@ __all__ = [
     "fit_ntf",
     "fit_wsbm",
     "ntf",
+    "plots",
     "rank_sweep",
     "reproduce",
     "synthetic",
