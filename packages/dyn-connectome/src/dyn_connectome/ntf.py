@@ -161,7 +161,7 @@ def _fit_once(
         w, fs = cp
         _impute(filled, mask, w, list(fs))
         err = _chunked_error(x, w, list(fs))
-        if abs(prev - err) <= tol * max(prev, 1e-12):
+        if np.isfinite(prev) and abs(prev - err) <= tol * max(prev, 1e-12):
             break
         prev = err
     return cp
