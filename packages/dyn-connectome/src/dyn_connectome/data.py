@@ -9,8 +9,9 @@ Formats
 -------
 CSV
     One row per neuron: the first column holds the neuron name, the other columns the samples (ΔF/F; empty
-    cells or ``nan`` = missing). An optional header row whose first cell is not a number (e.g. ``neuron``) may
-    list the sample times in seconds, from which the rate is inferred when ``rate`` is not given.
+    cells or ``nan`` = missing). An optional header row, recognised by its first cell (empty, ``neuron``,
+    ``name``, ``unit``, ``id`` or ``time``), lists the sample times in seconds, from which the rate is inferred
+    when ``rate`` is not given.
 NPZ
     A file written by ``neurotypes.Traces.save``, or arrays ``data`` [N, T], ``unit_ids`` (or ``neurons``) [N]
     and ``rate`` (Hz; or the ``rate`` argument), optional ``t_start``.
@@ -74,6 +75,9 @@ def _rate_from_times(path: Path, times: NDArray[np.float64]) -> float:
     return float(1.0 / dt[0])
 
 
+_HEADER_NAMES = {"", "neuron", "neurons", "name", "unit", "unit_id", "id", "time", "t"}
+
+
 def _read_csv(path: Path, rate: float | None) -> Traces:
     with path.open(newline="") as fh:
         rows = [r for r in csv.reader(fh) if r and any(c.strip() for c in r)]
@@ -86,9 +90,7 @@ def _read_csv(path: Path, rate: float | None) -> Traces:
 
     t_start = 0.0
     header = None
-    try:
-        num(rows[0][0])
-    except ValueError:
+    if rows[0][0].strip().lower() in _HEADER_NAMES:
         header, rows = rows[0], rows[1:]
     if not rows:
         raise ValueError(f"{path}: no data rows after the header")
