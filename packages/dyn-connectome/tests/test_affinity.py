@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from neurotypes import Traces
 
 from dyn_connectome.affinity import differential_affinity
+from neurotypes import Traces
 
 
 def _corise_brute(x, window):
@@ -94,7 +94,7 @@ def test_accepts_traces_and_names_all_nan_unit():
     x = np.random.default_rng(0).normal(size=(3, 100))
     x[1] = np.nan
     tr = Traces(x, rate=5.0, unit_ids=["AVAL", "AWBL", "ASHR"])
-    with pytest.raises(ValueError, match="AWBL.*entirely NaN"):
+    with pytest.raises(ValueError, match=r"AWBL.*entirely NaN"):
         differential_affinity(tr, window=20)
 
 

@@ -4,11 +4,11 @@ import json
 
 import numpy as np
 import pytest
-from neurotypes import Report
 
 from dyn_connectome import reproduce, synthetic
 from dyn_connectome.cli import main
 from dyn_connectome.data import save_traces_csv
+from neurotypes import Report
 
 
 def test_help(capsys):
@@ -25,7 +25,10 @@ def test_fit_command(tmp_path, capsys):
     traces, _ = synthetic.planted_epochs(n_worms=2, T=600, seed=100)
     files = [str(save_traces_csv(t, tmp_path / f"w{k}.csv")) for k, t in enumerate(traces)]
     out = tmp_path / "fit"
-    assert main(["fit", *files, "--rank", "2", "--restarts", "2", "--backend", "louvain", "--out", str(out)]) == 0
+    assert (
+        main(["fit", *files, "--rank", "2", "--restarts", "2", "--backend", "louvain", "--out", str(out)])
+        == 0
+    )
     payload = json.loads((out / "components.json").read_text())
     assert len(payload["components"]) == 2
     assert len(payload["components"][0]["communities"]) == 30

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from neurotypes import Partition
 from sklearn.metrics import normalized_mutual_info_score as nmi
 
 from dyn_connectome import community, synthetic
 from dyn_connectome.community import description_length, detect, fit_wsbm
+from neurotypes import Partition
 
 
 def _dl_reference(a, labels, alpha0=1.0):
@@ -52,7 +52,9 @@ def test_description_length_matches_reference():
 
 def test_move_and_merge_deltas_match_brute_force():
     a, _ = synthetic.weighted_planted_partition(N=30, B=3, seed=5)
-    state = community._State(a, np.random.default_rng(1).integers(0, 4, 30), community._prior_for(a, 1.0, None))
+    state = community._State(
+        a, np.random.default_rng(1).integers(0, 4, 30), community._prior_for(a, 1.0, None)
+    )
     base = state.dl()
     for i in (0, 13, 29):
         d = state.move_deltas(i)

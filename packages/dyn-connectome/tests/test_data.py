@@ -1,11 +1,13 @@
 """Loaders: round trips through CSV, NPZ (plain and neurotypes), MAT and NWB; malformed files."""
 
+from datetime import UTC
+
 import numpy as np
 import pytest
-from neurotypes import Traces
 from scipy.io import savemat
 
 from dyn_connectome.data import load_many, load_traces, save_traces_csv
+from neurotypes import Traces
 
 
 @pytest.fixture
@@ -75,14 +77,23 @@ def test_mat(tmp_path, traces):
 
 def test_nwb_round_trip(tmp_path, traces):
     pynwb = pytest.importorskip("pynwb")
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from pynwb.ophys import ImageSegmentation, OpticalChannel, RoiResponseSeries
 
-    nwb = pynwb.NWBFile("s", "id", datetime(2024, 1, 1, tzinfo=timezone.utc))
+    nwb = pynwb.NWBFile("s", "id", datetime(2024, 1, 1, tzinfo=UTC))
     dev = nwb.create_device("scope")
     ch = OpticalChannel("ch", "d", 500.0)
-    plane = nwb.create_imaging_plane("plane", ch, "d", dev, 600.0, 10.0, "GCaMP", "head")
+    plane = nwb.create_imaging_plane(
+        name="plane",
+        optical_channel=ch,
+        description="d",
+        device=dev,
+        excitation_lambda=600.0,
+        imaging_rate=4.0,
+        indicator="GCaMP",
+        location="head",
+    )
     seg = ImageSegmentation()
     ps = seg.create_plane_segmentation("d", plane, "ps")
     ps.add_column("neuron_name", "NeuroPAL name")
@@ -91,7 +102,7 @@ def test_nwb_round_trip(tmp_path, traces):
     mod = nwb.create_processing_module("ophys", "d")
     mod.add(seg)
     region = ps.create_roi_table_region("all", region=[0, 1, 2])
-    mod.add(RoiResponseSeries("dff", traces.data.T, region, unit="a.u.", rate=4.0))
+    mod.add(RoiResponseSeries(name="dff", data=traces.data.T, rois=region, unit="a.u.", rate=4.0))
     path = tmp_path / "w.nwb"
     with pynwb.NWBHDF5IO(str(path), "w") as io:
         io.write(nwb)

@@ -74,9 +74,10 @@ def test_rank_sweep_errors_non_increasing_and_seed_reproducible():
     assert sw.errors[2] < 0.5 * sw.errors[1]
     assert sw.errors[3] > 0.8 * sw.errors[2]
     assert sw.stable_rank(0.9) >= 3
-    assert rank_sweep(x, ranks=[2], n_restarts=2, seed=0).errors == rank_sweep(
-        x, ranks=[2], n_restarts=2, seed=0
-    ).errors
+    assert (
+        rank_sweep(x, ranks=[2], n_restarts=2, seed=0).errors
+        == rank_sweep(x, ranks=[2], n_restarts=2, seed=0).errors
+    )
 
 
 def test_second_difference_on_the_prototype_numbers():

@@ -4,9 +4,9 @@ import logging
 
 import numpy as np
 import pytest
-from neurotypes import Partition, Traces
 
 from dyn_connectome import DynamicConnectome, community, ntf, synthetic, tensor, worm_concentration
+from neurotypes import Partition, Traces
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,8 @@ def test_wsbm_on_components_merged_epochs(planted):
     res = ntf.fit_ntf(x, rank=3, n_restarts=5, seed=0)
     peaks = _peak_epochs(res)
     aris = [
-        community.detect(pairs.to_matrix(res.f_pairs[:, r])).adjusted_rand_index(parts[peaks[r]]) for r in range(3)
+        community.detect(pairs.to_matrix(res.f_pairs[:, r])).adjusted_rand_index(parts[peaks[r]])
+        for r in range(3)
     ]
     assert min(aris) > 0.8
     assert sorted(a == pytest.approx(1.0) for a in aris).count(True) >= 2
@@ -95,7 +96,9 @@ def test_estimator_with_missing_neurons_and_gaps(caplog):
         assert c.time_profile.shape == (24,) and c.worm_profile.shape == (4,)
         np.testing.assert_allclose(c.affinity, c.affinity.T)
     assert model.components_[0].window_times[1] == pytest.approx(5.0)  # 50 samples at 10 Hz
-    inter = DynamicConnectome(window=50, rank=3, backend="louvain", n_restarts=2, align="intersection").fit(traces)
+    inter = DynamicConnectome(window=50, rank=3, backend="louvain", n_restarts=2, align="intersection").fit(
+        traces
+    )
     assert len(inter.unit_ids_) == 29 and "n005" not in inter.unit_ids_
 
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from neurotypes import Traces
 
 from dyn_connectome.affinity import differential_affinity
 from dyn_connectome.tensor import PairIndex, build_affinity_tensor, pair_index
+from neurotypes import Traces
 
 
 @given(n=st.integers(2, 40), data=st.data())
@@ -86,7 +86,7 @@ def test_bad_input():
         build_affinity_tensor([a], window=1)
     with pytest.raises(ValueError, match="non-empty list"):
         build_affinity_tensor([])
-    with pytest.raises(TypeError, match="neurotypes.Traces"):
+    with pytest.raises(TypeError, match=r"neurotypes\.Traces"):
         build_affinity_tensor([np.zeros((2, 100))])
     d = rng.normal(size=(2, 200))
     d[1] = np.nan

@@ -31,9 +31,10 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
-from neurotypes import Partition
 from numpy.typing import NDArray
 from scipy.special import gammaln
+
+from neurotypes import Partition
 
 __all__ = [
     "BACKENDS",
@@ -64,9 +65,9 @@ def check_adjacency(adjacency: Any) -> NDArray[np.float64]:
         raise ValueError("adjacency: weights must be non-negative (0 = no edge)")
     if not np.allclose(a, a.T, rtol=1e-6, atol=1e-12 * max(float(np.abs(a).max()), 1.0)):
         raise ValueError("adjacency: must be symmetric (undirected graph)")
-    a = 0.5 * (a + a.T)
-    np.fill_diagonal(a, 0.0)
-    return a
+    sym: NDArray[np.float64] = 0.5 * (a + a.T)
+    np.fill_diagonal(sym, 0.0)
+    return sym
 
 
 # ----------------------------------------------------------------------------------------------- wsbm objective
@@ -95,7 +96,9 @@ def _partition_prior(sizes: NDArray[Any], n: int) -> float:
 
 
 def _block_stats(
-    edges: tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]], labels: NDArray[np.intp], n_blocks: int
+    edges: tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]],
+    labels: NDArray[np.intp],
+    n_blocks: int,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Edge counts ``e_rs``, weight sums ``W_rs`` (r ≤ s stored symmetrically) and block sizes."""
     i, j, wt = edges
@@ -103,9 +106,9 @@ def _block_stats(
     flat = np.minimum(bi, bj) * n_blocks + np.maximum(bi, bj)
     e = np.bincount(flat, minlength=n_blocks * n_blocks).astype(np.float64).reshape(n_blocks, n_blocks)
     w = np.bincount(flat, weights=wt, minlength=n_blocks * n_blocks).reshape(n_blocks, n_blocks)
-    e = np.triu(e) + np.triu(e, 1).T
-    w = np.triu(w) + np.triu(w, 1).T
-    return e, w, np.bincount(labels, minlength=n_blocks).astype(np.float64)
+    e_sym = np.asarray(np.triu(e) + np.triu(e, 1).T, dtype=np.float64)
+    w_sym = np.asarray(np.triu(w) + np.triu(w, 1).T, dtype=np.float64)
+    return e_sym, w_sym, np.bincount(labels, minlength=n_blocks).astype(np.float64)
 
 
 def _edge_list(a: NDArray[np.float64]) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
@@ -132,9 +135,7 @@ def _prior_for(a: NDArray[np.float64], alpha0: float, beta0: float | None) -> _P
     return _Prior(float(alpha0), float(b0))
 
 
-def description_length(
-    adjacency: Any, labels: Any, alpha0: float = 1.0, beta0: float | None = None
-) -> float:
+def description_length(adjacency: Any, labels: Any, alpha0: float = 1.0, beta0: float | None = None) -> float:
     """Description length (nats) of a partition under the flat weighted SBM (see module docstring).
 
     Parameters
@@ -196,6 +197,10 @@ class _State:
         self.e, self.w, self.sizes = _block_stats(self.edges, self.labels, self.b)
         self._terms: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
 
+    def _log_binom(self, k: int) -> float:
+        """log C(N−1, k−1), the partition prior's choice of the number of blocks."""
+        return float(gammaln(self.n) - gammaln(k) - gammaln(self.n - k + 1))
+
     def dl(self) -> float:
         return _dl_from_stats(self.e, self.w, self.sizes, self.n, self.prior)
 
@@ -215,8 +220,7 @@ class _State:
         gd[np.arange(b), np.arange(b)] = 0.0
         row = gd.sum(axis=1)  # Σ_{u≠r} G[r, u]
         out = np.full((b, b), np.inf)
-        logc = lambda k: gammaln(self.n) - gammaln(k) - gammaln(self.n - k + 1)  # noqa: E731
-        dprior_b = logc(b - 1) - logc(b) if b > 1 else np.inf
+        dprior_b = self._log_binom(b - 1) - self._log_binom(b) if b > 1 else np.inf
         idx = np.arange(b)
         for lo in range(0, b, chunk):
             r = idx[lo : lo + chunk]
@@ -285,8 +289,7 @@ class _State:
         sizes_new_lg = gammaln(nr1 + 1) + gammaln(ns1 + 1) - gammaln(n_[r] + 1) - gammaln(n_ + 1)
         dprior = -sizes_new_lg
         if n_[r] == 1 and b > 1:
-            logc = lambda kk: gammaln(self.n) - gammaln(kk) - gammaln(self.n - kk + 1)  # noqa: E731
-            dprior = dprior + (logc(b - 1) - logc(b))
+            dprior = dprior + (self._log_binom(b - 1) - self._log_binom(b))
         delta = delta + dprior
         delta[r] = 0.0
         return np.asarray(delta, dtype=np.float64)
@@ -411,7 +414,6 @@ def fit_wsbm(
     WSBMFit
     """
     a = check_adjacency(adjacency)
-    n = a.shape[0]
     prior = _prior_for(a, alpha0, beta0)
     if isinstance(n_sweeps, bool) or not isinstance(n_sweeps, int | np.integer) or n_sweeps < 0:
         raise ValueError(f"n_sweeps: must be a non-negative int, got {n_sweeps!r}")

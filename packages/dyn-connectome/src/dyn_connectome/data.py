@@ -32,8 +32,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from neurotypes import Traces
 from numpy.typing import NDArray
+
+from neurotypes import Traces
 
 __all__ = ["load_many", "load_traces", "save_traces_csv"]
 
@@ -106,7 +107,9 @@ def _read_csv(path: Path, rate: float | None) -> Traces:
         try:
             times = np.array([float(c) for c in header[1:]])
         except ValueError as err:
-            raise ValueError(f"{path}: header cells after the first must be sample times (s) or pass rate") from err
+            raise ValueError(
+                f"{path}: header cells after the first must be sample times (s) or pass rate"
+            ) from err
         if times.size != data.shape[1]:
             raise ValueError(f"{path}: header has {times.size} times for {data.shape[1]} samples")
         rate = _rate_from_times(path, times)
@@ -130,7 +133,9 @@ def _read_npz(path: Path, rate: float | None) -> Traces:
             except Exception as err:
                 raise ValueError(f"{path}: not a readable neurotypes.Traces file ({err})") from err
         if "data" not in keys:
-            raise ValueError(f"{path}: NPZ must hold an array 'data' [neurons, samples]; found {sorted(keys)}")
+            raise ValueError(
+                f"{path}: NPZ must hold an array 'data' [neurons, samples]; found {sorted(keys)}"
+            )
         names = _pick(z, ("unit_ids", "neurons", "names"))
         r = rate if rate is not None else _pick(z, ("rate", "fs"))
         t0 = float(z["t_start"]) if "t_start" in keys else 0.0
@@ -148,7 +153,9 @@ def _read_mat(path: Path, rate: float | None) -> Traces:
         raise ValueError(f"{path}: MAT file must hold a variable 'data' [neurons, samples]")
     names = _pick(z, ("unit_ids", "neurons", "names"))
     if names is not None:
-        names = [np.asarray(n).ravel()[0] if np.size(n) else "" for n in np.asarray(names, dtype=object).ravel()]
+        names = [
+            np.asarray(n).ravel()[0] if np.size(n) else "" for n in np.asarray(names, dtype=object).ravel()
+        ]
     r = rate if rate is not None else _pick(z, ("rate", "fs"))
     t0 = float(np.asarray(z["t_start"]).ravel()[0]) if "t_start" in z else 0.0
     return _finish(path, z["data"], names, r, t0)

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from neurotypes import Partition, Traces
 from numpy.typing import NDArray
+
+from neurotypes import Partition, Traces
 
 from .affinity import AffinityFn
 from .community import detect
@@ -123,7 +124,9 @@ class DynamicConnectome:
     def fit(self, traces: Sequence[Traces]) -> DynamicConnectome:
         """Fit the pipeline to one :class:`neurotypes.Traces` per animal; returns ``self``."""
         if isinstance(traces, Traces):
-            raise TypeError("traces: expected a list of neurotypes.Traces (one per animal), got a single Traces")
+            raise TypeError(
+                "traces: expected a list of neurotypes.Traces (one per animal), got a single Traces"
+            )
         if not isinstance(traces, Sequence) or len(traces) == 0:
             raise ValueError("traces: expected a non-empty list of neurotypes.Traces (one per animal)")
         for k, t in enumerate(traces):
@@ -133,7 +136,10 @@ class DynamicConnectome:
         missing = np.isnan(x)
         self.missing_fraction_ = float(missing.mean())
         if self.missing_fraction_ > 0:
-            log.warning("%.2f%% of the tensor entries are missing and masked out of the NTF", 100 * self.missing_fraction_)
+            log.warning(
+                "%.2f%% of the tensor entries are missing and masked out of the NTF",
+                100 * self.missing_fraction_,
+            )
         res = fit_ntf(x, rank=self.rank, n_restarts=self.n_restarts, method=self.method, seed=self.seed)
         rate = traces[0].rate
         times = np.arange(x.shape[1]) * self.window / rate

@@ -69,7 +69,8 @@ class NTFResult:
 
     def reconstruct(self) -> NDArray[np.float64]:
         """The model tensor ``Σ_r λ_r f_a^r ∘ f_t^r ∘ f_w^r``."""
-        return np.einsum("r,pr,tr,wr->ptw", self.weights, self.f_pairs, self.f_time, self.f_worm)
+        rec = np.einsum("r,pr,tr,wr->ptw", self.weights, self.f_pairs, self.f_time, self.f_worm)
+        return np.asarray(rec, dtype=np.float64)
 
 
 def relative_error(x: NDArray[Any], result: NDArray[Any], mask: NDArray[np.bool_] | None = None) -> float:
@@ -180,7 +181,8 @@ def _check_tensor(x: Any) -> NDArray[np.floating[Any]]:
         raise ValueError("X: every entry is missing (NaN)")
     if np.nanmin(x) < 0:
         raise ValueError("X: must be non-negative for a non-negative factorisation")
-    return x
+    out: NDArray[np.floating[Any]] = x
+    return out
 
 
 def _fit_all(
@@ -202,7 +204,9 @@ def _fit_all(
     finite = np.isfinite(x)
     mask = None if finite.all() else finite
     if mask is not None:
-        log.info("X has %d missing entries (%.1f%%): masked out of the fit", (~mask).sum(), 100 * (~mask).mean())
+        log.info(
+            "X has %d missing entries (%.1f%%): masked out of the fit", (~mask).sum(), 100 * (~mask).mean()
+        )
     rng = np.random.default_rng(seed)
     tl.set_backend("numpy")
     out = []

@@ -9,8 +9,9 @@ import matplotlib.pyplot as plt
 import networkx as nx
 import numpy as np
 from matplotlib.figure import Figure
-from neurotypes import Partition
 from numpy.typing import NDArray
+
+from neurotypes import Partition
 
 from .ntf import NTFResult
 
@@ -25,7 +26,7 @@ def plot_loadings(res: NTFResult, epochs: int | None = None, title: str = "") ->
         ax = axes[r, 0]
         ax.plot(res.f_time[:, r], "k.-")
         for b in range(1, epochs or 1):
-            ax.axvline(b * tw / epochs - 0.5, color="tab:red", ls="--", lw=1)  # type: ignore[operator]
+            ax.axvline(b * tw / epochs - 0.5, color="tab:red", ls="--", lw=1)
         ax.set_ylabel(f"comp {r}")
         axes[r, 1].bar(np.arange(res.f_worm.shape[0]), res.f_worm[:, r], color="tab:blue")
     axes[-1, 0].set_xlabel("window" + (" (red: epoch boundaries)" if epochs else ""))
@@ -57,7 +58,11 @@ def plot_communities(
 
 
 def plot_community_graph(
-    adjacency: NDArray[np.float64], partition: Partition, ax: Any = None, top_fraction: float = 0.25, seed: int = 0
+    adjacency: NDArray[np.float64],
+    partition: Partition,
+    ax: Any = None,
+    top_fraction: float = 0.25,
+    seed: int = 0,
 ) -> Any:
     """Spring-layout drawing of the strongest ``top_fraction`` of edges, nodes coloured by community."""
     if ax is None:

@@ -14,16 +14,17 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from neurotypes import Claim, Report  # noqa: E402
-from numpy.typing import NDArray  # noqa: E402
-from sklearn.metrics import normalized_mutual_info_score  # noqa: E402
-from tqdm.auto import tqdm  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.metrics import normalized_mutual_info_score
+from tqdm.auto import tqdm
 
-from . import community, ntf, synthetic, tensor  # noqa: E402
-from .model import worm_concentration  # noqa: E402
-from .plots import plot_communities, plot_community_graph, plot_loadings  # noqa: E402
+from neurotypes import Claim, Report
+
+from . import community, ntf, synthetic, tensor
+from .model import worm_concentration
+from .plots import plot_communities, plot_community_graph, plot_loadings
 
 __all__ = ["reproduce"]
 
@@ -100,7 +101,9 @@ def _fig_rank(sweep: ntf.RankSweep, out: Path) -> str:
 def _fig_bench(scores: dict[str, list[float]], blocks: dict[str, list[int]], out: Path) -> str:
     fig, ax = plt.subplots(1, 2, figsize=(8, 3))
     names = list(scores)
-    ax[0].bar(names, [np.mean(scores[n]) for n in names], yerr=[np.std(scores[n]) for n in names], color="0.5")
+    ax[0].bar(
+        names, [np.mean(scores[n]) for n in names], yerr=[np.std(scores[n]) for n in names], color="0.5"
+    )
     ax[0].set_ylabel("NMI vs planted")
     ax[0].set_title("weighted planted partition", fontsize=9)
     ax[1].bar(names, [np.mean(blocks[n]) for n in names], color="0.5")
@@ -133,7 +136,7 @@ def reproduce(out_dir: str | os.PathLike[str] = "reports/dyn-connectome", quick:
     # 1. Components isolate the epochs.
     traces, planted = synthetic.planted_epochs(seed=100)
     x, pairs = tensor.build_affinity_tensor(traces, window=WINDOW)
-    per_seed = []
+    per_seed: list[dict[str, Any]] = []
     fits = []
     for s in range(n_seeds):
         res = ntf.fit_ntf(x, rank=3, n_restarts=5, seed=s)
@@ -280,7 +283,9 @@ def reproduce(out_dir: str | os.PathLike[str] = "reports/dyn-connectome", quick:
     lx, _ = tensor.build_affinity_tensor(lt, window=20)
     lres = ntf.fit_ntf(lx, rank=3, n_restarts=5, seed=0)
     shares = [round(worm_concentration(lres.f_worm[:, r]), 3) for r in range(lres.rank)]
-    fig7 = _fig_loadings(lres, out, "worm_split.png", "low-rate drives (0.05), 20-sample windows: split by animal?")
+    fig7 = _fig_loadings(
+        lres, out, "worm_split.png", "low-rate drives (0.05), 20-sample windows: split by animal?"
+    )
     claims.append(
         Claim(
             "Limitation: with low-rate independent drives and short windows NTF splits components by animal",
@@ -288,7 +293,9 @@ def reproduce(out_dir: str | os.PathLike[str] = "reports/dyn-connectome", quick:
             {"largest_animal_share_per_component": shares},
             f"at least one component holds >= {WORM_SPLIT_SHARE} of its animal loading in one animal",
             max(shares) >= WORM_SPLIT_SHARE,
-            verdict="limitation still present" if max(shares) >= WORM_SPLIT_SHARE else "limitation not observed",
+            verdict="limitation still present"
+            if max(shares) >= WORM_SPLIT_SHARE
+            else "limitation not observed",
             figures=(fig7,),
             notes=STAND_IN,
         )

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from neurotypes import Partition, Traces
 from numpy.typing import NDArray
 from scipy.signal import lfilter
+
+from neurotypes import Partition, Traces
 
 __all__ = [
     "DEFAULT_SCHEDULE",

@@ -122,15 +122,19 @@ def align_units(
         for u in ids[1:]:
             common &= set(u)  # type: ignore[arg-type]
         names = tuple(n for n in ids[0] if n in common)  # type: ignore[union-attr]
-        dropped = sorted(set().union(*map(set, ids)) - common)  # type: ignore[arg-type]
+        dropped: list[str] = sorted(set().union(*map(set, ids)) - common)  # type: ignore[arg-type]
         if dropped:
-            log.warning("align='intersection' drops %d neurons not present in every animal: %s", len(dropped), dropped)
+            log.warning(
+                "align='intersection' drops %d neurons not present in every animal: %s", len(dropped), dropped
+            )
     pos = {n: k for k, n in enumerate(names)}
     maps = [np.array([pos.get(n, -1) for n in u], dtype=np.intp) for u in ids]  # type: ignore[union-attr]
     missing = [sorted(set(names) - set(u)) for u in ids]  # type: ignore[arg-type]
     for w, m in enumerate(missing):
         if m:
-            log.warning("animal %d lacks %d of %d neurons (masked out of its slice): %s", w, len(m), len(names), m)
+            log.warning(
+                "animal %d lacks %d of %d neurons (masked out of its slice): %s", w, len(m), len(names), m
+            )
     return names, maps
 
 
@@ -175,9 +179,10 @@ def build_affinity_tensor(
         raise ValueError(f"pairs: only 'upper' is supported, got {pairs!r}")
     if isinstance(traces, np.ndarray) or not isinstance(traces, Sequence) or len(traces) == 0:
         raise ValueError("traces: expected a non-empty list with one Traces per animal")
-    rates = [getattr(t, "rate", None) for t in traces]
-    if any(r is None for r in rates):
+    raw_rates = [getattr(t, "rate", None) for t in traces]
+    if any(r is None for r in raw_rates):
         raise TypeError("traces: every element must be a neurotypes.Traces (with .data and .rate)")
+    rates = [float(r) for r in raw_rates]  # type: ignore[arg-type]
     if not np.allclose(rates, rates[0], rtol=1e-9, atol=0.0):
         raise ValueError(f"traces: all recordings must share one sampling rate, got {sorted(set(rates))} Hz")
     names, maps = align_units(traces, align)
@@ -196,7 +201,9 @@ def build_affinity_tensor(
             "need at least one complete window per animal"
         )
     if len(set(tws)) > 1:
-        log.warning("recordings give different numbers of windows %s: shorter ones are padded with NaN (masked)", tws)
+        log.warning(
+            "recordings give different numbers of windows %s: shorter ones are padded with NaN (masked)", tws
+        )
     t_w = max(tws)
     x = np.full((index.n_pairs, t_w, len(traces)), np.nan, dtype=dtype)
     for w, (rec, gmap) in enumerate(zip(traces, maps, strict=True)):
