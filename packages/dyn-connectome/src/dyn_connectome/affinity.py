@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from threadpoolctl import threadpool_limits
 
 __all__ = ["AffinityFn", "differential_affinity", "n_windows"]
 
@@ -64,18 +65,29 @@ def _check_window(window: int, n_samples: int, kind: str) -> None:
 
 
 def _windowed_products(z: NDArray[np.floating[Any]], valid: NDArray[np.bool_], window: int) -> NDArray[Any]:
-    """Mean over each window of ``z_i z_j`` restricted to jointly valid samples; NaN where none."""
+    """Mean over each window of ``z_i z_j`` restricted to jointly valid samples; NaN where none.
+
+    One small ``N × window`` product per window: nothing is held at the native frame rate. BLAS runs
+    single-threaded here because multi-threaded BLAS on such small products is slower (and much slower on a
+    loaded machine).
+    """
     n, t = z.shape
     tw = t // window
-    out = np.empty((n, n, tw), dtype=np.float64)
-    for w in range(tw):
-        sl = slice(w * window, (w + 1) * window)
-        zw, vw = z[:, sl], valid[:, sl].astype(np.float64)
-        num = zw @ zw.T
-        cnt = vw @ vw.T
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[:, :, w] = np.where(cnt > 0, num / np.maximum(cnt, 1.0), np.nan)
-    return out
+    out = np.empty((tw, n, n), dtype=np.float64)
+    with threadpool_limits(limits=1, user_api="blas"):
+        for w in range(tw):
+            sl = slice(w * window, (w + 1) * window)
+            zw = z[:, sl]
+            num = zw @ zw.T
+            vw = valid[:, sl]
+            if vw.all():
+                out[w] = num / window
+                continue
+            vf = vw.astype(np.float64)
+            cnt = vf @ vf.T
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[w] = np.where(cnt > 0, num / np.maximum(cnt, 1.0), np.nan)
+    return np.moveaxis(out, 0, -1)
 
 
 def _corise(x: NDArray[np.float64], window: int) -> NDArray[np.float64]:

@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 from tensorly.cp_tensor import CPTensor
 from tensorly.decomposition import non_negative_parafac, non_negative_parafac_hals
+from threadpoolctl import threadpool_limits
 
 __all__ = [
     "NTFResult",
@@ -96,6 +97,7 @@ def _normalise(weights: NDArray[Any], factors: list[NDArray[Any]]) -> NTFResult:
 
 
 _CHUNK = 4096
+_SMALL = 2_000_000
 
 
 def _chunks(n: int) -> list[slice]:
@@ -210,11 +212,13 @@ def _fit_all(
     rng = np.random.default_rng(seed)
     tl.set_backend("numpy")
     out = []
-    for _ in range(int(n_restarts)):
-        cp = _fit_once(x, mask, int(rank), method, rng, n_iter_max, tol)
-        res = _normalise(cp[0], list(cp[1]))
-        err = _chunked_error(x, res.weights, list(res.factors))
-        out.append(NTFResult(res.weights, res.f_pairs, res.f_time, res.f_worm, rel_error=err))
+    # Small tensors: multi-threaded BLAS only adds overhead (and stalls on a loaded machine).
+    with threadpool_limits(limits=1 if x.size < _SMALL else None, user_api="blas"):
+        for _ in range(int(n_restarts)):
+            cp = _fit_once(x, mask, int(rank), method, rng, n_iter_max, tol)
+            res = _normalise(cp[0], list(cp[1]))
+            err = _chunked_error(x, res.weights, list(res.factors))
+            out.append(NTFResult(res.weights, res.f_pairs, res.f_time, res.f_worm, rel_error=err))
     return out
 
 
