@@ -83,7 +83,7 @@ def test_nwb_round_trip(tmp_path, traces):
 
     nwb = pynwb.NWBFile("s", "id", datetime(2024, 1, 1, tzinfo=UTC))
     dev = nwb.create_device("scope")
-    ch = OpticalChannel("ch", "d", 500.0)
+    ch = OpticalChannel(name="ch", description="d", emission_lambda=500.0)
     plane = nwb.create_imaging_plane(
         name="plane",
         optical_channel=ch,
