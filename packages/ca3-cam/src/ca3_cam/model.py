@@ -89,14 +89,26 @@ class NeuronParams:
 
 @dataclass(frozen=True)
 class STDPParams:
-    """Pair-based additive STDP of the two memory projections.
+    """Pair-based additive STDP of the two memory projections, and the semantics of its evaluation.
 
     PyNN ``STDPMechanism(SpikePairRule(tau_plus, tau_minus, A_plus, A_minus),
-    AdditiveWeightDependence(w_min, w_max))``. ``a_scaled_by_wmax`` follows PyNN's definition (and
-    sPyNNaker's implementation): the weight step is ``A * w_max``, so ``A = 6`` with ``w_max = 6`` nA gives
-    36 nA steps and every net pairing saturates the weight at 0 or ``w_max``. ``backprop_delay`` treats the
-    synaptic delay as dendritic, as sPyNNaker does: a postsynaptic spike at ``t_post`` pairs as if at
-    ``t_post + delay``.
+    AdditiveWeightDependence(w_min, w_max))``, evaluated as sPyNNaker does on a 1-ms grid: lazily, when a
+    presynaptic spike is processed (see :func:`ca3_cam.simulator.stdp_update`). The defaults are the ones
+    that reproduce the paper's SpiNNaker recordings spike for spike (all three experiments):
+
+    a_scaled_by_wmax : bool, default False
+        Weight step ``A`` (nA) times the trace; True multiplies it by ``w_max`` as PyNN's definition and
+        NEST's ``stdp_synapse`` do (36 nA steps here), which over-potentiates (cross-talk between learns
+        7 ms apart in Experiment 3).
+    backprop_delay : bool, default True
+        The synaptic delay is dendritic: a postsynaptic spike at ``t`` pairs as if at ``t + delay``.
+    nearest : bool, default False
+        Nearest-spike traces (reset to 1) instead of all-to-all (accumulating) traces.
+    zero_lag : bool, default True
+        Pairs with zero lag count (full trace, ``exp(0) = 1``); False ignores them.
+    clip_each : bool, default True
+        Clip the weight to ``[w_min, w_max]`` after every pairing (potentiations in time order, then the
+        depression); False sums all of them and clips once.
     """
 
     tau_plus: float = 3.0

@@ -30,7 +30,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ca3_cam.model import Network, NeuronParams, Projection, STDPParams
 
-__all__ = ["MAX_POST_EVENTS", "NumpySimulator", "ring_buffer_range", "step_response_mv"]
+__all__ = ["MAX_POST_EVENTS", "NumpySimulator", "ring_buffer_range", "stdp_update", "step_response_mv"]
 
 #: Post-synaptic spike history kept per neuron (as sPyNNaker: a time-0 placeholder plus 15 events).
 MAX_POST_EVENTS = 16
@@ -113,7 +113,7 @@ class _Plastic:
     last_pre_trace: NDArray[np.float64]
 
 
-def _stdp_update(
+def stdp_update(
     w: NDArray[np.float64],
     t: int,
     last_t: int,
@@ -122,14 +122,30 @@ def _stdp_update(
     delay_bp: int,
     stdp: STDPParams,
 ) -> NDArray[np.float64]:
-    """New weights of one presynaptic neuron's synapses when its spike at ``t`` is processed.
+    """New weights of one presynaptic neuron's synapses when its spike at ``t`` (ms) is processed.
 
-    Pair-based all-to-all STDP evaluated lazily, as in sPyNNaker: every postsynaptic spike ``t_post`` with
-    ``last_t - d < t_post <= t - d`` (``d`` the back-propagation delay) potentiates by
-    ``A+ r(last_t) exp(-(t_post + d - last_t) / tau+)`` (``r`` the presynaptic trace), then the present
-    presynaptic spike depresses by ``A- o(t_last_post) exp(-(t - t_last_post - d) / tau-)`` for the last
-    postsynaptic spike with ``t_last_post <= t - d``. Pairs with zero lag do nothing. The sum of both is added
-    to the weight, which is then clipped to ``[w_min, w_max]`` (AdditiveWeightDependence).
+    Pair-based STDP evaluated lazily, as sPyNNaker does. With ``d`` the back-propagation delay, every
+    postsynaptic spike with ``last_t - d < t_post <= t - d`` potentiates by
+    ``A+ r(last_t) exp(-(t_post + d - last_t) / tau+)`` (``r`` the presynaptic trace at the previous
+    presynaptic spike ``last_t``), then the present spike depresses by
+    ``A- o(t_last) exp(-(t - t_last - d) / tau-)`` for the last postsynaptic spike ``t_last <= t - d``
+    (``o`` its postsynaptic trace). Pairs with negative lag, and with zero lag unless ``stdp.zero_lag``,
+    do nothing. AdditiveWeightDependence: the weight is clipped to ``[w_min, w_max]`` after each pairing
+    (``stdp.clip_each``) or once after their sum.
+
+    Parameters
+    ----------
+    w : ndarray, shape (n_post,)
+        Current weights of the synapses from this presynaptic neuron.
+    t, last_t : int
+        This and the previous presynaptic spike times (ms; ``last_t = 0`` and ``last_tr = 0`` before any).
+    last_tr : float
+        Presynaptic trace just after the previous spike.
+    hist : _PostHistory
+        The postsynaptic neurons' spike histories (a time-0 placeholder and up to 15 spikes each).
+    delay_bp : int
+        Back-propagation (dendritic) delay in ms.
+    stdp : STDPParams
     """
     begin = last_t - delay_bp if last_t >= delay_bp else 0
     end = t - delay_bp if t >= delay_bp else 0
@@ -320,7 +336,7 @@ class NumpySimulator:
             off = self._offset[pr.post]
             for i in ids:
                 last_t, last_tr = int(pl.last_pre_time[i]), float(pl.last_pre_trace[i])
-                w = _stdp_update(pl.weights[i], t, last_t, last_tr, hist, d_bp, self._stdp)
+                w = stdp_update(pl.weights[i], t, last_t, last_tr, hist, d_bp, self._stdp)
                 pl.weights[i] = w
                 pl.last_pre_trace[i] = (
                     1.0 if self._stdp.nearest else last_tr * math.exp(-(t - last_t) / self._stdp.tau_plus) + 1.0
