@@ -109,6 +109,10 @@ class STDPParams:
     clip_each : bool, default True
         Clip the weight to ``[w_min, w_max]`` after every pairing (potentiations in time order, then the
         depression); False sums all of them and clips once.
+    post_history : int, default 16
+        Postsynaptic spikes remembered per neuron (sPyNNaker: a time-0 placeholder and 15 spikes); older
+        spikes are forgotten before they can potentiate, which limits capacity when a content bit belongs to
+        many memories.
     """
 
     tau_plus: float = 3.0
@@ -122,6 +126,7 @@ class STDPParams:
     nearest: bool = False
     zero_lag: bool = True
     clip_each: bool = True
+    post_history: int = 16
     depress_first: bool = True
 
     def __post_init__(self) -> None:
@@ -131,6 +136,8 @@ class STDPParams:
             raise ValueError(f"A_plus and A_minus must be >= 0, got {self.A_plus}, {self.A_minus}")
         if not self.w_max > self.w_min:
             raise ValueError(f"w_max must be > w_min, got {self.w_max} <= {self.w_min}")
+        if self.post_history < 2:
+            raise ValueError(f"post_history must be >= 2, got {self.post_history}")
 
     @property
     def step_plus(self) -> float:

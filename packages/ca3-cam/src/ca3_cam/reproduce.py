@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from ca3_cam import testbench
 from ca3_cam.data import load_recording
 from ca3_cam.memory import decode_answers, ideal_answers, run_schedule
-from ca3_cam.model import CA3_POPULATIONS, build_network, expected_synapse_count
+from ca3_cam.model import CA3_POPULATIONS, CA3Params, build_network, expected_synapse_count
 from ca3_cam.schedule import Operation, Schedule
 
 __all__ = ["EXPERIMENTS", "experiment_schedule", "reproduce", "scaling_accuracy", "spike_differences"]
@@ -52,7 +52,13 @@ def _n_diff(d: Mapping[str, tuple[list[Any], list[Any]]]) -> int:
 
 
 def scaling_accuracy(
-    n_cues: int, n_content: int, bits_per_memory: int, *, n_probes: int = 20, seed: int = 0
+    n_cues: int,
+    n_content: int,
+    bits_per_memory: int,
+    *,
+    n_probes: int = 20,
+    seed: int = 0,
+    params: CA3Params | None = None,
 ) -> dict[str, float]:
     """Learn ``n_cues`` random memories, recall each by cue and probe random single bits.
 
@@ -74,7 +80,7 @@ def scaling_accuracy(
         t += 14
     sched = Schedule(n_cues, n_content, tuple(ops), t_stop_ms=t + 10)
     t0 = time.perf_counter()
-    rows = run_schedule(build_network(n_cues, n_content), sched)
+    rows = run_schedule(build_network(n_cues, n_content, params), sched)
     wall = time.perf_counter() - t0
     got = decode_answers(sched, rows["Output"])
     want = ideal_answers(sched)

@@ -84,19 +84,15 @@ class _PostHistory:
     count: NDArray[np.int64]  # number of real events stored (0..MAX_POST_EVENTS-1)
 
     @classmethod
-    def empty(cls, n: int) -> _PostHistory:
-        return cls(
-            np.zeros((n, MAX_POST_EVENTS), np.int64),
-            np.zeros((n, MAX_POST_EVENTS)),
-            np.zeros(n, np.int64),
-        )
+    def empty(cls, n: int, size: int = MAX_POST_EVENTS) -> _PostHistory:
+        return cls(np.zeros((n, size), np.int64), np.zeros((n, size)), np.zeros(n, np.int64))
 
     def add(self, neurons: NDArray[np.int64], t: int, tau_minus: float, nearest: bool = False) -> None:
         for j in neurons:
             k = self.count[j]
             last_t, last_tr = self.times[j, k], self.traces[j, k]
             tr = 1.0 if nearest else last_tr * math.exp(-(t - last_t) / tau_minus) + 1.0
-            if k < MAX_POST_EVENTS - 1:
+            if k < self.times.shape[1] - 1:
                 self.count[j] = k + 1
                 self.times[j, k + 1], self.traces[j, k + 1] = t, tr
             else:  # shuffle down, keeping the placeholder at index 0
@@ -149,7 +145,7 @@ def stdp_update(
     """
     begin = last_t - delay_bp if last_t >= delay_bp else 0
     end = t - delay_bp if t >= delay_bp else 0
-    idx = np.arange(MAX_POST_EVENTS)[None, :]
+    idx = np.arange(hist.times.shape[1])[None, :]
     real = (idx >= 1) & (idx <= hist.count[:, None])
     times, traces = hist.times, hist.traces
     in_window = real & (times > begin) & (times <= end)
@@ -170,7 +166,7 @@ def stdp_update(
     )
     if stdp.clip_each:
         out = w.copy()
-        for k in range(1, MAX_POST_EVENTS):
+        for k in range(1, hist.times.shape[1]):
             out = np.clip(out + stdp.step_plus * pot_terms[:, k], stdp.w_min, stdp.w_max)
         return np.clip(out - stdp.step_minus * dep, stdp.w_min, stdp.w_max)
     return np.clip(w + stdp.step_plus * pot - stdp.step_minus * dep, stdp.w_min, stdp.w_max)
@@ -245,7 +241,9 @@ class NumpySimulator:
                 w[pr.pairs[:, 0], pr.pairs[:, 1]] = pr.weight
                 self._plastic[pr.name] = _Plastic(pr, w, np.zeros(n_pre, np.int64), np.zeros(n_pre))
         self._post_hist = {
-            pr.post: _PostHistory.empty(self._sizes[pr.post]) for pr in network.projections if pr.plastic
+            pr.post: _PostHistory.empty(self._sizes[pr.post], stdp.post_history)
+            for pr in network.projections
+            if pr.plastic
         }
 
     # ----------------------------------------------------------------------------------------------- run
@@ -366,7 +364,7 @@ class NumpySimulator:
                 for i in range(w.shape[0]):
                     last_t, last_tr = int(pl.last_pre_time[i]), float(pl.last_pre_trace[i])
                     begin = last_t - d_bp if last_t >= d_bp else 0
-                    idx = np.arange(MAX_POST_EVENTS)[None, :]
+                    idx = np.arange(hist.times.shape[1])[None, :]
                     real = (idx >= 1) & (idx <= hist.count[:, None]) & (hist.times > begin)
                     lag = hist.times + d_bp - last_t
                     pot = np.where(real & (lag > 0), last_tr * np.exp(-np.maximum(lag, 0) / s.tau_plus), 0.0)
