@@ -1,0 +1,71 @@
+"""The same network through PyNN + NEST 3.10 (extra ``nest``); skipped when pyNN.nest is not importable.
+
+NEST does not reproduce the SpiNNaker record: the measured difference is pinned here (see the README).
+"""
+
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("PYNEST_QUIET", "1")
+pytest.importorskip("nest")
+pytest.importorskip("pyNN.nest")
+
+from ca3_cam import build_network, decode_answers, ideal_answers, run_schedule  # noqa: E402
+from ca3_cam.data import load_recording  # noqa: E402
+from ca3_cam.reproduce import experiment_schedule, spike_differences  # noqa: E402
+from ca3_cam.simulator import step_response_mv  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
+
+
+@pytest.fixture(scope="module")
+def nest_exp1():
+    s = experiment_schedule(1)
+    return s, run_schedule(build_network(5, 10), s, "nest")
+
+
+def test_nest_builds_the_same_network():
+    import pyNN.nest as sim
+
+    from ca3_cam.pynn_engine import build_pynn_network
+
+    net = build_network(5, 10)
+    sim.setup(timestep=1.0, min_delay=1.0)
+    try:
+        built = build_pynn_network(sim, net)
+        n_conn = sum(len(p) for p in built["projections"].values())
+        assert n_conn == net.n_synapses() == 295
+        assert sum(p.size for n, p in built["populations"].items() if n.startswith("CA3")) == 56
+    finally:
+        sim.end()
+
+
+def test_nest_difference_from_spinnaker_is_the_documented_one(nest_exp1):
+    _, rows = nest_exp1
+    diff = spike_differences(rows, load_recording(1))
+    # identical up to 4 ms: inputs, CueCue, ContCue, ContCond, ContCondInt, ContCont, Merge and the cue echo
+    first = min(t for only_nest, only_rec in diff.values() for t, _ in only_nest + only_rec)
+    assert first == 5
+    early_nest = {k: [x for x in a if x[0] < 10] for k, (a, _) in diff.items()}
+    early_rec = {k: [x for x in b if x[0] < 10] for k, (_, b) in diff.items()}
+    # the content echo of the first learn comes 1 ms late, and the cue echoes again after learning
+    assert early_rec["Output"] == [(5, 5), (5, 6), (5, 13), (5, 14)]
+    assert early_nest["Output"] == [(6, 5), (6, 6), (6, 13), (6, 14), (9, 0)]
+    assert early_nest["CA3cueContRecall"] == [(6, 0)]
+    # forgetting: NEST integrates the 0.3-ms current exactly, so the net 9 - 6 + 2 = 5 nA drive of the old
+    # bits' ContCond neurons peaks between grid points and is 2.67 mV (< 3 mV) at 63 ms: no spike
+    cond = rows["CA3contCond"]
+    assert {(int(t), int(i)) for t, i in cond if t == 63} == {(63, 4)}
+    assert step_response_mv(5.0, build_network(5, 10).params.fast_neuron, scheme="exact") < 3.0
+
+
+def test_nest_answers_measured(nest_exp1):
+    s, rows = nest_exp1
+    got = decode_answers(s, rows["Output"])
+    want = ideal_answers(s)
+    wrong = [g.operation.t_ms for g, w in zip(got, want, strict=True) if set(g.answer) != w]
+    assert wrong == [40, 50, 70, 80]  # measured; only the first recall by cue is right (at +7 ms)
+    assert got[0].answer == {0, 1, 8, 9} and got[0].times_ms == (7,)
+    assert np.all(rows["Input"] == load_recording(1)["Input"])
