@@ -22,7 +22,10 @@ def _names_hardware(path: Path) -> bool:
     m = cfg["Machine"]
     if m.get("virtual_board", "False").strip().lower() == "true":
         return False
-    return any(m.get(k, "None").strip() not in ("", "None") for k in ("machine_name", "spalloc_server", "remote_spinnaker_url"))
+    return any(
+        m.get(k, "None").strip() not in ("", "None")
+        for k in ("machine_name", "spalloc_server", "remote_spinnaker_url")
+    )
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from neurotypes import SDR, SpikeTrains
 
 from ca3_cam import CA3CAM, CA3Params, IdealCAM, NeuronParams, Operation, Schedule, decode_answers, testbench
-from ca3_cam.simulator import step_response_mv
 from ca3_cam.cli import main
+from ca3_cam.simulator import step_response_mv
+from neurotypes import SDR, SpikeTrains
 
 
 def test_readme_example():
@@ -60,8 +60,18 @@ def test_spike_trains_in_seconds_and_exact_ms_roundtrip():
 def test_run_returns_spiketrains_for_every_population():
     mem = CA3CAM(5, 10)
     res = mem.run(testbench.functional())
-    assert set(res) == {"Input", "Output", "CA3cueCueRecall", "CA3cueContRecall", "CA3contCueRecall",
-                        "CA3contContRecall", "CA3contCond", "CA3contCondInt", "CA3mergeCue", "CA3mergeCont"}
+    assert set(res) == {
+        "Input",
+        "Output",
+        "CA3cueCueRecall",
+        "CA3cueContRecall",
+        "CA3contCueRecall",
+        "CA3contContRecall",
+        "CA3contCond",
+        "CA3contCondInt",
+        "CA3mergeCue",
+        "CA3mergeCont",
+    }
     assert res["Output"].unit_times(0).tolist() == pytest.approx([0.005, 0.007, 0.035, 0.056])  # as recorded
     assert mem.operations_ == []  # run() leaves the memory untouched
 
@@ -123,7 +133,7 @@ def test_from_reference_json_roundtrip(tmp_path):
     back = testbench.from_reference_json(p)
     assert back.operations == s.operations
     bad = tmp_path / "bad.txt"
-    bad.write_text("{\"simTime\": 10}")
+    bad.write_text('{"simTime": 10}')
     with pytest.raises(ValueError, match="is not a testbench"):
         testbench.from_reference_json(bad)
 
@@ -138,7 +148,9 @@ def test_ideal_cam():
 
 
 # one synapse alone fires its target from about 3.3 nA (ContCue: 3 mV / 0.91 mV per nA; CueCont: 3 / 0.89)
-ONE_SYNAPSE_NA = 3.0 / max(step_response_mv(1.0, NeuronParams()), step_response_mv(1.0, NeuronParams(cm=0.14, tau_m=0.5)))
+ONE_SYNAPSE_NA = 3.0 / max(
+    step_response_mv(1.0, NeuronParams()), step_response_mv(1.0, NeuronParams(cm=0.14, tau_m=0.5))
+)
 
 op_strategy = st.tuples(
     st.sampled_from(["learn", "learn", "recall_cue", "recall_content"]),

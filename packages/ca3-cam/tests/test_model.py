@@ -8,7 +8,7 @@ import pytest
 from ca3_cam import CA3Params, NeuronParams, STDPParams, build_network
 from ca3_cam.data import load_network_config
 from ca3_cam.model import CA3_POPULATIONS, expected_synapse_count
-from ca3_cam.simulator import NumpySimulator, ring_buffer_range, stdp_update, step_response_mv, _PostHistory
+from ca3_cam.simulator import NumpySimulator, _PostHistory, ring_buffer_range, stdp_update, step_response_mv
 
 
 def test_structure_56_neurons_and_synapse_count():
@@ -33,10 +33,18 @@ def test_parameters_match_authors_network_config():
     syn = cfg["synParameters"]["CA3cueCueRecallL-CA3contCueRecallL"]
     s = p.stdp
     assert (s.tau_plus, s.tau_minus, s.A_plus, s.A_minus, s.w_max, s.w_min) == (
-        syn["tau_plus"], syn["tau_minus"], syn["A_plus"], syn["A_minus"], syn["w_max"], syn["w_min"]
+        syn["tau_plus"],
+        syn["tau_minus"],
+        syn["A_plus"],
+        syn["A_minus"],
+        syn["w_max"],
+        syn["w_min"],
     )
     delays = {pr.name: pr.delay for pr in net.projections}
-    assert delays["CA3cueCueRecall->CA3cueContRecall:inh"] == cfg["synParameters"]["CA3cueCueRecallL-CA3cueContRecallL-inh"]["delay"]
+    assert (
+        delays["CA3cueCueRecall->CA3cueContRecall:inh"]
+        == cfg["synParameters"]["CA3cueCueRecallL-CA3cueContRecallL-inh"]["delay"]
+    )
     assert delays["CA3cueCueRecall->CA3mergeCue"] == 3
     lateral = next(pr for pr in net.projections if pr.name == "CA3cueContRecall->CA3cueContRecall")
     assert lateral.weight == 6.0 * 10 and lateral.receptor == "inhibitory"
@@ -105,7 +113,9 @@ def test_stdp_update_hand_computed_pairs():
     assert STDPParams(a_scaled_by_wmax=True).step_plus == 36.0 and STDPParams().step_plus == 6.0
     unscaled = stdp_update(np.array([0.0]), 10, 2, 1.0, _hist([3]), 1, STDPParams(clip_each=False))
     assert unscaled[0] == pytest.approx(6 * math.exp(-2 / 3) - 6 * math.exp(-6 / 3))
-    scaled = stdp_update(np.array([0.0]), 10, 2, 1.0, _hist([3]), 1, STDPParams(clip_each=False, a_scaled_by_wmax=True))
+    scaled = stdp_update(
+        np.array([0.0]), 10, 2, 1.0, _hist([3]), 1, STDPParams(clip_each=False, a_scaled_by_wmax=True)
+    )
     assert scaled[0] == 6.0  # 36 exp(-2/3) - 36 exp(-2) > w_max
 
 

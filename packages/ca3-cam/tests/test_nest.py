@@ -12,10 +12,10 @@ os.environ.setdefault("PYNEST_QUIET", "1")
 pytest.importorskip("nest")
 pytest.importorskip("pyNN.nest")
 
-from ca3_cam import build_network, decode_answers, ideal_answers, run_schedule  # noqa: E402
-from ca3_cam.data import load_recording  # noqa: E402
-from ca3_cam.reproduce import experiment_schedule, spike_differences  # noqa: E402
-from ca3_cam.simulator import step_response_mv  # noqa: E402
+from ca3_cam import build_network, decode_answers, ideal_answers, run_schedule
+from ca3_cam.data import load_recording
+from ca3_cam.reproduce import experiment_schedule, spike_differences
+from ca3_cam.simulator import step_response_mv
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
 

@@ -22,7 +22,9 @@ def _parser() -> argparse.ArgumentParser:
         "IdealCAM, sweep the memory size, and write a report.",
     )
     r.add_argument("--full", action="store_true", help="scaling sweep up to 100 cues x 1000 bits (minutes)")
-    r.add_argument("--out", type=Path, default=Path("reports/ca3-cam"), help="output folder (default: %(default)s)")
+    r.add_argument(
+        "--out", type=Path, default=Path("reports/ca3-cam"), help="output folder (default: %(default)s)"
+    )
     x = sub.add_parser(
         "run",
         help="run one experiment on an engine and write a raster plot and the answers",

@@ -46,12 +46,16 @@ def _cell(text: str, column: str, row: int) -> list[int]:
     if text == "-":
         return []
     if not (text.startswith("[") and text.endswith("]")):
-        raise ValueError(f"recording cell in column {column!r}, row {row} must be '-' or '[i, j, ...]', got {text!r}")
+        raise ValueError(
+            f"recording cell in column {column!r}, row {row} must be '-' or '[i, j, ...]', got {text!r}"
+        )
     inner = text[1:-1].strip()
     try:
         return [int(x) for x in inner.split(",")] if inner else []
     except ValueError as err:
-        raise ValueError(f"recording cell in column {column!r}, row {row} holds a non-integer: {text!r}") from err
+        raise ValueError(
+            f"recording cell in column {column!r}, row {row} holds a non-integer: {text!r}"
+        ) from err
 
 
 def parse_recording_csv(path: str | Path, n_cues: int) -> dict[str, NDArray[np.int64]]:

@@ -13,8 +13,8 @@ from ca3_cam.schedule import RECOMMENDED_SPACING_MS, Operation, Schedule, as_bit
 from ca3_cam.simulator import NumpySimulator
 
 __all__ = [
-    "ENGINES",
     "CA3CAM",
+    "ENGINES",
     "Answer",
     "IdealCAM",
     "decode_answers",
@@ -110,7 +110,9 @@ def decode_answers(schedule: Schedule, output_rows: NDArray[np.int64], *, window
     return res
 
 
-def rows_to_spiketrains(rows: Mapping[str, NDArray[np.int64]], network: Network, t_stop_ms: int) -> dict[str, object]:
+def rows_to_spiketrains(
+    rows: Mapping[str, NDArray[np.int64]], network: Network, t_stop_ms: int
+) -> dict[str, object]:
     """Convert ``{population: rows (time_ms, index)}`` to ``{population: neurotypes.SpikeTrains}`` (seconds)."""
     from neurotypes import SpikeTrains
 
@@ -184,7 +186,9 @@ class CA3CAM:
         self.n_cues, self.n_content = self.network.n_cues, self.network.n_content
         self.engine = _check_engine(engine)
         if isinstance(spacing_ms, bool) or not isinstance(spacing_ms, int) or spacing_ms < 8:
-            raise ValueError(f"spacing_ms must be an int >= 8 (an answer comes 6 ms after the query), got {spacing_ms!r}")
+            raise ValueError(
+                f"spacing_ms must be an int >= 8 (an answer comes 6 ms after the query), got {spacing_ms!r}"
+            )
         self.spacing_ms = spacing_ms
         self.operations_: list[Operation] = []
         self._sim = NumpySimulator(self.network) if self.engine == "numpy" else None
@@ -216,7 +220,9 @@ class CA3CAM:
             out_rows = all_rows["Output"]
         if op.kind == "learn":
             return None
-        single = Schedule(self.n_cues, self.n_content, (op,), t_stop_ms=op.t_ms + self.spacing_ms, warn_spacing=False)
+        single = Schedule(
+            self.n_cues, self.n_content, (op,), t_stop_ms=op.t_ms + self.spacing_ms, warn_spacing=False
+        )
         return decode_answers(single, out_rows)[0]
 
     def learn(self, cue: int, content_bits: object) -> CA3CAM:
@@ -245,7 +251,11 @@ class CA3CAM:
     def schedule(self) -> Schedule:
         """The operations so far as a :class:`Schedule`."""
         return Schedule(
-            self.n_cues, self.n_content, tuple(self.operations_), t_stop_ms=max(self.t_ms, 8), warn_spacing=False
+            self.n_cues,
+            self.n_content,
+            tuple(self.operations_),
+            t_stop_ms=max(self.t_ms, 8),
+            warn_spacing=False,
         )
 
     def run(self, schedule: Schedule) -> dict[str, object]:
@@ -289,5 +299,3 @@ class CA3CAM:
     def n_synapses(self, *, internal_only: bool = False) -> int:
         """Synapses counted from the built connection lists."""
         return self.network.n_synapses(internal_only=internal_only)
-
-

@@ -325,12 +325,14 @@ def build_network(n_cues: int, n_content: int, params: CA3Params | None = None) 
         Population("CA3mergeCont", m, default),
         Population("Output", c + m, out),
     )
-    w, s = p.w_exc, p.stdp
+    w = p.w_exc
     e: Receptor = "excitatory"
     i: Receptor = "inhibitory"
     one_c, one_m = _one_to_one(c), _one_to_one(m)
     projs = (
-        Projection("Input->CA3cueCueRecall", "Input", "CA3cueCueRecall", one_c, w, 1, e, connector="one_to_one"),
+        Projection(
+            "Input->CA3cueCueRecall", "Input", "CA3cueCueRecall", one_c, w, 1, e, connector="one_to_one"
+        ),
         Projection(
             "Input->CA3contCueRecall",
             "Input",
@@ -422,10 +424,24 @@ def build_network(n_cues: int, n_content: int, params: CA3Params | None = None) 
             connector="all_to_all_no_self",
         ),
         Projection(
-            "CA3cueCueRecall->CA3mergeCue", "CA3cueCueRecall", "CA3mergeCue", one_c, w, 3, e, connector="one_to_one"
+            "CA3cueCueRecall->CA3mergeCue",
+            "CA3cueCueRecall",
+            "CA3mergeCue",
+            one_c,
+            w,
+            3,
+            e,
+            connector="one_to_one",
         ),
         Projection(
-            "CA3cueContRecall->CA3mergeCue", "CA3cueContRecall", "CA3mergeCue", one_c, w, 1, e, connector="one_to_one"
+            "CA3cueContRecall->CA3mergeCue",
+            "CA3cueContRecall",
+            "CA3mergeCue",
+            one_c,
+            w,
+            1,
+            e,
+            connector="one_to_one",
         ),
         Projection(
             "CA3contCueRecall->CA3mergeCont",

@@ -83,7 +83,9 @@ def build_pynn_network(
     then ``A`` nA times the trace, as in the numpy engine. The delay is fully dendritic
     (``dendritic_delay_fraction=1``).
     """
-    rows = np.asarray(input_rows if input_rows is not None else np.zeros((0, 2)), dtype=np.int64).reshape(-1, 2)
+    rows = np.asarray(input_rows if input_rows is not None else np.zeros((0, 2)), dtype=np.int64).reshape(
+        -1, 2
+    )
     pops: dict[str, Any] = {}
     for p in network.populations:
         if p.neuron is None:
@@ -91,7 +93,10 @@ def build_pynn_network(
             pops[p.name] = sim.Population(p.size, cell, label=p.name)
         else:
             pops[p.name] = sim.Population(
-                p.size, sim.IF_curr_exp(**p.neuron.as_pynn()), initial_values={"v": p.neuron.v_rest}, label=p.name
+                p.size,
+                sim.IF_curr_exp(**p.neuron.as_pynn()),
+                initial_values={"v": p.neuron.v_rest},
+                label=p.name,
             )
         pops[p.name].record("spikes")
     s = network.params.stdp
@@ -103,7 +108,10 @@ def build_pynn_network(
         if pr.plastic:
             synapse = sim.STDPMechanism(
                 timing_dependence=sim.SpikePairRule(
-                    tau_plus=s.tau_plus, tau_minus=s.tau_minus, A_plus=s.A_plus * scale, A_minus=s.A_minus * scale
+                    tau_plus=s.tau_plus,
+                    tau_minus=s.tau_minus,
+                    A_plus=s.A_plus * scale,
+                    A_minus=s.A_minus * scale,
                 ),
                 weight_dependence=sim.AdditiveWeightDependence(w_min=s.w_min, w_max=s.w_max),
                 weight=pr.weight,
@@ -111,7 +119,9 @@ def build_pynn_network(
                 dendritic_delay_fraction=1.0,
             )
         else:
-            synapse = sim.StaticSynapse(weight=pr.weight * _inhibitory_sign(sim, pr.receptor), delay=float(pr.delay))
+            synapse = sim.StaticSynapse(
+                weight=pr.weight * _inhibitory_sign(sim, pr.receptor), delay=float(pr.delay)
+            )
         projs[pr.name] = sim.Projection(
             pops[pr.pre], pops[pr.post], connector, synapse, receptor_type=pr.receptor, label=pr.name
         )
@@ -130,7 +140,12 @@ def _spike_rows(pop: Any, offset: int) -> NDArray[np.int64]:
 
 
 def run_pynn(
-    engine: str, network: Network, input_rows: ArrayLike, t_stop_ms: int, *, setup_kwargs: dict[str, Any] | None = None
+    engine: str,
+    network: Network,
+    input_rows: ArrayLike,
+    t_stop_ms: int,
+    *,
+    setup_kwargs: dict[str, Any] | None = None,
 ) -> dict[str, NDArray[np.int64]]:
     """Build ``network`` on a PyNN backend, run ``t_stop_ms`` and return ``{population: rows (time_ms, i)}``.
 

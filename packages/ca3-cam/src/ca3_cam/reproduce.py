@@ -122,9 +122,9 @@ def reproduce(out_dir: str | Path, quick: bool = True) -> Any:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from neurotypes import Claim, Report
 
     from ca3_cam import __version__
+    from neurotypes import Claim, Report
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -162,8 +162,10 @@ def reproduce(out_dir: str | Path, quick: bool = True) -> Any:
         )
     )
     # --- claims 2 and 3: answers vs IdealCAM (and spikes vs recording)
-    for e, name in ((2, "Exp. 2 stress: orthogonal and non-orthogonal memories, overwrite and restore"),
-                    (3, "Exp. 3 content-addressed lookup on a 4x4 state map")):
+    for e, name in (
+        (2, "Exp. 2 stress: orthogonal and non-orthogonal memories, overwrite and restore"),
+        (3, "Exp. 3 content-addressed lookup on a 4x4 state map"),
+    ):
         sched = experiment_schedule(e)
         got = decode_answers(sched, runs[e]["Output"])
         want = ideal_answers(sched)
@@ -176,7 +178,12 @@ def reproduce(out_dir: str | Path, quick: bool = True) -> Any:
             Claim(
                 name,
                 "every recall answers as the ideal set semantics (recorded on SpiNNaker)",
-                {"recalls": len(got), "wrong_answers": wrong, "answer_latency_6ms": lat_ok, "differing_spikes_vs_recording": nd},
+                {
+                    "recalls": len(got),
+                    "wrong_answers": wrong,
+                    "answer_latency_6ms": lat_ok,
+                    "differing_spikes_vs_recording": nd,
+                },
                 "every answer equals IdealCAM's, 6 ms after the query",
                 wrong == 0 and lat_ok,
                 notes=f"spikes vs the SpiNNaker recording: {nd} differ",
@@ -210,7 +217,11 @@ def reproduce(out_dir: str | Path, quick: bool = True) -> Any:
         Claim(
             "Network size",
             "3c + 4m + 1 internal neurons (56 for c = 5, m = 10)",
-            {"internal_neurons": n_int, "synapses": n_syn, "synapses_from_table": expected_synapse_count(5, 10)},
+            {
+                "internal_neurons": n_int,
+                "synapses": n_syn,
+                "synapses_from_table": expected_synapse_count(5, 10),
+            },
             "56 neurons; synapse count equals the count derived from the connection table",
             n_int == 56 and n_syn == expected_synapse_count(5, 10),
         )
@@ -225,7 +236,9 @@ def reproduce(out_dir: str | Path, quick: bool = True) -> Any:
         )
     )
     # --- scaling (beyond the paper)
-    grid = [(5, 10), (10, 50), (20, 100), (20, 200)] if quick else [(5, 10), (20, 100), (50, 500), (100, 1000)]
+    grid = (
+        [(5, 10), (10, 50), (20, 100), (20, 200)] if quick else [(5, 10), (20, 100), (50, 500), (100, 1000)]
+    )
     results = []
     from tqdm.auto import tqdm
 
@@ -259,5 +272,3 @@ def reproduce(out_dir: str | Path, quick: bool = True) -> Any:
     report = Report("ca3-cam", __version__, claims, params={"quick": quick, "engine": "numpy"})
     report.write(out)
     return report
-
-

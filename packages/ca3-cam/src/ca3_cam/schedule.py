@@ -34,7 +34,7 @@ def as_bits(bits: object, n_content: int, name: str = "bits") -> frozenset[int]:
     try:
         from neurotypes import SDR
     except ImportError:  # pragma: no cover - neurotypes is a dependency
-        SDR = None  # type: ignore[assignment,misc]  # noqa: N806
+        SDR = None  # type: ignore[assignment,misc]
     if SDR is not None and isinstance(bits, SDR):
         if bits.n != n_content:
             raise ValueError(f"{name} as an SDR must have n == n_content = {n_content}, got n = {bits.n}")
@@ -120,7 +120,9 @@ class Schedule:
             if op.kind in ("learn", "recall_content"):
                 as_bits(op.bits, self.n_content, f"operations[{k}].bits")
             if op.kind not in ("learn", "recall_cue", "recall_content"):
-                raise ValueError(f"operations[{k}].kind must be learn, recall_cue or recall_content, got {op.kind!r}")
+                raise ValueError(
+                    f"operations[{k}].kind must be learn, recall_cue or recall_content, got {op.kind!r}"
+                )
             if prev is not None:
                 if op.t_ms < prev.t_ms + prev.input_steps:
                     raise ValueError(

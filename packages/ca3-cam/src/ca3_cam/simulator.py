@@ -151,7 +151,9 @@ def stdp_update(
     in_window = real & (times > begin) & (times <= end)
     lag_plus = times + delay_bp - last_t
     pot_terms = np.where(
-        in_window & ((lag_plus >= 0) if stdp.zero_lag else (lag_plus > 0)), last_tr * np.exp(-np.maximum(lag_plus, 0) / stdp.tau_plus), 0.0
+        in_window & ((lag_plus >= 0) if stdp.zero_lag else (lag_plus > 0)),
+        last_tr * np.exp(-np.maximum(lag_plus, 0) / stdp.tau_plus),
+        0.0,
     )
     pot = pot_terms.sum(axis=1)
     upto_end = real & (times <= end)
@@ -162,14 +164,18 @@ def stdp_update(
     prev_tr = traces[rows, last_idx]
     lag_minus = t - (prev_t + delay_bp)
     dep = np.where(
-        has_prev & ((lag_minus >= 0) if stdp.zero_lag else (lag_minus > 0)), prev_tr * np.exp(-np.maximum(lag_minus, 0) / stdp.tau_minus), 0.0
+        has_prev & ((lag_minus >= 0) if stdp.zero_lag else (lag_minus > 0)),
+        prev_tr * np.exp(-np.maximum(lag_minus, 0) / stdp.tau_minus),
+        0.0,
     )
     if stdp.clip_each:
         out = w.copy()
         for k in range(1, hist.times.shape[1]):
             out = np.clip(out + stdp.step_plus * pot_terms[:, k], stdp.w_min, stdp.w_max)
-        return np.clip(out - stdp.step_minus * dep, stdp.w_min, stdp.w_max)
-    return np.clip(w + stdp.step_plus * pot - stdp.step_minus * dep, stdp.w_min, stdp.w_max)
+        new = np.clip(out - stdp.step_minus * dep, stdp.w_min, stdp.w_max)
+    else:
+        new = np.clip(w + stdp.step_plus * pot - stdp.step_minus * dep, stdp.w_min, stdp.w_max)
+    return np.asarray(new, dtype=np.float64)
 
 
 class NumpySimulator:
@@ -206,7 +212,10 @@ class NumpySimulator:
         self._v_thresh, self._i_offset = per_neuron("v_thresh"), per_neuron("i_offset")
         self._r = per_neuron("tau_m") / per_neuron("cm")
         self._decay_m = np.exp(-1.0 / per_neuron("tau_m"))
-        self._decay_e, self._decay_i = np.exp(-1.0 / per_neuron("tau_syn_E")), np.exp(-1.0 / per_neuron("tau_syn_I"))
+        self._decay_e, self._decay_i = (
+            np.exp(-1.0 / per_neuron("tau_syn_E")),
+            np.exp(-1.0 / per_neuron("tau_syn_I")),
+        )
         self._alpha_e = per_neuron("tau_syn_E") * (1.0 - self._decay_e)
         self._alpha_i = per_neuron("tau_syn_I") * (1.0 - self._decay_i)
         self._t_refrac = np.rint(per_neuron("tau_refrac")).astype(np.int64)
@@ -268,7 +277,9 @@ class NumpySimulator:
         src = np.asarray(source_spikes, dtype=np.int64).reshape(-1, 2)
         t0, t1 = self.t, self.t + int(duration)
         if src.size and (src[:, 0].min() < t0 or src[:, 0].max() >= t1):
-            raise ValueError(f"source_spikes times must lie in [{t0}, {t1}) ms, got [{src[:, 0].min()}, {src[:, 0].max()}]")
+            raise ValueError(
+                f"source_spikes times must lie in [{t0}, {t1}) ms, got [{src[:, 0].min()}, {src[:, 0].max()}]"
+            )
         if src.size and (src[:, 1].min() < 0 or src[:, 1].max() >= self._source.size):
             raise ValueError(f"source_spikes indices must lie in [0, {self._source.size})")
         rec: dict[str, list[NDArray[np.int64]]] = {p.name: [] for p in self.network.populations}
@@ -290,9 +301,7 @@ class NumpySimulator:
                     self._post_hist[name].add(ids, t, self._stdp.tau_minus, self._stdp.nearest)
             self._deliver(t, spikes)
         self.t = t1
-        return {
-            k: (np.concatenate(v) if v else np.zeros((0, 2), np.int64)) for k, v in rec.items()
-        }
+        return {k: (np.concatenate(v) if v else np.zeros((0, 2), np.int64)) for k, v in rec.items()}
 
     def _neuron_step(self, t: int) -> NDArray[np.int64]:
         slot = t % self._slots
@@ -337,7 +346,9 @@ class NumpySimulator:
                 w = stdp_update(pl.weights[i], t, last_t, last_tr, hist, d_bp, self._stdp)
                 pl.weights[i] = w
                 pl.last_pre_trace[i] = (
-                    1.0 if self._stdp.nearest else last_tr * math.exp(-(t - last_t) / self._stdp.tau_plus) + 1.0
+                    1.0
+                    if self._stdp.nearest
+                    else last_tr * math.exp(-(t - last_t) / self._stdp.tau_plus) + 1.0
                 )
                 pl.last_pre_time[i] = t
                 buf[(t + pr.delay) % self._slots, off : off + w.size] += w

@@ -46,7 +46,9 @@ def stress(c: int = 5, m: int = 10, spacing_ms: int = 14, t0_ms: int = 1) -> Sch
     if c < 1 or m < 1:
         raise ValueError(f"c and m must be >= 1, got c={c}, m={m}")
     if c + 1 >= 2**m:
-        raise ValueError(f"the binary code of c must fit in m bits with a non-empty complement, got c={c}, m={m}")
+        raise ValueError(
+            f"the binary code of c must fit in m bits with a non-empty complement, got c={c}, m={m}"
+        )
     if spacing_ms < LEARN_STEPS:
         raise ValueError(f"spacing_ms must be >= {LEARN_STEPS}, got {spacing_ms}")
     codes = [_code(i + 1, m) for i in range(c)]
@@ -109,7 +111,9 @@ def from_reference_json(path: str | Path) -> Schedule:
         cue_times = [[int(t) for t in ts] for ts in data["cue"]]
         cont_times = [[int(t) for t in ts] for ts in data["cont"]]
     except (OSError, ValueError, KeyError, TypeError) as err:
-        raise ValueError(f"{path} is not a testbench (needs simTime, cue, cont lists of ints): {err}") from err
+        raise ValueError(
+            f"{path} is not a testbench (needs simTime, cue, cont lists of ints): {err}"
+        ) from err
     c, m = len(cue_times), len(cont_times)
     if c < 1 or m < 1:
         raise ValueError(f"{path}: cue and cont must list at least one input each")
@@ -131,7 +135,9 @@ def from_reference_json(path: str | Path) -> Schedule:
         if cues and bits:
             same = all(at.get(t + d) == (cues, bits) for d in range(1, LEARN_STEPS))
             if not same:
-                raise ValueError(f"{path}: a learn at {t} ms must repeat its inputs on {LEARN_STEPS} consecutive ms")
+                raise ValueError(
+                    f"{path}: a learn at {t} ms must repeat its inputs on {LEARN_STEPS} consecutive ms"
+                )
             ops.append(Operation("learn", t, next(iter(cues)), frozenset(bits)))
             k += LEARN_STEPS
             continue
