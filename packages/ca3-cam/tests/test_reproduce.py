@@ -2,9 +2,8 @@
 
 import json
 
-from neurotypes import Report
-
 from ca3_cam import reproduce
+from neurotypes import Report
 
 
 def test_quick_reproduce(tmp_path):
