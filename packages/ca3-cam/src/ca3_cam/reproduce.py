@@ -237,24 +237,40 @@ def reproduce(out_dir: str | Path, quick: bool = True) -> Any:
     )
     # --- scaling (beyond the paper)
     grid = (
-        [(5, 10), (10, 50), (20, 100), (20, 200)] if quick else [(5, 10), (20, 100), (50, 500), (100, 1000)]
+        [(5, 10), (10, 50), (20, 200), (40, 400)] if quick else [(5, 10), (20, 200), (50, 500), (100, 1000)]
     )
     results = []
     from tqdm.auto import tqdm
 
+    long_history = CA3Params().with_stdp(post_history=64)
     for c, m in tqdm(grid, desc="scaling", disable=None):
         k = max(1, m // 10)
         r = scaling_accuracy(c, m, k, seed=0)
-        results.append({"n_cues": c, "n_content": m, "bits_per_memory": k, **r})
-        log.info("scaling %s x %s: %s", c, m, r)
+        r64 = scaling_accuracy(c, m, k, seed=0, params=long_history)
+        results.append(
+            {
+                "n_cues": c,
+                "n_content": m,
+                "bits_per_memory": k,
+                **r,
+                "accuracy_post_history_64": r64["accuracy"],
+            }
+        )
+        log.info("scaling %s x %s: %s", c, m, results[-1])
     fig, ax = plt.subplots(figsize=(6, 4))
     labels = [f"{r['n_cues']}x{r['n_content']}" for r in results]
-    ax.plot(labels, [r["accuracy_by_cue"] for r in results], "o-", label="recall by cue")
-    ax.plot(labels, [r["accuracy_by_content"] for r in results], "s-", label="recall by content")
+    ax.plot(
+        labels, [r["accuracy_by_cue"] for r in results], "o-", label="by cue (16-spike history, as sPyNNaker)"
+    )
+    ax.plot(labels, [r["accuracy_by_content"] for r in results], "s-", label="by content (16-spike history)")
+    ax.plot(
+        labels, [r["accuracy_post_history_64"] for r in results], "^--", label="all recalls, 64-spike history"
+    )
     ax.set_ylim(-0.05, 1.05)
-    ax.set_xlabel("cues x content bits (10% of bits per memory)")
+    ax.set_xlabel("cues x content bits (10% of the bits per memory)")
     ax.set_ylabel("fraction of answers = IdealCAM")
-    ax.legend()
+    ax.set_title("Recall accuracy as the memory grows (numpy engine)")
+    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(out / "scaling.png", dpi=110)
     plt.close(fig)
@@ -267,6 +283,8 @@ def reproduce(out_dir: str | Path, quick: bool = True) -> Any:
             None,
             verdict="measured (no paper value)",
             figures=("scaling.png",),
+            notes="recall by cue degrades once a content bit fires more than 15 times between two spikes of a "
+            "cue (sPyNNaker's postsynaptic history); a 64-spike history keeps every answer right",
         )
     )
     report = Report("ca3-cam", __version__, claims, params={"quick": quick, "engine": "numpy"})
