@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 
 from ca3_cam import CA3_POPULATIONS, build_network, decode_answers, ideal_answers, run_schedule, testbench
-from ca3_cam.data import RECORDINGS, load_recording
+from ca3_cam.data import RECORDINGS, _data_dir, load_recording
 from ca3_cam.reproduce import experiment_schedule, spike_differences
+
+RECORDINGS_DIR = _data_dir()
 
 # Experiment 1's Output answers as listed in the spec's truth table (hand-written facts from the recording):
 # (query time, answer time, answer as Output indices; content bit b is Output 5 + b).
@@ -90,3 +92,29 @@ def test_recording_metadata_consistent():
         rec = load_recording(e)
         assert rec["Output"][:, 1].max() < c + m
         assert rec["Input"][:, 0].max() < t
+
+
+def test_authors_json_testbenches_load():
+    from ca3_cam.data import reference_testbench_path
+
+    tb2 = testbench.from_reference_json(reference_testbench_path("tb2"))
+    assert tb2.operations == testbench.stress().operations
+    tb1 = testbench.from_reference_json(reference_testbench_path("tb1"))
+    assert len(tb1) == 30 and (tb1.n_cues, tb1.n_content) == (5, 10)
+    rows = run_schedule(build_network(5, 10), tb1)
+    got = decode_answers(tb1, rows["Output"])
+    assert [set(a.answer) for a in got] == ideal_answers(tb1)
+
+
+def test_recording_parser_rejects_malformed(tmp_path):
+    from ca3_cam.data import parse_recording_csv
+
+    p = tmp_path / "bad.csv"
+    p.write_text("TimeStamp (ms),INcue\n0,-\n")
+    with pytest.raises(ValueError, match="must have the columns"):
+        parse_recording_csv(p, 5)
+    good = (RECORDINGS_DIR / RECORDINGS[1][0]).read_text().splitlines()
+    good[3] = good[3].replace("[0]", "[x]", 1)
+    p.write_text("\n".join(good))
+    with pytest.raises(ValueError, match="non-integer"):
+        parse_recording_csv(p, 5)

@@ -16,7 +16,13 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["RECORDINGS", "load_network_config", "load_recording", "parse_recording_csv"]
+__all__ = [
+    "RECORDINGS",
+    "load_network_config",
+    "load_recording",
+    "parse_recording_csv",
+    "reference_testbench_path",
+]
 
 #: Experiment number -> (csv file name, n_cues, n_content, duration in ms).
 RECORDINGS: dict[int, tuple[str, int, int, int]] = {
@@ -101,6 +107,14 @@ def load_recording(experiment: int) -> dict[str, NDArray[np.int64]]:
         raise ValueError(f"experiment must be one of {sorted(RECORDINGS)}, got {experiment!r}")
     name, c, _, _ = RECORDINGS[experiment]
     return parse_recording_csv(_data_dir() / name, c)
+
+
+def reference_testbench_path(name: str) -> Path:
+    """Path of a shipped authors' testbench: ``"tb1"`` (30 operations) or ``"tb2"`` (Experiment 2)."""
+    files = {"tb1": "tb1_piramidal_input_spikes.json", "tb2": "tb2_piramidal_cont_input_spikes.json"}
+    if name not in files:
+        raise ValueError(f"name must be one of {sorted(files)}, got {name!r}")
+    return _data_dir() / files[name]
 
 
 def load_network_config() -> dict[str, object]:

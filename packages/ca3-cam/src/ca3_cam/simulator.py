@@ -2,22 +2,22 @@
 
 Time is discrete (``dt = 1`` ms). In every step ``t``:
 
-1. the synaptic input scheduled for ``t`` (weights of spikes emitted at ``t - delay``) is added to the
-   exponential synaptic currents, scaled by the step average of the exponential kernel,
-   ``alpha = (tau_syn / dt) (1 - exp(-dt / tau_syn))``;
+1. the synaptic input scheduled for ``t`` (weights of spikes emitted at ``t - delay``), capped per synapse type
+   at the range of sPyNNaker's 16-bit ring buffer (:func:`ring_buffer_range`), is added to the exponential
+   synaptic currents scaled by the step average of the kernel, ``alpha = (tau_syn / dt)(1 - exp(-dt / tau_syn))``;
 2. non-refractory neurons integrate ``tau_m dV/dt = v_rest - V + R (I_E - I_I + i_offset)`` exactly over the
    step for that (piecewise-constant) current, ``V <- V_inf + (V - V_inf) exp(-dt / tau_m)`` with
    ``V_inf = v_rest + R I`` and ``R = tau_m / cm``; ``V >= v_thresh`` fires, resets to ``v_reset`` and holds
    the neuron for ``round(tau_refrac / dt)`` steps; the currents then decay by ``exp(-dt / tau_syn)``;
 3. spikes emitted at ``t`` (neurons and spike sources) are delivered to ``t + delay``; a plastic synapse is
-   updated when its presynaptic spike is processed (deferred, event-driven STDP, see :func:`_stdp_update`),
-   and delivers the updated weight.
+   updated when its presynaptic spike is processed (deferred, event-driven STDP, :func:`stdp_update`) and
+   delivers the updated weight.
 
-These are the semantics of sPyNNaker's ``IF_curr_exp`` and ``STDPMechanism`` on a 1-ms time step (the
-platform the paper's recordings come from), which is why the simulator reproduces the recorded spikes
-exactly. A fully exact solution of the ODE with exponential currents would differ: with ``tau_syn`` =
-0.3 ms the net 5 nA that opens ContCond during forgetting would only reach 2.67 mV of the 3 mV needed
-(see :func:`ca3_cam.simulator.step_response_mv`).
+These are the semantics of sPyNNaker's ``IF_curr_exp`` and ``STDPMechanism`` on a 1-ms time step, the platform
+the paper's recordings come from; with them the simulator reproduces every recorded spike of the three
+experiments. A fully exact solution of the ODE with exponential currents would differ: with ``tau_syn`` =
+0.3 ms the net 5 nA that opens ContCond during forgetting reaches only 2.67 mV of the 3 mV needed at the
+grid point (:func:`step_response_mv`).
 """
 
 from __future__ import annotations
@@ -240,6 +240,13 @@ class NumpySimulator:
         self._buf_e = np.zeros((self._slots, self.n))
         self._buf_i = np.zeros((self._slots, self.n))
         self._static = [pr for pr in network.projections if not pr.plastic]
+        # per static projection: its targets grouped by presynaptic neuron (CSR), as global indices
+        self._csr: list[tuple[NDArray[np.int64], NDArray[np.int64]]] = []
+        for pr in self._static:
+            order = np.argsort(pr.pairs[:, 0], kind="stable")
+            counts = np.bincount(pr.pairs[:, 0], minlength=self._sizes[pr.pre])
+            indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+            self._csr.append((indptr, pr.pairs[order, 1] + self._offset[pr.post]))
         stdp = network.params.stdp
         self._stdp = stdp
         self._plastic: dict[str, _Plastic] = {}
@@ -322,16 +329,14 @@ class NumpySimulator:
         return fired
 
     def _deliver(self, t: int, spikes: dict[str, NDArray[np.int64]]) -> None:
-        for pr in self._static:
+        for pr, (indptr, targets) in zip(self._static, self._csr, strict=True):
             ids = spikes.get(pr.pre)
             if ids is None:
                 continue
-            mask = np.isin(pr.pairs[:, 0], ids)
-            if not mask.any():
-                continue
-            post = pr.pairs[mask, 1] + self._offset[pr.post]
-            buf = self._buf_e if pr.receptor == "excitatory" else self._buf_i
-            np.add.at(buf[(t + pr.delay) % self._slots], post, pr.weight)
+            post = np.concatenate([targets[indptr[i] : indptr[i + 1]] for i in ids])
+            if post.size:
+                buf = self._buf_e if pr.receptor == "excitatory" else self._buf_i
+                np.add.at(buf[(t + pr.delay) % self._slots], post, pr.weight)
         for pl in self._plastic.values():
             pr = pl.proj
             ids = spikes.get(pr.pre)
