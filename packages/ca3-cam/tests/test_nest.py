@@ -69,3 +69,14 @@ def test_nest_answers_measured(nest_exp1):
     assert wrong == [40, 50, 70, 80]  # measured; only the first recall by cue is right (at +7 ms)
     assert got[0].answer == {0, 1, 8, 9} and got[0].times_ms == (7,)
     assert np.all(rows["Input"] == load_recording(1)["Input"])
+
+
+def test_ca3cam_on_nest_reruns_history():
+    from ca3_cam import CA3CAM
+
+    mem = CA3CAM(5, 10, engine="nest").learn(0, {1, 2})
+    assert mem.recall_by_cue(0) == {1, 2}  # recall by cue works on NEST (answer at +7 ms)
+    assert mem.recall_by_content({2}) == set()  # measured: recall by content fails on NEST (IdealCAM: {0})
+    assert mem.spike_trains()["Output"].n_units == 15
+    with pytest.raises(RuntimeError, match="needs the numpy engine"):
+        mem.weights()
