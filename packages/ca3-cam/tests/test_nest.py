@@ -44,20 +44,23 @@ def test_nest_builds_the_same_network():
 
 def test_nest_difference_from_spinnaker_is_the_documented_one(nest_exp1):
     _, rows = nest_exp1
-    diff = spike_differences(rows, load_recording(1))
-    # identical up to 4 ms: inputs, CueCue, ContCue, ContCond, ContCondInt, ContCont, Merge and the cue echo
+    rec = load_recording(1)
+    diff = spike_differences(rows, rec)
+    # pyNN.nest spikes off the grid (iaf_psc_exp_ps): a hop takes the delay plus the 0.3-0.5 ms the exactly
+    # integrated current needs to reach threshold; floored to the ms, the first learn is identical up to 5 ms
     first = min(t for only_nest, only_rec in diff.values() for t, _ in only_nest + only_rec)
-    assert first == 5
+    assert first == 6
     early_nest = {k: [x for x in a if x[0] < 10] for k, (a, _) in diff.items()}
     early_rec = {k: [x for x in b if x[0] < 10] for k, (_, b) in diff.items()}
-    # the content echo of the first learn comes 1 ms late, and the cue echoes again after learning
-    assert early_rec["Output"] == [(5, 5), (5, 6), (5, 13), (5, 14)]
-    assert early_nest["Output"] == [(6, 5), (6, 6), (6, 13), (6, 14), (9, 0)]
+    assert all(v == [] for v in early_rec.values())
+    # the cue neuron fires once more after learning (the plastic content->cue weights act at once in NEST)
     assert early_nest["CA3cueContRecall"] == [(6, 0)]
-    # forgetting: NEST integrates the 0.3-ms current exactly, so the net 9 - 6 + 2 = 5 nA drive of the old
-    # bits' ContCond neurons peaks between grid points and is 2.67 mV (< 3 mV) at 63 ms: no spike
-    cond = rows["CA3contCond"]
-    assert {(int(t), int(i)) for t, i in cond if t == 63} == {(63, 4)}
+    assert early_nest["Output"] == [(8, 0)]
+    # forgetting: the net 9 - 6 + 2 = 5 nA drive of the old bits' ContCond neurons is integrated exactly by
+    # NEST and stays below threshold, so the old bits 5 and 6 do not fire ContCond at 63 ms as on SpiNNaker
+    cond = {(int(t), int(i)) for t, i in rows["CA3contCond"]}
+    assert {(63, 5), (63, 6)} <= {(int(t), int(i)) for t, i in rec["CA3contCond"]}
+    assert not {(63, 5), (63, 6)} & cond
     assert step_response_mv(5.0, build_network(5, 10).params.fast_neuron, scheme="exact") < 3.0
 
 
@@ -66,8 +69,8 @@ def test_nest_answers_measured(nest_exp1):
     got = decode_answers(s, rows["Output"])
     want = ideal_answers(s)
     wrong = [g.operation.t_ms for g, w in zip(got, want, strict=True) if set(g.answer) != w]
-    assert wrong == [40, 50, 70, 80]  # measured; only the first recall by cue is right (at +7 ms)
-    assert got[0].answer == {0, 1, 8, 9} and got[0].times_ms == (7,)
+    assert wrong == [40, 50, 70, 80]  # measured; only the first recall by cue is right
+    assert got[0].answer == {0, 1, 8, 9} and got[0].times_ms == (6,)
     assert np.all(rows["Input"] == load_recording(1)["Input"])
 
 
@@ -75,7 +78,7 @@ def test_ca3cam_on_nest_reruns_history():
     from ca3_cam import CA3CAM
 
     mem = CA3CAM(5, 10, engine="nest").learn(0, {1, 2})
-    assert mem.recall_by_cue(0) == {1, 2}  # recall by cue works on NEST (answer at +7 ms)
+    assert mem.recall_by_cue(0) == {1, 2}  # recall by cue works on NEST
     assert mem.recall_by_content({2}) == set()  # measured: recall by content fails on NEST (IdealCAM: {0})
     assert mem.spike_trains()["Output"].n_units == 15
     with pytest.raises(RuntimeError, match="needs the numpy engine"):

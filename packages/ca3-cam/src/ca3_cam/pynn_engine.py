@@ -8,6 +8,7 @@ Only standard PyNN API is used (``IF_curr_exp``, ``SpikeSourceArray``, ``FromLis
 from __future__ import annotations
 
 import importlib
+import math
 import os
 from typing import Any
 
@@ -134,7 +135,7 @@ def _spike_rows(pop: Any, offset: int) -> NDArray[np.int64]:
     for k, st in enumerate(block.segments[0].spiketrains):
         idx = int(st.annotations.get("source_index", k))
         for t in np.asarray(st.magnitude, dtype=float):
-            rows.append((round(t) - offset, idx))
+            rows.append((math.floor(t + 1e-9) - offset, idx))
     a = np.asarray(sorted(rows), dtype=np.int64).reshape(-1, 2)
     return a
 
@@ -149,11 +150,16 @@ def run_pynn(
 ) -> dict[str, NDArray[np.int64]]:
     """Build ``network`` on a PyNN backend, run ``t_stop_ms`` and return ``{population: rows (time_ms, i)}``.
 
-    Times are shifted by :data:`TIME_OFFSET_MS` inside the backend and shifted back in the result. On a
-    SpiNNaker virtual board the spike lists come back empty (mapping only).
+    Times are shifted by :data:`TIME_OFFSET_MS` inside the backend and shifted back in the result; spike
+    times are floored to the millisecond (pyNN.nest spikes off the grid by default). On a SpiNNaker virtual
+    board the spike lists come back empty (mapping only).
     """
     sim = import_backend(engine)
-    sim.setup(timestep=1.0, min_delay=1.0, **(setup_kwargs or {}))
+    kwargs = dict(setup_kwargs or {})
+    if engine == "nest":
+        # pyNN.nest defaults to precise (off-grid) spike times (iaf_psc_exp_ps); SpiNNaker is on the 1-ms grid
+        kwargs.setdefault("spike_precision", "off_grid")
+    sim.setup(timestep=1.0, min_delay=1.0, **kwargs)
     try:
         built = build_pynn_network(sim, network, input_rows, time_offset_ms=TIME_OFFSET_MS)
         sim.run(float(t_stop_ms + TIME_OFFSET_MS))
