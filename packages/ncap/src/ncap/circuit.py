@@ -279,16 +279,20 @@ class SwimmerNCAP:
         if not np.isfinite(q).all():
             raise ValueError("joint_pos_norm must be finite")
         w = self._weights
-        q = np.clip(q, -1.0, 1.0)
+        # clip(q, -1, 1) followed by the dorsal/ventral split equals the split of the unclipped q
         q_d, q_v = np.clip(q, 0.0, 1.0), np.clip(-q, 0.0, 1.0)
-        b_d = np.zeros_like(q)
-        b_v = np.zeros_like(q)
-        b_d[..., 1:] += w["prop_d"] * q_d[..., :-1]
-        b_v[..., 1:] += w["prop_v"] * q_v[..., :-1]
-        o_d, o_v = oscillator(t, self.period)
-        b_d[..., 0] += w["osc_d"] * o_d
-        b_v[..., 0] += w["osc_v"] * o_v
-        b_d, b_v = np.clip(b_d, 0.0, 1.0), np.clip(b_v, 0.0, 1.0)
+        b_d, b_v = np.empty_like(q), np.empty_like(q)
+        b_d[..., 1:] = w["prop_d"] * q_d[..., :-1]  # B-neurons start at 0 each step
+        b_v[..., 1:] = w["prop_v"] * q_v[..., :-1]
+        if isinstance(t, int | np.integer):  # the common single-step case, without array overhead
+            o_d = 1.0 if t % self.period < self.period / 2.0 else 0.0
+            o_v = 1.0 - o_d
+        else:
+            o_d, o_v = oscillator(t, self.period)
+        b_d[..., 0] = w["osc_d"] * o_d  # the head receives only the oscillator
+        b_v[..., 0] = w["osc_v"] * o_v
+        np.clip(b_d, 0.0, 1.0, out=b_d)
+        np.clip(b_v, 0.0, 1.0, out=b_v)
         m_d = np.clip(w["ipsi_d"] * b_d + w["contra_d"] * b_v, 0.0, 1.0)
         m_v = np.clip(w["ipsi_v"] * b_v + w["contra_v"] * b_d, 0.0, 1.0)
         return m_d - m_v
