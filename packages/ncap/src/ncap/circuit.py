@@ -284,6 +284,8 @@ class SwimmerNCAP:
         b_d, b_v = np.empty_like(q), np.empty_like(q)
         b_d[..., 1:] = w["prop_d"] * q_d[..., :-1]  # B-neurons start at 0 each step
         b_v[..., 1:] = w["prop_v"] * q_v[..., :-1]
+        o_d: float | NDArray[np.float64]
+        o_v: float | NDArray[np.float64]
         if isinstance(t, int | np.integer):  # the common single-step case, without array overhead
             o_d = 1.0 if t % self.period < self.period / 2.0 else 0.0
             o_v = 1.0 - o_d
