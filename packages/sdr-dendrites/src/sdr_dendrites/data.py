@@ -132,7 +132,7 @@ def _distinct_rows(draw: NDArray[np.int64]) -> NDArray[np.bool_]:
                 ok &= draw[:, i] != draw[:, j]
         return ok
     draw.sort(axis=1)
-    return ~np.any(draw[:, 1:] == draw[:, :-1], axis=1)
+    return np.asarray(~np.any(draw[:, 1:] == draw[:, :-1], axis=1), dtype=np.bool_)
 
 
 @dataclass(frozen=True)

@@ -231,11 +231,11 @@ class DendriticNeuron:
         if not hasattr(self, "segments_"):
             raise RuntimeError("this DendriticNeuron has no segments yet: call learn() or union_learn()")
         masks = self._masks(patterns)
-        return masks[:, self.segments_].sum(axis=2, dtype=np.int64)
+        return np.asarray(masks[:, self.segments_].sum(axis=2), dtype=np.int64)
 
     def respond(self, patterns: SDR | Sequence[SDR] | NDArray[np.bool_]) -> NDArray[np.bool_]:
         """Whether any segment reaches ``theta`` active synapses, one boolean per pattern."""
-        return np.any(self.segment_overlaps(patterns) >= self.theta, axis=1)
+        return np.asarray(np.any(self.segment_overlaps(patterns) >= self.theta, axis=1), dtype=np.bool_)
 
     def __repr__(self) -> str:
         return f"DendriticNeuron(n={self.n}, s={self.s}, theta={self.theta}, n_segments={self.n_segments})"

@@ -15,6 +15,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -222,7 +223,7 @@ def min_theta(n: int, a: int, s: int, target_err: float) -> int:
     log_target = math.log(target)
     log_fm = _log_fm_over_theta(n_, a_, s_)
     for t in range(1, s_ + 1):
-        if _meets(float(log_fm[t]), lambda t=t: _hypergeom_tail_exact(n_, s_, a_, t), target, log_target):
+        if _meets(float(log_fm[t]), partial(_hypergeom_tail_exact, n_, s_, a_, t), target, log_target):
             return t
     raise ValueError(
         f"no theta <= s={s_} reaches target_err={float(target):g} for n={n_}, a={a_}: use more synapses"
@@ -273,8 +274,8 @@ def min_synapses(
 
     Examples
     --------
-    >>> min_synapses(10000, 300, 1e-9).s
-    10
+    >>> min_synapses(10000, 300, 1e-9)[:2]  # (s, theta)
+    (6, 6)
     """
     n_ = check_int("n", n, minimum=1)
     a_ = check_int("a", a, minimum=1)
@@ -293,12 +294,10 @@ def min_synapses(
         log_fn = _log_fn_over_theta(a_, s, v)
         candidates = range(1, s + 1) if theta_ is None else (theta_,)
         for t in candidates:
-            if not _meets(
-                float(log_fm[t]), lambda s=s, t=t: _hypergeom_tail_exact(n_, s, a_, t), target, log_target
-            ):
+            if not _meets(float(log_fm[t]), partial(_hypergeom_tail_exact, n_, s, a_, t), target, log_target):
                 continue
             # P_fn only grows with theta: if the smallest passing theta fails on noise, all larger ones do.
-            fn_exact = lambda s=s, t=t: _hypergeom_tail_exact(a_, s, v, s - t + 1)  # noqa: E731
+            fn_exact = partial(_hypergeom_tail_exact, a_, s, v, s - t + 1)
             if _meets(float(log_fn[t]), fn_exact, target, log_target):
                 return SynapseDesign(s, t, v, float(np.exp(log_fm[t])), float(np.exp(log_fn[t])))
             break

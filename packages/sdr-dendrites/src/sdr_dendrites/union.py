@@ -130,10 +130,10 @@ def union_size_distribution(
     log_den = lf[n_] - lf[s_] - lf[n_ - s_]
     for _ in range(m_ - 1):
         nxt_p = np.zeros_like(prob)
-        u = np.nonzero(prob)[0]
+        occupied = np.nonzero(prob)[0]
         for j in range(0, s_ + 1):
-            ok = (u >= s_ - j) & (u + j <= n_)
-            uu = u[ok]
+            ok = (occupied >= s_ - j) & (occupied + j <= n_)
+            uu = occupied[ok]
             if uu.size == 0:
                 continue
             log_t = lf[n_ - uu] - lf[j] - lf[n_ - uu - j] + lf[uu] - lf[s_ - j] - lf[uu - s_ + j] - log_den
