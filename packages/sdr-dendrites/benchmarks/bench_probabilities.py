@@ -49,12 +49,20 @@ def main() -> None:
     idx = np.flatnonzero(mask.ravel())[::25]
     flat = [x.ravel()[idx] for x in (nn, aa, ss, tt)]
     t_exact = best(
-        lambda: [false_match_probability(int(a_), int(b_), int(c_), int(d_)) for a_, b_, c_, d_ in zip(*flat)],
+        lambda: [
+            false_match_probability(int(a_), int(b_), int(c_), int(d_))
+            for a_, b_, c_, d_ in zip(*flat, strict=True)
+        ],
         repeats=2,
     )
     print(f"  exact path: {t_exact / idx.size * 1e3:.2f} ms per value ({idx.size} values)")
 
-    exact = np.array([float(false_match_probability(int(a_), int(b_), int(c_), int(d_))) for a_, b_, c_, d_ in zip(*flat)])
+    exact = np.array(
+        [
+            float(false_match_probability(int(a_), int(b_), int(c_), int(d_)))
+            for a_, b_, c_, d_ in zip(*flat, strict=True)
+        ]
+    )
     ours = np.exp(log_false_match_probability(*flat))
     theirs = hypergeom.sf(flat[3] - 1, flat[0], flat[2], flat[1])
     ok = exact > 0

@@ -119,3 +119,10 @@ def test_union_bad_input():
         set_false_match_probability(100, 7, 4, 500, bound="max")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"theta \(match threshold\) must be <= w"):
         set_false_match_probability(100, 7, 8, 500)
+
+
+@pytest.mark.parametrize(("n", "m"), [(20_000, 3), (20_000, 7), (10_000, 12)])
+def test_float_mixture_matches_exact_mixture(n, m):
+    exact = union_false_match_probability(n, 200, 25, 15, m, "exact_mixture")
+    fast = union_false_match_probability(n, 200, 25, 15, m, "exact_mixture", exact=False)
+    assert fast == pytest.approx(float(exact), rel=1e-9)

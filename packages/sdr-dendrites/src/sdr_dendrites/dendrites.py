@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 import numpy as np
 from numpy.typing import NDArray
@@ -39,7 +39,7 @@ from tqdm.auto import tqdm
 from neurotypes import SDR
 
 from ._validation import check_int, check_rng
-from .data import random_subsets
+from .data import _subsets
 
 __all__ = ["DendriteSegment", "DendriticNeuron", "SimulationKind", "SimulationResult", "simulate"]
 
@@ -60,7 +60,7 @@ def _check_sdr(name: str, pattern: object, n: int) -> SDR:
 def _subsample(pattern: SDR, s: int, gen: np.random.Generator, name: str = "pattern") -> NDArray[np.int64]:
     if pattern.size < s:
         raise ValueError(f"{name} has {pattern.size} active cells, fewer than s={s} synapses to place")
-    pos = random_subsets(pattern.size, s, 1, gen)[0]
+    pos = _subsets(pattern.size, s, 1, gen, sort=False)[0]
     return np.asarray(pattern.active[pos], dtype=np.int64)
 
 
@@ -265,7 +265,7 @@ class SimulationResult:
         return (self.estimate - p) / sd
 
 
-def _masks_from_rows(rows: NDArray[np.int64], n: int) -> NDArray[np.bool_]:
+def _masks_from_rows(rows: NDArray[np.signedinteger[Any]], n: int) -> NDArray[np.bool_]:
     """Dense masks (with a never-active sentinel column ``n``) of index rows."""
     masks = np.zeros((rows.shape[0], n + 1), dtype=np.bool_)
     np.put_along_axis(masks, rows, True, axis=1)
@@ -283,15 +283,15 @@ def _sim_false_match(
 ) -> int:
     # K learned segments (each from its own random pattern) x J random test patterns.
     j_count, k_count = _block_shape(n_trials, 1024)
-    learned = random_subsets(n, a, k_count, gen)
-    picks = random_subsets(a, s, k_count, gen)
+    learned = _subsets(n, a, k_count, gen, sort=False)
+    picks = _subsets(a, s, k_count, gen, sort=False)
     segments = np.take_along_axis(learned, picks, axis=1)  # (K, s)
     events = 0
     rows = max(1, _CHUNK_ELEMENTS // max(1, k_count * s))
     done = 0
     while done < j_count:
         count = min(rows, j_count - done)
-        masks = _masks_from_rows(random_subsets(n, a, count, gen), n)
+        masks = _masks_from_rows(_subsets(n, a, count, gen, sort=False), n)
         events += int(np.count_nonzero(masks[:, segments].sum(axis=2) >= theta))
         done += count
         bar.update(count * k_count)
@@ -303,9 +303,9 @@ def _sim_false_negative(
 ) -> int:
     # One learned pattern x; K segments subsample it; J noisy copies (v active cells moved elsewhere).
     j_count, k_count = _block_shape(n_trials, 1024)
-    x = random_subsets(n, a, 1, gen)[0]
+    x = _subsets(n, a, 1, gen, sort=False)[0]
     inactive = np.setdiff1d(np.arange(n), x, assume_unique=True)
-    segments = x[random_subsets(a, s, k_count, gen)]  # (K, s)
+    segments = x[_subsets(a, s, k_count, gen, sort=False)]  # (K, s)
     events = 0
     rows = max(1, _CHUNK_ELEMENTS // max(1, k_count * s))
     done = 0
@@ -313,8 +313,8 @@ def _sim_false_negative(
         count = min(rows, j_count - done)
         masks = np.zeros((count, n + 1), dtype=np.bool_)
         masks[:, x] = True
-        removed = x[random_subsets(a, v, count, gen)]
-        added = inactive[random_subsets(inactive.size, v, count, gen)]
+        removed = x[_subsets(a, v, count, gen, sort=False)]
+        added = inactive[_subsets(inactive.size, v, count, gen, sort=False)]
         np.put_along_axis(masks, removed, False, axis=1)
         np.put_along_axis(masks, added, True, axis=1)
         events += int(np.count_nonzero(masks[:, segments].sum(axis=2) < theta))
@@ -336,8 +336,8 @@ def _sim_union(
     done = 0
     while done < j_count:
         count = min(rows, j_count - done)
-        masks = _masks_from_rows(random_subsets(n, a, count, gen), n)
-        syn = random_subsets(n, s, count * k_count * m, gen, sort=False).reshape(count, k_count, width)
+        masks = _masks_from_rows(_subsets(n, a, count, gen, sort=False), n)
+        syn = _subsets(n, s, count * k_count * m, gen, sort=False).reshape(count, k_count, width)
         syn.sort(axis=2)
         hits = np.take_along_axis(masks[:, None, :], syn, axis=2)
         hits[:, :, 1:] &= syn[:, :, 1:] != syn[:, :, :-1]  # count each distinct synapse once
@@ -356,8 +356,8 @@ def _sim_set(n: int, a: int, theta: int, m: int, n_trials: int, gen: np.random.G
     done = 0
     while done < j_count:
         count = min(rows, j_count - done)
-        masks = _masks_from_rows(random_subsets(n, a, count, gen), n)
-        stored = random_subsets(n, a, count * k_count * m, gen, sort=False).reshape(count, k_count * m * a)
+        masks = _masks_from_rows(_subsets(n, a, count, gen, sort=False), n)
+        stored = _subsets(n, a, count * k_count * m, gen, sort=False).reshape(count, k_count * m * a)
         over = np.take_along_axis(masks, stored, axis=1).reshape(count, k_count, m, a).sum(axis=3)
         events += int(np.count_nonzero(np.any(over >= theta, axis=2)))
         done += count
