@@ -126,3 +126,11 @@ def test_float_mixture_matches_exact_mixture(n, m):
     exact = union_false_match_probability(n, 200, 25, 15, m, "exact_mixture")
     fast = union_false_match_probability(n, 200, 25, 15, m, "exact_mixture", exact=False)
     assert fast == pytest.approx(float(exact), rel=1e-9)
+
+
+def test_plug_in_has_no_fixed_sign():
+    # Rounding s_M = 47.94 up to 48 puts the plug-in above the exact mixture here.
+    plug = union_false_match_probability(10_000, 300, 24, 12, 2, "expected")
+    mix = union_false_match_probability(10_000, 300, 24, 12, 2, "exact_mixture")
+    assert union_synapses(10_000, 24, 2).rounded == 48
+    assert plug > mix

@@ -96,8 +96,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .reproduce import reproduce
 
             report = reproduce(args.out, quick=not args.full)
-            print(report.to_markdown().split("\n\nNotes:")[0])
-            print(f"\nwrote {args.out}/report.json and report.md")
+            for claim in report.claims:
+                print(f"{claim.verdict:>30}  {claim.name}")
+            print(
+                f"{report.n_passed} of {len(report.claims)} claims reproduced; report.json, report.md and figures in {args.out}"
+            )
         elif args.command == "table":
             print(_table(_table_rows(args)))
         else:

@@ -127,7 +127,7 @@ def _claim_effect_of_n(out: Path) -> Claim:
     for k, ys in curves.items():
         ax.semilogy(ns, np.maximum(ys, 1e-300), label=k, ls="--" if k == "a=n/4" else "-")
     ax.set(xlabel="population size n", ylabel="P(false match)", title="Effect of n (s=24, theta=12)")
-    ax.set_ylim(1e-40, 2)
+    ax.set_ylim(1e-28, 2)
     ax.legend()
     fig_name = _save(fig, out, "effect_of_n.png")
     return Claim(
