@@ -279,10 +279,10 @@ def _block_shape(n_trials: int, per_block: int) -> tuple[int, int]:
 
 
 def _sim_false_match(
-    n: int, a: int, s: int, theta: int, n_trials: int, gen: np.random.Generator, bar: tqdm
+    n: int, a: int, s: int, theta: int, blocks: tuple[int, int], gen: np.random.Generator, bar: tqdm
 ) -> int:
     # K learned segments (each from its own random pattern) x J random test patterns.
-    j_count, k_count = _block_shape(n_trials, 1024)
+    j_count, k_count = blocks
     learned = _subsets(n, a, k_count, gen, sort=False)
     picks = _subsets(a, s, k_count, gen, sort=False)
     segments = np.take_along_axis(learned, picks, axis=1)  # (K, s)
@@ -299,10 +299,10 @@ def _sim_false_match(
 
 
 def _sim_false_negative(
-    n: int, a: int, s: int, theta: int, v: int, n_trials: int, gen: np.random.Generator, bar: tqdm
+    n: int, a: int, s: int, theta: int, v: int, blocks: tuple[int, int], gen: np.random.Generator, bar: tqdm
 ) -> int:
     # One learned pattern x; K segments subsample it; J noisy copies (v active cells moved elsewhere).
-    j_count, k_count = _block_shape(n_trials, 1024)
+    j_count, k_count = blocks
     x = _subsets(n, a, 1, gen, sort=False)[0]
     inactive = np.setdiff1d(np.arange(n), x, assume_unique=True)
     segments = x[_subsets(a, s, k_count, gen, sort=False)]  # (K, s)
@@ -324,12 +324,12 @@ def _sim_false_negative(
 
 
 def _sim_union(
-    n: int, a: int, s: int, theta: int, m: int, n_trials: int, gen: np.random.Generator, bar: tqdm
+    n: int, a: int, s: int, theta: int, m: int, blocks: tuple[int, int], gen: np.random.Generator, bar: tqdm
 ) -> int:
     # J test patterns, each against K union segments of its own (segments are never shared: their
     # match probability depends on their random size). A segment is the union of m independent
     # s-subsamples of m independent uniform patterns, i.e. of m independent uniform s-subsets of n.
-    j_count, k_count = _block_shape(n_trials, 256)
+    j_count, k_count = blocks
     events = 0
     width = m * s
     rows = max(1, _CHUNK_ELEMENTS // max(1, k_count * width))
@@ -347,10 +347,12 @@ def _sim_union(
     return events
 
 
-def _sim_set(n: int, a: int, theta: int, m: int, n_trials: int, gen: np.random.Generator, bar: tqdm) -> int:
+def _sim_set(
+    n: int, a: int, theta: int, m: int, blocks: tuple[int, int], gen: np.random.Generator, bar: tqdm
+) -> int:
     # J test patterns, each against K neurons of its own; a neuron stores m random a-of-n patterns whole
     # (s = a) and falsely matches when any stored pattern overlaps the test pattern in >= theta cells.
-    j_count, k_count = _block_shape(n_trials, 64)
+    j_count, k_count = blocks
     events = 0
     rows = max(1, _CHUNK_ELEMENTS // max(1, k_count * m * a))
     done = 0
@@ -443,19 +445,20 @@ def simulate(
         raise ValueError(f"v (noise) must be <= a and <= n - a (cells to move it to), got v={v_}")
     gen = check_rng(seed)
     params = {"n": n_, "a": a_, "s": s_, "theta": t_, "v": v_, "m": m_}
+    # Segments (or neurons) per test pattern: enough to amortise drawing the test pattern.
     per_block = {"false_match": 1024, "false_negative": 1024, "union": 256, "set": 64}
     if kind not in per_block:
         raise ValueError(f"kind must be one of {sorted(per_block)}, got {kind!r}")
-    j_count, k_count = _block_shape(trials, per_block[kind])
-    total = j_count * k_count
+    blocks = _block_shape(trials, per_block[kind])
+    total = blocks[0] * blocks[1]
     with tqdm(total=total, desc=f"simulate {kind}", unit="cmp", disable=not progress) as bar:
         if kind == "false_match":
-            events = _sim_false_match(n_, a_, s_, t_, trials, gen, bar)
+            events = _sim_false_match(n_, a_, s_, t_, blocks, gen, bar)
         elif kind == "false_negative":
-            events = _sim_false_negative(n_, a_, s_, t_, v_, trials, gen, bar)
+            events = _sim_false_negative(n_, a_, s_, t_, v_, blocks, gen, bar)
         elif kind == "union":
-            events = _sim_union(n_, a_, s_, t_, m_, trials, gen, bar)
+            events = _sim_union(n_, a_, s_, t_, m_, blocks, gen, bar)
         else:
-            events = _sim_set(n_, a_, t_, m_, trials, gen, bar)
+            events = _sim_set(n_, a_, t_, m_, blocks, gen, bar)
     est = events / total
     return SimulationResult(kind, est, math.sqrt(est * (1.0 - est) / total), total, events, params)
