@@ -77,18 +77,26 @@ def test_exact_vs_scipy_on_random_grid():
             assert oracle == pytest.approx(exact, rel=1e-9, abs=0.0)
 
 
-def test_log_path_matches_exact_to_1e9_including_tiny_values():
-    # The documented bound of the log-space path: relative 1e-9 up to n = 1e5.
-    ns = np.array([1000, 5000, 10_000, 50_000, 100_000, 100_000, 10_000, 2048])
-    as_ = np.array([20, 100, 300, 1000, 2000, 2000, 300, 400])
-    ss = np.array([20, 30, 30, 40, 24, 10, 30, 40])
-    ts = np.array([10, 15, 15, 20, 12, 10, 15, 20])
+def test_log_path_matches_exact_including_tiny_values():
+    # Segment-sized cases (min(s, a) <= 1024) use the product form: relative 1e-12 even at n = 2e5.
+    ns = np.array([1000, 5000, 10_000, 50_000, 100_000, 100_000, 10_000, 2048, 200_000, 100_000])
+    as_ = np.array([20, 100, 300, 1000, 2000, 2000, 300, 400, 2000, 2000])
+    ss = np.array([20, 30, 30, 40, 24, 10, 30, 40, 40, 240])
+    ts = np.array([10, 15, 15, 20, 12, 10, 15, 20, 20, 20])
     logs = log_false_match_probability(ns, as_, ss, ts)
     for i in range(ns.size):
         exact = false_match_probability(int(ns[i]), int(as_[i]), int(ss[i]), int(ts[i]))
         assert exact > 0
-        assert math.exp(logs[i]) == pytest.approx(float(exact), rel=1e-9)
-    assert float(np.exp(logs[6])) < 1e-14  # tiny probabilities are part of the grid
+        assert math.exp(logs[i]) == pytest.approx(float(exact), rel=1e-12)
+    assert float(np.exp(logs[8])) < 1e-28  # tiny probabilities are part of the grid
+
+
+@pytest.mark.parametrize(("n", "a", "s", "theta"), [(5000, 3000, 2000, 1300), (100_000, 2000, 2000, 100)])
+def test_log_path_lgamma_branch_within_documented_bound(n, a, s, theta):
+    # min(s, a) > 1024: the log-factorial table, documented at relative 1e-9 up to n = 1e5.
+    exact = float(false_match_probability(n, a, s, theta))
+    assert 0 < exact < 1
+    assert math.exp(float(log_false_match_probability(n, a, s, theta))) == pytest.approx(exact, rel=1e-9)
 
 
 def test_precision_negative_control():
