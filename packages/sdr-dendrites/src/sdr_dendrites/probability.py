@@ -58,7 +58,15 @@ def _hypergeom_tail_exact(population: int, marked: int, draws: int, k: int) -> F
     if k > hi:
         return Fraction(0)
     unmarked = population - marked
-    numerator = sum(math.comb(marked, b) * math.comb(unmarked, draws - b) for b in range(k, hi + 1))
+    # Two binomials, then exact integer steps: C(x, y+1) = C(x, y) (x - y) / (y + 1).
+    c_marked = math.comb(marked, k)
+    c_unmarked = math.comb(unmarked, draws - k)
+    numerator = 0
+    for b in range(k, hi + 1):
+        numerator += c_marked * c_unmarked
+        c_marked = c_marked * (marked - b) // (b + 1)
+        j = draws - b  # next term needs C(unmarked, j - 1) = C(unmarked, j) j / (unmarked - j + 1)
+        c_unmarked = c_unmarked * j // (unmarked - j + 1) if j > 0 else 0
     return Fraction(numerator, math.comb(population, draws))
 
 
@@ -93,7 +101,8 @@ def _log_terms_lgamma(
     """
     p, mm, bg = pop[:, None], m[:, None], big[:, None]
     log_den = lf[p] - lf[bg] - lf[p - bg]
-    return lf[mm] - lf[b] - lf[mm - b] + lf[p - mm] - lf[bg - b] - lf[p - mm - bg + b] - log_den
+    terms = lf[mm] - lf[b] - lf[mm - b] + lf[p - mm] - lf[bg - b] - lf[p - mm - bg + b] - log_den
+    return np.asarray(terms, dtype=np.float64)
 
 
 def _log_terms_product(
@@ -120,7 +129,7 @@ def _log_terms_product(
     cum_rest = np.concatenate([zero, np.cumsum(np.where(inside, np.log(np.maximum(rest, 1)), 0.0), 1)], 1)
     log_pop = np.where(inside, np.log(pop[:, None] - i), 0.0).sum(axis=1)
     mm = m[:, None]
-    return (
+    terms = (
         lf[mm]
         - lf[b]
         - lf[mm - b]
@@ -128,6 +137,7 @@ def _log_terms_product(
         + np.take_along_axis(cum_rest, mm - b, axis=1)
         - log_pop[:, None]
     )
+    return np.asarray(terms, dtype=np.float64)
 
 
 def _log_hypergeom_tail(
