@@ -118,13 +118,18 @@ def _subsets(
         return np.empty((size, k), dtype=dtype)
     # Probability that k draws with replacement are all distinct.
     log_accept = sum(math.log1p(-i / m) for i in range(k))
-    if k * math.exp(-log_accept) < m:
-        out = gen.integers(0, m, size=(size, k)).astype(dtype)
-        todo = np.flatnonzero(~_distinct_rows(out))
-        while todo.size:
-            draw = gen.integers(0, m, size=(todo.size, k)).astype(dtype)
-            out[todo] = draw
-            todo = todo[~_distinct_rows(draw)]
+    accept = math.exp(log_accept)
+    if k / accept < m:
+        # Draw a few more rows than needed and keep the first `size` whose entries are distinct: the
+        # accepted rows of a rejection sampler, in order (cheaper than redrawing rows in place).
+        parts = []
+        need = size
+        while need:
+            draw = gen.integers(0, m, size=(int(need / accept * 1.05) + 16, k), dtype=dtype)
+            good = draw[_distinct_rows(draw)][:need]
+            parts.append(good)
+            need -= good.shape[0]
+        out = parts[0] if len(parts) == 1 else np.concatenate(parts)
     else:
         out = np.empty((size, k), dtype=dtype)
         rows = max(1, _CHUNK_ELEMENTS // m)
