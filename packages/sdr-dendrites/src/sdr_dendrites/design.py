@@ -176,15 +176,12 @@ def _meets(log_p: float, exact_p: Callable[[], Fraction], target: Fraction, log_
 
 def _log_fm_over_theta(n: int, a: int, s: int) -> NDArray[np.float64]:
     """``log P_fm(n, a, s, theta)`` for ``theta = 0 .. s``."""
-    th = np.arange(0, s + 1, dtype=np.int64)
-    return _log_hypergeom_tail(np.full_like(th, n), np.full_like(th, s), np.full_like(th, a), th)
+    return _log_hypergeom_tail(np.asarray(n), np.asarray(s), np.asarray(a), np.arange(0, s + 1))
 
 
 def _log_fn_over_theta(a: int, s: int, v: int) -> NDArray[np.float64]:
-    """``log P_fn(a, s, theta, v)`` for ``theta = 0 .. s``."""
-    th = np.arange(0, s + 1, dtype=np.int64)
-    full = np.full_like(th, 1)
-    return _log_hypergeom_tail(full * max(a, 1), full * s, full * v, s - th + 1)
+    """``log P_fn(a, s, theta, v)`` for ``theta = 0 .. s`` (a failure is ``s - theta + 1`` synapses lost)."""
+    return _log_hypergeom_tail(np.asarray(a), np.asarray(s), np.asarray(v), s + 1 - np.arange(0, s + 1))
 
 
 def min_theta(n: int, a: int, s: int, target_err: float) -> int:

@@ -391,4 +391,4 @@ def log_false_negative_probability(
         raise ValueError("theta (NMDA threshold) must be <= s (synapses) everywhere")
     if np.any(v_ > a_):
         raise ValueError("v (noise) must be <= a (active cells) everywhere")
-    return _log_hypergeom_tail(np.maximum(a_, 1), s_, v_, s_ - t_ + 1)
+    return _log_hypergeom_tail(a_, s_, v_, s_ - t_ + 1)
