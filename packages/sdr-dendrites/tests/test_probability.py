@@ -229,3 +229,13 @@ def test_log_path_bad_input():
         log_false_match_probability(10, 5, 3, 2.5)
     with pytest.raises(ValueError, match=r"v .* must be <= a"):
         log_false_negative_probability(10, 5, 3, [2, 11])
+
+
+def test_dense_control_does_not_fall_off():
+    # theta = s/2 for s = 2..30: the dense code (25 % active) stays above 1e-3 while the sparse code
+    # (0.8 % active) falls by more than 20 orders of magnitude (exact values 2.7e-3 and 1.0e-25).
+    dense = [float(false_match_probability(16_000, 4000, s, s // 2)) for s in range(2, 31)]
+    sparse = [float(false_match_probability(4000, 32, s, s // 2)) for s in range(2, 31)]
+    assert min(dense) > 1e-3
+    assert sparse[-1] < 1e-24
+    assert all(d > 1e10 * sp for d, sp in zip(dense[-10:], sparse[-10:], strict=True))
