@@ -25,6 +25,9 @@ def test_table_from_csv(tmp_path, capsys):
     assert rows[0].v is None and rows[1].m == 2
     assert main(["table", "--csv", str(f)]) == 0
     assert "6.35309e-11" in capsys.readouterr().out
+    g = tmp_path / "paper_symbols.csv"
+    g.write_text(" n , a , s , theta , M \n1000,200,25,15,2\n")
+    assert read_parameter_csv(g)[0].m == 2
 
 
 @pytest.mark.parametrize(

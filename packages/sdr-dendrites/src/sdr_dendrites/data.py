@@ -172,7 +172,7 @@ _OPTIONAL = ("v", "m")
 
 
 def read_parameter_csv(path: str | os.PathLike[str]) -> list[ParameterRow]:
-    """Read a CSV of parameter points with a header naming ``n, a, s, theta`` (and optionally ``v``, ``m``).
+    """Read a CSV of parameter points with a header naming ``n, a, s, theta`` (and optionally ``v``, ``m`` or ``M``).
 
     Empty cells in the optional columns mean "not given". Values are checked
     to be integers; the probability functions check the ranges.
@@ -186,7 +186,9 @@ def read_parameter_csv(path: str | os.PathLike[str]) -> list[ParameterRow]:
     p = Path(path)
     with p.open(newline="") as fh:
         reader = csv.DictReader(fh)
-        header = [h.strip() for h in (reader.fieldnames or [])]
+        # "M" (the paper's symbol) is accepted for the union size column.
+        reader.fieldnames = [("m" if h.strip() == "M" else h.strip()) for h in (reader.fieldnames or [])]
+        header = list(reader.fieldnames)
         missing = [c for c in _REQUIRED if c not in header]
         if missing:
             raise ValueError(f"{p.name}: header must name columns {', '.join(_REQUIRED)}; missing {missing}")
