@@ -95,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "reproduce":
             from .reproduce import reproduce
 
-            report = reproduce(args.out, quick=not args.full)
+            report = reproduce(args.out, quick=not args.full, progress=True)
             for claim in report.claims:
                 print(f"{claim.verdict:>30}  {claim.name}")
             print(
