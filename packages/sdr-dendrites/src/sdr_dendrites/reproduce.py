@@ -16,13 +16,10 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
+from tqdm.auto import tqdm
 
 from neurotypes import Claim, Report
 
@@ -73,11 +70,10 @@ def _rel_err(measured: float, paper: float) -> float:
     return abs(measured - paper) / abs(paper)
 
 
-def _save(fig: Any, out: Path, name: str) -> str:
+def _save(fig: Figure, out: Path, name: str) -> str:
     path = out / name
     tmp = out / f".{name}.tmp.png"
     fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    plt.close(fig)
     os.replace(tmp, path)
     return name
 
@@ -123,7 +119,8 @@ def _claim_effect_of_n(out: Path) -> Claim:
     monotone = all(bool(np.all(np.diff(curves[k]) <= 0)) for k in fixed)
     at_end = {k: curves[k][-1] for k in curves}
     passed = monotone and all(at_end[k] < 1e-12 for k in fixed) and at_end["a=n/4"] > 1e-3
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
     for k, ys in curves.items():
         ax.semilogy(ns, np.maximum(ys, 1e-300), label=k, ls="--" if k == "a=n/4" else "-")
     ax.set(xlabel="population size n", ylabel="P(false match)", title="Effect of n (s=24, theta=12)")
@@ -149,7 +146,8 @@ def _claim_effect_of_s(out: Path) -> tuple[Claim, Claim]:
     errs = {f"s={s}": _rel_err(sparse[s - 2], p) for s, p in _EFFECT_OF_S_PAPER.items()}
     even = np.array(sparse)[ss % 2 == 0]
     falls = bool(np.all(np.diff(even) < 0))
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
     ax.semilogy(ss, sparse, "o-", label="n=10000, a=300 (sparse)")
     ax.semilogy(ss, dense, "s--", label="n=16000, a=4000 (dense)")
     ax.set(xlabel="synapses s (theta = s/2)", ylabel="P(false match)", title="Effect of s")
@@ -186,7 +184,8 @@ def _claim_noise(out: Path) -> Claim:
     )
     mono_v = all(bool(np.all(np.diff(table[t]) >= 0)) for t in thetas)
     errs = {f"theta={t}": _rel_err(at_half[t], p) for t, p in _NOISE_PAPER.items()}
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
     for t in thetas:
         ax.semilogy(vs / a, np.maximum(table[t], 1e-30), label=f"theta={t}")
     ax.axvline(0.5, color="grey", lw=0.5)
@@ -212,7 +211,8 @@ def _claim_noise(out: Path) -> Claim:
 def _claim_union(out: Path, n_trials: int) -> tuple[Claim, Claim]:
     a, s, theta = 200, 25, 15
     ms = np.arange(1, 20)
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
     plug: dict[int, list[float]] = {}
     mix: dict[int, list[float]] = {}
     for n in (1000, 10_000, 20_000):
@@ -273,7 +273,8 @@ def _claim_set(out: Path, n_trials: int) -> Claim:
     r = simulate("set", n=n, a=w, theta=4, m=m, n_trials=n_trials, seed=7)
     d_union = abs(union_b[4] - r.estimate) / r.stderr
     d_indep = abs(indep[4] - r.estimate) / r.stderr
-    fig, ax = plt.subplots(figsize=(5, 3.5))
+    fig = Figure(figsize=(5, 3.5))
+    ax = fig.subplots()
     ax.semilogy(thetas, list(union_b.values()), "o--", label="union bound M*P_fm")
     ax.semilogy(thetas, list(indep.values()), "s-", label="independence 1-(1-P_fm)^M")
     ax.errorbar([4], [r.estimate], yerr=[4 * r.stderr], fmt="k.", capsize=3, label="Monte-Carlo")
@@ -304,7 +305,8 @@ def _claim_optimal_theta(out: Path) -> Claim:
     below = [int(t) for t, v in zip(curve.thetas, curve.median, strict=True) if v < 1e-9]
     crossing = below[0] if below else None
     decreasing = bool(np.all(np.diff(curve.median) < 0))
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
     ax.semilogy(curve.thetas, curve.median, "k-", label="median over 210 grid points")
     for lvl, q in zip(curve.quantile_levels, curve.quantiles, strict=True):
         ax.semilogy(curve.thetas, np.maximum(q, 1e-300), ":", label=f"quantile {lvl:g}")
@@ -361,7 +363,8 @@ def _claim_monte_carlo(out: Path, n_trials: int) -> Claim:
             r = simulate("union", n=n, a=a, s=s, theta=theta, m=kw["m"], n_trials=n_trials, seed=seed)
         results[label] = {"formula": p, "mc": r.estimate, "n_trials": r.n_trials, "z": r.zscore(p)}
     zs = [v["z"] for v in results.values()]
-    fig, ax = plt.subplots(figsize=(6, 3))
+    fig = Figure(figsize=(6, 3))
+    ax = fig.subplots()
     ax.barh(list(results), zs)
     ax.axvline(-4, color="r", lw=0.8)
     ax.axvline(4, color="r", lw=0.8)
