@@ -28,7 +28,7 @@ probability depends on their random size), only test patterns are.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Self
 
@@ -273,6 +273,12 @@ def _masks_from_rows(rows: NDArray[np.signedinteger[Any]], n: int) -> NDArray[np
     return masks
 
 
+def _chunks(total: int, rows: int) -> Iterator[int]:
+    """Sizes of consecutive chunks of at most ``rows`` that add up to ``total``."""
+    for first in range(0, total, rows):
+        yield min(rows, total - first)
+
+
 def _block_shape(n_trials: int, per_block: int) -> tuple[int, int]:
     k = max(1, min(n_trials, per_block))
     return math.ceil(n_trials / k), k
@@ -288,12 +294,9 @@ def _sim_false_match(
     segments = np.take_along_axis(learned, picks, axis=1)  # (K, s)
     events = 0
     rows = max(1, _CHUNK_ELEMENTS // max(1, k_count * s))
-    done = 0
-    while done < j_count:
-        count = min(rows, j_count - done)
+    for count in _chunks(j_count, rows):
         masks = _masks_from_rows(_subsets(n, a, count, gen, sort=False), n)
         events += int(np.count_nonzero(masks[:, segments].sum(axis=2) >= theta))
-        done += count
         bar.update(count * k_count)
     return events
 
@@ -308,9 +311,7 @@ def _sim_false_negative(
     segments = x[_subsets(a, s, k_count, gen, sort=False)]  # (K, s)
     events = 0
     rows = max(1, _CHUNK_ELEMENTS // max(1, k_count * s))
-    done = 0
-    while done < j_count:
-        count = min(rows, j_count - done)
+    for count in _chunks(j_count, rows):
         masks = np.zeros((count, n + 1), dtype=np.bool_)
         masks[:, x] = True
         removed = x[_subsets(a, v, count, gen, sort=False)]
@@ -318,7 +319,6 @@ def _sim_false_negative(
         np.put_along_axis(masks, removed, False, axis=1)
         np.put_along_axis(masks, added, True, axis=1)
         events += int(np.count_nonzero(masks[:, segments].sum(axis=2) < theta))
-        done += count
         bar.update(count * k_count)
     return events
 
@@ -333,16 +333,13 @@ def _sim_union(
     events = 0
     width = m * s
     rows = max(1, _CHUNK_ELEMENTS // max(1, k_count * width))
-    done = 0
-    while done < j_count:
-        count = min(rows, j_count - done)
+    for count in _chunks(j_count, rows):
         masks = _masks_from_rows(_subsets(n, a, count, gen, sort=False), n)
         syn = _subsets(n, s, count * k_count * m, gen, sort=False).reshape(count, k_count, width)
         syn.sort(axis=2)
         hits = np.take_along_axis(masks[:, None, :], syn, axis=2)
         hits[:, :, 1:] &= syn[:, :, 1:] != syn[:, :, :-1]  # count each distinct synapse once
         events += int(np.count_nonzero(hits.sum(axis=2) >= theta))
-        done += count
         bar.update(count * k_count)
     return events
 
@@ -355,14 +352,11 @@ def _sim_set(
     j_count, k_count = blocks
     events = 0
     rows = max(1, _CHUNK_ELEMENTS // max(1, k_count * m * a))
-    done = 0
-    while done < j_count:
-        count = min(rows, j_count - done)
+    for count in _chunks(j_count, rows):
         masks = _masks_from_rows(_subsets(n, a, count, gen, sort=False), n)
         stored = _subsets(n, a, count * k_count * m, gen, sort=False).reshape(count, k_count * m * a)
         over = np.take_along_axis(masks, stored, axis=1).reshape(count, k_count, m, a).sum(axis=3)
         events += int(np.count_nonzero(np.any(over >= theta, axis=2)))
-        done += count
         bar.update(count * k_count)
     return events
 
