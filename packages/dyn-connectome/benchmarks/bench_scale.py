@@ -41,11 +41,15 @@ def main() -> None:
     x, pairs = tensor.build_affinity_tensor(traces, window=a.window)
     del traces
     t2 = time.perf_counter()
-    print(f"tensor {x.shape} {x.dtype} ({x.nbytes / 2**20:.0f} MiB); generate {t1 - t0:.1f} s, affinities {t2 - t1:.1f} s")
+    print(
+        f"tensor {x.shape} {x.dtype} ({x.nbytes / 2**20:.0f} MiB); generate {t1 - t0:.1f} s, affinities {t2 - t1:.1f} s"
+    )
     res = ntf.fit_ntf(x, rank=a.rank, n_restarts=a.restarts, seed=0, n_iter_max=a.iters, tol=1e-8)
     t3 = time.perf_counter()
-    print(f"NTF rank {a.rank}, {a.restarts} restart(s), <= {a.iters} HALS iterations: {t3 - t2:.1f} s "
-          f"({(t3 - t2) / a.restarts:.1f} s per restart), rel_error {res.rel_error:.3f}; peak RSS {peak_mb():.0f} MiB")
+    print(
+        f"NTF rank {a.rank}, {a.restarts} restart(s), <= {a.iters} HALS iterations: {t3 - t2:.1f} s "
+        f"({(t3 - t2) / a.restarts:.1f} s per restart), rel_error {res.rel_error:.3f}; peak RSS {peak_mb():.0f} MiB"
+    )
     tw = res.f_time.shape[0]
     for backend in ("wsbm", "louvain", "leiden"):
         t = time.perf_counter()
@@ -54,7 +58,9 @@ def main() -> None:
             epoch = int(np.argmax(res.f_time[:, r])) * 3 // tw
             part = community.detect(pairs.to_matrix(res.f_pairs[:, r]), backend=backend, seed=0)
             aris.append(round(part.adjusted_rand_index(parts[epoch]), 3))
-        print(f"communities ({backend}, N={pairs.n_units}, {res.rank} components): {time.perf_counter() - t:.1f} s, ARI {aris}")
+        print(
+            f"communities ({backend}, N={pairs.n_units}, {res.rank} components): {time.perf_counter() - t:.1f} s, ARI {aris}"
+        )
     print(f"total {time.perf_counter() - t0:.1f} s; peak RSS {peak_mb():.0f} MiB")
 
 
