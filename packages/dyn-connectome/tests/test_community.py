@@ -143,3 +143,13 @@ def test_bad_input():
         fit_wsbm(np.ones((3, 3)), shrink=1.0)
     with pytest.raises(ValueError, match="a callable must return"):
         detect(np.ones((3, 3)), backend=lambda a, s: [0])
+
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 25), p=st.floats(0.0, 1.0))
+def test_wsbm_never_worse_than_one_block(seed, n, p):
+    a = synthetic.weighted_er(n, p=p, mean=1.0, seed=seed)
+    fit = fit_wsbm(a, seed=seed)
+    assert np.all(np.diff(fit.history) <= 1e-9)
+    assert fit.description_length == pytest.approx(description_length(a, fit.labels))
+    assert fit.description_length <= description_length(a, np.zeros(n)) + 1e-9

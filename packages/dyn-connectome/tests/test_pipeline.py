@@ -133,3 +133,14 @@ def test_generator_bad_input():
         synthetic.weighted_planted_partition(p_in=1.5)
     with pytest.raises(ValueError, match="p: must be a probability"):
         synthetic.weighted_er(10, p=-0.1)
+
+
+def test_uneven_animal_loading_is_warned(caplog):
+    lt, _ = synthetic.planted_epochs(drive_rate=0.05, seed=100)
+    with caplog.at_level(logging.WARNING):
+        model = DynamicConnectome(
+            window=20, rank=3, backend="louvain", n_restarts=2, uneven_worm_threshold=0.5
+        )
+        model.fit(lt)
+    shares = [worm_concentration(c.worm_profile) for c in model.components_]
+    assert ("in one animal" in caplog.text) == (max(shares) > 0.5)

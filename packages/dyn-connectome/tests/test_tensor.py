@@ -98,3 +98,14 @@ def test_bad_input():
         build_affinity_tensor([a], align="outer")
     with pytest.raises(ValueError, match="at least 2 neurons"):
         build_affinity_tensor([_rec(rng, ["a"])])
+
+
+def test_custom_affinity_with_too_many_windows_is_refused():
+    rng = np.random.default_rng(4)
+
+    def too_many(data, window):
+        n = data.shape[0]
+        return np.ones((n, n, data.shape[1] // window + 3))
+
+    with pytest.raises(ValueError, match="more than the"):
+        build_affinity_tensor([_rec(rng, ["a", "b"])], window=50, kind=too_many)

@@ -219,6 +219,11 @@ def build_affinity_tensor(
             a = differential_affinity(data, kind=kind, window=int(window))
         except ValueError as err:
             raise ValueError(f"traces[{w}]: {err}") from err
+        if a.shape[2] > t_w:
+            raise ValueError(
+                f"kind: the affinity of recording {w} has {a.shape[2]} windows, more than the "
+                f"{t_w} = floor(n_samples / window) expected"
+            )
         g = gmap[keep]
         local = np.full(n, -1, dtype=np.intp)
         local[g] = np.arange(g.size)
