@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from numpy.typing import NDArray
@@ -126,6 +124,8 @@ def reproduce(out_dir: str | os.PathLike[str] = "reports/dyn-connectome", quick:
     -------
     neurotypes.Report
     """
+    # Figures only go to files: a non-interactive backend, chosen here rather than at import time.
+    matplotlib.use("Agg")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     n_seeds = 5 if quick else 10
