@@ -4,7 +4,7 @@ import logging
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dyn_connectome.affinity import differential_affinity
@@ -12,6 +12,7 @@ from dyn_connectome.tensor import PairIndex, build_affinity_tensor, pair_index
 from neurotypes import Traces
 
 
+@settings(max_examples=50, deadline=None)
 @given(n=st.integers(2, 40), data=st.data())
 def test_pair_index_round_trip(n, data):
     i, j = pair_index(n)
