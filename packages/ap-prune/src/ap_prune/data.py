@@ -86,7 +86,7 @@ def gaussian_mixture(
     n: int = 3000,
     d: int = 16,
     k: int = 8,
-    sep: float = 1.5,
+    sep: float = 1.0,
     seed: int = 0,
     modes: int = 3,
     split: float = 0.7,

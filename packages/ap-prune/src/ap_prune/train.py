@@ -82,6 +82,7 @@ def _quiet_lightning() -> Iterator[None]:
             warnings.filterwarnings("ignore", message=".*does not have many workers.*")
             warnings.filterwarnings("ignore", message=".*GPU available but not used.*")
             warnings.filterwarnings("ignore", message=".*number of training batches.*")
+            warnings.filterwarnings("ignore", message=".*LeafSpec.*")
             yield
     finally:
         for n, lvl in old.items():
