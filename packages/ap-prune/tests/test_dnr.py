@@ -102,9 +102,9 @@ def test_pooled_rate_exclude():
 
 
 def test_dnr_bad_input():
-    with pytest.raises(ValueError, match="no nn.ReLU modules"):
+    with pytest.raises(ValueError, match=r"no nn\.ReLU modules"):
         dead_neuron_rate(nn.Linear(2, 2), X.float())
-    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+    with pytest.raises(TypeError, match=r"model must be a torch\.nn\.Module"):
         DNRTracker("not a model")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="per must be"):
         DNRTracker(_spec_net(), per="neuron")  # type: ignore[arg-type]

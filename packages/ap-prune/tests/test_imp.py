@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 import torch
 from torch import nn
@@ -51,7 +53,7 @@ def test_imp_cycle_rewinds_to_init_under_masks(use_ap):
     assert [h.round for h in hist] == [0, 1, 2, 3]
     assert hist[-1].step is None and all(h.step is not None for h in hist[:-1])
     assert hist[0].density == 1.0
-    for a, b in zip(hist, hist[1:], strict=False):
+    for a, b in itertools.pairwise(hist):
         assert b.density < a.density
     # every round starts from the initial weights times the current mask (lottery-ticket rewinding)
     for r in range(1, 4):
@@ -70,7 +72,9 @@ def test_imp_cycle_rewinds_to_init_under_masks(use_ap):
 def test_imp_cycle_fine_tune_keeps_trained_weights():
     model = MLP((6, 8, 2), seed=1)
     starts: list[dict[str, torch.Tensor]] = []
-    hist = imp_cycle(model, _plain_train_fn(log=starts), rounds=2, pruner=BaselinePruner(p=0.5), rewind="none")
+    hist = imp_cycle(
+        model, _plain_train_fn(log=starts), rounds=2, pruner=BaselinePruner(p=0.5), rewind="none"
+    )
     assert len(hist) == 2
     # round 1 starts from the trained, pruned weights of round 0, not from init
     init = MLP((6, 8, 2), seed=1)

@@ -53,7 +53,7 @@ def relu_layers(model: nn.Module, layers: LayerSpec = None) -> dict[str, nn.Modu
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     named = dict(model.named_modules())
     if layers is None:
-        found = {name: mod for name, mod in named.items() if isinstance(mod, nn.ReLU)}
+        found: dict[str, nn.Module] = {name: mod for name, mod in named.items() if isinstance(mod, nn.ReLU)}
         if not found:
             raise ValueError(
                 "model has no nn.ReLU modules to track (functional relu cannot be hooked); "
@@ -218,9 +218,7 @@ class DNRTracker:
         """Per-neuron dead fraction averaged over the finished epochs of the cycle."""
         if not self._epochs:
             raise ValueError("no finished epoch in this cycle: call end_epoch() after each training epoch")
-        return {
-            name: torch.stack([ep[name] for ep in self._epochs]).mean(dim=0) for name in self.layers
-        }
+        return {name: torch.stack([ep[name] for ep in self._epochs]).mean(dim=0) for name in self.layers}
 
     def cycle_mean(
         self, by_layer: bool = False, exclude: Mapping[str, torch.Tensor] | None = None
@@ -244,7 +242,9 @@ def _layer_rates(
     return {name: pooled_rate({name: r}, exclude) for name, r in rates.items()}
 
 
-def pooled_rate(rates: Mapping[str, torch.Tensor], exclude: Mapping[str, torch.Tensor] | None = None) -> float:
+def pooled_rate(
+    rates: Mapping[str, torch.Tensor], exclude: Mapping[str, torch.Tensor] | None = None
+) -> float:
     """Pool per-neuron dead fractions into one rate, the paper's 1/(|D| N) sum over all N tracked neurons.
 
     Parameters

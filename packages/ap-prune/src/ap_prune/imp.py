@@ -109,9 +109,13 @@ def sparsity_summary(
                         f"{units.numel()} outputs"
                     )
                 exclude[relu_name] = units.reshape((-1,) + (1,) * (len(shape) - 1)).expand(shape)
-            dnr_alive = tracker.cycle_mean(exclude=exclude)  # type: ignore[assignment]
+            alive_rate = tracker.cycle_mean(exclude=exclude)
+            assert isinstance(alive_rate, float)
+            dnr_alive = alive_rate
+    total_density = density(model, layers)
+    assert isinstance(total_density, float)
     return SparsitySummary(
-        density=float(density(model, layers)),
+        density=total_density,
         density_by_layer=dens,
         structural_deaths={n: int(u.sum()) for n, u in dead_units.items()},
         dnr=summary_dnr,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import torch
 from torch import nn
@@ -30,7 +32,7 @@ class MLP(nn.Sequential):
             raise ValueError(f"sizes must hold at least two positive ints, got {sizes}")
         layers: list[nn.Module] = []
         with _seeded(seed):
-            for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+            for i, (a, b) in enumerate(itertools.pairwise(sizes)):
                 layers.append(nn.Linear(a, b))
                 if i < len(sizes) - 2:
                     layers.append(nn.ReLU())
@@ -68,26 +70,20 @@ class SmallCNN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits for a batch ``[B, C, H, W]``."""
         h = self.relu2(self.conv2(self.relu1(self.conv1(x))))
-        return self.fc(torch.flatten(self.pool(h), 1))
+        out: torch.Tensor = self.fc(torch.flatten(self.pool(h), 1))
+        return out
 
     def unit_map(self) -> dict[str, str]:
         """``{relu module name: conv layer feeding it}``."""
         return {"relu1": "conv1", "relu2": "conv2"}
 
 
-class _seeded:
-    """Context manager: fork the torch RNG and seed it, so module init is reproducible without global effects."""
-
-    def __init__(self, seed: int | None) -> None:
-        self.seed = seed
-        self._fork: object | None = None
-
-    def __enter__(self) -> None:
-        if self.seed is not None:
-            self._fork = torch.random.fork_rng(devices=[])
-            self._fork.__enter__()  # type: ignore[attr-defined]
-            torch.manual_seed(int(self.seed))
-
-    def __exit__(self, *exc: object) -> None:
-        if self._fork is not None:
-            self._fork.__exit__(*exc)  # type: ignore[attr-defined]
+@contextmanager
+def _seeded(seed: int | None) -> Iterator[None]:
+    """Fork the torch RNG and seed it, so module init is reproducible without touching the global state."""
+    if seed is None:
+        yield
+        return
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        yield

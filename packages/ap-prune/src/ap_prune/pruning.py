@@ -48,7 +48,7 @@ BasePrunerFn = Callable[[nn.Module, int, Targets], None]
 
 
 def _round_half_up(x: float) -> int:
-    return int(math.floor(x + 0.5))
+    return math.floor(x + 0.5)
 
 
 def _check_rate(name: str, value: float) -> float:
@@ -122,9 +122,9 @@ def weight_mask(module: nn.Module) -> torch.Tensor:
 def effective_weight(module: nn.Module) -> torch.Tensor:
     """The weight the layer uses now, ``weight_orig * weight_mask`` for pruned layers (detached)."""
     orig = getattr(module, "weight_orig", None)
-    if isinstance(orig, torch.Tensor):
-        return (orig * getattr(module, "weight_mask")).detach()  # noqa: B009
-    return getattr(module, "weight").detach()  # noqa: B009
+    name = "weight_mask" if isinstance(orig, torch.Tensor) else "weight"
+    w: torch.Tensor = getattr(module, name)
+    return (orig * w if isinstance(orig, torch.Tensor) else w).detach()
 
 
 def refresh_weights(model: nn.Module) -> None:
@@ -237,13 +237,15 @@ def apply_prune_mask(model: nn.Module, prune_mask: Mapping[str, torch.Tensor]) -
             raise ValueError(f"prune_mask: {name!r} is not a prunable layer of the model")
         keep = weight_mask(mod)
         if sel.shape != keep.shape:
-            raise ValueError(f"prune_mask[{name!r}] has shape {tuple(sel.shape)}, expected {tuple(keep.shape)}")
+            raise ValueError(
+                f"prune_mask[{name!r}] has shape {tuple(sel.shape)}, expected {tuple(keep.shape)}"
+            )
         sel = sel.to(device=keep.device, dtype=torch.bool)
         if bool((sel & ~keep).any()):
             raise ValueError(f"prune_mask[{name!r}] selects weights that are already pruned")
         n = int(sel.sum())
         if n:
-            prune.custom_from_mask(mod, "weight", ~sel)
+            prune.custom_from_mask(mod, "weight", ~sel)  # type: ignore[no-untyped-call,unused-ignore]
             total += n
     return total
 
@@ -426,7 +428,9 @@ class BaselinePruner:
         Prunable layers (default: every Linear/Conv weight).
     """
 
-    def __init__(self, base_pruner: BasePrunerFn = global_magnitude, p: float = 0.2, layers: LayerSpec = None):
+    def __init__(
+        self, base_pruner: BasePrunerFn = global_magnitude, p: float = 0.2, layers: LayerSpec = None
+    ):
         if not callable(base_pruner):
             raise TypeError("base_pruner must be callable as base_pruner(model, amount, targets)")
         self.base_pruner = base_pruner

@@ -18,8 +18,9 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
-from neurotypes import Claim, Report
 from tqdm.auto import tqdm
+
+from neurotypes import Claim, Report
 
 from . import __version__
 from .data import Split, digits, gaussian_mixture
@@ -89,7 +90,8 @@ class RunResult:
             density=[h.density for h in history],
             dnr=[float(h.summary.dnr) if h.summary.dnr is not None else float("nan") for h in history],
             dnr_alive=[
-                float(h.summary.dnr_alive) if h.summary.dnr_alive is not None else float("nan") for h in history
+                float(h.summary.dnr_alive) if h.summary.dnr_alive is not None else float("nan")
+                for h in history
             ],
             test_acc=[float(h.metrics.get("test_acc", float("nan"))) for h in history],
             structural_deaths=[sum(h.summary.structural_deaths.values()) for h in history],
@@ -155,7 +157,9 @@ def _r(x: float, nd: int = 3) -> float:
     return round(float(x), nd)
 
 
-def _plot_dnr_acc(out: Path, imp: list[RunResult], ap: list[RunResult], mix: tuple[RunResult, RunResult]) -> None:
+def _plot_dnr_acc(
+    out: Path, imp: list[RunResult], ap: list[RunResult], mix: tuple[RunResult, RunResult]
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -167,7 +171,9 @@ def _plot_dnr_acc(out: Path, imp: list[RunResult], ap: list[RunResult], mix: tup
         ax[0].plot(a.density, a.dnr, "o" + ls, color="C0", label=f"IMP seed {a.seed}")
         ax[0].plot(b.density, b.dnr, "s" + ls, color="C3", label=f"IMP+AP seed {b.seed}")
         ax[1].plot(a.density, np.array(a.test_acc) * 100, "o" + ls, color="C0", label=f"digits IMP s{a.seed}")
-        ax[1].plot(b.density, np.array(b.test_acc) * 100, "s" + ls, color="C3", label=f"digits IMP+AP s{b.seed}")
+        ax[1].plot(
+            b.density, np.array(b.test_acc) * 100, "s" + ls, color="C3", label=f"digits IMP+AP s{b.seed}"
+        )
     ax[1].plot(mix[0].density, np.array(mix[0].test_acc) * 100, "o-", color="C2", label="mixture IMP")
     ax[1].plot(mix[1].density, np.array(mix[1].test_acc) * 100, "s-", color="C1", label="mixture IMP+AP")
     for a_ in ax:
@@ -256,7 +262,10 @@ def _reproduce(out: Path, quick: bool, accelerator: str, progress: bool) -> Repo
         jobs.append((f"ap-{seed}", lambda seed=seed: run_imp(dig, s, seed, "ap", accelerator=accelerator)))
     s0 = s.seeds[0]
     jobs += [
-        ("gmp-ft", lambda: run_imp(dig, s, s0, "imp", rewind="none", accelerator=accelerator, label="GMP+FT")),
+        (
+            "gmp-ft",
+            lambda: run_imp(dig, s, s0, "imp", rewind="none", accelerator=accelerator, label="GMP+FT"),
+        ),
         (
             "gmp-ft-ap",
             lambda: run_imp(dig, s, s0, "ap", rewind="none", accelerator=accelerator, label="GMP+FT+AP"),
@@ -269,7 +278,9 @@ def _reproduce(out: Path, quick: bool, accelerator: str, progress: bool) -> Repo
         ),
         (
             "stable-any",
-            lambda: run_imp(dig, s, s0, "ap", "stable_any", accelerator=accelerator, label="IMP+stable any sign"),
+            lambda: run_imp(
+                dig, s, s0, "ap", "stable_any", accelerator=accelerator, label="IMP+stable any sign"
+            ),
         ),
         ("mix-imp", lambda: run_imp(mix, s, s0, "imp", accelerator=accelerator, label="mixture IMP")),
         ("mix-ap", lambda: run_imp(mix, s, s0, "ap", accelerator=accelerator, label="mixture IMP+AP")),
@@ -282,7 +293,9 @@ def _reproduce(out: Path, quick: bool, accelerator: str, progress: bool) -> Repo
     imp = [res[f"imp-{sd}"] for sd in s.seeds]
     ap = [res[f"ap-{sd}"] for sd in s.seeds]
     _plot_dnr_acc(out, imp, ap, (res["mix-imp"], res["mix-ap"]))
-    _plot_runs(out / "base_pruners.png", [imp[0], ap[0], res["gmp-ft"], res["gmp-ft-ap"]], "AP with two base pruners")
+    _plot_runs(
+        out / "base_pruners.png", [imp[0], ap[0], res["gmp-ft"], res["gmp-ft-ap"]], "AP with two base pruners"
+    )
     _plot_runs(
         out / "ablation.png", [imp[0], ap[0], res["random-neg"], res["stable-any"]], "AP selection ablation"
     )
@@ -297,7 +310,9 @@ def _reproduce(out: Path, quick: bool, accelerator: str, progress: bool) -> Repo
         i26 = nearest_round(r.density, 0.26)
         drop = r.dnr[0] - r.dnr[i26]
         ok1 &= drop >= s.dnr_drop_margin
-        imin = int(np.nanargmin([d if dens >= 0.15 else np.inf for d, dens in zip(r.dnr, r.density, strict=True)]))
+        imin = int(
+            np.nanargmin([d if dens >= 0.15 else np.inf for d, dens in zip(r.dnr, r.density, strict=True)])
+        )
         per_seed[f"seed {r.seed}"] = {
             "dnr@1.0": _r(r.dnr[0]),
             f"dnr@{r.density[i26]:.3f}": _r(r.dnr[i26]),
@@ -392,7 +407,9 @@ def _reproduce(out: Path, quick: bool, accelerator: str, progress: bool) -> Repo
                 "mean gain (points) over rounds with density <= 0.3": gains,
                 "range of per-round differences (points)": [_r(min(all_diffs), 2), _r(max(all_diffs), 2)],
                 "accuracy at lowest density (IMP, IMP+AP)": {
-                    "digits": [[_r(b.test_acc[-1]), _r(a.test_acc[-1])] for a, b in zip(ap, imp, strict=True)],
+                    "digits": [
+                        [_r(b.test_acc[-1]), _r(a.test_acc[-1])] for a, b in zip(ap, imp, strict=True)
+                    ],
                     "mixture": [_r(res["mix-imp"].test_acc[-1]), _r(res["mix-ap"].test_acc[-1])],
                 },
             },
@@ -439,7 +456,11 @@ def _reproduce(out: Path, quick: bool, accelerator: str, progress: bool) -> Repo
     def mean_acc(r: RunResult) -> float:
         return float(np.mean(r.test_acc[1:]))
 
-    abl = {"AP (stable negative)": ap[0], "random negative": res["random-neg"], "stable, any sign": res["stable-any"]}
+    abl = {
+        "AP (stable negative)": ap[0],
+        "random negative": res["random-neg"],
+        "stable, any sign": res["stable-any"],
+    }
     ok5 = mean_dnr(ap[0]) < mean_dnr(res["random-neg"]) and mean_dnr(ap[0]) < mean_dnr(res["stable-any"])
     claims.append(
         Claim(
