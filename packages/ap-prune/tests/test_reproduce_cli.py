@@ -48,6 +48,8 @@ def test_cli_help_and_run(capsys, tmp_path):
     assert data["density"][1] == pytest.approx(0.8, abs=1e-3)
     assert main(["run", "--rounds", "2", "--epochs", "1", "--p", "0.1", "--ap", "0.2"]) == 2
     assert "p_ap must not exceed p" in capsys.readouterr().err
+    assert main(["run", "--rounds", "2", "--ap", "-0.1"]) == 2
+    assert "--ap must be >= 0" in capsys.readouterr().err
 
 
 @pytest.mark.slow

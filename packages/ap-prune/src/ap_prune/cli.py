@@ -68,6 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.rounds < 1 or args.epochs < 1:
         print("error: --rounds and --epochs must be >= 1", file=sys.stderr)
         return 2
+    if args.ap < 0:
+        print(f"error: --ap must be >= 0 (0 = plain IMP), got {args.ap}", file=sys.stderr)
+        return 2
     settings = replace(QUICK, rounds=args.rounds, epochs=args.epochs, p=args.p, p_ap=args.ap or QUICK.p_ap)
     split = digits() if args.task == "digits" else gaussian_mixture()
     try:
