@@ -115,3 +115,24 @@ def test_rewind_and_imp_cycle_bad_input():
         imp_cycle(nn.Sequential(nn.ReLU()), _plain_train_fn(), rounds=1, pruner=BaselinePruner())
     with pytest.raises(ValueError, match="rewind state has no entry"):
         rewind_to(model, {})
+
+
+def test_imp_cycle_on_cnn_with_lightning_and_channel_dnr():
+    from ap_prune.data import digits
+    from ap_prune.models import SmallCNN
+    from ap_prune.train import make_train_fn
+
+    split = digits(images=True)
+    model = SmallCNN(seed=0)
+    tracker = DNRTracker(model, per="channel")
+    fn = make_train_fn(split, epochs=1, tracker=tracker, seed=0)
+    hist = imp_cycle(
+        model, fn, rounds=2, pruner=ActivateWhilePruning(), tracker=tracker, unit_map=model.unit_map()
+    )
+    assert hist[1].density == pytest.approx(0.8, abs=1e-3)
+    assert hist[0].step.n_ap == hist[0].step.k_ap > 0
+    for h in hist:
+        assert 0.0 <= h.dnr <= 1.0
+        assert h.summary.dnr_alive == pytest.approx(h.dnr)  # no structural death at density 0.8
+        assert set(h.summary.dnr_by_layer) == {"relu1", "relu2"}
+    assert h.metrics["test_acc"] > 0.5
