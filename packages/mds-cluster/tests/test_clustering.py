@@ -113,7 +113,9 @@ def test_determinism_and_outputs():
 def test_neuron_idx_subset():
     pop = twins.LNPopulation(n_per_type=6, size=10, seed=0)
     idx = np.flatnonzero(pop.labels < 2)
-    mc = MDSClustering(pop, (10, 10), 2, steps_per_round=80, max_rounds=4, split=False, seed=0).fit(neuron_idx=idx)
+    mc = MDSClustering(pop, (10, 10), 2, steps_per_round=80, max_rounds=4, split=False, seed=0).fit(
+        neuron_idx=idx
+    )
     assert mc.labels_.shape == (idx.size,)
     assert adjusted_rand_score(mc.labels_, pop.labels[idx]) == 1.0
 
@@ -132,7 +134,7 @@ def test_bad_input():
         MDSClustering(pop, (6, 6), 9).fit()
     with pytest.raises(ValueError, match="non-finite"):
         MDSClustering(_NaNModel(), (6, 6), 2).fit()
-    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+    with pytest.raises(TypeError, match=r"model must be a torch\.nn\.Module"):
         MDSClustering(lambda x: x, (6, 6), 2).fit()  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="n_clusters_init must be an integer >= 2"):
         MDSClustering(pop, (6, 6), 1).fit()
@@ -160,8 +162,18 @@ def test_assign_validation():
 def test_options_run():
     pop = twins.LNPopulation(n_per_type=5, size=10, seed=0)
     mc = MDSClustering(
-        pop, (10, 10), 4, init="responses", normalize="noise", smoothness=0.01, grad_blur_sigma=1.0,
-        n_init=2, steps_per_round=40, max_rounds=3, split=False, seed=0,
+        pop,
+        (10, 10),
+        4,
+        init="responses",
+        normalize="noise",
+        smoothness=0.01,
+        grad_blur_sigma=1.0,
+        n_init=2,
+        steps_per_round=40,
+        max_rounds=3,
+        split=False,
+        seed=0,
     ).fit()
     assert adjusted_rand_score(mc.labels_, pop.labels) > 0.5
     assert np.all(np.isfinite(mc.objective_))

@@ -10,7 +10,11 @@ from scipy import ndimage
 
 from mds_cluster import Clip, L2Ball, L2Sphere, gaussian_blur, laplace_penalty, optimize_stimuli, twins
 
-stimuli = arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(2, 5), st.integers(2, 5)), elements=st.floats(-10, 10))
+stimuli = arrays(
+    np.float64,
+    st.tuples(st.integers(1, 4), st.integers(2, 5), st.integers(2, 5)),
+    elements=st.floats(-10, 10),
+)
 
 
 @settings(max_examples=40, deadline=None)
@@ -24,7 +28,9 @@ def test_projections(s, radius):
     np.testing.assert_allclose(ball[inside], s[inside])  # points inside the ball do not move
     sph = L2Sphere(radius)(t)
     nz = norms > 1e-6
-    np.testing.assert_allclose(np.linalg.norm(sph.numpy().reshape(s.shape[0], -1), axis=1)[nz], radius, rtol=1e-9)
+    np.testing.assert_allclose(
+        np.linalg.norm(sph.numpy().reshape(s.shape[0], -1), axis=1)[nz], radius, rtol=1e-9
+    )
     assert torch.allclose(L2Sphere(radius)(sph), sph)  # idempotent
     clipped = Clip(-1.0, 2.0)(t).numpy()
     np.testing.assert_array_equal(clipped, np.clip(s, -1.0, 2.0))
@@ -35,7 +41,9 @@ def test_laplace_penalty_against_numpy():
     s = rng.normal(size=(2, 6, 7))
     p = np.pad(s, ((0, 0), (1, 1), (1, 1)))
     lap = p[:, :-2, 1:-1] + p[:, 2:, 1:-1] + p[:, 1:-1, :-2] + p[:, 1:-1, 2:] - 4 * s
-    np.testing.assert_allclose(laplace_penalty(torch.from_numpy(s)).numpy(), (lap**2).sum(axis=(1, 2)), rtol=1e-10)
+    np.testing.assert_allclose(
+        laplace_penalty(torch.from_numpy(s)).numpy(), (lap**2).sum(axis=(1, 2)), rtol=1e-10
+    )
 
 
 def test_gaussian_blur_against_scipy():
@@ -49,9 +57,15 @@ def test_gaussian_blur_against_scipy():
 @pytest.mark.parametrize(
     ("constraint", "check"),
     [
-        (L2Sphere(5.0), lambda s: np.allclose(np.linalg.norm(s.reshape(s.shape[0], -1), axis=1), 5.0, rtol=1e-5)),
+        (
+            L2Sphere(5.0),
+            lambda s: np.allclose(np.linalg.norm(s.reshape(s.shape[0], -1), axis=1), 5.0, rtol=1e-5),
+        ),
         (Clip(-0.3, 0.3), lambda s: s.min() >= -0.3 - 1e-7 and s.max() <= 0.3 + 1e-7),
-        (L2Ball(2.0), lambda s: np.all(np.linalg.norm(s.reshape(s.shape[0], -1), axis=1) <= 2.0 * (1 + 1e-5))),
+        (
+            L2Ball(2.0),
+            lambda s: np.all(np.linalg.norm(s.reshape(s.shape[0], -1), axis=1) <= 2.0 * (1 + 1e-5)),
+        ),
     ],
 )
 def test_constraint_holds_after_every_step(constraint, check):
@@ -59,8 +73,14 @@ def test_constraint_holds_after_every_step(constraint, check):
     s0 = torch.randn(4, 10, 10, generator=torch.Generator().manual_seed(0)) * 3
     seen = []
     optimize_stimuli(
-        model, s0, torch.as_tensor(model.labels), steps=15, constraint=constraint, smoothness=0.01,
-        grad_blur_sigma=1.0, on_step=lambda s: seen.append(s.numpy().copy()),
+        model,
+        s0,
+        torch.as_tensor(model.labels),
+        steps=15,
+        constraint=constraint,
+        smoothness=0.01,
+        grad_blur_sigma=1.0,
+        on_step=lambda s: seen.append(s.numpy().copy()),
     )
     assert len(seen) == 15
     assert all(check(s) for s in seen)

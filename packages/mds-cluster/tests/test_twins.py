@@ -28,7 +28,9 @@ def test_prototype_symmetries():
     on, off = twins.prototype_filter("on_dog"), twins.prototype_filter("off_dog")
     np.testing.assert_allclose(on, -off)
     assert on[8:10, 8:10].min() > 0 > on[0, 8]  # positive centre, negative surround
-    np.testing.assert_allclose(twins.prototype_filter("gabor_v"), twins.prototype_filter("gabor_h").T, atol=1e-12)
+    np.testing.assert_allclose(
+        twins.prototype_filter("gabor_v"), twins.prototype_filter("gabor_h").T, atol=1e-12
+    )
 
 
 def test_ln_population_formula():
@@ -66,7 +68,9 @@ def test_shape_errors():
 class _TimeModel(nn.Module):
     def forward(self, x):
         base = x.flatten(1).sum(1)
-        return torch.stack([base[:, None] * torch.arange(5.0) * (t + 1) for t in range(3)], dim=1)  # [B, T=3, N=5]
+        return torch.stack(
+            [base[:, None] * torch.arange(5.0) * (t + 1) for t in range(3)], dim=1
+        )  # [B, T=3, N=5]
 
 
 def test_wrap_selects_neurons_and_reduces_time():

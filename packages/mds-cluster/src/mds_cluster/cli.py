@@ -21,12 +21,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: the twins are tiny)")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress of the clustering")
     sub = p.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("reproduce", help="measure the paper's claims; write report.json, report.md and PNG figures")
-    r.add_argument("--full", action="store_true", help="10 seeds and a larger CNN twin fit instead of the quick run")
+    r = sub.add_parser(
+        "reproduce", help="measure the paper's claims; write report.json, report.md and PNG figures"
+    )
+    r.add_argument(
+        "--full", action="store_true", help="10 seeds and a larger CNN twin fit instead of the quick run"
+    )
     r.add_argument("--out", type=Path, default=Path("reports/mds-cluster"), help="output folder")
     f = sub.add_parser("fit", help="cluster the neurons of an embedded twin and print the result as JSON")
-    f.add_argument("--twin", choices=["ln", "onoff", "cnn"], default="ln", help="ln: LN population (4 types); "
-                   "onoff: the reference's on/off toy; cnn: a CNN twin fitted to the LN population")
+    f.add_argument(
+        "--twin",
+        choices=["ln", "onoff", "cnn"],
+        default="ln",
+        help="ln: LN population (4 types); "
+        "onoff: the reference's on/off toy; cnn: a CNN twin fitted to the LN population",
+    )
     f.add_argument("--k-init", type=int, default=8, help="initial number of clusters")
     f.add_argument("--seed", type=int, default=0, help="seed of the twin and of the clustering")
     f.add_argument("--merge", action="store_true", help="enable the merge step (extension)")
@@ -82,8 +91,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         kw = {"stim_constraint": L2Sphere(args.radius)}
     mc = MDSClustering(
-        model, (18, 18), args.k_init, tau=args.tau, steps_per_round=args.steps, split=not args.no_split,
-        merge=args.merge, seed=args.seed, device=args.device, progress=True, **kw,  # type: ignore[arg-type]
+        model,
+        (18, 18),
+        args.k_init,
+        tau=args.tau,
+        steps_per_round=args.steps,
+        split=not args.no_split,
+        merge=args.merge,
+        seed=args.seed,
+        device=args.device,
+        progress=True,
+        **kw,  # type: ignore[arg-type]
     ).fit()
     result = {
         "twin": args.twin,

@@ -24,6 +24,8 @@ __all__ = ["MDSClustering"]
 
 logger = logging.getLogger(__name__)
 
+_DEFAULT_CONSTRAINT = L2Sphere(5.0)  # frozen, so safe to share as a default
+
 
 @dataclass
 class _State:
@@ -159,7 +161,7 @@ class MDSClustering:
         n_clusters_init: int = 8,
         *,
         tau: float = 1.6,
-        stim_constraint: Constraint | None = L2Sphere(5.0),
+        stim_constraint: Constraint | None = _DEFAULT_CONSTRAINT,
         optimizer: OptimizerSpec = "adam",
         lr: float = 0.1,
         steps_per_round: int = 200,
@@ -221,7 +223,9 @@ class MDSClustering:
             raise TypeError(f"model must be a torch.nn.Module, got {type(self.model).__name__}")
         shape = tuple(self.stim_shape) if isinstance(self.stim_shape, Sequence) else None
         if not shape or not all(isinstance(s, int | np.integer) and s > 0 for s in shape):
-            raise ValueError(f"stim_shape must be a non-empty tuple of positive ints, got {self.stim_shape!r}")
+            raise ValueError(
+                f"stim_shape must be a non-empty tuple of positive ints, got {self.stim_shape!r}"
+            )
         ints = {
             "n_clusters_init": (self.n_clusters_init, 2),
             "steps_per_round": (self.steps_per_round, 0),
@@ -254,7 +258,9 @@ class MDSClustering:
             with torch.no_grad():
                 out = model(torch.zeros((2, *shape), device=self.device))
         except (RuntimeError, ValueError, TypeError, IndexError) as err:
-            raise ValueError(f"stim_shape {shape} does not fit the model: calling it on a batch failed ({err})") from err
+            raise ValueError(
+                f"stim_shape {shape} does not fit the model: calling it on a batch failed ({err})"
+            ) from err
         if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[0] != 2:
             got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
             raise ValueError(
@@ -270,7 +276,12 @@ class MDSClustering:
         return self.stim_constraint(s) if self.stim_constraint is not None else s
 
     def _optimise(
-        self, state: _State, steps: int, gen: torch.Generator, units: np.ndarray | None = None, fresh: bool = False
+        self,
+        state: _State,
+        steps: int,
+        gen: torch.Generator,
+        units: np.ndarray | None = None,
+        fresh: bool = False,
     ) -> tuple[_State, np.ndarray]:
         start = self._fresh(state.k, gen) if fresh else state.stimuli
         unit_idx = None if units is None else torch.as_tensor(units, device=self.device)
@@ -332,7 +343,13 @@ class MDSClustering:
             state, changed = self._reassign(state, units)
             if units is None:
                 self.history_.append(
-                    {"phase": phase, "round": rnd, "n_clusters": state.k, "loss": float(-j.mean()), "n_changed": changed}
+                    {
+                        "phase": phase,
+                        "round": rnd,
+                        "n_clusters": state.k,
+                        "loss": float(-j.mean()),
+                        "n_changed": changed,
+                    }
                 )
             if changed == 0:
                 break
@@ -343,15 +360,28 @@ class MDSClustering:
         state, j = self._optimise(state, self.split_estimate_steps, gen, fresh=True)
         return state, float(-j.mean())
 
-    def _try_split(self, state: _State, c: int, gen: torch.Generator, rng: np.random.Generator) -> _State | None:
+    def _try_split(
+        self, state: _State, c: int, gen: torch.Generator, rng: np.random.Generator
+    ) -> _State | None:
         before, prev_loss = self._loss(state, gen)
         members = np.flatnonzero(before.labels == c)
         if members.size < self.split_subclusters:
             return None
-        sub = _State(_balanced_random_labels(members.size, self.split_subclusters, rng), self._fresh(self.split_subclusters, gen))
+        sub = _State(
+            _balanced_random_labels(members.size, self.split_subclusters, rng),
+            self._fresh(self.split_subclusters, gen),
+        )
         sub = self._kmeans(sub, self.split_kmeans_rounds, self.split_kmeans_steps, gen, units=members)
         if sub.k <= 1:
-            self.history_.append({"phase": "split", "cluster": c, "n_clusters": state.k, "accepted": False, "reason": "collapsed"})
+            self.history_.append(
+                {
+                    "phase": "split",
+                    "cluster": c,
+                    "n_clusters": state.k,
+                    "accepted": False,
+                    "reason": "collapsed",
+                }
+            )
             return None
         labels = before.labels.copy()
         new_ids = np.where(sub.labels == 0, c, before.k - 1 + sub.labels)
@@ -365,7 +395,14 @@ class MDSClustering:
         cand, new_loss = self._loss(cand, gen)
         accepted = new_loss < prev_loss
         self.history_.append(
-            {"phase": "split", "cluster": c, "n_clusters": cand.k, "loss_before": prev_loss, "loss": new_loss, "accepted": accepted}
+            {
+                "phase": "split",
+                "cluster": c,
+                "n_clusters": cand.k,
+                "loss_before": prev_loss,
+                "loss": new_loss,
+                "accepted": accepted,
+            }
         )
         return cand if accepted else None
 
@@ -406,14 +443,23 @@ class MDSClustering:
                 labels[labels == b] = a
                 keep = torch.as_tensor([i for i in range(est.k) if i != b])
                 labels = np.where(labels > b, labels - 1, labels)
-                cand, _ = self._optimise(_State(labels, est.stimuli[keep]), self.split_estimate_steps, gen, fresh=True)
+                cand, _ = self._optimise(
+                    _State(labels, est.stimuli[keep]), self.split_estimate_steps, gen, fresh=True
+                )
                 cand, _ = self._reassign(cand)
                 if cand.k <= 1:
                     continue
                 cand, new_loss = self._loss(cand, gen)
                 accepted = new_loss < prev_loss
                 self.history_.append(
-                    {"phase": "merge", "pair": (a, b), "n_clusters": cand.k, "loss_before": prev_loss, "loss": new_loss, "accepted": accepted}
+                    {
+                        "phase": "merge",
+                        "pair": (a, b),
+                        "n_clusters": cand.k,
+                        "loss_before": prev_loss,
+                        "loss": new_loss,
+                        "accepted": accepted,
+                    }
                 )
                 if accepted:
                     logger.info("merged clusters %d and %d: %d clusters", a, b, cand.k)
@@ -426,7 +472,9 @@ class MDSClustering:
         if isinstance(self.init, np.ndarray | list | tuple):
             labels = np.asarray(self.init)
             if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
-                raise ValueError(f"init labels must be an integer array of shape ({n},), got shape {labels.shape}")
+                raise ValueError(
+                    f"init labels must be an integer array of shape ({n},), got shape {labels.shape}"
+                )
             if labels.min() < 0 or labels.max() >= k:
                 raise ValueError(f"init labels must lie in [0, n_clusters_init={k})")
             return labels.astype(np.int64)
@@ -436,7 +484,9 @@ class MDSClustering:
             from sklearn.cluster import KMeans
 
             noise = self._fresh(500, gen)
-            resp = normalise_responses(torch.as_tensor(self._raw_responses(noise)), self._offset_cpu, self._scale_cpu)
+            resp = normalise_responses(
+                torch.as_tensor(self._raw_responses(noise)), self._offset_cpu, self._scale_cpu
+            )
             km = KMeans(n_clusters=k, n_init=4, random_state=int(rng.integers(2**31))).fit(resp.numpy().T)
             return np.asarray(km.labels_, dtype=np.int64)
         raise ValueError(f"init must be 'random', 'responses' or an array of labels, got {self.init!r}")
@@ -460,7 +510,9 @@ class MDSClustering:
             self._offset = torch.as_tensor(off, dtype=dtype, device=self.device)
             self._scale = torch.as_tensor(sc, dtype=dtype, device=self.device)
         else:
-            raise ValueError(f"normalize must be None, 'noise' or a tuple (offset, scale), got {self.normalize!r}")
+            raise ValueError(
+                f"normalize must be None, 'noise' or a tuple (offset, scale), got {self.normalize!r}"
+            )
         self._offset_cpu = self._offset.cpu() if isinstance(self._offset, torch.Tensor) else self._offset
         self._scale_cpu = self._scale.cpu() if isinstance(self._scale, torch.Tensor) else self._scale
 
@@ -500,13 +552,19 @@ class MDSClustering:
             )
         best: tuple[float, _State, list[dict[str, Any]]] | None = None
         for restart in range(int(self.n_init)):
-            seed = int(self.seed) if restart == 0 else int(np.random.SeedSequence([int(self.seed), restart]).generate_state(1)[0])
+            seed = (
+                int(self.seed)
+                if restart == 0
+                else int(np.random.SeedSequence([int(self.seed), restart]).generate_state(1)[0])
+            )
             rng = np.random.default_rng(seed)
             gen = torch.Generator().manual_seed(seed)
             self.history_ = []
             self._set_normalisation(n, gen)
             state = _State(self._initial_labels(n, rng, gen), self._fresh(int(self.n_clusters_init), gen))
-            state = self._kmeans(state, int(self.max_rounds), int(self.steps_per_round), gen, progress=self.progress)
+            state = self._kmeans(
+                state, int(self.max_rounds), int(self.steps_per_round), gen, progress=self.progress
+            )
             if self.split and state.k >= 1:
                 state = self._split_step(state, gen, rng)
             if self.merge and state.k > 2:
@@ -561,7 +619,8 @@ class MDSClustering:
             )
         if not np.isfinite(r).all():
             raise ValueError("responses must be finite (no NaN or inf)")
-        return np.argmax(r, axis=1).astype(np.int64)
+        labels: np.ndarray = np.argmax(r, axis=1).astype(np.int64)
+        return labels
 
     def partition(self) -> Partition:
         """The clustering as a ``neurotypes.Partition``."""

@@ -27,7 +27,8 @@ class Constraint:
 
 
 def _norms(stimuli: torch.Tensor) -> torch.Tensor:
-    return stimuli.reshape(stimuli.shape[0], -1).norm(dim=1)
+    norms: torch.Tensor = stimuli.reshape(stimuli.shape[0], -1).norm(dim=1)
+    return norms
 
 
 def _check_positive(name: str, value: float) -> None:

@@ -112,7 +112,9 @@ def contrastive_objective(
     if not (isinstance(tau, int | float) and math.isfinite(tau) and tau > 0):
         raise ValueError(f"tau must be a positive finite number, got {tau!r}")
     if cluster_means.ndim not in (1, 2):
-        raise ValueError(f"cluster_means must be 1-D [K] or 2-D [S, K], got shape {tuple(cluster_means.shape)}")
+        raise ValueError(
+            f"cluster_means must be 1-D [K] or 2-D [S, K], got shape {tuple(cluster_means.shape)}"
+        )
     k = cluster_means.shape[-1]
     log_p = torch.log_softmax(cluster_means / tau, dim=-1) + math.log(k)
     if cluster_means.ndim == 1:

@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from neurotypes import Claim, Report
 from sklearn.metrics import adjusted_rand_score
+
+from neurotypes import Claim, Report
 
 from . import twins
 from .clustering import MDSClustering
@@ -129,7 +130,12 @@ def reproduce(
     runs8m = [_ln_run(s, 8, True) for s in seeds]
     best = runs8m[0]["_model"]
     names = [twins.PROTOTYPES[t] for t in _majority_types(best, runs8m[0]["_pop"].labels)]
-    _plot_mds(best, out / "mds_ln_population.png", f"MDS, LN population seed 0 (K_init=8, merge): loss {best.loss_:.3f}", names)
+    _plot_mds(
+        best,
+        out / "mds_ln_population.png",
+        f"MDS, LN population seed 0 (K_init=8, merge): loss {best.loss_:.3f}",
+        names,
+    )
     _plot_confusion(best, out / "mds_discriminability.png", "Mean response of each cluster to each MDS")
     disc = float(np.mean(np.exp(best.objective_ - math.log(best.n_clusters_))))
     own_best = float((best.responses_.argmax(1) == best.labels_).mean())
@@ -208,7 +214,10 @@ def reproduce(
                 "seconds": round(toy_s, 2),
             },
             "K = 2 after round 1 and at the end, ARI = 1 with parity, 0.60 < J < log 2 = 0.693",
-            first["n_clusters"] == 2 and toy_mc.n_clusters_ == 2 and toy_ari == 1.0 and 0.60 < toy_j < math.log(2),
+            first["n_clusters"] == 2
+            and toy_mc.n_clusters_ == 2
+            and toy_ari == 1.0
+            and 0.60 < toy_j < math.log(2),
             figures=("mds_onoff_toy.png",),
             notes="Reference settings: SGD lr 100, 50 steps per round, no stimulus constraint, tau 1.6.",
         )
@@ -216,7 +225,9 @@ def reproduce(
 
     # 4. Dependence on initialisation; split and merge steps.
     say("initialisation: K_init = 6 and 4")
-    init_runs = {k: ([_ln_run(s, k, False) for s in seeds], [_ln_run(s, k, True) for s in seeds]) for k in (6, 4)}
+    init_runs = {
+        k: ([_ln_run(s, k, False) for s in seeds], [_ln_run(s, k, True) for s in seeds]) for k in (6, 4)
+    }
     off_all = runs8 + [r for k in init_runs for r in init_runs[k][0]]
     on_all = runs8m + [r for k in init_runs for r in init_runs[k][1]]
     n_off, n_on = sum(_ok(r) for r in off_all), sum(_ok(r) for r in on_all)
@@ -227,10 +238,18 @@ def reproduce(
             "(not stated in the paper) prototype: K_init = 6 -> 5 clusters, ARI 0.92-0.94; K_init = 4 -> ARI "
             "1.0 / 0.70 / 0.71 over 3 seeds",
             {
-                f"K_init={k}": {"no merge": [_public(r) for r in init_runs[k][0]], "merge": [_public(r) for r in init_runs[k][1]]}
+                f"K_init={k}": {
+                    "no merge": [_public(r) for r in init_runs[k][0]],
+                    "merge": [_public(r) for r in init_runs[k][1]],
+                }
                 for k in init_runs
             }
-            | {"correct runs (K=4, ARI>=0.95) over K_init 8/6/4": {"no merge": f"{n_off}/{len(off_all)}", "merge": f"{n_on}/{len(on_all)}"}},
+            | {
+                "correct runs (K=4, ARI>=0.95) over K_init 8/6/4": {
+                    "no merge": f"{n_off}/{len(off_all)}",
+                    "merge": f"{n_on}/{len(on_all)}",
+                }
+            },
             "outcomes without merge differ across seeds/K_init (dependence), and merge gives at least as many "
             "correct runs as no merge",
             len(outcomes) > 1 and n_on >= n_off,
@@ -262,7 +281,11 @@ def reproduce(
         Claim(
             "MDS type new cells on the fly from their responses to K stimuli",
             "new cells typed from recorded responses to the MDS alone",
-            {"accuracy": round(accuracy, 4), "n_new_cells": int(fresh.n_neurons), "n_stimuli": best.n_clusters_},
+            {
+                "accuracy": round(accuracy, 4),
+                "n_new_cells": int(fresh.n_neurons),
+                "n_stimuli": best.n_clusters_,
+            },
             "accuracy >= 0.95 on 160 new cells (LNPopulation(seed=1000)) typed with the seed-0 MDS",
             accuracy >= 0.95,
         )
@@ -279,7 +302,9 @@ def reproduce(
             "MDS are interpretable",
             "figures: ON/OFF clusters get centre-surround blobs of opposite sign, Gabor clusters oriented gratings",
             {
-                "corr_with_own_type_prototype": {twins.PROTOTYPES[t]: round(float(c), 3) for t, c in zip(type_of_cluster, own, strict=True)},
+                "corr_with_own_type_prototype": {
+                    twins.PROTOTYPES[t]: round(float(c), 3) for t, c in zip(type_of_cluster, own, strict=True)
+                },
                 "own_type_is_best_match": bool(np.all(corr.argmax(1) == type_of_cluster)),
             },
             "each MDS correlates >= 0.8 with its type's prototype, and best with that one",
@@ -292,7 +317,9 @@ def reproduce(
     say("CNN twin")
     pop0 = twins.LNPopulation(seed=0)
     t0 = time.perf_counter()
-    cnn, info = twins.train_cnn_twin(pop0, pop0.stim_shape, n_train=4000 if quick else 12000, epochs=30, seed=0)
+    cnn, info = twins.train_cnn_twin(
+        pop0, pop0.stim_shape, n_train=4000 if quick else 12000, epochs=30, seed=0
+    )
     fit_s = time.perf_counter() - t0
     cnn_mc = MDSClustering(cnn, pop0.stim_shape, 8, merge=True, seed=0).fit()
     cnn_ari = float(adjusted_rand_score(pop0.labels, cnn_mc.labels_))

@@ -64,6 +64,8 @@ class OnOffToy(nn.Module):
         The stimulus is ``size × size``.
     """
 
+    signs: torch.Tensor
+
     def __init__(self, n_neurons: int = 42, size: int = 18) -> None:
         super().__init__()
         if int(n_neurons) < 2:
@@ -133,6 +135,10 @@ class LNPopulation(nn.Module):
         Seed of the per-neuron noise, gains and biases.
     """
 
+    weights: torch.Tensor
+    gains: torch.Tensor
+    biases: torch.Tensor
+
     def __init__(
         self,
         prototypes: Sequence[str] = PROTOTYPES,
@@ -183,6 +189,8 @@ class TwinAdapter(nn.Module):
         How a time axis (output ``[B, T, N]``) is reduced: ``"mean"``, ``"max"`` or ``"last"``.
     """
 
+    neuron_idx: torch.Tensor | None
+
     def __init__(
         self,
         module: nn.Module,
@@ -218,7 +226,9 @@ class TwinAdapter(nn.Module):
             else:
                 out = out[:, -1]
         if out.ndim != 2:
-            raise ValueError(f"the wrapped model must return [B, N] or [B, T, N], got shape {tuple(out.shape)}")
+            raise ValueError(
+                f"the wrapped model must return [B, N] or [B, T, N], got shape {tuple(out.shape)}"
+            )
         if self.neuron_idx is not None:
             if int(self.neuron_idx.max()) >= out.shape[1]:
                 raise ValueError(
@@ -358,7 +368,7 @@ def train_cnn_twin(
             pred = twin(x_train[idx])
             loss = nn.functional.poisson_nll_loss(pred, y_train[idx], log_input=False)
             opt.zero_grad()
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             opt.step()
             total += float(loss.detach()) * idx.numel()
         loss_value = total / int(n_train)
