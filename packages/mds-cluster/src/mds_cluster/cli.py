@@ -62,11 +62,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         bar = tqdm(total=8, desc="mds-cluster reproduce", unit="claim")
 
-        def step(msg: str) -> None:
+        stages: list[str] = []
+
+        def step(msg: str) -> None:  # called when a stage starts: count the one that just finished
+            if stages:
+                bar.update(1)
+            stages.append(msg)
             bar.set_postfix_str(msg)
-            bar.update(1)
 
         report = reproduce(args.out, quick=not args.full, progress=step)
+        bar.update(1)
         bar.close()
         sys.stdout.write(report.to_markdown() + "\n")
         sys.stdout.write(f"wrote {args.out / 'report.md'} and {args.out / 'report.json'}\n")

@@ -25,6 +25,7 @@ __all__ = ["MDSClustering"]
 logger = logging.getLogger(__name__)
 
 _DEFAULT_CONSTRAINT = L2Sphere(5.0)  # frozen, so safe to share as a default
+_MAX_PASSES = 25  # safeguard on split/merge passes
 
 
 @dataclass
@@ -408,8 +409,11 @@ class MDSClustering:
 
     def _split_step(self, state: _State, gen: torch.Generator, rng: np.random.Generator) -> _State:
         changed = True
-        while changed:
+        passes = 0
+        # Each pass tries every cluster; the loss estimates are stochastic, so cap the passes as a safeguard.
+        while changed and passes < _MAX_PASSES:
             changed = False
+            passes += 1
             for c in range(state.k):
                 if c >= state.k:
                     break
@@ -421,8 +425,10 @@ class MDSClustering:
 
     def _merge_step(self, state: _State, gen: torch.Generator) -> _State:
         changed = True
-        while changed and state.k > 2:
+        passes = 0
+        while changed and state.k > 2 and passes < _MAX_PASSES:
             changed = False
+            passes += 1
             est, prev_loss = self._loss(state, gen)
             with torch.no_grad():
                 resp = normalise_responses(call_model(self._model, est.stimuli), self._offset, self._scale)
