@@ -157,6 +157,16 @@ def _r(x: float, nd: int = 3) -> float:
     return round(float(x), nd)
 
 
+def _savefig(fig: Any, path: Path) -> None:
+    """Write a figure atomically (temporary file in the same folder, then rename)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        fig.savefig(tmp, dpi=110, format="png")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _plot_dnr_acc(
     out: Path, imp: list[RunResult], ap: list[RunResult], mix: tuple[RunResult, RunResult]
 ) -> None:
@@ -186,7 +196,7 @@ def _plot_dnr_acc(
     ax[1].set_ylabel("test accuracy (%)")
     ax[1].set_title("accuracy vs density")
     fig.tight_layout()
-    fig.savefig(out / "dnr_accuracy_vs_density.png", dpi=110)
+    _savefig(fig, out / "dnr_accuracy_vs_density.png")
     plt.close(fig)
 
 
@@ -209,7 +219,7 @@ def _plot_runs(path: Path, runs: Sequence[RunResult], title: str) -> None:
     ax[1].set_ylabel("test accuracy (%)")
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    _savefig(fig, path)
     plt.close(fig)
 
 
