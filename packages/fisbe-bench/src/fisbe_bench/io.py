@@ -20,9 +20,9 @@ from numpy.typing import NDArray
 from .labels import SparseLabels, as_sparse
 
 __all__ = [
-    "FisbeSample",
     "GT_KEY",
     "RAW_KEY",
+    "FisbeSample",
     "atomic_write_text",
     "find_pairs",
     "read_fisbe_zarr",
@@ -50,7 +50,9 @@ def _kind(path: Path) -> str:
         return "hdf5"
     if name.endswith(TIF_SUFFIXES):
         return "tif"
-    raise ValueError(f"path must be a .zarr folder, an HDF5 (.hdf/.h5/.hdf5) or a TIFF (.tif/.tiff) file: {path}")
+    raise ValueError(
+        f"path must be a .zarr folder, an HDF5 (.hdf/.h5/.hdf5) or a TIFF (.tif/.tiff) file: {path}"
+    )
 
 
 def _sparse_from_slabs(arr: Any, name: str, slab_voxels: int = 2**25) -> SparseLabels:
@@ -122,7 +124,9 @@ def read_labels(path: str | os.PathLike[str], key: str | None = None) -> SparseL
         try:
             arr = group[k]
         except KeyError:
-            raise ValueError(f"key {k!r} not found in zarr group {p} (FISBe layout: {GT_KEY}, {RAW_KEY})") from None
+            raise ValueError(
+                f"key {k!r} not found in zarr group {p} (FISBe layout: {GT_KEY}, {RAW_KEY})"
+            ) from None
         if not hasattr(arr, "shape"):
             raise ValueError(f"key {k!r} in {p} is a group, not an array")
         return _sparse_from_slabs(arr, f"{p}:{k}")
@@ -184,7 +188,9 @@ def read_fisbe_zarr(
     try:
         arr = group[gt_key]
     except KeyError:
-        raise ValueError(f"zarr group {p} has no {gt_key!r} array (FISBe layout: {GT_KEY}, {RAW_KEY})") from None
+        raise ValueError(
+            f"zarr group {p} has no {gt_key!r} array (FISBe layout: {GT_KEY}, {RAW_KEY})"
+        ) from None
     gt = _sparse_from_slabs(arr, f"{p}:{gt_key}")
     attrs = dict(arr.attrs)
     dim = tuple(int(v) for v in attrs.get("dim_neurons", ()))

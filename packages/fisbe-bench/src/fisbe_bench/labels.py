@@ -163,7 +163,9 @@ class Instances:
         zyx = np.stack(np.unravel_index(self.voxels[i - 1], self.shape))
         return zyx.min(axis=1), zyx.max(axis=1) + 1
 
-    def mask_crop(self, i: int, exclude: IntArray | None = None) -> tuple[NDArray[np.bool_], NDArray[np.int64]]:
+    def mask_crop(
+        self, i: int, exclude: IntArray | None = None
+    ) -> tuple[NDArray[np.bool_], NDArray[np.int64]]:
         """Boolean mask of instance ``i`` inside its bounding box, and the box origin.
 
         ``exclude`` (sorted flat indices) are removed from the mask first.

@@ -28,7 +28,15 @@ from .localize import (
 )
 from .match import many_to_many_consume, many_to_many_threshold, one_to_one, split_merge_counts
 
-__all__ = ["THRESHOLDS", "DatasetScores", "FisbeScores", "SubsetScores", "ThresholdScores", "aggregate", "evaluate"]
+__all__ = [
+    "THRESHOLDS",
+    "DatasetScores",
+    "FisbeScores",
+    "SubsetScores",
+    "ThresholdScores",
+    "aggregate",
+    "evaluate",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -194,7 +202,9 @@ def _validate(
         raise ValueError(f"criterion must be 'cldice' or 'iou', got {criterion!r}")
     if min_instance_size is not None:
         if isinstance(min_instance_size, bool) or not isinstance(min_instance_size, int | np.integer):
-            raise TypeError(f"min_instance_size must be an int or None, got {type(min_instance_size).__name__}")
+            raise TypeError(
+                f"min_instance_size must be an int or None, got {type(min_instance_size).__name__}"
+            )
         if min_instance_size < 0:
             raise ValueError(f"min_instance_size must be >= 0, got {min_instance_size}")
     for name, v in (("fs_threshold", fs_threshold), ("fm_threshold", fm_threshold)):
@@ -406,9 +416,7 @@ def evaluate(
 
     def _m2m(th: float) -> tuple[int, int]:
         if overlaps:
-            matches = many_to_many_consume(
-                rec, th, _gt_free_recall(gt_skels), _pred_free_recall(gt_skels)
-            )
+            matches = many_to_many_consume(rec, th, _gt_free_recall(gt_skels), _pred_free_recall(gt_skels))
         else:
             matches = many_to_many_threshold(rec, th)
         return split_merge_counts(matches, npd)
