@@ -186,7 +186,7 @@ def reproduce(
     gt_a, pred_a = case_a()
     s_none = evaluate(gt_a, pred_a, min_instance_size=None)
     s_800 = evaluate(gt_a, pred_a, min_instance_size=800)
-    cld, rec, prec = cl_matrices(gt_a, pred_a)
+    cld, _rec, prec = cl_matrices(gt_a, pred_a)
     _figure_case_a(out / "case_a.png", gt_a, pred_a, cld)
     gt_b, pred_b = case_b(seed=0)
     s_b = evaluate(gt_b, pred_b, min_instance_size=None)

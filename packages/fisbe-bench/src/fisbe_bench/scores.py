@@ -386,10 +386,7 @@ def evaluate(
         tp = len(pairs)
         matched_p = {p for _, p in pairs}
         unassigned = np.array([p for p in range(1, npd + 1) if p not in matched_p], dtype=np.int64)
-        if unassigned.size:
-            fs_ind = unassigned[np.argmax(prec[:, unassigned], axis=0) > 0]
-        else:
-            fs_ind = unassigned
+        fs_ind = unassigned[np.argmax(prec[:, unassigned], axis=0) > 0] if unassigned.size else unassigned
         mask = rec[1:, 1:] > th
         if rec_wo is not None:
             mask = mask & (rec_wo[1:, 1:] > th)

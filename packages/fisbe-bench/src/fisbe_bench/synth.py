@@ -7,6 +7,7 @@ voxel centre to the polyline is <= r.  Everything is deterministic given the see
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -58,7 +59,7 @@ def tube_mask(
     grid = np.stack(np.meshgrid(*[np.arange(a, b) for a, b in zip(lo, hi, strict=True)], indexing="ij"), -1)
     grid = grid.reshape(-1, 3).astype(np.float64)
     best = np.full(grid.shape[0], np.inf)
-    segs = [(pts[0], pts[0])] if pts.shape[0] == 1 else list(zip(pts[:-1], pts[1:], strict=True))
+    segs = [(pts[0], pts[0])] if pts.shape[0] == 1 else list(itertools.pairwise(pts))
     for a, b in segs:
         ab = b - a
         denom = float(ab @ ab)
