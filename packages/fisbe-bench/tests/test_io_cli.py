@@ -60,7 +60,9 @@ def test_readers_roundtrip(files):
 def test_evaluate_from_files_equals_arrays(files):
     root, gt, pred, _ = files
     sample = read_fisbe_zarr(root / "gt" / "caseA.zarr")
-    s_files = evaluate(sample.gt, read_labels(root / "pred" / "caseA.hdf", "volumes/labels"), min_instance_size=None)
+    s_files = evaluate(
+        sample.gt, read_labels(root / "pred" / "caseA.hdf", "volumes/labels"), min_instance_size=None
+    )
     assert s_files.to_dict() == evaluate(gt, pred, min_instance_size=None).to_dict()
 
 
@@ -97,8 +99,19 @@ def test_fisbe_eval_cli_writes_json_and_markdown(files, tmp_path, capsys):
     root, gt, pred, _ = files
     out = tmp_path / "res"
     rc = eval_main(
-        ["--pred", str(root / "pred"), "--gt", str(root / "gt"), "--pred-key", "volumes/labels",
-         "--app", "flylight", "--out", str(out), "--no-progress"]
+        [
+            "--pred",
+            str(root / "pred"),
+            "--gt",
+            str(root / "gt"),
+            "--pred-key",
+            "volumes/labels",
+            "--app",
+            "flylight",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
     )
     assert rc == 0
     payload = json.loads((out / "fisbe_scores.json").read_text())
@@ -112,7 +125,9 @@ def test_fisbe_eval_cli_writes_json_and_markdown(files, tmp_path, capsys):
 
 def test_cli_errors_and_help(files, tmp_path, capsys):
     root, *_ = files
-    rc = eval_main(["--pred", str(root / "pred"), "--gt", str(root / "gt"), "--out", str(tmp_path), "--no-progress"])
+    rc = eval_main(
+        ["--pred", str(root / "pred"), "--gt", str(root / "gt"), "--out", str(tmp_path), "--no-progress"]
+    )
     assert rc == 2
     assert "key is required" in capsys.readouterr().err
     with pytest.raises(SystemExit):

@@ -84,7 +84,7 @@ def test_radius2_tube_shifted_one_voxel_keeps_cldice_one():
     shape = (20, 30, 60)
     pts = [[10, 12, 3], [10, 12, 56]]
     a = tube_mask(shape, pts, 2.0).astype(np.uint8)
-    b = tube_mask(shape, np.array(pts) + [0, 1, 0], 2.0).astype(np.uint8)
+    b = tube_mask(shape, np.array(pts) + np.array([0, 1, 0]), 2.0).astype(np.uint8)
     cld, _, _ = cl_matrices(a, b)
     assert cld[1, 1] == 1.0
 

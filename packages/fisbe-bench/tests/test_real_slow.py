@@ -19,14 +19,27 @@ pytestmark = pytest.mark.slow
 
 def test_cli_flylight_on_both_real_images(tmp_path):
     rc = eval_main(
-        ["--pred", str(DATA / "pred"), "--gt", str(DATA), "--pred-key", PRED_KEY, "--app", "flylight",
-         "--out", str(tmp_path), "--no-progress"]
+        [
+            "--pred",
+            str(DATA / "pred"),
+            "--gt",
+            str(DATA),
+            "--pred-key",
+            PRED_KEY,
+            "--app",
+            "flylight",
+            "--out",
+            str(tmp_path),
+            "--no-progress",
+        ]
     )
     assert rc == 0
     payload = json.loads((tmp_path / "fisbe_scores.json").read_text())
     official = tomllib.loads((DATA / "official" / OFFICIAL_TOML).read_text())
     ours = payload["images"]["R14A02-20180905_65_A6"]
-    assert ours["general"]["avg_f1_cov_score"] == pytest.approx(official["general"]["avg_f1_cov_score"], abs=1e-12)
+    assert ours["general"]["avg_f1_cov_score"] == pytest.approx(
+        official["general"]["avg_f1_cov_score"], abs=1e-12
+    )
     assert ours["confusion_matrix"]["avFscore19"] == pytest.approx(official["confusion_matrix"]["avFscore19"])
     assert set(payload["images"]) == {"R14A02-20180905_65_A6", "VT011145-20171222_63_I2"}
     ds = payload["dataset"]

@@ -48,8 +48,12 @@ def test_every_official_number_reproduced_from_the_files(report_dir):
     rows = (DATA / "official" / "summary.csv").read_text().splitlines()
     header, first = rows[0].split(";"), rows[1].split(";")
     table = dict(zip(header, first, strict=True))
-    assert ours["general.avg_gt_skel_coverage"] == pytest.approx(float(table["general avg_gt_skel_coverage"]), abs=1e-12)
-    assert ours["general.avg_f1_cov_score"] == pytest.approx(float(table["general avg_f1_cov_score"]), abs=1e-12)
+    assert ours["general.avg_gt_skel_coverage"] == pytest.approx(
+        float(table["general avg_gt_skel_coverage"]), abs=1e-12
+    )
+    assert ours["general.avg_f1_cov_score"] == pytest.approx(
+        float(table["general avg_f1_cov_score"]), abs=1e-12
+    )
 
 
 def test_quick_reproduce_claims(report_dir):
@@ -67,7 +71,10 @@ def test_quick_reproduce_claims(report_dir):
     ]
     for name in expected:
         assert by_name[name].passed is True, name
-    assert by_name["Baselines (PatchPerPix best, FFN, colour clustering) score low; FISBe is unsolved"].passed is None
+    assert (
+        by_name["Baselines (PatchPerPix best, FFN, colour clustering) score low; FISBe is unsolved"].passed
+        is None
+    )
     # the second real image (too big for the official evaluator) was evaluated too
     vt = json.loads((out / "scores_VT011145-20171222_63_I2.json").read_text())
     assert vt["general"]["Num GT"] == 8

@@ -184,8 +184,8 @@ def test_aggregate_sums_counts_not_per_image_means():
     assert (img1.avF1 + img2.avF1) / 2 == pytest.approx((1 + 0.5) / 2)
     assert total.avF1 != pytest.approx((img1.avF1 + img2.avF1) / 2)
     # coverage is pooled over the 4 GT instances
-    assert total.C == pytest.approx(np.mean([1.0, 1.0, 0.0, 0.0]))
-    assert total.S == pytest.approx(0.5 * total.avF1 + 0.5 * total.C)
+    assert pytest.approx(np.mean([1.0, 1.0, 0.0, 0.0])) == total.C
+    assert pytest.approx(0.5 * total.avF1 + 0.5 * total.C) == total.S
     assert total.tp == pytest.approx(2 / 4)
 
 
@@ -193,7 +193,7 @@ def test_av_ap_definitions(case_a_scores):
     aps = [t.precision * t.recall for t in case_a_scores.per_threshold]
     assert case_a_scores.av_ap19 == pytest.approx(np.mean(aps[:9]))
     assert case_a_scores.av_ap59 == pytest.approx(np.mean(aps[4:]))
-    assert case_a_scores.S == pytest.approx(0.5 * case_a_scores.avF1 + 0.5 * case_a_scores.C)
+    assert pytest.approx(0.5 * case_a_scores.avF1 + 0.5 * case_a_scores.C) == case_a_scores.S
     f1_05 = case_a_scores.threshold(0.5)
     assert f1_05.tp == case_a_scores.tp_05 and case_a_scores.tp == f1_05.tp / 4
 

@@ -44,7 +44,7 @@ def test_tube_mask_against_brute_force_distance():
         p = np.array([z, y, x], float)
         d = min(
             np.linalg.norm(p - (a + np.clip((p - a) @ (b - a) / ((b - a) @ (b - a)), 0, 1) * (b - a)))
-            for a, b in zip(pts[:-1], pts[1:], strict=True)
+            for a, b in itertools.pairwise(pts)
         )
         assert m[z, y, x] == (d <= r)
 
@@ -65,7 +65,7 @@ def test_toy_fisbe_shapes_and_overlaps():
     t = synth.toy_fisbe((24, 64, 64), 4, seed=0)
     assert t.raw.shape == (3, 24, 64, 64) and t.raw.dtype == np.float32
     assert t.gt.shape == (4, 24, 64, 64) and t.gt.dtype == np.uint8
-    assert 0.0 <= t.raw.min() and t.raw.max() <= 1.0
+    assert t.raw.min() >= 0.0 and t.raw.max() <= 1.0
     assert all(t.gt[k].sum() > 100 for k in range(4))  # long tubes
     # brighter inside neurons than outside
     fg = t.gt.any(axis=0)

@@ -14,6 +14,8 @@ clustering).  Its exact recipe is not recorded in the spec; this is a reasonable
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
@@ -70,7 +72,8 @@ def colour_clustering(
     if sigma > 0:
         img = np.stack([ndimage.gaussian_filter(c, sigma) for c in img])
     total = img.sum(axis=0)
-    th = float(threshold_otsu(total)) if threshold is None else float(threshold)
+    otsu: Any = threshold_otsu  # skimage is untyped
+    th = float(otsu(total)) if threshold is None else float(threshold)
     fg = total > th
     out = np.zeros(total.shape, dtype=np.int32)
     n_fg = int(fg.sum())

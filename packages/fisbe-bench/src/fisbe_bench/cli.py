@@ -110,7 +110,8 @@ def run_eval(args: argparse.Namespace) -> dict[str, Any]:
         if gt_path.suffix == ".zarr" or gt_path.name.endswith(".zarr"):
             import zarr
 
-            attrs = dict(zarr.open(str(gt_path), mode="r")[args.gt_key].attrs)
+            node: Any = zarr.open(str(gt_path), mode="r")[args.gt_key]
+            attrs = dict(node.attrs)
             dim = tuple(int(v) for v in attrs.get("dim_neurons", ())) or None
         pred = read_labels(pred_path, args.pred_key)
         s = evaluate(

@@ -54,10 +54,10 @@ def skeleton_of(inst: Instances, i: int, exclude: IntArray | None = None) -> Int
     crop, lo = inst.mask_crop(i, exclude)
     if crop.size == 0:
         return np.zeros(0, dtype=np.int64)
-    skel = skeletonize(crop.astype(np.uint8)) > 0
+    skel = skeletonize(crop.astype(np.uint8)) > 0  # type: ignore[no-untyped-call]
     zyx = np.nonzero(skel)
     coords = tuple(np.asarray(a, dtype=np.int64) + lo[k] for k, a in enumerate(zyx))
-    flat = np.ravel_multi_index(coords, inst.shape).astype(np.int64)
+    flat: IntArray = np.asarray(np.ravel_multi_index(coords, inst.shape), dtype=np.int64)
     flat.sort()
     return flat
 

@@ -187,30 +187,30 @@ def many_to_many_consume(
         return matches
     heap = _LazyHeap()
     gi, pi = np.nonzero(fg > th)
-    for g, p in zip(gi, pi, strict=True):
-        heap.push((int(g), int(p)), -float(fg[g, p]))
+    for g0, p0 in zip(gi, pi, strict=True):
+        heap.push((int(g0), int(p0)), -float(fg[g0, p0]))
     consumed_by_gt: dict[int, set[int]] = {}
     consumed_by_pred: dict[int, set[int]] = {}
     while not heap.empty():
         item = heap.pop()
         if item is None:
             break
-        _, (g, p) = item
+        g, p = int(item[1][0]), int(item[1][1])
         matches.setdefault(g, []).append(p)
         consumed_by_gt.setdefault(g, set()).add(p)
         consumed_by_pred.setdefault(p, set()).add(g)
-        for op in np.nonzero(fg[g, :] > th)[0]:
-            val = gt_free_recall(g + 1, int(op) + 1, {q + 1 for q in consumed_by_gt[g]})
+        for op in (int(v) for v in np.nonzero(fg[g, :] > th)[0]):
+            val = gt_free_recall(g + 1, op + 1, {q + 1 for q in consumed_by_gt[g]})
             if val > th:
-                heap.push((g, int(op)), -val)
+                heap.push((g, op), -val)
             else:
-                heap.invalidate((g, int(op)))
-        for og in np.nonzero(fg[:, p] > th)[0]:
-            val = pred_free_recall(int(og) + 1, p + 1, {q + 1 for q in consumed_by_pred[p]})
+                heap.invalidate((g, op))
+        for og in (int(v) for v in np.nonzero(fg[:, p] > th)[0]):
+            val = pred_free_recall(og + 1, p + 1, {q + 1 for q in consumed_by_pred[p]})
             if val > th:
-                heap.push((int(og), p), -val)
+                heap.push((og, p), -val)
             else:
-                heap.invalidate((int(og), p))
+                heap.invalidate((og, p))
     return {g + 1: [p + 1 for p in ps] for g, ps in matches.items()}
 
 

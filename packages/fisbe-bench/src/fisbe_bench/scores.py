@@ -129,7 +129,8 @@ class FisbeScores:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-serialisable dictionary of every field."""
-        return _jsonable(asdict(self))
+        out: dict[str, Any] = _jsonable(asdict(self))
+        return out
 
     def to_reference_dict(self) -> dict[str, Any]:
         """The scores under the official evaluator's TOML keys (``general``, ``confusion_matrix``)."""
@@ -512,7 +513,8 @@ class DatasetScores:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-serialisable dictionary."""
-        return _jsonable(asdict(self))
+        out: dict[str, Any] = _jsonable(asdict(self))
+        return out
 
 
 def aggregate(scores: Sequence[FisbeScores]) -> DatasetScores:

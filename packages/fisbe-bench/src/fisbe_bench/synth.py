@@ -166,8 +166,8 @@ def _random_colour(rng: np.random.Generator) -> NDArray[np.float64]:
         on = rng.random(3) < 0.6
         if on.any():
             break
-    c = np.where(on, rng.uniform(0.4, 1.0, 3), 0.0)
-    return c / c.max()
+    c: NDArray[np.float64] = np.where(on, rng.uniform(0.4, 1.0, 3), 0.0)
+    return c / float(c.max())
 
 
 def _neuron_polylines(shape: Shape, rng: np.random.Generator, n_branches: int) -> list[NDArray[np.float64]]:
