@@ -38,9 +38,11 @@ def test_cli_flylight_on_both_real_images(tmp_path):
     official = tomllib.loads((DATA / "official" / OFFICIAL_TOML).read_text())
     ours = payload["images"]["R14A02-20180905_65_A6"]
     assert ours["general"]["avg_f1_cov_score"] == pytest.approx(
-        official["general"]["avg_f1_cov_score"], abs=1e-12
+        float(official["general"]["avg_f1_cov_score"]), abs=1e-12
     )
-    assert ours["confusion_matrix"]["avFscore19"] == pytest.approx(official["confusion_matrix"]["avFscore19"])
+    assert ours["confusion_matrix"]["avFscore19"] == pytest.approx(
+        float(official["confusion_matrix"]["avFscore19"])
+    )
     assert set(payload["images"]) == {"R14A02-20180905_65_A6", "VT011145-20171222_63_I2"}
     ds = payload["dataset"]
     assert ds["n_gt"] == 15 and ds["n_images"] == 2

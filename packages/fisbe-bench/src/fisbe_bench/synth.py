@@ -56,17 +56,19 @@ def tube_mask(
     out = np.zeros(shp, dtype=bool)
     if np.any(hi <= lo):
         return out
-    grid = np.stack(np.meshgrid(*[np.arange(a, b) for a, b in zip(lo, hi, strict=True)], indexing="ij"), -1)
-    grid = grid.reshape(-1, 3).astype(np.float64)
-    best = np.full(grid.shape[0], np.inf)
     segs = [(pts[0], pts[0])] if pts.shape[0] == 1 else list(itertools.pairwise(pts))
-    for a, b in segs:
-        ab = b - a
-        denom = float(ab @ ab)
-        t = np.zeros(grid.shape[0]) if denom == 0 else np.clip((grid - a) @ ab / denom, 0.0, 1.0)
-        d2 = np.sum((grid - (a + t[:, None] * ab)) ** 2, axis=1)
-        best = np.minimum(best, d2)
-    inside = (best <= radius * radius).reshape(hi - lo)
+    yx = np.stack(np.meshgrid(np.arange(lo[1], hi[1]), np.arange(lo[2], hi[2]), indexing="ij"), -1)
+    yx = yx.reshape(-1, 2).astype(np.float64)
+    inside = np.zeros(tuple(int(v) for v in hi - lo), dtype=bool)
+    for z in range(int(lo[0]), int(hi[0])):  # one plane at a time keeps memory small
+        grid = np.column_stack([np.full(yx.shape[0], float(z)), yx])
+        best = np.full(grid.shape[0], np.inf)
+        for a, b in segs:
+            ab = b - a
+            denom = float(ab @ ab)
+            t = np.zeros(grid.shape[0]) if denom == 0 else np.clip((grid - a) @ ab / denom, 0.0, 1.0)
+            best = np.minimum(best, np.sum((grid - (a + t[:, None] * ab)) ** 2, axis=1))
+        inside[z - lo[0]] = (best <= radius * radius).reshape(hi[1] - lo[1], hi[2] - lo[2])
     out[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]] = inside
     return out
 
