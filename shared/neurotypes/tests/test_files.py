@@ -101,3 +101,11 @@ def test_save_names_the_file_exactly(tmp_path):
     assert p.name == "pattern.sdr" and p.is_file()
     with pytest.raises(FileNotFoundError, match="does not exist"):
         nt.SDR(8, [1]).save(tmp_path / "no" / "such" / "dir.npz")
+
+
+def test_public_atomic_write(tmp_path):
+    p = nt.atomic_write_bytes(tmp_path / "a.txt", b"one")
+    nt.atomic_write_bytes(p, b"two")
+    assert p.read_bytes() == b"two"
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        nt.atomic_write_bytes(tmp_path, b"x")
