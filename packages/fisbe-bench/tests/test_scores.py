@@ -253,3 +253,40 @@ def test_empty_prediction():
     s = evaluate(gt, np.zeros_like(gt), min_instance_size=None)
     assert s.avF1 == 0.0 and s.C == 0.0 and s.n_pred == 0 and s.fs == 0 and s.fm == 0
     assert np.isnan(s.cldice_tp)  # as the reference: mean of no matches
+
+
+def _crossing_gt():
+    shape = (6, 20, 30)
+    gt = np.zeros((3, *shape), dtype=np.uint8)
+    gt[0, 3, 5, 2:28] = 1  # horizontal neuron
+    gt[1, 3, 1:19, 15] = 1  # vertical neuron crossing the first at (3, 5, 15)
+    gt[2, 3, 15, 2:12] = 1  # separate neuron
+    return gt
+
+
+def test_union_coverage_when_gt_and_pred_overlap():
+    gt = _crossing_gt()
+    pred = np.zeros((2, *gt.shape[1:]), dtype=np.int32)
+    pred[0, 3, 5, 2:14] = 1  # first part of neuron 1
+    pred[1, 3, 5, 10:22] = 2  # overlapping second part (pred channels overlap at x 10..13)
+    s = evaluate(gt, pred, min_instance_size=None)
+    # both predictions are assigned to GT1; its skeleton (x 2..27) is covered on x 2..21: 20 of 26
+    assert s.gt_coverage[0] == pytest.approx(20 / 26)
+    assert s.gt_coverage[1] == 0.0 and s.gt_coverage[2] == 0.0
+    # the per-pair sum would double count the overlap (x 10..13)
+    _, rec, _ = cl_matrices(gt, pred)
+    assert rec[1, 1] + rec[1, 2] > s.gt_coverage[0]
+
+
+def test_dim_and_overlap_subsets():
+    gt = _crossing_gt()
+    perfect = evaluate(gt, gt.copy(), min_instance_size=None, dim_instances=[3])
+    assert perfect.overlap is not None and perfect.overlap.n_gt == 2  # neurons 1 and 2 cross
+    assert perfect.overlap.tp_05 == 2 and perfect.overlap.coverage == (1.0, 1.0)
+    assert perfect.dim is not None and perfect.dim.n_gt == 1 and perfect.dim.tp_05 == 1
+    pred = gt[0].astype(np.int32)  # only neuron 1 predicted
+    s = evaluate(gt, pred, min_instance_size=None, dim_instances=[2, 3])
+    assert s.overlap is not None and s.overlap.tp_05 == 1 and s.overlap.tp_05_rel == 0.5
+    assert s.dim is not None and s.dim.tp_05 == 0 and s.dim.avg_coverage == 0.0
+    ref = s.to_reference_dict()["general"]
+    assert ref["GT_overlap"] == 2 and ref["GT_dim"] == 2
