@@ -174,7 +174,7 @@ def _random_case(seed, overlap_pred):
     return gt, pred
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=15, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 100_000), overlap_pred=st.booleans())
 @example(seed=47, overlap_pred=False)  # instances whose 3-D skeleton is empty
 @example(seed=99, overlap_pred=True)

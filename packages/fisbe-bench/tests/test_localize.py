@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from skimage.morphology import skeletonize
 
@@ -33,6 +33,8 @@ def brute_force(gt: np.ndarray, pred: np.ndarray):
             mask = (skel_src == i).any(axis=0)
             sk = skeletonize(mask.astype(np.uint8)) > 0
             n = sk.sum()
+            if n == 0:  # Lee thinning can delete a small blob; the reference leaves the row at 0
+                continue
             for j in range(1, n_cols + 1):
                 m[i, j] = ((comp == j).any(axis=0) & sk).sum() / n
             m[i, 0] = (~fg & sk).sum() / n
@@ -89,8 +91,9 @@ def test_radius2_tube_shifted_one_voxel_keeps_cldice_one():
     assert cld[1, 1] == 1.0
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=12, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 10_000))
+@example(seed=10_000)  # a prediction whose skeleton is empty
 def test_matches_dense_brute_force_with_overlaps(seed):
     rng = np.random.default_rng(seed)
     shape = (12, 20, 20)
@@ -117,7 +120,7 @@ def test_matches_dense_brute_force_with_overlaps(seed):
     np.testing.assert_allclose(cld, bcld, atol=1e-6)
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=10, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 10_000))
 def test_bounding_box_skeleton_equals_full_volume_skeleton(seed):
     rng = np.random.default_rng(seed)
