@@ -232,7 +232,8 @@ def _coverage(
             if gi in assigned:
                 preds = np.flatnonzero(max_gt == gi)
                 hit = np.any(np.isin(sk.other, preds[preds > 0]), axis=1)
-                cov.append(np.float64(np.sum(hit, dtype=float) / float(sk.n)))
+                with np.errstate(invalid="ignore", divide="ignore"):  # empty skeleton: NaN, as the reference
+                    cov.append(np.float64(np.sum(hit, dtype=float)) / np.float64(sk.n))
             else:
                 cov.append(0.0)
     else:
