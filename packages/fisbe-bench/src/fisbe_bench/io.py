@@ -1,0 +1,269 @@
+"""Readers for FISBe data: zarr groups (``volumes/raw``, ``volumes/gt_instances``), HDF5 and TIFF.
+
+Label volumes are read slab by slab along Z straight into :class:`~fisbe_bench.labels.SparseLabels`,
+so a full 400 x 700 x 700 x C FISBe volume never sits in memory densely.  Optional dependencies:
+``zarr`` (extra ``[zarr]``), ``h5py`` (``[hdf5]``), ``tifffile`` (``[tif]``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .labels import SparseLabels, as_sparse
+
+__all__ = [
+    "GT_KEY",
+    "RAW_KEY",
+    "FisbeSample",
+    "atomic_write_text",
+    "find_pairs",
+    "read_fisbe_zarr",
+    "read_labels",
+]
+
+GT_KEY = "volumes/gt_instances"
+RAW_KEY = "volumes/raw"
+HDF_SUFFIXES = (".hdf", ".h5", ".hdf5")
+TIF_SUFFIXES = (".tif", ".tiff")
+
+
+def _need(module: str, extra: str) -> Any:
+    try:
+        return __import__(module)
+    except ImportError as err:  # pragma: no cover - exercised only without the extra
+        raise ImportError(f"reading this file needs {module}: pip install 'fisbe-bench[{extra}]'") from err
+
+
+def _kind(path: Path) -> str:
+    name = path.name.lower().rstrip("/")
+    if name.endswith(".zarr") or (path.is_dir() and (path / ".zgroup").exists()):
+        return "zarr"
+    if name.endswith(HDF_SUFFIXES):
+        return "hdf5"
+    if name.endswith(TIF_SUFFIXES):
+        return "tif"
+    raise ValueError(
+        f"path must be a .zarr folder, an HDF5 (.hdf/.h5/.hdf5) or a TIFF (.tif/.tiff) file: {path}"
+    )
+
+
+def _sparse_from_slabs(arr: Any, name: str, slab_voxels: int = 2**25) -> SparseLabels:
+    """Read a ZYX / CZYX array-like (zarr / h5py dataset) slab-wise into SparseLabels.
+
+    Slabs are whole storage chunks along Z (each chunk is decompressed once) of about
+    ``slab_voxels`` voxels.
+    """
+    shape = tuple(int(s) for s in arr.shape)
+    dtype = np.dtype(arr.dtype)
+    if dtype != np.bool_ and not np.issubdtype(dtype, np.integer):
+        raise TypeError(f"{name} must hold integer instance ids (0 = background), got dtype {dtype}")
+    if len(shape) == 3:
+        n_ch, spatial = 1, shape
+    elif len(shape) == 4:
+        n_ch, spatial = shape[0], shape[1:]
+    else:
+        raise ValueError(f"{name} must be [Z, Y, X] or [C, Z, Y, X], got shape {shape}")
+    z_n, y_n, x_n = spatial
+    plane = y_n * x_n
+    chunks = getattr(arr, "chunks", None)
+    cz = int(chunks[-3]) if chunks else 1
+    slab = max(cz, (slab_voxels // max(1, plane * n_ch)) // cz * cz)
+    idx_parts: list[list[NDArray[np.int64]]] = [[] for _ in range(n_ch)]
+    val_parts: list[list[NDArray[np.int64]]] = [[] for _ in range(n_ch)]
+    for z0 in range(0, z_n, slab):
+        z1 = min(z_n, z0 + slab)
+        block = np.asarray(arr[z0:z1] if len(shape) == 3 else arr[:, z0:z1])
+        if len(shape) == 3:
+            block = block[np.newaxis]
+        if np.issubdtype(block.dtype, np.signedinteger) and block.size and block.min() < 0:
+            raise ValueError(f"{name} must hold non-negative instance ids, found {int(block.min())}")
+        for c in range(n_ch):
+            flat = block[c].reshape(-1)
+            nz = np.flatnonzero(flat)
+            idx_parts[c].append(nz.astype(np.int64) + z0 * plane)
+            val_parts[c].append(flat[nz].astype(np.int64))
+    return SparseLabels(
+        (z_n, y_n, x_n),
+        tuple(np.concatenate(p) if p else np.zeros(0, np.int64) for p in idx_parts),
+        tuple(np.concatenate(p) if p else np.zeros(0, np.int64) for p in val_parts),
+    )
+
+
+def read_labels(path: str | os.PathLike[str], key: str | None = None) -> SparseLabels:
+    """Read a label volume (``[Z, Y, X]`` or ``[C, Z, Y, X]``) from zarr, HDF5 or TIFF.
+
+    Parameters
+    ----------
+    path : path
+        ``.zarr`` group, ``.hdf``/``.h5``/``.hdf5`` file or ``.tif``/``.tiff`` file.
+    key : str, optional
+        Array inside a zarr group / HDF5 file (zarr default: ``volumes/gt_instances``).
+        HDF5 files with a single dataset need no key.  Ignored for TIFF.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError, TypeError
+        Missing file, missing key / wrong layout, non-integer labels.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"path does not exist: {p}")
+    kind = _kind(p)
+    if kind == "zarr":
+        zarr = _need("zarr", "zarr")
+        group = zarr.open(str(p), mode="r")
+        k = key or GT_KEY
+        try:
+            arr = group[k]
+        except KeyError:
+            raise ValueError(
+                f"key {k!r} not found in zarr group {p} (FISBe layout: {GT_KEY}, {RAW_KEY})"
+            ) from None
+        if not hasattr(arr, "shape"):
+            raise ValueError(f"key {k!r} in {p} is a group, not an array")
+        return _sparse_from_slabs(arr, f"{p}:{k}")
+    if kind == "hdf5":
+        h5py = _need("h5py", "hdf5")
+        with h5py.File(p, "r") as f:
+            if key is None:
+                names: list[str] = []
+                f.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) else None)
+                if len(names) != 1:
+                    raise ValueError(f"key is required for HDF5 file {p} holding datasets {names}")
+                key = names[0]
+            if key not in f or not isinstance(f[key], h5py.Dataset):
+                raise ValueError(f"key {key!r} is not a dataset in HDF5 file {p}")
+            return _sparse_from_slabs(f[key], f"{p}:{key}")
+    tifffile = _need("tifffile", "tif")
+    return as_sparse(tifffile.imread(str(p)), str(p))
+
+
+@dataclass(frozen=True)
+class FisbeSample:
+    """One FISBe image: ground truth (sparse), optional raw volume and metadata."""
+
+    name: str
+    gt: SparseLabels
+    raw: NDArray[Any] | None = None
+    dim_neurons: tuple[int, ...] = ()
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+    def gt_instance_labels(self) -> Any:
+        """The ground truth as a dense ``neurotypes.InstanceLabels`` (0.44 um isotropic voxels)."""
+        from neurotypes import InstanceLabels
+
+        dense = self.gt.to_dense()
+        return InstanceLabels(labels=dense, voxel_size=(0.44, 0.44, 0.44))
+
+
+def read_fisbe_zarr(
+    path: str | os.PathLike[str], *, gt_key: str = GT_KEY, load_raw: bool = False
+) -> FisbeSample:
+    """Read a FISBe zarr group: ``volumes/gt_instances`` (C, Z, Y, X) and optionally ``volumes/raw``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the path does not exist.
+    ValueError
+        If the group lacks ``gt_key`` (or ``volumes/raw`` with ``load_raw=True``), or the raw
+        volume's spatial shape differs from the GT's.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"path does not exist: {p}")
+    zarr = _need("zarr", "zarr")
+    try:
+        group = zarr.open_group(str(p), mode="r")
+    except Exception as err:
+        raise ValueError(f"{p} is not a zarr group (expected FISBe layout with {GT_KEY})") from err
+    try:
+        arr = group[gt_key]
+    except KeyError:
+        raise ValueError(
+            f"zarr group {p} has no {gt_key!r} array (FISBe layout: {GT_KEY}, {RAW_KEY})"
+        ) from None
+    gt = _sparse_from_slabs(arr, f"{p}:{gt_key}")
+    attrs = dict(arr.attrs)
+    dim = tuple(int(v) for v in attrs.get("dim_neurons", ()))
+    raw = None
+    if load_raw:
+        try:
+            raw = np.asarray(group[RAW_KEY])
+        except KeyError:
+            raise ValueError(f"zarr group {p} has no {RAW_KEY!r} array") from None
+        if tuple(raw.shape[-3:]) != gt.shape:
+            raise ValueError(f"raw spatial shape {raw.shape[-3:]} differs from gt shape {gt.shape} in {p}")
+    name = p.name[: -len(".zarr")] if p.name.endswith(".zarr") else p.name
+    return FisbeSample(name=name, gt=gt, raw=raw, dim_neurons=dim, attrs=_plain(attrs))
+
+
+def _plain(obj: Any) -> Any:
+    return json.loads(json.dumps(obj, default=str))
+
+
+def find_pairs(pred: str | os.PathLike[str], gt: str | os.PathLike[str]) -> list[tuple[Path, Path]]:
+    """Pair prediction and GT files: single files, or folders matched by name stem.
+
+    A prediction ``X.hdf`` (or ``X.zarr``, ``X.tif``) matches the GT ``X.zarr`` (or ``X.*``).
+
+    Raises
+    ------
+    ValueError
+        If folders are given and some prediction has no GT, or nothing matches.
+    """
+    pp, gp = Path(pred), Path(gt)
+    for name, q in (("pred", pp), ("gt", gp)):
+        if not q.exists():
+            raise FileNotFoundError(f"{name} path does not exist: {q}")
+    is_pred_dir = pp.is_dir() and not pp.name.endswith(".zarr")
+    is_gt_dir = gp.is_dir() and not gp.name.endswith(".zarr")
+    if not is_pred_dir:
+        if is_gt_dir:
+            stem = pp.name.split(".")[0]
+            cands = sorted(q for q in gp.iterdir() if q.name.split(".")[0] == stem)
+            if not cands:
+                raise ValueError(f"no GT file named {stem}.* in {gp}")
+            return [(pp, cands[0])]
+        return [(pp, gp)]
+    if not is_gt_dir:
+        raise ValueError("gt must be a folder when pred is a folder")
+    pairs = []
+    gts = {q.name.split(".")[0]: q for q in sorted(gp.iterdir()) if not q.name.startswith(".")}
+    for q in sorted(pp.iterdir()):
+        if q.name.startswith("."):
+            continue
+        try:
+            _kind(q)
+        except ValueError:
+            continue
+        stem = q.name.split(".")[0]
+        if stem not in gts:
+            raise ValueError(f"prediction {q.name} has no GT named {stem}.* in {gp}")
+        pairs.append((q, gts[stem]))
+    if not pairs:
+        raise ValueError(f"no prediction files (.zarr/.hdf/.h5/.tif) in {pp}")
+    return pairs
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` to ``path`` atomically (temporary file in the same folder, then rename)."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return p

@@ -1,0 +1,16 @@
+"""Run the docstring examples of the public modules."""
+
+from __future__ import annotations
+
+import doctest
+
+import pytest
+
+from fisbe_bench import localize, match, synth
+
+
+@pytest.mark.parametrize("module", [localize, match, synth])
+def test_docstring_examples(module):
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0
+    assert result.failed == 0
