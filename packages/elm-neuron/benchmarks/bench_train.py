@@ -23,7 +23,6 @@ import time
 from typing import Any
 
 import torch
-
 from elm_neuron import ELM, data
 
 
@@ -50,7 +49,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--reference-module", default="src.expressive_leaky_memory_neuron")
     p.add_argument("--steps", type=int, default=20, help="timed steps per repeat (default 20)")
     p.add_argument("--repeats", type=int, default=3, help="alternating repeats (default 3)")
-    p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1; 0 = torch default)")
+    p.add_argument(
+        "--threads", type=int, default=1, help="torch intra-op threads (default 1; 0 = torch default)"
+    )
     p.add_argument("--device", default="cpu")
     p.add_argument("--batch", type=int, default=64)
     args = p.parse_args(argv)
@@ -67,7 +68,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         sys.path.insert(0, args.reference)
         ref_cls = importlib.import_module(args.reference_module).ELM
         torch.manual_seed(0)
-        models["reference"] = ref_cls(num_input=32, num_output=10, num_memory=32, memory_tau_max=100.0).to(device)
+        models["reference"] = ref_cls(num_input=32, num_output=10, num_memory=32, memory_tau_max=100.0).to(
+            device
+        )
     for model in models.values():  # warm-up (TorchScript profiles the first calls)
         _train_steps(model, x, y, 3, args.batch)
     times: dict[str, list[float]] = {k: [] for k in models}

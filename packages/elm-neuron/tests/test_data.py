@@ -9,15 +9,16 @@ import h5py
 import numpy as np
 import pytest
 import torch
-from neurotypes import SpikeTrains
-
 from elm_neuron import ELM, data
+from neurotypes import SpikeTrains
 
 
 def test_synthetic_shd_follows_the_templates() -> None:
     x, y = data.synthetic_shd(600, jitter=0.0, p_fire=1.0, noise=0.0, seed=3)
     templates = data.synthetic_shd_templates(seed=0)
-    assert x.shape == (600, 40, 32) and x.dtype == np.float32 and set(np.unique(x)) <= {0.0, 1.0}
+    assert x.shape == (600, 40, 32)
+    assert x.dtype == np.float32
+    assert set(np.unique(x)) <= {0.0, 1.0}
     assert set(np.unique(y)) == set(range(10))
     # without jitter/noise each channel fires exactly once, at the rounded template time (when inside the window)
     for k in range(20):
@@ -30,20 +31,31 @@ def test_synthetic_shd_follows_the_templates() -> None:
 def test_synthetic_shd_statistics_and_seeds() -> None:
     x, _ = data.synthetic_shd(2000, jitter=0.0, p_fire=0.8, noise=0.01, seed=1)
     per_channel = x.sum(1)  # ~0.8 pattern spikes + ~0.4 background per channel
-    assert per_channel.mean() == pytest.approx(0.8 * np.mean(np.rint(data.synthetic_shd_templates()) < 40) + 0.01 * 40, abs=0.03)
+    assert per_channel.mean() == pytest.approx(
+        0.8 * np.mean(np.rint(data.synthetic_shd_templates()) < 40) + 0.01 * 40, abs=0.03
+    )
     a, ya = data.synthetic_shd(50, seed=7)
     b, yb = data.synthetic_shd(50, seed=7)
     c, _ = data.synthetic_shd(50, seed=8)
-    assert np.array_equal(a, b) and np.array_equal(ya, yb) and not np.array_equal(a, c)
+    assert np.array_equal(a, b)
+    assert np.array_equal(ya, yb)
+    assert not np.array_equal(a, c)
 
 
 def test_synthetic_adding_labels_are_sums() -> None:
     x, y = data.synthetic_shd_adding(400, jitter=0.0, p_fire=1.0, noise=0.0, seed=2)
     assert x.shape == (400, 80, 32)
-    assert y.min() >= 0 and y.max() <= 18
+    assert y.min() >= 0
+    assert y.max() <= 18
     templates = data.synthetic_shd_templates(seed=0)
-    first = [int(np.argmin([np.abs(x[k, :40].argmax(0) - np.rint(templates[c])).sum() for c in range(10)])) for k in range(30)]
-    second = [int(np.argmin([np.abs(x[k, 40:].argmax(0) - np.rint(templates[c])).sum() for c in range(10)])) for k in range(30)]
+    first = [
+        int(np.argmin([np.abs(x[k, :40].argmax(0) - np.rint(templates[c])).sum() for c in range(10)]))
+        for k in range(30)
+    ]
+    second = [
+        int(np.argmin([np.abs(x[k, 40:].argmax(0) - np.rint(templates[c])).sum() for c in range(10)]))
+        for k in range(30)
+    ]
     assert [a + b for a, b in zip(first, second, strict=True)] == y[:30].tolist()
 
 
@@ -80,11 +92,16 @@ def test_shd_loader_bins_spikes(tmp_path: Path) -> None:
         [13, 4],
     )
     x, y = data.shd(path)
-    assert x.shape == (2, 100, 700) and y.tolist() == [13, 4]
-    assert x[0, 0, 0] == 1 and x[0, 1, 699] == 1 and x[0, 99, 3] == 1 and x.sum() == 4  # 1.2 s is dropped
+    assert x.shape == (2, 100, 700)
+    assert y.tolist() == [13, 4]
+    assert x[0, 0, 0] == 1
+    assert x[0, 1, 699] == 1
+    assert x[0, 99, 3] == 1
+    assert x.sum() == 4
     assert x[1, 50, 42] == 1
     xa, ya = data.shd_adding(x, y, 5, seed=0)
-    assert xa.shape == (5, 200, 700) and set(ya.tolist()) <= {6, 7, 8}  # 13 mod 10 + 4 mod 10 combinations
+    assert xa.shape == (5, 200, 700)
+    assert set(ya.tolist()) <= {6, 7, 8}
 
 
 def test_shd_loader_rejects_malformed_files(tmp_path: Path) -> None:
@@ -114,7 +131,11 @@ def test_neuronio_loader(tmp_path: Path) -> None:
     path.write_bytes(pickle.dumps(experiment, protocol=2))
     d = data.neuronio(path)
     assert d.x.shape == (1, 10, 6)
-    assert d.x[0, 1, 0] and d.x[0, 5, 0] and d.x[0, 9, 2] and d.x[0, 3, 4] and d.x.sum() == 4
+    assert d.x[0, 1, 0]
+    assert d.x[0, 5, 0]
+    assert d.x[0, 9, 2]
+    assert d.x[0, 3, 4]
+    assert d.x.sum() == 4
     assert d.y_spike[0].nonzero()[0].tolist() == [4, 7]
     np.testing.assert_allclose(d.y_soma[0], np.linspace(-70, -60, 10))
     (tmp_path / "junk.p").write_bytes(pickle.dumps({"nope": 1}))

@@ -7,11 +7,10 @@ import math
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from elm_neuron import ELM, leaky_integrate
 from elm_neuron.model import _MemoryRecurrence, memory_recurrence_autograd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 def brute_force(model: ELM, x: torch.Tensor) -> torch.Tensor:
@@ -63,9 +62,33 @@ def _randomise(model: ELM, seed: int) -> None:
     "cfg",
     [
         {"num_input": 6, "num_output": 2, "num_memory": 5},
-        {"num_input": 10, "num_output": 3, "num_memory": 4, "num_branch": 3, "synapses_per_branch": 4, "routing": "neuronio", "activation": "silu"},
-        {"num_input": 7, "num_output": 2, "num_memory": 3, "num_branch": 2, "synapses_per_branch": 5, "routing": "random", "routing_seed": 3},
-        {"num_input": 6, "num_output": 2, "num_memory": 3, "mlp_layers": 2, "mlp_hidden": 7, "delta_t": 2.5, "lambda_value": 2.0},
+        {
+            "num_input": 10,
+            "num_output": 3,
+            "num_memory": 4,
+            "num_branch": 3,
+            "synapses_per_branch": 4,
+            "routing": "neuronio",
+            "activation": "silu",
+        },
+        {
+            "num_input": 7,
+            "num_output": 2,
+            "num_memory": 3,
+            "num_branch": 2,
+            "synapses_per_branch": 5,
+            "routing": "random",
+            "routing_seed": 3,
+        },
+        {
+            "num_input": 6,
+            "num_output": 2,
+            "num_memory": 3,
+            "mlp_layers": 2,
+            "mlp_hidden": 7,
+            "delta_t": 2.5,
+            "lambda_value": 2.0,
+        },
     ],
 )
 def test_fast_path_equals_brute_force(version: int, cfg: dict[str, object]) -> None:
@@ -138,7 +161,9 @@ def test_constant_update_has_closed_form(version: int) -> None:
     uniform=st.booleans(),
     seed=st.integers(0, 1000),
 )
-def test_vectorised_trace_equals_recurrence(steps: int, channels: int, chunk: int, uniform: bool, seed: int) -> None:
+def test_vectorised_trace_equals_recurrence(
+    steps: int, channels: int, chunk: int, uniform: bool, seed: int
+) -> None:
     rng = np.random.default_rng(seed)
     u = torch.from_numpy(rng.normal(size=(2, steps, channels)))
     kappa = torch.from_numpy(np.full(channels, rng.uniform(0, 1)) if uniform else rng.uniform(0, 1, channels))
@@ -188,7 +213,14 @@ def test_fused_recurrence_gradients(activation: str) -> None:
     layer.bias = torch.nn.Parameter(other[3])
     out = memory_recurrence_autograd(other[0], other[1], [layer], other[4], other[5], activation)
     (out * weights).sum().backward()
-    ref_grads = [other[0].grad, other[1].grad, layer.weight.grad, layer.bias.grad, other[4].grad, other[5].grad]
+    ref_grads = [
+        other[0].grad,
+        other[1].grad,
+        layer.weight.grad,
+        layer.bias.grad,
+        other[4].grad,
+        other[5].grad,
+    ]
     for mine, ref in zip(inputs, ref_grads, strict=True):
         torch.testing.assert_close(mine.grad, ref, rtol=1e-9, atol=1e-10)
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import elm_neuron
 import numpy as np
 import pytest
 import torch
-
-import elm_neuron
 from elm_neuron import ELM, count_params, data
 from elm_neuron.train import ELMClassifier, NeuronIOModule, fit_classifier
 
@@ -87,5 +86,5 @@ def test_data_arguments() -> None:
     st = SpikeTrains.from_unit_times([np.array([0.001])], t_stop=0.01)
     with pytest.raises(ValueError, match="bin_size must be a positive"):
         data.to_raster(st, bin_size=-1.0)
-    with pytest.raises(TypeError, match="trains\\[0\\] must be neurotypes.SpikeTrains"):
+    with pytest.raises(TypeError, match=r"trains\[0\] must be neurotypes\.SpikeTrains"):
         data.to_raster([np.zeros(3)], bin_size=0.001)  # type: ignore[list-item]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from elm_neuron import ELM, count_params
 
 NEURONIO = {
@@ -33,7 +32,17 @@ def test_neuronio_table(d_m: int, expected: int) -> None:
         ({"num_input": 20, "num_output": 3, "num_memory": 8}, 647),
         ({"num_input": 20, "num_output": 3, "num_memory": 8, "version": 2}, 647),
         ({"num_input": 20, "num_output": 3, "num_memory": 8, "num_branch": 5, "synapses_per_branch": 4}, 407),
-        ({"num_input": 20, "num_output": 3, "num_memory": 8, "num_branch": 5, "synapses_per_branch": 4, "version": 2}, 407),
+        (
+            {
+                "num_input": 20,
+                "num_output": 3,
+                "num_memory": 8,
+                "num_branch": 5,
+                "synapses_per_branch": 4,
+                "version": 2,
+            },
+            407,
+        ),
         ({"num_input": 32, "num_output": 10, "num_memory": 32}, 6602),
         ({"num_input": 32, "num_output": 19, "num_memory": 32}, 6899),
     ],
@@ -46,7 +55,12 @@ def test_other_configurations(cfg: dict[str, int], expected: int) -> None:
 @pytest.mark.parametrize("version", [1, 2])
 @pytest.mark.parametrize(
     "extra",
-    [{"learn_tau_m": True}, {"mlp_layers": 2, "mlp_hidden": 9}, {"mlp_layers": 0}, {"routing": "random", "num_branch": 3, "synapses_per_branch": 5}],
+    [
+        {"learn_tau_m": True},
+        {"mlp_layers": 2, "mlp_hidden": 9},
+        {"mlp_layers": 0},
+        {"routing": "random", "num_branch": 3, "synapses_per_branch": 5},
+    ],
 )
 def test_closed_form_matches_module_for_variants(version: int, extra: dict[str, object]) -> None:
     cfg = {"num_input": 12, "num_output": 4, "num_memory": 6, "version": version, **extra}

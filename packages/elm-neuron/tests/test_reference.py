@@ -6,13 +6,12 @@ import json
 from importlib import resources
 from typing import Any
 
+import elm_neuron
 import numpy as np
 import pytest
 import torch
-from elm_neuron_testing import pattern, set_formula_weights
-
-import elm_neuron
 from elm_neuron import ELM, PRETRAINED_SIZES
+from elm_neuron_testing import pattern, set_formula_weights
 
 CONFIGS = ["A_v1", "A_v2", "B_v1", "B_v2", "C_v1", "D_v1_silu_2layers", "D_v2_silu_2layers"]
 
@@ -58,7 +57,8 @@ def test_state_dict_keys_are_the_reference_names() -> None:
         "w_y.weight", "w_y.bias",
     }  # fmt: skip
     v2 = ELM(20, 3, num_memory=8, version=2)
-    assert "tau_b" in v2.state_dict() and "tau_s" not in v2.state_dict()
+    assert "tau_b" in v2.state_dict()
+    assert "tau_s" not in v2.state_dict()
     # unrouted models store empty routing tensors, as the reference does
     assert v1.state_dict()["input_to_synapse_indices"].shape == (0,)
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from elm_neuron.cli import main
 
 
@@ -37,7 +36,11 @@ def test_claims_expected_to_reproduce(quick_report: tuple[Any, Path]) -> None:
     # spec test 7: single task >= 0.95 within 400 steps, adding > 0.2 at 400 steps
     assert claims["synthetic SHD-like single task"].measured["accuracy"] >= 0.95
     assert claims["synthetic SHD-Adding above chance"].measured["accuracy"] > 0.2
-    for name in ("NeuronIO fitted with < 10k parameters", "Branch-ELM solves Pathfinder-X (16k context)", "SHD accuracy"):
+    for name in (
+        "NeuronIO fitted with < 10k parameters",
+        "Branch-ELM solves Pathfinder-X (16k context)",
+        "SHD accuracy",
+    ):
         assert claims[name].passed is None
 
 
@@ -55,4 +58,5 @@ def test_cli_help_and_params(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 def test_cli_train_synthetic(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "--task", "synth-shd", "--steps", "3", "--num-memory", "4"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert result["task"] == "synth-shd" and 0.0 <= result["test_accuracy"] <= 1.0
+    assert result["task"] == "synth-shd"
+    assert 0.0 <= result["test_accuracy"] <= 1.0

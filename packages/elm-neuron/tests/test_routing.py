@@ -5,27 +5,30 @@ from __future__ import annotations
 from importlib import resources
 
 import torch
-
 from elm_neuron import ELM, neuronio_routing
 from elm_neuron.model import interlocking_indices
 
 
 def test_neuronio_routing_structure() -> None:
     idx, mask = neuronio_routing(1278, 45, 100)
-    assert idx.shape == (4500,) and mask.shape == (4500,)
-    assert int(idx.max()) == 1277 and int(idx.min()) == 0
+    assert idx.shape == (4500,)
+    assert mask.shape == (4500,)
+    assert int(idx.max()) == 1277
+    assert int(idx.min()) == 0
     valid = idx[mask]
     assert set(valid.tolist()) == set(range(1278))  # every input reaches a branch
     order = interlocking_indices(1278)
     # interleaving: position 2k is excitatory input k, position 2k + 1 is its inhibitory partner k + 639
-    assert torch.equal(order[0::2], torch.arange(639)) and torch.equal(order[1::2], torch.arange(639) + 639)
+    assert torch.equal(order[0::2], torch.arange(639))
+    assert torch.equal(order[1::2], torch.arange(639) + 639)
     windows = idx.view(45, 100)
     # stride 29: branch j starts at interleaved position 29 j
     for j in range(45):
         assert int(windows[j, 0]) == int(order[29 * j])
     # slots past the end are invalid: branch 44 covers positions 1276.. and keeps only 2 valid slots
     assert int(mask.view(45, 100)[44].sum()) == 1278 - 29 * 44
-    assert bool(mask.view(45, 100)[:41].all()) and not bool(mask.view(45, 100)[41].all())  # 29 * 41 + 99 >= 1278
+    assert bool(mask.view(45, 100)[:41].all())
+    assert not bool(mask.view(45, 100)[41].all())
 
 
 def test_neuronio_routing_hand_computed_small_case() -> None:
@@ -52,7 +55,10 @@ def test_routing_equals_checkpoint_buffers() -> None:
 
 def test_random_routing_is_seeded_and_in_range() -> None:
     a = ELM(30, 2, num_memory=2, num_branch=4, synapses_per_branch=6, routing="random", routing_seed=1)
-    b = ELM(30, 2, num_memory=2, num_branch=4, synapses_per_branch=6, routing="random_routing", routing_seed=1)
+    b = ELM(
+        30, 2, num_memory=2, num_branch=4, synapses_per_branch=6, routing="random_routing", routing_seed=1
+    )
     assert torch.equal(a.input_to_synapse_indices, b.input_to_synapse_indices)
-    assert a.input_to_synapse_indices.shape == (24,) and int(a.input_to_synapse_indices.max()) < 30
+    assert a.input_to_synapse_indices.shape == (24,)
+    assert int(a.input_to_synapse_indices.max()) < 30
     assert bool((a.valid_indices_mask == 1).all())

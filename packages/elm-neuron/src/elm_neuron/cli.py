@@ -22,7 +22,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     rep = sub.add_parser("reproduce", help="measure the paper's claims; write report.json/.md and figures")
-    rep.add_argument("--full", action="store_true", help="2000 training steps on the adding task (default: quick)")
+    rep.add_argument(
+        "--full", action="store_true", help="2000 training steps on the adding task (default: quick)"
+    )
     rep.add_argument("--out", type=Path, default=Path("reports/elm-neuron"), help="output folder")
 
     tr = sub.add_parser("train", help="train an ELM classifier and print test accuracy")
@@ -31,7 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--test-file", type=Path, help="SHD HDF5 test file (default: hold out 20%% of FILE)")
     tr.add_argument("--steps", type=int, default=400, help="optimiser steps (default 400)")
     tr.add_argument("--batch-size", type=int, default=64, help="batch size (default 64; the paper's SHD: 8)")
-    tr.add_argument("--num-memory", type=int, default=None, help="memory units d_m (default 32 synthetic, 100 SHD)")
+    tr.add_argument(
+        "--num-memory", type=int, default=None, help="memory units d_m (default 32 synthetic, 100 SHD)"
+    )
     tr.add_argument("--tau-max", type=float, default=None, help="tau_m max (default 100 synthetic, 500 SHD)")
     tr.add_argument("--version", type=int, choices=[1, 2], default=1, help="ELM version")
     tr.add_argument("--lr", type=float, default=5e-3, help="learning rate (default 5e-3)")

@@ -73,7 +73,13 @@ def synthetic_shd_templates(
 
 
 def _render(
-    templates: np.ndarray, labels: np.ndarray, n_bins: int, jitter: float, p_fire: float, noise: float, rng: np.random.Generator
+    templates: np.ndarray,
+    labels: np.ndarray,
+    n_bins: int,
+    jitter: float,
+    p_fire: float,
+    noise: float,
+    rng: np.random.Generator,
 ) -> np.ndarray:
     n = labels.shape[0]
     n_channels = templates.shape[1]
@@ -330,7 +336,9 @@ class NeuronIOData:
 def _ragged_to_raster(spike_times: Any, n_rows: int, n_steps: int, name: str) -> np.ndarray:
     out = np.zeros((n_rows, n_steps), dtype=bool)
     if not isinstance(spike_times, dict):
-        raise ValueError(f"{name} must be a dict segment -> spike times (ms), got {type(spike_times).__name__}")
+        raise ValueError(
+            f"{name} must be a dict segment -> spike times (ms), got {type(spike_times).__name__}"
+        )
     for row, times in spike_times.items():
         t = np.asarray(times, dtype=np.int64)
         if not 0 <= int(row) < n_rows or (t.size and (t.min() < 0 or t.max() >= n_steps)):
@@ -360,7 +368,7 @@ def neuronio(path: str | Path) -> NeuronIOData:
         params = experiment["Params"]
         sims = experiment["Results"]["listOfSingleSimulationDicts"]
         n_seg = len(params["allSegmentsType"])
-        n_steps = int(round(float(params["totalSimDurationInSec"]) * 1000))
+        n_steps = round(float(params["totalSimDurationInSec"]) * 1000)
     except (KeyError, TypeError) as err:
         raise ValueError(f"path: {path.name} is not a NeuronIO simulation file (missing {err})") from err
     x = np.zeros((len(sims), n_steps, 2 * n_seg), dtype=bool)
@@ -374,6 +382,8 @@ def neuronio(path: str | Path) -> NeuronIOData:
         y_spike[k, spikes[(spikes >= 0) & (spikes < n_steps)]] = 1.0
         soma = np.asarray(sim["somaVoltageLowRes"], dtype=float)
         if soma.shape != (n_steps,):
-            raise ValueError(f"path: somaVoltageLowRes of simulation {k} has shape {soma.shape}, expected ({n_steps},)")
+            raise ValueError(
+                f"path: somaVoltageLowRes of simulation {k} has shape {soma.shape}, expected ({n_steps},)"
+            )
         y_soma[k] = soma
     return NeuronIOData(x=x, y_spike=y_spike, y_soma=y_soma)

@@ -126,7 +126,9 @@ def normalize_config(config: Mapping[str, Any]) -> dict[str, Any]:
         else:
             raise TypeError(f"config: unknown key {key!r}")
         if own in out and out[own] != value:
-            raise TypeError(f"config: {key!r} conflicts with another key for {own!r} ({out[own]!r} != {value!r})")
+            raise TypeError(
+                f"config: {key!r} conflicts with another key for {own!r} ({out[own]!r} != {value!r})"
+            )
         out[own] = value
     if "routing" in out:
         out["routing"] = _routing_name(out["routing"])
@@ -169,7 +171,9 @@ def overlapping_window_indices(
     return idx.clamp(max=num_input - 1).flatten(), valid.flatten()
 
 
-def neuronio_routing(num_input: int, num_branch: int, synapses_per_branch: int) -> tuple[torch.Tensor, torch.Tensor]:
+def neuronio_routing(
+    num_input: int, num_branch: int, synapses_per_branch: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Synapse-to-input indices and validity mask of the reference's ``"neuronio_routing"``.
 
     Branch ``j`` holds the interleaved inputs ``29 j ... 29 j + S - 1`` (stride ``ceil(n_in / B)``), so
@@ -226,7 +230,9 @@ def leaky_integrate(u: torch.Tensor, kappa: torch.Tensor, chunk: int = 64) -> to
     uniform = bool(torch.all(kappa == kappa[0]))
     chunks = u.reshape(batch, n_chunks, length, channels)
     if uniform:
-        decay = torch.where(lower, kappa[0] ** lag.clamp(min=0), torch.zeros((), dtype=u.dtype, device=u.device))
+        decay = torch.where(
+            lower, kappa[0] ** lag.clamp(min=0), torch.zeros((), dtype=u.dtype, device=u.device)
+        )
         local = torch.matmul(decay, chunks)
         carry_decay = (kappa[0] ** (i.to(u.dtype) + 1))[:, None].expand(length, channels)
     else:
@@ -366,7 +372,13 @@ def memory_recurrence_autograd(
 
 
 def _forward_loop_numpy(
-    pre: np.ndarray, w1k: np.ndarray, w2c: np.ndarray, b2c: np.ndarray, kappa: np.ndarray, gain_a: np.ndarray, silu: bool
+    pre: np.ndarray,
+    w1k: np.ndarray,
+    w2c: np.ndarray,
+    b2c: np.ndarray,
+    kappa: np.ndarray,
+    gain_a: np.ndarray,
+    silu: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """CPU forward loop in numpy (per-call overhead ~1 us instead of torch's ~5-10 us for these tiny ops)."""
     steps, batch, hidden = pre.shape
@@ -396,7 +408,12 @@ def _forward_loop_numpy(
 
 
 def _backward_loop_numpy(
-    grad: np.ndarray, factor: np.ndarray, act_grad: np.ndarray, w2c: np.ndarray, w1k: np.ndarray, kappa: np.ndarray
+    grad: np.ndarray,
+    factor: np.ndarray,
+    act_grad: np.ndarray,
+    w2c: np.ndarray,
+    w1k: np.ndarray,
+    kappa: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     steps, batch, d_m = grad.shape
     d_total = np.empty_like(grad)
@@ -691,7 +708,9 @@ class ELM(nn.Module):
         self.fused = True
 
         # Creation order as in the reference (MLP, w_s, readout) so equal torch seeds give equal weights.
-        self.mlp = _MLP(self.num_branch + self.num_memory, self.mlp_hidden, self.num_memory, self.mlp_layers, act)
+        self.mlp = _MLP(
+            self.num_branch + self.num_memory, self.mlp_hidden, self.num_memory, self.mlp_layers, act
+        )
         self._proto_w_s = nn.Parameter(torch.full((self.num_synapse,), self.w_s_init))
         self.w_y = nn.Linear(self.num_memory, self.num_output)
         if self.version == 1:
@@ -822,7 +841,9 @@ class ELM(nn.Module):
         if x.ndim != 3:
             raise ValueError(f"x must be a [batch, time, inputs] tensor, got shape {tuple(x.shape)}")
         if x.shape[-1] != self.num_input:
-            raise ValueError(f"x must have num_input={self.num_input} inputs on its last axis, got {x.shape[-1]}")
+            raise ValueError(
+                f"x must have num_input={self.num_input} inputs on its last axis, got {x.shape[-1]}"
+            )
         if not torch.is_floating_point(x):
             x = x.to(self._proto_w_s.dtype)
         # One reduction first (NaN/inf propagate into the sum); the exact check only when it is not finite.
@@ -921,4 +942,3 @@ _DEFAULTS: dict[str, Any] = {
     "routing": None,
     "delta_t": 1.0,
 }
-

@@ -186,7 +186,9 @@ def _train_eval(
     if kind == "elm":
         module = ELMClassifier(ELM(32, n_out, num_memory=32, tau_m_max=tau_max), lr=5e-3)
     else:
-        hidden = lstm_hidden_for_params(32, n_out, count_params(num_input=32, num_output=n_out, num_memory=32))
+        hidden = lstm_hidden_for_params(
+            32, n_out, count_params(num_input=32, num_output=n_out, num_memory=32)
+        )
         module = LSTMClassifier(32, n_out, hidden, lr=5e-3)
     n_params = sum(p.numel() for p in module.parameters() if p.requires_grad)
     start = time.perf_counter()
@@ -262,8 +264,12 @@ def _claims_tasks(out_dir: Path, quick: bool) -> tuple[Any, ...]:
         Claim(
             "ELM beats an equal-parameter LSTM on adding",
             paper="ELM outperforms LSTM / Chrono-LSTM on SHD-Adding (paper tables)",
-            measured={"ELM": long_["accuracy"], "LSTM": lstm["accuracy"], "ELM params": long_["params"],
-                      "LSTM params": lstm["params"]},  # fmt: skip
+            measured={
+                "ELM": long_["accuracy"],
+                "LSTM": lstm["accuracy"],
+                "ELM params": long_["params"],
+                "LSTM params": lstm["params"],
+            },
             criterion=f"ELM accuracy > LSTM accuracy after {steps} equal steps (LSTM params <= ELM params)",
             passed=long_["accuracy"] > lstm["accuracy"],
             figures=(fig,),
@@ -333,9 +339,13 @@ def reproduce(out_dir: str | Path = "reports/elm-neuron", quick: bool = True) ->
         "elm-neuron",
         __version__,
         claims,
-        params={"quick": quick, "seed": 0, "seconds": round(time.perf_counter() - start, 1),
-                "torch": torch.__version__, "threads_training": 1},  # fmt: skip
+        params={
+            "quick": quick,
+            "seed": 0,
+            "seconds": round(time.perf_counter() - start, 1),
+            "torch": torch.__version__,
+            "threads_training": 1,
+        },
     )
     report.write(out)
     return report
-

@@ -127,8 +127,15 @@ class ELMClassifier(_SequenceClassifier):
         elif not isinstance(model, ELM):
             raise TypeError(f"model must be an elm_neuron.ELM, got {type(model).__name__}")
         self.model = model
-        self.save_hyperparameters({"model_config": model.config, "lr": lr, "optimizer": optimizer,
-                                   "input_dropout": input_dropout, "cosine_steps": cosine_steps})
+        self.save_hyperparameters(
+            {
+                "model_config": model.config,
+                "lr": lr,
+                "optimizer": optimizer,
+                "input_dropout": input_dropout,
+                "cosine_steps": cosine_steps,
+            }
+        )
 
     def sequence_outputs(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
@@ -191,7 +198,9 @@ class NeuronIOModule(L.LightningModule):
         if not isinstance(model, ELM):
             raise TypeError(f"model must be an elm_neuron.ELM, got {type(model).__name__}")
         if model.num_output != 2:
-            raise ValueError(f"model must have num_output=2 (spike, soma) for NeuronIO, got {model.num_output}")
+            raise ValueError(
+                f"model must have num_output=2 (spike, soma) for NeuronIO, got {model.num_output}"
+            )
         if burn_in < 0:
             raise ValueError(f"burn_in must be >= 0, got {burn_in}")
         self.model = model
@@ -205,7 +214,9 @@ class NeuronIOModule(L.LightningModule):
         mse = nn.functional.mse_loss(outputs[..., 1], y_soma)
         return 0.5 * bce + 0.5 * mse
 
-    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+    def training_step(
+        self, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor], batch_idx: int
+    ) -> torch.Tensor:
         x, y_spike, y_soma = batch
         out = self.model(x)[:, self.burn_in :]
         loss = self.loss(out, y_spike[:, self.burn_in :], y_soma[:, self.burn_in :])
@@ -216,7 +227,9 @@ class NeuronIOModule(L.LightningModule):
         return torch.optim.Adam([p for p in self.parameters() if p.requires_grad], lr=self.lr)
 
 
-def accuracy(module: nn.Module, x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor, batch_size: int = 256) -> float:
+def accuracy(
+    module: nn.Module, x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor, batch_size: int = 256
+) -> float:
     """Classification accuracy of a sequence classifier (eval mode, no gradients)."""
     xt = torch.as_tensor(x, dtype=torch.float32)
     yt = torch.as_tensor(y, dtype=torch.int64)
@@ -275,10 +288,14 @@ def fit_classifier(
     xt = torch.as_tensor(x, dtype=torch.float32)
     yt = torch.as_tensor(y, dtype=torch.int64)
     if xt.ndim != 3 or yt.shape != (xt.shape[0],):
-        raise ValueError(f"x must be [n, time, inputs] and y [n], got {tuple(xt.shape)} and {tuple(yt.shape)}")
+        raise ValueError(
+            f"x must be [n, time, inputs] and y [n], got {tuple(xt.shape)} and {tuple(yt.shape)}"
+        )
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
-    loader = DataLoader(TensorDataset(xt, yt), batch_size=batch_size, shuffle=True, generator=gen, drop_last=True)
+    loader = DataLoader(
+        TensorDataset(xt, yt), batch_size=batch_size, shuffle=True, generator=gen, drop_last=True
+    )
     if len(loader) == 0:
         raise ValueError(f"batch_size={batch_size} exceeds the number of samples {xt.shape[0]}")
     trainer = L.Trainer(
