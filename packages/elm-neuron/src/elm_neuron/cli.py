@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 __all__ = ["main"]
 
@@ -63,7 +64,11 @@ def _train(args: argparse.Namespace) -> int:
         x_train, y_train = gen(4096, seed=args.seed + 1)
         x_test, y_test = gen(1024, seed=args.seed + 2)
         n_out = 10 if args.task == "synth-shd" else 19
-        cfg = {"num_memory": args.num_memory or 32, "tau_m_max": args.tau_max or 100.0, "delta_t": 1.0}
+        cfg: dict[str, Any] = {
+            "num_memory": args.num_memory or 32,
+            "tau_m_max": args.tau_max or 100.0,
+            "delta_t": 1.0,
+        }
         optimizer, dropout = "adam", 0.0
     else:
         if args.file is None:

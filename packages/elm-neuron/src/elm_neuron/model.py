@@ -301,7 +301,7 @@ def count_params(config: Mapping[str, Any] | None = None, /, **kwargs: Any) -> i
 def _positive_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not _is_integral(value):
         raise TypeError(f"{name} must be a positive integer, got {value!r}")
-    ivalue = int(value)  # type: ignore[call-overload]
+    ivalue: int = int(value)  # type: ignore[call-overload]
     if ivalue < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return ivalue
@@ -310,7 +310,7 @@ def _positive_int(name: str, value: object) -> int:
 def _nonnegative_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not _is_integral(value):
         raise TypeError(f"{name} must be a non-negative integer, got {value!r}")
-    ivalue = int(value)  # type: ignore[call-overload]
+    ivalue: int = int(value)  # type: ignore[call-overload]
     if ivalue < 0:
         raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
     return ivalue
@@ -323,7 +323,7 @@ def _is_integral(value: object) -> bool:
 def _positive_float(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise TypeError(f"{name} must be a positive number, got {value!r}")
-    fvalue = float(value)  # type: ignore[arg-type]
+    fvalue = float(value)
     if not math.isfinite(fvalue) or fvalue <= 0:
         raise ValueError(f"{name} must be a positive finite number, got {value!r}")
     return fvalue
@@ -442,7 +442,7 @@ class _MemoryRecurrence(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(  # type: ignore[override]
+    def forward(
         ctx: Any,
         pre: torch.Tensor,
         w_mem: torch.Tensor,
@@ -482,7 +482,7 @@ class _MemoryRecurrence(torch.autograd.Function):
 
     @staticmethod
     @torch.autograd.function.once_differentiable
-    def backward(ctx: Any, grad_memory: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
+    def backward(ctx: Any, grad_memory: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         w_mem, w2, kappa, gain, hs, th, memory = ctx.saved_tensors
         steps, batch, d_m = memory.shape
         grad = grad_memory.transpose(0, 1).contiguous()

@@ -52,7 +52,7 @@ OTHER_PARAMS: dict[str, tuple[dict[str, Any], int]] = {
     ),
 }
 
-NEURONIO_CONFIG = {"num_input": 1278, "num_output": 2, "num_branch": 45, "synapses_per_branch": 100,
+NEURONIO_CONFIG: dict[str, Any] = {"num_input": 1278, "num_output": 2, "num_branch": 45, "synapses_per_branch": 100,
                    "routing": "neuronio", "tau_m_max": 150.0}  # fmt: skip
 
 
@@ -107,7 +107,8 @@ def _claim_neuronio(out_dir: Path) -> tuple[Any, ...]:
     errors: dict[str, float] = {}
     aucs: dict[str, float] = {}
     ok = True
-    for size in [*PRETRAINED_SIZES, "best"]:
+    sizes: list[int | str] = [*PRETRAINED_SIZES, "best"]
+    for size in sizes:
         key = f"num_memory_{size}" if size != "best" else "best_elm_neuron"
         neuron = pretrained("neuronio", num_memory=size)
         info = pretrained_info(size)

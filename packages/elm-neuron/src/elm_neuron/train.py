@@ -68,7 +68,7 @@ class _SequenceClassifier(L.LightningModule):
     def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
         x, y = batch
         logits = self(x)
-        loss = self.loss_fn(logits, y)
+        loss: torch.Tensor = self.loss_fn(logits, y)
         acc = (logits.argmax(-1) == y).float().mean()
         self.log(f"{stage}_loss", loss, prog_bar=stage == "train", batch_size=x.shape[0])
         self.log(f"{stage}_acc", acc, prog_bar=True, batch_size=x.shape[0])
@@ -138,7 +138,8 @@ class ELMClassifier(_SequenceClassifier):
         )
 
     def sequence_outputs(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model(x)
+        out: torch.Tensor = self.model(x)
+        return out
 
 
 def lstm_hidden_for_params(num_input: int, num_output: int, target_params: int) -> int:
