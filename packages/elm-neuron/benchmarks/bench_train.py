@@ -52,11 +52,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument(
         "--threads", type=int, default=1, help="torch intra-op threads (default 1; 0 = torch default)"
     )
+    p.add_argument(
+        "--reference-threads",
+        type=int,
+        default=None,
+        help="threads while the reference runs (default: as --threads; 0 = torch default, as shipped)",
+    )
     p.add_argument("--device", default="cpu")
     p.add_argument("--batch", type=int, default=64)
     args = p.parse_args(argv)
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
+    default_threads = torch.get_num_threads()
+    ours_threads = args.threads if args.threads > 0 else default_threads
+    ref_threads = (
+        ours_threads if args.reference_threads is None else (args.reference_threads or default_threads)
+    )
+    threads = {"elm_neuron": ours_threads, "reference": ref_threads}
     device = torch.device(args.device)
     x_np, y_np = data.synthetic_shd(2048, seed=1)
     x = torch.as_tensor(x_np, device=device)
@@ -71,15 +81,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         models["reference"] = ref_cls(num_input=32, num_output=10, num_memory=32, memory_tau_max=100.0).to(
             device
         )
-    for model in models.values():  # warm-up (TorchScript profiles the first calls)
+    for name, model in models.items():  # warm-up (TorchScript profiles the first calls)
+        torch.set_num_threads(threads[name])
         _train_steps(model, x, y, 3, args.batch)
     times: dict[str, list[float]] = {k: [] for k in models}
     for _ in range(args.repeats):
         for name, model in models.items():
+            torch.set_num_threads(threads[name])
             times[name].append(_train_steps(model, x, y, args.steps, args.batch))
     result: dict[str, Any] = {
         "device": str(device),
-        "threads": torch.get_num_threads(),
+        "threads": {k: threads[k] for k in models},
         "steps": args.steps,
         "seconds_per_step": {k: min(v) / args.steps for k, v in times.items()},
         "all_seconds": times,

@@ -819,6 +819,11 @@ class ELM(nn.Module):
         return torch.exp(-self.delta_t / torch.clamp(self.trace_tau, min=1e-6))
 
     @property
+    def kappa_b(self) -> torch.Tensor:
+        """Version-2 name of the branch-trace decay (same as :attr:`kappa_s`)."""
+        return self.kappa_s
+
+    @property
     def w_s(self) -> torch.Tensor:
         """Synapse weights ``relu(w~_s)``."""
         return torch.relu(self._proto_w_s)
@@ -858,6 +863,8 @@ class ELM(nn.Module):
         if self.routing is None:
             return x
         return torch.index_select(x, 2, self.input_to_synapse_indices) * self.valid_indices_mask
+
+    route_input_to_synapses = route  # the reference's name
 
     def branch_input(self, x: torch.Tensor) -> torch.Tensor:
         """Branch input ``b_t`` for all time steps at once ``[B, T, num_branch]`` (vectorised trace)."""
@@ -911,10 +918,12 @@ class ELM(nn.Module):
         """Outputs ``y_t`` ``[batch, time, num_output]`` for inputs ``[batch, time, num_input]``."""
         return self.simulate(x, bin_size).outputs
 
-    def neuronio_eval_forward(self, x: torch.Tensor, soma_scale: float = SOMA_TRAIN_SCALE) -> torch.Tensor:
-        """NeuronIO evaluation head: ``[sigmoid(spike logit), soma / soma_scale]`` (``soma_scale`` 0.1)."""
+    def neuronio_eval_forward(
+        self, x: torch.Tensor, y_train_soma_scale: float = SOMA_TRAIN_SCALE
+    ) -> torch.Tensor:
+        """NeuronIO evaluation head: ``[sigmoid(spike logit), soma / y_train_soma_scale]`` (scale 0.1: soma x 10)."""
         y = self.forward(x)
-        return torch.stack([torch.sigmoid(y[..., 0]), y[..., 1] / soma_scale], dim=-1)
+        return torch.stack([torch.sigmoid(y[..., 0]), (1 / y_train_soma_scale) * y[..., 1]], dim=-1)
 
     def extra_repr(self) -> str:
         return (
