@@ -23,6 +23,7 @@ import time
 from typing import Any
 
 import torch
+
 from elm_neuron import ELM, data
 
 

@@ -9,6 +9,7 @@ import h5py
 import numpy as np
 import pytest
 import torch
+
 from elm_neuron import ELM, data
 from neurotypes import SpikeTrains
 

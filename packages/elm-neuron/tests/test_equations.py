@@ -7,10 +7,11 @@ import math
 import numpy as np
 import pytest
 import torch
-from elm_neuron import ELM, leaky_integrate
-from elm_neuron.model import _MemoryRecurrence, memory_recurrence_autograd
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from elm_neuron import ELM, leaky_integrate
+from elm_neuron.model import _MemoryRecurrence, memory_recurrence_autograd
 
 
 def brute_force(model: ELM, x: torch.Tensor) -> torch.Tensor:

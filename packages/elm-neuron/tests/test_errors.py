@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import elm_neuron
 import numpy as np
 import pytest
 import torch
+
+import elm_neuron
 from elm_neuron import ELM, count_params, data
 from elm_neuron.train import ELMClassifier, NeuronIOModule, fit_classifier
 

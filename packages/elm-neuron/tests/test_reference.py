@@ -6,12 +6,13 @@ import json
 from importlib import resources
 from typing import Any
 
-import elm_neuron
 import numpy as np
 import pytest
 import torch
-from elm_neuron import ELM, PRETRAINED_SIZES
 from elm_neuron_testing import pattern, set_formula_weights
+
+import elm_neuron
+from elm_neuron import ELM, PRETRAINED_SIZES
 
 CONFIGS = ["A_v1", "A_v2", "B_v1", "B_v2", "C_v1", "D_v1_silu_2layers", "D_v2_silu_2layers"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import resources
 
 import torch
+
 from elm_neuron import ELM, neuronio_routing
 from elm_neuron.model import interlocking_indices
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from . import __version__, data
 from .model import ELM, count_params
@@ -151,15 +152,13 @@ def _claim_neuronio(out_dir: Path) -> tuple[Any, ...]:
 
 
 def _figure_params_auc(out_dir: Path, counts: dict[str, int], aucs: dict[str, float]) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     sizes = list(PRETRAINED_SIZES)
     params = [counts[f"num_memory_{s}"] for s in sizes]
     auc = [aucs[f"num_memory_{s}"] for s in sizes]
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    fig = Figure(figsize=(5.5, 3.6))
+    ax = fig.add_subplot()
     ax.plot(params, auc, "o-", label="ELM (released checkpoints)")
     ax.axvline(10_000, color="grey", ls="--", lw=1, label="10k parameters")
     ax.set_xscale("log")
@@ -171,7 +170,6 @@ def _figure_params_auc(out_dir: Path, counts: dict[str, int], aucs: dict[str, fl
     fig.tight_layout()
     name = "neuronio_params_auc.png"
     fig.savefig(out_dir / name, dpi=120)
-    plt.close(fig)
     return name
 
 
@@ -201,14 +199,12 @@ def _train_eval(
 
 
 def _figure_tasks(out_dir: Path, results: dict[str, dict[str, Any]]) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     names = list(results)
     acc = [results[n]["accuracy"] for n in names]
-    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    fig = Figure(figsize=(6.5, 3.6))
+    ax = fig.add_subplot()
     ax.bar(range(len(names)), acc, color=["C0", "C0", "C1", "C2"][: len(names)])
     ax.axhline(1 / 19, color="grey", ls=":", lw=1, label="adding chance 1/19")
     ax.axhline(0.10, color="grey", ls="--", lw=1, label="adding majority 0.10")
@@ -219,7 +215,6 @@ def _figure_tasks(out_dir: Path, results: dict[str, dict[str, Any]]) -> str:
     fig.tight_layout()
     name = "synthetic_tasks.png"
     fig.savefig(out_dir / name, dpi=120)
-    plt.close(fig)
     return name
 
 
@@ -228,12 +223,17 @@ def _claims_tasks(out_dir: Path, quick: bool) -> tuple[Any, ...]:
 
     steps = 400 if quick else 2000
     n_train, n_test = (4096, 1024) if quick else (8192, 2048)
-    results = {
-        "ELM single (tau_max=100)": _train_eval("elm", "single", 100.0, 400, n_train, n_test, 0),
-        "ELM adding (tau_max=100)": _train_eval("elm", "adding", 100.0, steps, n_train, n_test, 0),
-        "ELM adding (tau_max=10)": _train_eval("elm", "adding", 10.0, steps, n_train, n_test, 0),
-        "LSTM adding (equal params)": _train_eval("lstm", "adding", 0.0, steps, n_train, n_test, 0),
+    runs = {
+        "ELM single (tau_max=100)": ("elm", "single", 100.0, 400),
+        "ELM adding (tau_max=100)": ("elm", "adding", 100.0, steps),
+        "ELM adding (tau_max=10)": ("elm", "adding", 10.0, steps),
+        "LSTM adding (equal params)": ("lstm", "adding", 0.0, steps),
     }
+    results = {}
+    for name, (kind, task, tau_max, n_steps) in tqdm(
+        runs.items(), desc="elm-neuron training runs", disable=None
+    ):
+        results[name] = _train_eval(kind, task, tau_max, n_steps, n_train, n_test, 0)
     fig = _figure_tasks(out_dir, results)
     single = results["ELM single (tau_max=100)"]
     long_ = results["ELM adding (tau_max=100)"]
