@@ -61,3 +61,12 @@ def test_cli_train_synthetic(capsys: pytest.CaptureFixture[str]) -> None:
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["task"] == "synth-shd"
     assert 0.0 <= result["test_accuracy"] <= 1.0
+
+
+@pytest.mark.slow
+def test_adding_task_long_training() -> None:
+    """Spec test 7 (slow): 2000 steps on the adding task; threshold 0.5 calibrated on one full run (0.723)."""
+    from elm_neuron.reproduce import _train_eval
+
+    result = _train_eval("elm", "adding", 100.0, 2000, 8192, 2048, 0)
+    assert result["accuracy"] > 0.5
