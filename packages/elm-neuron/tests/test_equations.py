@@ -236,3 +236,23 @@ def test_learned_timescales_receive_gradients_and_match_autograd() -> None:
     model(x).sum().backward()
     assert torch.count_nonzero(fused) > 0
     torch.testing.assert_close(fused, model._proto_tau_m.grad, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("activation", ["relu", "silu"])
+def test_torch_loops_equal_numpy_loops(activation: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The torch loops (used on GPUs) give the same outputs and gradients as the numpy loops (CPU)."""
+    import elm_neuron.model as model_module
+
+    model = ELM(7, 3, num_memory=5, activation=activation, learn_tau_m=True).double()
+    _randomise(model, 9)
+    x = (torch.rand(4, 70, 7, generator=torch.Generator().manual_seed(1)) < 0.3).double()
+    results = []
+    for numpy_loops in (True, False):
+        monkeypatch.setattr(model_module, "NUMPY_LOOPS_ON_CPU", numpy_loops)
+        model.zero_grad()
+        y = model(x)
+        (y * torch.linspace(-1, 1, 3, dtype=torch.float64)).sum().backward()
+        results.append((y.detach(), [p.grad.clone() for p in model.parameters() if p.requires_grad]))
+    torch.testing.assert_close(results[0][0], results[1][0], rtol=1e-12, atol=1e-12)
+    for a, b in zip(results[0][1], results[1][1], strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)

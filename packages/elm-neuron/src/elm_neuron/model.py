@@ -329,6 +329,9 @@ def _positive_float(name: str, value: object) -> float:
     return fvalue
 
 
+#: Run the fused recurrence's time loops in numpy on CPU (False: the torch loops used on other devices).
+NUMPY_LOOPS_ON_CPU = True
+
 _TANH_A = 1.7159  # scaled tanh of the reference: 1.7159 tanh(2/3 x) (LeCun's choice)
 _TANH_C = 2.0 / 3.0
 
@@ -460,7 +463,7 @@ class _MemoryRecurrence(torch.autograd.Function):
         b2c = _TANH_C * b2.detach()
         gain_a = _TANH_A * gain.detach()
         kap = kappa.detach()
-        if pre.device.type == "cpu":
+        if pre.device.type == "cpu" and NUMPY_LOOPS_ON_CPU:
             hs_np, th_np, mem_np = _forward_loop_numpy(
                 pre_tb.numpy(), w1k.numpy(), w2c.numpy(), b2c.numpy(), kap.numpy(), gain_a.numpy(), silu
             )
@@ -490,7 +493,7 @@ class _MemoryRecurrence(torch.autograd.Function):
         factor = (gain * (_TANH_A * _TANH_C)) * (1 - th * th)
         act_grad = _activation_grad(hs, ctx.activation)
         w1k = w_mem * kappa[None, :]
-        if grad.device.type == "cpu":
+        if grad.device.type == "cpu" and NUMPY_LOOPS_ON_CPU:
             dt_np, do_np, dh_np = _backward_loop_numpy(
                 grad.numpy(), factor.numpy(), act_grad.numpy(), w2.numpy(), w1k.numpy(), kappa.numpy()
             )
