@@ -233,7 +233,9 @@ def leaky_integrate(u: torch.Tensor, kappa: torch.Tensor, chunk: int = 64) -> to
         decay = torch.where(
             lower, kappa[0] ** lag.clamp(min=0), torch.zeros((), dtype=u.dtype, device=u.device)
         )
-        local = torch.matmul(decay, chunks)
+        # One GEMM over all batches, chunks and channels: [L, L] @ [L, B*C*N].
+        flat = chunks.permute(2, 0, 1, 3).reshape(length, -1)
+        local = (decay @ flat).reshape(length, batch, n_chunks, channels).permute(1, 2, 0, 3)
         carry_decay = (kappa[0] ** (i.to(u.dtype) + 1))[:, None].expand(length, channels)
     else:
         powers = kappa[:, None, None] ** lag.clamp(min=0)[None]
@@ -873,8 +875,10 @@ class ELM(nn.Module):
         """Branch input ``b_t`` for all time steps at once ``[B, T, num_branch]`` (vectorised trace)."""
         syn = self.route(x) * self.w_s
         batch, steps, _ = syn.shape
-        grouped = syn.reshape(batch, steps, self.num_branch, self.synapses_per_branch)
         kappa = self.kappa_s
+        if self.synapses_per_branch == 1:  # every synapse its own branch: no sum needed (v1 and v2 agree)
+            return leaky_integrate(syn, kappa)
+        grouped = syn.reshape(batch, steps, self.num_branch, self.synapses_per_branch)
         if self.version == 2:
             return leaky_integrate(grouped.sum(-1), kappa)
         per_branch = kappa.reshape(self.num_branch, self.synapses_per_branch)
