@@ -89,3 +89,9 @@ def test_data_arguments() -> None:
         data.to_raster(st, bin_size=-1.0)
     with pytest.raises(TypeError, match=r"trains\[0\] must be neurotypes\.SpikeTrains"):
         data.to_raster([np.zeros(3)], bin_size=0.001)  # type: ignore[list-item]
+
+
+def test_pretrained_can_accept_real_valued_input() -> None:
+    neuron = elm_neuron.pretrained("neuronio", num_memory=1, require_binary_input=False)
+    x = torch.full((1, 5, 1278), 0.5)
+    assert neuron(x).shape == (1, 5, 2)

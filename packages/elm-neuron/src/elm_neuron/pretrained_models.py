@@ -49,7 +49,12 @@ def pretrained_info(num_memory: int | str = 10) -> dict[str, Any]:
     return out
 
 
-def pretrained(task: str = "neuronio", num_memory: int | str = 10, device: torch.device | str = "cpu") -> ELM:
+def pretrained(
+    task: str = "neuronio",
+    num_memory: int | str = 10,
+    device: torch.device | str = "cpu",
+    require_binary_input: bool = True,
+) -> ELM:
     """A pretrained ELM neuron, in eval mode, expecting binary input spikes ``[B, T, 1278]`` at 1 ms.
 
     Parameters
@@ -60,6 +65,9 @@ def pretrained(task: str = "neuronio", num_memory: int | str = 10, device: torch
         One of :data:`PRETRAINED_SIZES` or ``"best"``.
     device
         Where to put the neuron.
+    require_binary_input
+        Reject inputs other than 0/1 spikes (NeuronIO inputs are spikes); ``False`` accepts any finite input,
+        like the reference.
 
     Returns
     -------
@@ -78,7 +86,7 @@ def pretrained(task: str = "neuronio", num_memory: int | str = 10, device: torch
         raise ValueError(f"task must be 'neuronio' (the only shipped pretrained neurons), got {task!r}")
     folder = _folder(num_memory)
     config = json.loads(folder.joinpath("model_config.json").read_text())
-    model = ELM.from_reference_config(config, version=1, require_binary_input=True)
+    model = ELM.from_reference_config(config, version=1, require_binary_input=require_binary_input)
     with resources.as_file(folder.joinpath("neuronio_best_model_state.pt")) as path:
         state = torch.load(path, map_location="cpu", weights_only=True)
     model.load_state_dict(state, strict=True)
