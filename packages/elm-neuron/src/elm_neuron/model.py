@@ -842,8 +842,8 @@ class ELM(nn.Module):
         if not isinstance(x, torch.Tensor):
             from .data import to_raster
 
-            if isinstance(x, np.ndarray):
-                x = torch.from_numpy(x)
+            if isinstance(x, np.ndarray):  # numpy input: take the neuron's dtype and device
+                x = torch.as_tensor(x, dtype=self._proto_w_s.dtype, device=self._proto_w_s.device)
             if not isinstance(x, torch.Tensor):
                 size = self.delta_t / 1000.0 if bin_size is None else bin_size
                 x = to_raster(x, bin_size=size, device=self._proto_w_s.device)  # type: ignore[arg-type]
