@@ -1,0 +1,109 @@
+"""Training throughput: elm-neuron vs the reference's TorchScript ELM on the spec's synthetic task.
+
+Setting (the spec's): synthetic SHD-like single task, 32 inputs -> 10 classes, d_m = 32, tau_max = 100, Adam 5e-3,
+batch 64, T = 40, last-step cross-entropy. Both models run the same plain training loop (no Lightning), with
+equal thread settings, alternating back to back so machine load hits both alike; the ratio of the two
+measurements is the result. Not run in CI.
+
+The reference (MIT, not on PyPI) must be a local copy of AaronSpieler/elmneuron:
+
+    python benchmarks/bench_train.py --reference /path/to/elmneuron --steps 20 --threads 1
+
+(``--reference-module`` names the module inside that folder; the default fits a clone,
+``src.expressive_leaky_memory_neuron``, which imports seaborn and matplotlib through the reference's data utils.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import time
+from typing import Any
+
+import torch
+
+from elm_neuron import ELM, data
+
+
+def _train_steps(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, batch: int) -> float:
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=5e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    gen = torch.Generator().manual_seed(0)
+    start = time.perf_counter()
+    for _ in range(steps):
+        idx = torch.randint(0, x.shape[0], (batch,), generator=gen)
+        xb, yb = x[idx], y[idx]
+        opt.zero_grad()
+        loss = loss_fn(model(xb)[:, -1], yb)
+        loss.backward()
+        opt.step()
+    if x.is_cuda:
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--reference", help="folder holding a local copy of the reference repository")
+    p.add_argument("--reference-module", default="src.expressive_leaky_memory_neuron")
+    p.add_argument("--steps", type=int, default=20, help="timed steps per repeat (default 20)")
+    p.add_argument("--repeats", type=int, default=3, help="alternating repeats (default 3)")
+    p.add_argument(
+        "--threads", type=int, default=1, help="torch intra-op threads (default 1; 0 = torch default)"
+    )
+    p.add_argument(
+        "--reference-threads",
+        type=int,
+        default=None,
+        help="threads while the reference runs (default: as --threads; 0 = torch default, as shipped)",
+    )
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--batch", type=int, default=64)
+    args = p.parse_args(argv)
+    default_threads = torch.get_num_threads()
+    ours_threads = args.threads if args.threads > 0 else default_threads
+    ref_threads = (
+        ours_threads if args.reference_threads is None else (args.reference_threads or default_threads)
+    )
+    threads = {"elm_neuron": ours_threads, "reference": ref_threads}
+    device = torch.device(args.device)
+    x_np, y_np = data.synthetic_shd(2048, seed=1)
+    x = torch.as_tensor(x_np, device=device)
+    y = torch.as_tensor(y_np, device=device)
+    models: dict[str, torch.nn.Module] = {}
+    torch.manual_seed(0)
+    models["elm_neuron"] = ELM(32, 10, num_memory=32, tau_m_max=100.0).to(device)
+    if args.reference:
+        sys.path.insert(0, args.reference)
+        ref_cls = importlib.import_module(args.reference_module).ELM
+        torch.manual_seed(0)
+        models["reference"] = ref_cls(num_input=32, num_output=10, num_memory=32, memory_tau_max=100.0).to(
+            device
+        )
+    for name, model in models.items():  # warm-up (TorchScript profiles the first calls)
+        torch.set_num_threads(threads[name])
+        _train_steps(model, x, y, 3, args.batch)
+    times: dict[str, list[float]] = {k: [] for k in models}
+    for _ in range(args.repeats):
+        for name, model in models.items():
+            torch.set_num_threads(threads[name])
+            times[name].append(_train_steps(model, x, y, args.steps, args.batch))
+    result: dict[str, Any] = {
+        "device": str(device),
+        "threads": {k: threads[k] for k in models},
+        "steps": args.steps,
+        "seconds_per_step": {k: min(v) / args.steps for k, v in times.items()},
+        "all_seconds": times,
+    }
+    if "reference" in models:
+        result["speedup"] = min(times["reference"]) / min(times["elm_neuron"])
+        result["reference_400_steps_s"] = 400 * result["seconds_per_step"]["reference"]
+    result["elm_neuron_400_steps_s"] = 400 * result["seconds_per_step"]["elm_neuron"]
+    print(json.dumps(result, indent=1))
+    return result
+
+
+if __name__ == "__main__":
+    main()

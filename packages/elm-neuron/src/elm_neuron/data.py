@@ -1,0 +1,389 @@
+"""Default data: the synthetic SHD-like tasks, spike-train conversion, and loaders for the real SHD / NeuronIO files.
+
+Nothing here downloads anything: the synthetic tasks are generated, and the loaders read files the user already
+has (SHD / SSC HDF5 files from zenkelab.org, NeuronIO pickles from Kaggle).
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+if TYPE_CHECKING:
+    from neurotypes import SpikeTrains
+
+__all__ = [
+    "NeuronIOData",
+    "neuronio",
+    "shd",
+    "shd_adding",
+    "synthetic_shd",
+    "synthetic_shd_adding",
+    "synthetic_shd_templates",
+    "to_raster",
+]
+
+SHD_CHANNELS = 700
+
+
+def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
+        raise TypeError(f"seed must be an int, a numpy Generator or None, got {type(seed).__name__}")
+    return np.random.default_rng(seed)
+
+
+def _check_int(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def _check_prob(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.floating):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    if not 0.0 <= float(value) <= 1.0:
+        raise ValueError(f"{name} must be a probability in [0, 1], got {value}")
+    return float(value)
+
+
+def synthetic_shd_templates(
+    n_classes: int = 10, n_channels: int = 32, n_bins: int = 40, seed: int | np.random.Generator | None = 0
+) -> np.ndarray:
+    """Class templates: every class gives every channel a preferred spike time ``~ U(0, n_bins)`` (in bins).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``[n_classes, n_channels]`` float64 preferred times.
+    """
+    n_classes = _check_int("n_classes", n_classes, 1)
+    n_channels = _check_int("n_channels", n_channels, 1)
+    n_bins = _check_int("n_bins", n_bins, 1)
+    return _rng(seed).uniform(0.0, n_bins, size=(n_classes, n_channels))
+
+
+def _render(
+    templates: np.ndarray,
+    labels: np.ndarray,
+    n_bins: int,
+    jitter: float,
+    p_fire: float,
+    noise: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    n = labels.shape[0]
+    n_channels = templates.shape[1]
+    times = templates[labels] + rng.normal(0.0, jitter, size=(n, n_channels))
+    bins = np.rint(times).astype(np.int64)
+    keep = (rng.random((n, n_channels)) < p_fire) & (bins >= 0) & (bins < n_bins)
+    x = (rng.random((n, n_bins, n_channels)) < noise).astype(np.float32)
+    sample, channel = np.nonzero(keep)
+    x[sample, bins[sample, channel], channel] = 1.0
+    return x
+
+
+def synthetic_shd(
+    n_samples: int = 1000,
+    n_classes: int = 10,
+    n_channels: int = 32,
+    n_bins: int = 40,
+    jitter: float = 2.0,
+    p_fire: float = 0.8,
+    noise: float = 0.01,
+    seed: int | np.random.Generator | None = 0,
+    template_seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Synthetic SHD-like classification: class-specific spike-time patterns with jitter, dropout and noise.
+
+    Each class template gives every channel a preferred spike time ``~ U(0, n_bins)``; a sample of class ``c``
+    places one spike per channel at the rounded preferred time plus Gaussian jitter (``sigma = jitter`` bins),
+    keeps it with probability ``p_fire``, and adds background spikes with probability ``noise`` per bin.
+
+    Parameters
+    ----------
+    n_samples
+        Number of samples (labels drawn uniformly).
+    n_classes, n_channels, n_bins
+        Classes, input channels and time bins (defaults 10, 32, 40).
+    jitter, p_fire, noise
+        Spike-time jitter (bins), keep probability, background probability per bin.
+    seed
+        Seed of the samples (use different seeds for train and test).
+    template_seed
+        Seed of the class templates (keep it equal for train and test).
+
+    Returns
+    -------
+    x, y
+        Binary raster ``[n_samples, n_bins, n_channels]`` float32 and labels ``[n_samples]`` int64.
+    """
+    n_samples = _check_int("n_samples", n_samples, 1)
+    if not np.isfinite(jitter) or jitter < 0:
+        raise ValueError(f"jitter must be a non-negative finite number of bins, got {jitter}")
+    p_fire = _check_prob("p_fire", p_fire)
+    noise = _check_prob("noise", noise)
+    templates = synthetic_shd_templates(n_classes, n_channels, n_bins, template_seed)
+    rng = _rng(seed)
+    labels = rng.integers(0, n_classes, size=n_samples)
+    x = _render(templates, labels, n_bins, jitter, p_fire, noise, rng)
+    return x, labels.astype(np.int64)
+
+
+def synthetic_shd_adding(
+    n_samples: int = 1000,
+    n_classes: int = 10,
+    n_channels: int = 32,
+    n_bins: int = 40,
+    jitter: float = 2.0,
+    p_fire: float = 0.8,
+    noise: float = 0.01,
+    seed: int | np.random.Generator | None = 0,
+    template_seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Synthetic SHD-Adding: two patterns of :func:`synthetic_shd` back to back, label = sum of the classes.
+
+    The label ``c1 + c2`` has ``2 n_classes - 1`` values (19 for 10 classes); the first class must be held in
+    memory for at least ``n_bins`` steps. Chance is ``1/19``; always answering the most frequent sum (9)
+    gives 0.10.
+
+    Returns
+    -------
+    x, y
+        Binary raster ``[n_samples, 2 n_bins, n_channels]`` float32 and labels ``[n_samples]`` int64.
+    """
+    n_samples = _check_int("n_samples", n_samples, 1)
+    p_fire = _check_prob("p_fire", p_fire)
+    noise = _check_prob("noise", noise)
+    if not np.isfinite(jitter) or jitter < 0:
+        raise ValueError(f"jitter must be a non-negative finite number of bins, got {jitter}")
+    templates = synthetic_shd_templates(n_classes, n_channels, n_bins, template_seed)
+    rng = _rng(seed)
+    first = rng.integers(0, n_classes, size=n_samples)
+    second = rng.integers(0, n_classes, size=n_samples)
+    x1 = _render(templates, first, n_bins, jitter, p_fire, noise, rng)
+    x2 = _render(templates, second, n_bins, jitter, p_fire, noise, rng)
+    return np.concatenate([x1, x2], axis=1), (first + second).astype(np.int64)
+
+
+def to_raster(
+    trains: SpikeTrains | Sequence[SpikeTrains],
+    bin_size: float,
+    n_bins: int | None = None,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    """Bin ``neurotypes.SpikeTrains`` (one or a batch) into an input tensor ``[batch, time, n_units]``.
+
+    Parameters
+    ----------
+    trains
+        One ``SpikeTrains`` or a sequence with equal ``n_units``.
+    bin_size
+        Bin width in seconds (the neuron's ``delta_t``; e.g. 0.001 for NeuronIO, 0.01 for SHD).
+    n_bins
+        Number of bins (default: the longest recording's); shorter ones are zero-padded, longer ones cut.
+
+    Returns
+    -------
+    torch.Tensor
+        Spike counts per bin (0/1 when no bin holds two spikes).
+    """
+    from neurotypes import SpikeTrains
+
+    batch = [trains] if isinstance(trains, SpikeTrains) else list(trains)
+    if not batch:
+        raise ValueError("trains must hold at least one SpikeTrains")
+    for k, item in enumerate(batch):
+        if not isinstance(item, SpikeTrains):
+            raise TypeError(f"trains[{k}] must be neurotypes.SpikeTrains, got {type(item).__name__}")
+    if isinstance(bin_size, bool) or not isinstance(bin_size, int | float) or not bin_size > 0:
+        raise ValueError(f"bin_size must be a positive number of seconds, got {bin_size!r}")
+    units = {t.n_units for t in batch}
+    if len(units) != 1:
+        raise ValueError(f"trains must all have the same n_units, got {sorted(units)}")
+    counts = [np.asarray(t.bin(float(bin_size)).counts) for t in batch]
+    length = max(c.shape[1] for c in counts) if n_bins is None else _check_int("n_bins", n_bins, 1)
+    out = np.zeros((len(batch), length, units.pop()), dtype=np.float32)
+    for k, c in enumerate(counts):
+        n = min(length, c.shape[1])
+        out[k, :n] = c[:, :n].T
+    return torch.as_tensor(out, dtype=dtype, device=device)
+
+
+def shd(
+    path: str | Path,
+    bin_size_ms: float = 10.0,
+    n_bins: int = 100,
+    n_channels: int = SHD_CHANNELS,
+    max_samples: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Load a local Spiking Heidelberg Digits (or SSC) HDF5 file and bin it.
+
+    The file holds ``spikes/times`` (ragged, seconds), ``spikes/units`` (ragged channel ids) and ``labels``.
+    Spikes at or after ``n_bins * bin_size_ms`` are dropped (1 s at the defaults, which covers nearly all
+    SHD digits).
+
+    Parameters
+    ----------
+    path
+        The ``shd_train.h5`` / ``shd_test.h5`` file (needs the ``h5py`` extra: ``pip install elm-neuron[shd]``).
+    bin_size_ms
+        Bin width in ms (the neuron's ``delta_t``; 10 in the paper).
+    n_bins
+        Number of bins per sample.
+    n_channels
+        Number of input channels (700 for SHD).
+    max_samples
+        Read only the first ``max_samples`` samples.
+
+    Returns
+    -------
+    x, y
+        Spike-count raster ``[n, n_bins, n_channels]`` float32 (counts clipped to 1) and labels int64.
+
+    Raises
+    ------
+    ValueError
+        On a missing dataset, mismatched lengths, negative times or out-of-range channel ids.
+    """
+    try:
+        import h5py
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError("reading SHD files needs h5py: pip install 'elm-neuron[shd]'") from err
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"path: no SHD file at {path}")
+    if not bin_size_ms > 0:
+        raise ValueError(f"bin_size_ms must be positive, got {bin_size_ms}")
+    n_bins = _check_int("n_bins", n_bins, 1)
+    n_channels = _check_int("n_channels", n_channels, 1)
+    with h5py.File(path, "r") as f:
+        for key in ("spikes/times", "spikes/units", "labels"):
+            if key not in f:
+                raise ValueError(f"path: {path.name} is not an SHD file (missing dataset {key!r})")
+        times, units, labels = f["spikes/times"], f["spikes/units"], np.asarray(f["labels"])
+        n = len(labels)
+        if len(times) != n or len(units) != n:
+            raise ValueError(
+                f"path: {path.name} has {len(times)} spike-time lists, {len(units)} unit lists and {n} labels"
+            )
+        if max_samples is not None:
+            n = min(n, _check_int("max_samples", max_samples, 1))
+        x = np.zeros((n, n_bins, n_channels), dtype=np.float32)
+        for k in range(n):
+            t = np.asarray(times[k], dtype=np.float64)
+            u = np.asarray(units[k], dtype=np.int64)
+            if t.shape != u.shape:
+                raise ValueError(f"path: sample {k} has {t.size} spike times but {u.size} units")
+            if t.size and (not np.all(np.isfinite(t)) or t.min() < 0):
+                raise ValueError(f"path: sample {k} has negative or non-finite spike times")
+            if u.size and (u.min() < 0 or u.max() >= n_channels):
+                raise ValueError(f"path: sample {k} has channel ids outside [0, {n_channels})")
+            b = np.floor(t * 1000.0 / bin_size_ms).astype(np.int64)
+            keep = b < n_bins
+            x[k, b[keep], u[keep]] = 1.0
+    return x, labels[:n].astype(np.int64)
+
+
+def shd_adding(
+    x: np.ndarray, y: np.ndarray, n_samples: int, seed: int | np.random.Generator | None = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """SHD-Adding from binned SHD samples: two random digits back to back, label ``(y1 mod 10) + (y2 mod 10)``.
+
+    SHD's 20 classes are the English and German digits 0-9, so ``mod 10`` gives the digit value and the sum
+    has 19 classes.
+    """
+    x = np.asarray(x)
+    y = np.asarray(y)
+    if x.ndim != 3 or y.shape != (x.shape[0],):
+        raise ValueError(f"x must be [n, time, channels] and y [n]; got {x.shape} and {y.shape}")
+    n_samples = _check_int("n_samples", n_samples, 1)
+    rng = _rng(seed)
+    i = rng.integers(0, x.shape[0], size=n_samples)
+    j = rng.integers(0, x.shape[0], size=n_samples)
+    return np.concatenate([x[i], x[j]], axis=1), (y[i] % 10 + y[j] % 10).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class NeuronIOData:
+    """One NeuronIO simulation file.
+
+    Attributes
+    ----------
+    x
+        Input spikes ``[n_sim, T, 1278]`` bool (excitatory then inhibitory).
+    y_spike
+        Somatic output spikes ``[n_sim, T]`` float (1 at the spike's ms).
+    y_soma
+        Somatic voltage ``[n_sim, T]`` in mV.
+    """
+
+    x: np.ndarray
+    y_spike: np.ndarray
+    y_soma: np.ndarray
+
+
+def _ragged_to_raster(spike_times: Any, n_rows: int, n_steps: int, name: str) -> np.ndarray:
+    out = np.zeros((n_rows, n_steps), dtype=bool)
+    if not isinstance(spike_times, dict):
+        raise ValueError(
+            f"{name} must be a dict segment -> spike times (ms), got {type(spike_times).__name__}"
+        )
+    for row, times in spike_times.items():
+        t = np.asarray(times, dtype=np.int64)
+        if not 0 <= int(row) < n_rows or (t.size and (t.min() < 0 or t.max() >= n_steps)):
+            raise ValueError(f"{name}: segment {row} or its spike times are outside the simulation")
+        out[int(row), t] = True
+    return out
+
+
+def neuronio(path: str | Path) -> NeuronIOData:
+    """Load one locally available NeuronIO pickle (the ``*sim__*`` files of Beniaguev et al. 2021).
+
+    Format (as read by the reference): ``{"Params": {"allSegmentsType", "totalSimDurationInSec"},
+    "Results": {"listOfSingleSimulationDicts": [{"exInputSpikeTimes", "inhInputSpikeTimes",
+    "outputSpikeTimes", "somaVoltageLowRes"}]}}``; input spike times are dicts segment -> ms, output spike
+    times are placed at ``int(t - 0.5)``. Only open files you trust: pickles can run code.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"path: no NeuronIO file at {path}")
+    with path.open("rb") as fh:
+        try:
+            experiment = pickle.load(fh, encoding="ASCII")
+        except UnicodeDecodeError:
+            fh.seek(0)
+            experiment = pickle.load(fh, encoding="latin1")
+    try:
+        params = experiment["Params"]
+        sims = experiment["Results"]["listOfSingleSimulationDicts"]
+        n_seg = len(params["allSegmentsType"])
+        n_steps = round(float(params["totalSimDurationInSec"]) * 1000)
+    except (KeyError, TypeError) as err:
+        raise ValueError(f"path: {path.name} is not a NeuronIO simulation file (missing {err})") from err
+    x = np.zeros((len(sims), n_steps, 2 * n_seg), dtype=bool)
+    y_spike = np.zeros((len(sims), n_steps))
+    y_soma = np.zeros((len(sims), n_steps))
+    for k, sim in enumerate(sims):
+        ex = _ragged_to_raster(sim["exInputSpikeTimes"], n_seg, n_steps, "exInputSpikeTimes")
+        inh = _ragged_to_raster(sim["inhInputSpikeTimes"], n_seg, n_steps, "inhInputSpikeTimes")
+        x[k] = np.vstack([ex, inh]).T
+        spikes = (np.asarray(sim["outputSpikeTimes"], dtype=float) - 0.5).astype(np.int64)
+        y_spike[k, spikes[(spikes >= 0) & (spikes < n_steps)]] = 1.0
+        soma = np.asarray(sim["somaVoltageLowRes"], dtype=float)
+        if soma.shape != (n_steps,):
+            raise ValueError(
+                f"path: somaVoltageLowRes of simulation {k} has shape {soma.shape}, expected ({n_steps},)"
+            )
+        y_soma[k] = soma
+    return NeuronIOData(x=x, y_spike=y_spike, y_soma=y_soma)
