@@ -18,6 +18,7 @@ from .shift import (
     seasonal_rates,
     swaps_after_batches,
 )
+from .reproduce import reproduce
 from .train import LearningCurve, run, train, train_reference_loop
 
 try:
@@ -54,11 +55,3 @@ __all__ = [
     "write_idx",
 ]
 
-
-def __getattr__(name: str) -> object:
-    # reproduce pulls in matplotlib and neurotypes; import it on first use only
-    if name == "reproduce":
-        from .reproduce import reproduce
-
-        return reproduce
-    raise AttributeError(f"module 'homeonet' has no attribute {name!r}")

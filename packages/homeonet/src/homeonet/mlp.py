@@ -226,11 +226,13 @@ class MLPClassifier:
 
     def predict_proba(self, X: FloatArray) -> FloatArray:
         """Softmax class probabilities, shape ``(n, n_classes)``."""
-        return forward(self.params_, self._check(X))[1][-1]
+        X = self._check(X)
+        return forward(self.params_, X)[1][-1]
 
     def predict(self, X: FloatArray) -> IntArray:
         """Most probable class of each row."""
-        return np.asarray(forward(self.params_, self._check(X))[0][-1].argmax(axis=1), dtype=np.int64)
+        X = self._check(X)
+        return np.asarray(forward(self.params_, X)[0][-1].argmax(axis=1), dtype=np.int64)
 
     def score(self, X: FloatArray, y: NDArray[np.integer]) -> float:
         """Fraction of rows of ``X`` classified as ``y``."""

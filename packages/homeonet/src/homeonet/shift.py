@@ -216,8 +216,9 @@ class LabelSwapStream:
         self.n_batches = X.shape[0] // self.batch_size
         self.swaps_per_epoch = _check_rate(swaps_per_epoch, "swaps_per_epoch")
         self.schedule = schedule
-        if schedule is not None:
-            resolve_rates(0, schedule, 1)  # validate early
+        if schedule is not None:  # validate early: a sequence in full, a callable at epoch 0
+            n_known = 1 if callable(schedule) else max(len(list(schedule)), 1)
+            resolve_rates(0, schedule, n_known)
         if k < 2 and (self.swaps_per_epoch > 0 or schedule is not None):
             raise ValueError("label swaps need at least two classes")
         self.rng = np.random.default_rng(rng)
