@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
+from homeonet import ConceptShiftSchedule, LabelSwapStream, resolve_rates, seasonal_rates, swaps_after_batches
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from homeonet import ConceptShiftSchedule, LabelSwapStream, resolve_rates, seasonal_rates, swaps_after_batches
 
 
 def _stream(n=200, k=10, **kw):
@@ -67,7 +66,8 @@ def test_each_swap_exchanges_exactly_two_classes():
             diff = np.flatnonzero(prev != s.label_map)
             assert diff.size == 2
             a, b = diff
-            assert prev[a] == s.label_map[b] and prev[b] == s.label_map[a]
+            assert prev[a] == s.label_map[b]
+            assert prev[b] == s.label_map[a]
             prev = s.label_map.copy()
     for ev in s.events:
         assert ev.a != ev.b
@@ -76,7 +76,8 @@ def test_each_swap_exchanges_exactly_two_classes():
 def test_batch_labels_before_and_after_a_swap():
     s = _stream(n=40, swaps_per_epoch=1, batch_size=10, rng=0)
     labels_seen = [b.y.copy() for b in s.epoch()]
-    assert len(s.events) == 1 and s.events[0].sample == 39
+    assert len(s.events) == 1
+    assert s.events[0].sample == 39
     # the swap comes after the last batch: every batch of epoch 0 saw the identity map
     for b_y, j in zip(labels_seen, range(4), strict=True):
         np.testing.assert_array_equal(b_y, s.y[s.order_[j * 10 : (j + 1) * 10]])
@@ -97,7 +98,10 @@ def test_swap_counts_integrate_the_rate(rates, n_batches):
     # the running total never lags the integral by a whole swap nor leads it
     total = np.cumsum(counts.ravel())
     integral = np.concatenate(
-        [np.cumsum(rates)[e - 1] * (e > 0) + rates[e] * np.arange(1, n_batches + 1) / n_batches for e in range(len(rates))]
+        [
+            np.cumsum(rates)[e - 1] * (e > 0) + rates[e] * np.arange(1, n_batches + 1) / n_batches
+            for e in range(len(rates))
+        ]
     )
     assert np.all(total <= integral + 1e-6)
     assert np.all(total > integral - 1 - 1e-6)
@@ -121,13 +125,18 @@ def test_second_order_schedule_in_the_stream():
         list(s.epoch())
     np.testing.assert_array_equal(s.shift_schedule.swaps_per_epoch(4), [0, 1, 2, 3])
     sine = seasonal_rates(20, 1, 5, period=10, shape="sine")
-    assert sine.min() == pytest.approx(1) and sine.max() == pytest.approx(5)
+    assert sine.min() == pytest.approx(1)
+    assert sine.max() == pytest.approx(5)
 
 
 @pytest.mark.parametrize(
     ("kwargs", "exc", "match"),
     [
-        ({"swaps_per_epoch": -1}, ValueError, "swaps_per_epoch must be a finite number of swaps per epoch >= 0"),
+        (
+            {"swaps_per_epoch": -1},
+            ValueError,
+            "swaps_per_epoch must be a finite number of swaps per epoch >= 0",
+        ),
         ({"swaps_per_epoch": float("inf")}, ValueError, "swaps_per_epoch must be a finite"),
         ({"swaps_per_epoch": "2"}, TypeError, "swaps_per_epoch must be a real number"),
         ({"schedule": [1, -2]}, ValueError, r"schedule\[1\] must be a finite"),

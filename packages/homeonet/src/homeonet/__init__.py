@@ -10,6 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 from .data import digits, load_csv, load_idx, load_mnist, read_idx, synthetic_templates, write_idx
 from .mlp import MLPClassifier, init_params, lookahead_accuracy
 from .regulation import ETA_FLOOR, HomeostaticSGD, default_valence, valence_vector
+from .reproduce import reproduce
 from .shift import (
     ConceptShiftSchedule,
     LabelSwapStream,
@@ -18,7 +19,6 @@ from .shift import (
     seasonal_rates,
     swaps_after_batches,
 )
-from .reproduce import reproduce
 from .train import LearningCurve, run, train, train_reference_loop
 
 try:
@@ -54,4 +54,3 @@ __all__ = [
     "valence_vector",
     "write_idx",
 ]
-

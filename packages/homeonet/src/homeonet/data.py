@@ -7,9 +7,11 @@ All loaders return ``X`` as float64 rows scaled to ``[0, 1]`` and ``y`` as int64
 
 from __future__ import annotations
 
+import functools
 import gzip
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,7 +30,7 @@ __all__ = [
 
 Dataset = tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64], NDArray[np.int64]]
 
-_IDX_DTYPES = {
+_IDX_DTYPES: dict[int, np.dtype[Any]] = {
     0x08: np.dtype(np.uint8),
     0x09: np.dtype(np.int8),
     0x0B: np.dtype(">i2"),
@@ -38,9 +40,7 @@ _IDX_DTYPES = {
 }
 
 
-def _split(
-    X: NDArray[np.float64], y: NDArray[np.int64], n_val: int, seed: int
-) -> Dataset:
+def _split(X: NDArray[np.float64], y: NDArray[np.int64], n_val: int, seed: int) -> Dataset:
     order = np.random.default_rng(seed).permutation(X.shape[0])
     tr, va = order[n_val:], order[:n_val]
     return X[tr], y[tr], X[va], y[va]
@@ -53,14 +53,18 @@ def digits(n_val: int = 360, split_seed: int = 0) -> Dataset:
     -------
     X_train, y_train, X_val, y_val
     """
-    from sklearn.datasets import load_digits
-
     if not 1 <= n_val < 1797:
         raise ValueError(f"n_val must be in [1, 1796], got {n_val}")
+    X, y = _digits_arrays()
+    return _split(X.copy(), y.copy(), n_val, split_seed)
+
+
+@functools.lru_cache(maxsize=1)
+def _digits_arrays() -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    from sklearn.datasets import load_digits
+
     d = load_digits()
-    X = np.asarray(d.data, dtype=np.float64) / 16.0
-    y = np.asarray(d.target, dtype=np.int64)
-    return _split(X, y, n_val, split_seed)
+    return np.asarray(d.data, dtype=np.float64) / 16.0, np.asarray(d.target, dtype=np.int64)
 
 
 def synthetic_templates(
@@ -136,7 +140,10 @@ def read_idx(path: str | os.PathLike[str]) -> NDArray[np.generic]:
         raise ValueError(
             f"{path}: IDX payload has {len(raw) - header} bytes but the header {shape} needs {expected}"
         )
-    return np.frombuffer(raw[header:], dtype=dt).reshape(shape).astype(dt.newbyteorder("="))
+    out: NDArray[np.generic] = (
+        np.frombuffer(raw[header:], dtype=dt).reshape(shape).astype(dt.newbyteorder("="))
+    )
+    return out
 
 
 def write_idx(path: str | os.PathLike[str], array: NDArray[np.generic], compress: bool | None = None) -> Path:
@@ -168,7 +175,9 @@ def load_idx(
     imgs = read_idx(images)
     labs = read_idx(labels)
     if imgs.ndim < 2 or imgs.dtype != np.uint8:
-        raise ValueError(f"{images}: expected uint8 images with a leading sample axis, got {imgs.dtype} {imgs.shape}")
+        raise ValueError(
+            f"{images}: expected uint8 images with a leading sample axis, got {imgs.dtype} {imgs.shape}"
+        )
     if labs.ndim != 1 or labs.dtype.kind not in "iu":
         raise ValueError(f"{labels}: expected a 1-D integer label array, got {labs.dtype} {labs.shape}")
     if labs.shape[0] != imgs.shape[0]:

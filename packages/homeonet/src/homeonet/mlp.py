@@ -10,6 +10,7 @@ shape ``(out,)``.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -36,7 +37,8 @@ _ACTIVATIONS = ("elu", "relu", "tanh")
 
 def elu(x: FloatArray, alpha: float = 1.0) -> FloatArray:
     """Exponential linear unit ``x`` for ``x > 0`` else ``alpha * (exp(x) - 1)``."""
-    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
+    out: FloatArray = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
+    return out
 
 
 def elu_derivative(x: FloatArray, alpha: float = 1.0) -> FloatArray:
@@ -63,7 +65,8 @@ def _act_derivative(z: FloatArray, act: str) -> FloatArray:
 def softmax(z: FloatArray) -> FloatArray:
     """Row-wise softmax, shifted by the row maximum for stability."""
     e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    out: FloatArray = e / e.sum(axis=-1, keepdims=True)
+    return out
 
 
 @dataclass
@@ -98,12 +101,12 @@ def init_params(
     if act not in _ACTIVATIONS:
         raise ValueError(f"act must be one of {_ACTIVATIONS}, got {act!r}")
     gen = np.random.default_rng(rng)
-    W = [gen.standard_normal((o, i)) * np.sqrt(2.0 / i) for i, o in zip(sizes[:-1], sizes[1:], strict=True)]
+    W = [gen.standard_normal((o, i)) * np.sqrt(2.0 / i) for i, o in itertools.pairwise(sizes)]
     b = [gen.standard_normal(o) for o in sizes[1:]]
     return MLPParams(W, b, act)
 
 
-def forward(params: MLPParams, X: FloatArray) -> tuple[list[FloatArray], list[FloatArray]]:
+def forward(params: MLPParams, X: NDArray[np.floating]) -> tuple[list[FloatArray], list[FloatArray]]:
     """Forward pass over the rows of ``X``.
 
     Returns
@@ -113,7 +116,7 @@ def forward(params: MLPParams, X: FloatArray) -> tuple[list[FloatArray], list[Fl
     activations : list of arrays
         ``[X, a_1, ..., a_L]``; the last entry is the softmax output.
     """
-    acts = [X]
+    acts: list[FloatArray] = [np.asarray(X, dtype=np.float64)]
     zs = []
     n_layers = len(params.W)
     for layer, (W, b) in enumerate(zip(params.W, params.b, strict=True)):
@@ -143,9 +146,9 @@ def lookahead_accuracy(
     acts: list[FloatArray],
     deltas: list[FloatArray],
     rows: slice,
-    coefs: Sequence[float],
-    X_memo: FloatArray,
-    y_memo: IntArray,
+    coefs: Sequence[float] | NDArray[np.floating],
+    X_memo: NDArray[np.floating],
+    y_memo: NDArray[np.integer],
 ) -> FloatArray:
     """Accuracy on memory samples after hypothetical updates ``W - c * G`` for each ``c`` in ``coefs``.
 
@@ -161,7 +164,7 @@ def lookahead_accuracy(
     """
     c = np.asarray(coefs, dtype=np.float64)
     k, n = c.size, X_memo.shape[0]
-    h: FloatArray = X_memo
+    h: FloatArray = np.asarray(X_memo, dtype=np.float64)
     shared_input = True
     n_layers = len(params.W)
     for layer in range(n_layers):

@@ -152,7 +152,9 @@ class HomeostaticSGD:
             self.bind(len(self.valence))
             assert self._table is not None
         if not 0 <= label < self._table.size:
-            raise ValueError(f"label {label} is outside the valence table's classes 0..{self._table.size - 1}")
+            raise ValueError(
+                f"label {label} is outside the valence table's classes 0..{self._table.size - 1}"
+            )
         return int(self._table[label])
 
     def shifted(self, label: int) -> float:

@@ -106,7 +106,9 @@ def _fig_traces(runs: dict[str, dict[str, Any]], title: str, path: Path, rates: 
     for mode, r in runs.items():
         ep = np.arange(1, r["online_acc"].size + 1)
         axes[0].plot(ep, r["online_acc"], label=f"{mode.upper()} online")
-        axes[0].plot(ep, r["val_acc"], ls=":", color=axes[0].lines[-1].get_color(), label=f"{mode.upper()} val")
+        axes[0].plot(
+            ep, r["val_acc"], ls=":", color=axes[0].lines[-1].get_color(), label=f"{mode.upper()} val"
+        )
         curve = r["eta_curve"]
         axes[1].plot(curve.steps, curve.values, label=mode.upper())
     axes[0].set_ylabel("accuracy")
@@ -189,7 +191,11 @@ def reproduce(
         # "largest advantage at the highest shift rates": rank correlation of S and LRH - LRC over S > 0
         rs = np.array(shifted, dtype=float)
         gc = np.array([gap_c[s] for s in shifted])
-        rho = float(np.corrcoef(np.argsort(np.argsort(rs)), np.argsort(np.argsort(gc)))[0, 1]) if len(rs) > 2 else float("nan")
+        rho = (
+            float(np.corrcoef(np.argsort(np.argsort(rs)), np.argsort(np.argsort(gc)))[0, 1])
+            if len(rs) > 2
+            else float("nan")
+        )
         n_div = {m: int(sum(res[(m, eta0, s)]["diverged"].sum() for s in rates)) for m in MODES}
         claims.append(
             Claim(
@@ -226,11 +232,15 @@ def reproduce(
             name="the homeostatic learner keeps eta low in a stable world and raises it under shift",
             paper="eta traces: low without shift, higher under shift (paper's figures)",
             measured={
-                f"lrh_mean_eta_last_epoch_eta0_{e}": {str(s): round(float(res[("lrh", e, s)]["eta"].mean()), 5) for s in rates}
+                f"lrh_mean_eta_last_epoch_eta0_{e}": {
+                    str(s): round(float(res[("lrh", e, s)]["eta"].mean()), 5) for s in rates
+                }
                 for e in etas
             }
             | {
-                f"lrr_mean_eta_last_epoch_eta0_{e}": {str(s): round(float(res[("lrr", e, s)]["eta"].mean()), 5) for s in rates}
+                f"lrr_mean_eta_last_epoch_eta0_{e}": {
+                    str(s): round(float(res[("lrr", e, s)]["eta"].mean()), 5) for s in rates
+                }
                 for e in etas
             },
             criterion=f"at eta0 = {eta_lo}: mean eta (last epoch, LRH) at S = {s_mid} >= 2 x that at S = 0",

@@ -44,7 +44,9 @@ def _check_rate(rate: object, where: str) -> float:
     return r
 
 
-def resolve_rates(swaps_per_epoch: float = 0, schedule: RateSchedule | None = None, epochs: int = 1) -> NDArray[np.float64]:
+def resolve_rates(
+    swaps_per_epoch: float = 0, schedule: RateSchedule | None = None, epochs: int = 1
+) -> NDArray[np.float64]:
     """Swap rate of every epoch: ``schedule`` (sequence or ``epoch -> rate``) when given, else constant.
 
     Raises
@@ -79,7 +81,8 @@ def swaps_after_batches(rates: Sequence[float] | NDArray[np.floating], n_batches
     frac = np.arange(1, n_batches + 1) / n_batches
     cum = np.floor(base[:, None] + r[:, None] * frac[None, :] + _EPS)
     before = np.concatenate([np.floor(base[:, None] + _EPS), cum[:, :-1]], axis=1)
-    return (cum - before).astype(np.int64)
+    out: NDArray[np.int64] = (cum - before).astype(np.int64)
+    return out
 
 
 def seasonal_rates(
@@ -155,7 +158,7 @@ class Batch:
     index: int
     start: int
     idx: NDArray[np.int64]
-    X: NDArray[np.float64]
+    X: NDArray[np.floating]
     y: NDArray[np.int64]
 
 
@@ -202,7 +205,9 @@ class LabelSwapStream:
         if X.ndim != 2:
             raise ValueError(f"X must be a 2-D array (n_samples, n_features), got shape {X.shape}")
         if y_arr.ndim != 1 or y_arr.shape[0] != X.shape[0]:
-            raise ValueError(f"y must be 1-D with one label per row of X ({X.shape[0]}), got shape {y_arr.shape}")
+            raise ValueError(
+                f"y must be 1-D with one label per row of X ({X.shape[0]}), got shape {y_arr.shape}"
+            )
         if y_arr.size and (y_arr.dtype.kind not in "iu" or y_arr.min() < 0):
             raise ValueError("y must hold non-negative integer class labels")
         if not np.all(np.isfinite(X)):
@@ -210,8 +215,14 @@ class LabelSwapStream:
         k = int(y_arr.max()) + 1 if n_classes is None else int(n_classes)
         if y_arr.size and y_arr.max() >= k:
             raise ValueError(f"y holds label {int(y_arr.max())} but n_classes is {k}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer) or not 1 <= batch_size <= X.shape[0]:
-            raise ValueError(f"batch_size must be an integer in [1, n_samples={X.shape[0]}], got {batch_size!r}")
+        if (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, int | np.integer)
+            or not 1 <= batch_size <= X.shape[0]
+        ):
+            raise ValueError(
+                f"batch_size must be an integer in [1, n_samples={X.shape[0]}], got {batch_size!r}"
+            )
         self.X, self.y, self.n_classes, self.batch_size = X, y_arr.astype(np.int64), k, int(batch_size)
         self.n_batches = X.shape[0] // self.batch_size
         self.swaps_per_epoch = _check_rate(swaps_per_epoch, "swaps_per_epoch")
@@ -236,7 +247,8 @@ class LabelSwapStream:
 
     def labels(self, idx: NDArray[np.integer]) -> NDArray[np.int64]:
         """Current (swapped) labels of dataset rows ``idx``."""
-        return self.label_map[self.y[idx]]
+        out: NDArray[np.int64] = self.label_map[self.y[idx]]
+        return out
 
     def map_labels(self, y_other: NDArray[np.integer]) -> NDArray[np.int64]:
         """Apply the current label map to other labels of the same classes (e.g. validation labels)."""

@@ -114,7 +114,7 @@ class TorchHomeostaticSGD(torch.optim.Optimizer):
             return taken
         if memory_x is None or memory_y is None or memory_y.numel() < 1:
             raise ValueError("mode 'lrh' needs memory_x and memory_y (the recently seen samples)")
-        named = {n: p for n, p in model.named_parameters() if p.requires_grad}
+        named: dict[str, torch.Tensor] = {n: p for n, p in model.named_parameters() if p.requires_grad}
         with torch.enable_grad():
             logits = functional_call(model, named, (x,))
             loss = torch.nn.functional.cross_entropy(logits, y, reduction="sum")
@@ -122,14 +122,17 @@ class TorchHomeostaticSGD(torch.optim.Optimizer):
         predicted = int(logits[-1].argmax())
         accs = []
         for lr in reg.candidates(predicted):
-            sim = {n: p.detach() - (lr / self.batch_size) * g for (n, p), g in zip(named.items(), grads, strict=True)}
+            sim = {
+                n: p.detach() - (lr / self.batch_size) * g
+                for (n, p), g in zip(named.items(), grads, strict=True)
+            }
             accs.append(self._accuracy(model, sim, memory_x, memory_y))
         taken = reg.decide_lrh(accs[0], accs[1], true)
         self._sync_lr()
         return taken
 
     @torch.no_grad()
-    def step(self, closure: Any = None) -> Any:  # type: ignore[override]
+    def step(self, closure: Any = None) -> Any:
         """Plain SGD: ``p -= eta * p.grad``."""
         loss = None
         if closure is not None:
@@ -160,7 +163,9 @@ def train_torch(
     reg.bind(stream.n_classes)
     m = stream.batch_size
     if optimizer.batch_size != m:
-        raise ValueError(f"optimizer.batch_size ({optimizer.batch_size}) must equal the stream's batch_size ({m})")
+        raise ValueError(
+            f"optimizer.batch_size ({optimizer.batch_size}) must equal the stream's batch_size ({m})"
+        )
     Xall = torch.as_tensor(stream.X, dtype=dtype, device=device)
     Xv = torch.as_tensor(np.asarray(X_val), dtype=dtype, device=device)
     online, val, trace = np.zeros(epochs), np.zeros(epochs), []
@@ -171,7 +176,8 @@ def train_torch(
             yb = torch.as_tensor(batch.y, device=device)
             optimizer.zero_grad()
             logits = model(xb)
-            torch.nn.functional.cross_entropy(logits, yb, reduction="sum").div(m).backward()
+            loss = torch.nn.functional.cross_entropy(logits, yb, reduction="sum") / m
+            loss.backward()  # type: ignore[no-untyped-call]
             correct += int((logits.argmax(dim=1) == yb).sum())
             seen += m
             for r in range(m):

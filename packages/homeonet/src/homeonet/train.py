@@ -277,14 +277,14 @@ def run(
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    arrays: tuple[Any, ...]
     if isinstance(dataset, str):
-        Xtr, ytr, Xva, yva = load_dataset(dataset, root=root, seed=seed)
+        arrays = load_dataset(dataset, root=root, seed=seed)
     else:
         if len(dataset) != 4:
             raise ValueError("dataset must be a name or a tuple (X_train, y_train, X_val, y_val)")
-        Xtr, ytr, Xva, yva = (np.asarray(a) for a in dataset)
-    ytr = np.asarray(ytr)
-    yva = np.asarray(yva)
+        arrays = tuple(np.asarray(a) for a in dataset)
+    Xtr, ytr, Xva, yva = arrays
     if ytr.dtype.kind not in "iu" or yva.dtype.kind not in "iu":
         raise ValueError("y_train and y_val must be integer class labels")
     n_classes = int(max(ytr.max(), yva.max())) + 1
