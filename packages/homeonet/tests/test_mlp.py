@@ -12,6 +12,10 @@ def test_elu_closed_form():
     x = np.array([-3.0, -1.0, -1e-3, 0.0, 0.5, 40.0])
     expected = [np.exp(-3) - 1, np.exp(-1) - 1, np.exp(-1e-3) - 1, 0.0, 0.5, 40.0]
     np.testing.assert_allclose(elu(x), expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(elu(x, alpha=0.5), np.where(x > 0, x, 0.5 * (np.exp(x) - 1)), rtol=1e-12)
+    np.testing.assert_allclose(
+        elu_derivative(x, alpha=0.5), np.where(x > 0, 1.0, 0.5 * np.exp(x)), rtol=1e-12
+    )
     # no overflow warning for large positive inputs
     with np.errstate(over="raise"):
         elu(np.array([1000.0]))

@@ -37,13 +37,21 @@ _ACTIVATIONS = ("elu", "relu", "tanh")
 
 def elu(x: FloatArray, alpha: float = 1.0) -> FloatArray:
     """Exponential linear unit ``x`` for ``x > 0`` else ``alpha * (exp(x) - 1)``."""
-    out: FloatArray = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
+    if alpha == 1.0:
+        # expm1(x) >= x for every x, so max(x, expm1(min(x, 0))) is x above zero and expm1(x) below
+        out: FloatArray = np.maximum(x, np.expm1(np.minimum(x, 0.0)))
+        return out
+    out = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
     return out
 
 
 def elu_derivative(x: FloatArray, alpha: float = 1.0) -> FloatArray:
     """Derivative of :func:`elu`: ``1`` for ``x > 0`` else ``alpha * exp(x)``."""
-    return np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0.0)))
+    if alpha == 1.0:
+        out: FloatArray = np.exp(np.minimum(x, 0.0))  # exp(0) = 1 above zero
+        return out
+    out = np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0.0)))
+    return out
 
 
 def _act(x: FloatArray, act: str) -> FloatArray:
