@@ -7,7 +7,7 @@ archive (:meth:`save` / :meth:`load`, or :func:`neurotypes.load` for any type); 
 
 from importlib.metadata import PackageNotFoundError, version
 
-from neurotypes._base import SchemaError, load
+from neurotypes._base import SchemaError, atomic_write_bytes, load
 from neurotypes.labels import InstanceLabels
 from neurotypes.partition import Partition, adjusted_rand_index
 from neurotypes.report import VERDICTS, Claim, Report
@@ -35,5 +35,6 @@ __all__ = [
     "Traces",
     "__version__",
     "adjusted_rand_index",
+    "atomic_write_bytes",
     "load",
 ]

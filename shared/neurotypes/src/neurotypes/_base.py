@@ -15,7 +15,7 @@ import math
 import numbers
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar, Self, TypeVar
 
@@ -118,19 +118,23 @@ def check_ids(name: str, value: object, length: int) -> tuple[str, ...] | None:
         return None
     if isinstance(value, str | bytes):
         raise TypeError(f"{name} must be a sequence of strings, not a single string")
+    if not isinstance(value, Iterable):
+        raise TypeError(f"{name} must be a sequence of strings, got {type(value).__name__}")
     try:
-        ids = tuple(value)  # type: ignore[call-overload]
+        ids: tuple[object, ...] = tuple(value)
     except TypeError:
         raise TypeError(f"{name} must be a sequence of strings, got {type(value).__name__}") from None
+    names: list[str] = []
     for i, item in enumerate(ids):
         if not isinstance(item, str):
             raise TypeError(f"{name}[{i}] must be a string, got {type(item).__name__} {item!r}")
+        names.append(item)
     if len(ids) != length:
         raise ValueError(f"{name} must have one entry per item ({length}), got {len(ids)}")
     if len(set(ids)) != len(ids):
         dup = next(i for i in ids if ids.count(i) > 1)
         raise ValueError(f"{name} must be unique, {dup!r} appears more than once")
-    return ids
+    return tuple(names)
 
 
 def readonly(arr: NDArray[Any]) -> NDArray[Any]:
@@ -213,11 +217,12 @@ class NpzSerializable:
             if key.startswith("__"):
                 raise RuntimeError(f"internal: array name {key!r} is reserved")
         buf = io.BytesIO()
-        np.savez_compressed(
-            buf,
-            **{SCHEMA_KEY: np.array(self.SCHEMA), VERSION_KEY: np.array(self.VERSION, dtype=np.int64)},
+        payload: dict[str, Any] = {
+            SCHEMA_KEY: np.array(self.SCHEMA),
+            VERSION_KEY: np.array(self.VERSION, dtype=np.int64),
             **arrays,
-        )
+        }
+        np.savez_compressed(buf, **payload)
         return atomic_write_bytes(path, buf.getvalue())
 
     @classmethod
@@ -298,8 +303,3 @@ def require(arrays: dict[str, NDArray[Any]], *names: str) -> list[NDArray[Any]]:
     if missing:
         raise SchemaError(f"archive is missing array(s) {missing}; the file is damaged or from another tool")
     return [arrays[n] for n in names]
-
-
-def array_fields_equal(a: object, b: object, fields: tuple[str, ...], eq: Callable[[Any, Any], bool]) -> bool:
-    """Compare two values field by field with ``eq`` (used for array-aware ``__eq__``)."""
-    return all(eq(getattr(a, f), getattr(b, f)) for f in fields)

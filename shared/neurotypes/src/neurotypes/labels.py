@@ -80,7 +80,8 @@ class InstanceLabels(NpzSerializable):
     def instance_ids(self) -> NDArray[np.int64]:
         """Sorted distinct non-zero labels over all channels."""
         ids = np.unique(self.labels)
-        return ids[ids != 0].astype(np.int64)
+        out: NDArray[np.int64] = ids[ids != 0].astype(np.int64)
+        return out
 
     def channel_instance_ids(self) -> list[NDArray[np.int64]]:
         """Sorted distinct non-zero labels of each channel."""

@@ -1,0 +1,141 @@
+"""Baseline policies: MLPs of the paper's sizes, zero torque and uniform random torques."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = ["MLPPolicy", "RandomPolicy", "ZeroPolicy", "flatten_observation"]
+
+
+def flatten_observation(observation: Mapping[str, ArrayLike]) -> NDArray[np.float64]:
+    """Concatenate a swim-task observation (joints, then body velocities) into one vector."""
+    return np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for v in observation.values()])
+
+
+class MLPPolicy:
+    """A fully connected policy on the flattened observation: ``tanh`` hidden layers, ``tanh`` output torques.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer widths from input to output. The paper's PPO actor is ``(23, 64, 64, 5)`` (6,021 parameters);
+        its DDPG/D4PG actor ``(23, 256, 256, 5)`` with ReLU (73,221 parameters).
+    activation : {"tanh", "relu"}
+        Hidden-layer non-linearity.
+    seed : int
+        Initialisation seed; weights ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` as torch's ``nn.Linear``.
+
+    Examples
+    --------
+    >>> MLPPolicy((23, 64, 64, 5)).n_params, MLPPolicy((23, 256, 256, 5), activation="relu").n_params
+    (6021, 73221)
+    """
+
+    def __init__(
+        self, sizes: Sequence[int] = (23, 64, 64, 5), activation: str = "tanh", seed: int = 0
+    ) -> None:
+        sizes = tuple(sizes)
+        if len(sizes) < 2 or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sizes):
+            raise ValueError(f"sizes must be at least two positive integers, got {sizes!r}")
+        if activation not in ("tanh", "relu"):
+            raise ValueError(f"activation must be 'tanh' or 'relu', got {activation!r}")
+        self.sizes = sizes
+        self.activation = activation
+        rng = np.random.default_rng(seed)
+        chunks = []
+        for fan_in, fan_out in itertools.pairwise(sizes):
+            bound = 1.0 / np.sqrt(fan_in)
+            chunks.append(rng.uniform(-bound, bound, fan_in * fan_out + fan_out))
+        self._params = np.concatenate(chunks)
+
+    @property
+    def n_params(self) -> int:
+        """Number of weights and biases."""
+        return int(sum(i * o + o for i, o in zip(self.sizes[:-1], self.sizes[1:], strict=True)))
+
+    def get_params(self) -> NDArray[np.float64]:
+        return self._params.copy()
+
+    def set_params(self, params: ArrayLike) -> MLPPolicy:
+        vec = np.asarray(params, dtype=np.float64)
+        if vec.shape != (self.n_params,):
+            raise ValueError(f"params must have shape ({self.n_params},), got {vec.shape}")
+        self._params = vec.copy()
+        return self
+
+    def forward(self, x: ArrayLike) -> NDArray[np.float64]:
+        """Torques for flattened observations ``x`` of shape ``(..., sizes[0])``."""
+        h = np.asarray(x, dtype=np.float64)
+        if h.shape[-1:] != (self.sizes[0],):
+            raise ValueError(f"observation must have last dimension {self.sizes[0]}, got shape {h.shape}")
+        offset = 0
+        for layer, (fan_in, fan_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:], strict=True)):
+            w = self._params[offset : offset + fan_in * fan_out].reshape(fan_in, fan_out)
+            offset += fan_in * fan_out
+            b = self._params[offset : offset + fan_out]
+            offset += fan_out
+            h = h @ w + b
+            last = layer == len(self.sizes) - 2
+            h = np.tanh(h) if (last or self.activation == "tanh") else np.maximum(h, 0.0)
+        return h
+
+    def __call__(self, observation: Mapping[str, Any], step: int) -> NDArray[np.float64]:
+        return self.forward(flatten_observation(observation))
+
+    def reset(self) -> None:
+        """No state between steps."""
+
+
+class ZeroPolicy:
+    """Zero torque on every joint (the swimmer drifts): return 0 on the swim task."""
+
+    def __init__(self, n_joints: int = 5) -> None:
+        self.n_joints = n_joints
+
+    @property
+    def n_params(self) -> int:
+        """No parameters."""
+        return 0
+
+    def get_params(self) -> NDArray[np.float64]:
+        return np.zeros(0)
+
+    def set_params(self, params: ArrayLike) -> ZeroPolicy:
+        return self
+
+    def __call__(self, observation: Mapping[str, Any], step: int) -> NDArray[np.float64]:
+        return np.zeros(self.n_joints)
+
+    def reset(self) -> None:
+        """No state."""
+
+
+class RandomPolicy:
+    """Independent uniform torques in ``[-1, 1]`` each step (seeded; :meth:`reset` restarts the stream)."""
+
+    def __init__(self, n_joints: int = 5, seed: int = 0) -> None:
+        self.n_joints = n_joints
+        self.seed = seed
+        self._rng = np.random.default_rng(seed)
+
+    @property
+    def n_params(self) -> int:
+        """No parameters."""
+        return 0
+
+    def get_params(self) -> NDArray[np.float64]:
+        return np.zeros(0)
+
+    def set_params(self, params: ArrayLike) -> RandomPolicy:
+        return self
+
+    def __call__(self, observation: Mapping[str, Any], step: int) -> NDArray[np.float64]:
+        return self._rng.uniform(-1.0, 1.0, self.n_joints)
+
+    def reset(self) -> None:
+        self._rng = np.random.default_rng(self.seed)

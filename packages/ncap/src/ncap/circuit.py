@@ -1,0 +1,327 @@
+"""The C. elegans swimmer circuit of NCAP (Bhattasali, Zador & Engel 2022), in numpy.
+
+Per joint ``i`` there are a dorsal and a ventral B-neuron and a dorsal and a ventral muscle. All units are graded,
+``clip(x, 0, 1)``:
+
+1. sensor: ``q_i = clip(theta_i / theta_max, -1, 1)``, ``q_d = clip(q, 0, 1)``, ``q_v = clip(-q, 0, 1)``;
+2. proprioception (travelling wave), for ``i > 0``: ``B_d,i += w_prop * q_d,i-1``, ``B_v,i += w_prop * q_v,i-1``;
+3. head oscillator, ``i = 0``: a square wave of period ``T`` steps, dorsal on for the first ``T/2`` steps:
+   ``B_d,0 += w_osc * O_d``, ``B_v,0 += w_osc * O_v``;
+4. ``B = clip(B, 0, 1)``;
+5. muscles: ``M_d = clip(w_ipsi B_d + w_contra B_v, 0, 1)``, ``M_v = clip(w_ipsi B_v + w_contra B_d, 0, 1)``;
+   torque ``tau_i = M_d - M_v``.
+
+``w_prop``, ``w_osc``, ``w_ipsi`` are excitatory and ``w_contra`` inhibitory. Signs are imposed at use time by
+clamping (``exc(w) = max(w, 0)``, ``inh(w) = min(w, 0)``); the stored parameters stay unconstrained, as in the
+paper, so an optimiser sees a plain vector.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = [
+    "PARAM_NAMES_SHARED",
+    "SwimmerNCAP",
+    "joint_limit",
+    "oscillator",
+    "time_feature_to_step",
+]
+
+#: Parameter order with weight sharing (one weight per connection type).
+PARAM_NAMES_SHARED = ("bneuron_prop", "bneuron_osc", "muscle_ipsi", "muscle_contra")
+
+Init = Literal["constant", "uniform"]
+
+
+def joint_limit(n_joints: int) -> float:
+    """The dm_control swimmer's joint limit ``theta_max = 2 pi / (N + 1)`` radians (N joints, N + 1 links)."""
+    return 2.0 * math.pi / (n_joints + 1)
+
+
+def oscillator(step: ArrayLike, period: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Square-wave head oscillator: ``(O_d, O_v)``, dorsal on for the first half of each period of ``period`` steps."""
+    t = np.asarray(step)
+    dorsal = (np.mod(t, period) < period / 2.0).astype(np.float64)
+    return dorsal, 1.0 - dorsal
+
+
+def time_feature_to_step(feature: ArrayLike, episode_steps: int = 1000) -> NDArray[np.int64]:
+    """Map the RL time feature in ``[-1, 1]`` linearly to the step ``0 ... episode_steps`` (oscillator phase)."""
+    x = np.clip(np.asarray(feature, dtype=np.float64), -1.0, 1.0)
+    return np.rint((x + 1.0) / 2.0 * episode_steps).astype(np.int64)
+
+
+def _check_int(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    if int(value) < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+class SwimmerNCAP:
+    """The NCAP swimmer controller.
+
+    Parameters
+    ----------
+    n_joints : int
+        Number of joints ``N`` (the body has ``N + 1`` links); the paper uses 5.
+    period : int
+        Oscillator period ``T`` in control steps (60 steps = 1.8 s at 0.03 s per step).
+    weight_sharing : bool
+        One weight per connection type (4 parameters) instead of one per connection (``6 N``).
+    sign_constraints : bool
+        Clamp excitatory weights to ``>= 0`` and inhibitory ones to ``<= 0`` at use time. ``False`` is the
+        "unsigned" ablation (identity).
+    init : {"constant", "uniform"}
+        "constant": excitatory +1, inhibitory -1 (the default, which swims untrained); "uniform": excitatory
+        ``U[0, 1]``, inhibitory ``U[-1, 0]``. Unsigned networks use random ``+-1`` and ``U[-1, 1]`` instead.
+    proprioception, oscillator : bool
+        Ablations: ``False`` removes the proprioceptive coupling (``w_prop = 0``) or the head oscillator
+        (``w_osc = 0``). The parameters stay in the vector but have no effect.
+    seed : int or numpy.random.Generator, optional
+        Randomness of the "uniform" and unsigned initialisations.
+
+    Examples
+    --------
+    >>> pol = SwimmerNCAP()
+    >>> pol.n_params, pol.get_params().tolist()
+    (4, [1.0, 1.0, 1.0, -1.0])
+    >>> pol.act([0.0, 0.0, 0.0, 0.0, 0.0], t=0).tolist()  # first half-period: the head bends dorsally
+    [1.0, 0.0, 0.0, 0.0, 0.0]
+    >>> pol.act([0.5, 0.0, 0.0, 0.0, 0.0], t=30).tolist()  # second half; joint 0's bend propagates to joint 1
+    [-1.0, 0.5, 0.0, 0.0, 0.0]
+    """
+
+    def __init__(
+        self,
+        n_joints: int = 5,
+        period: int = 60,
+        weight_sharing: bool = True,
+        sign_constraints: bool = True,
+        init: Init = "constant",
+        proprioception: bool = True,
+        oscillator: bool = True,
+        seed: int | np.random.Generator | None = 0,
+    ) -> None:
+        self.n_joints = _check_int("n_joints", n_joints, 1)
+        self.period = _check_int("period", period, 2)
+        if init not in ("constant", "uniform"):
+            raise ValueError(f"init must be 'constant' or 'uniform', got {init!r}")
+        for name, flag in [
+            ("weight_sharing", weight_sharing),
+            ("sign_constraints", sign_constraints),
+            ("proprioception", proprioception),
+            ("oscillator", oscillator),
+        ]:
+            if not isinstance(flag, bool | np.bool_):
+                raise TypeError(f"{name} must be a bool, got {type(flag).__name__}")
+        self._weight_sharing = bool(weight_sharing)
+        self._sign_constraints = bool(sign_constraints)
+        self._init = init
+        self._proprioception = bool(proprioception)
+        self._oscillator = bool(oscillator)
+        self.theta_max = joint_limit(self.n_joints)
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        self._params = self._initial_params(rng)
+        self._weights = self._compute_effective_weights()
+
+    # Architecture flags are fixed at construction (the cached effective weights depend on them).
+    @property
+    def weight_sharing(self) -> bool:
+        """One weight per connection type."""
+        return self._weight_sharing
+
+    @property
+    def sign_constraints(self) -> bool:
+        """Excitatory/inhibitory clamps applied at use time."""
+        return self._sign_constraints
+
+    @property
+    def init(self) -> Init:
+        """The initialisation scheme used at construction."""
+        return self._init
+
+    @property
+    def proprioception(self) -> bool:
+        """Whether the proprioceptive coupling is present."""
+        return self._proprioception
+
+    @property
+    def oscillator(self) -> bool:
+        """Whether the head oscillator is present."""
+        return self._oscillator
+
+    # ---------------------------------------------------------------------------------------- parameters
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        """Name of each entry of the parameter vector."""
+        if self.weight_sharing:
+            return PARAM_NAMES_SHARED
+        n = self.n_joints
+        return (
+            *(f"bneuron_prop_d_{i}" for i in range(1, n)),
+            *(f"bneuron_prop_v_{i}" for i in range(1, n)),
+            "bneuron_osc_d",
+            "bneuron_osc_v",
+            *(f"muscle_ipsi_d_{i}" for i in range(n)),
+            *(f"muscle_ipsi_v_{i}" for i in range(n)),
+            *(f"muscle_contra_d_{i}" for i in range(n)),
+            *(f"muscle_contra_v_{i}" for i in range(n)),
+        )
+
+    @property
+    def n_params(self) -> int:
+        """Number of parameters: 4 with weight sharing, ``6 N`` without."""
+        return len(self.param_names)
+
+    def _excitatory_mask(self) -> NDArray[np.bool_]:
+        return np.array([not name.startswith("muscle_contra") for name in self.param_names])
+
+    def _initial_params(self, rng: np.random.Generator) -> NDArray[np.float64]:
+        exc = self._excitatory_mask()
+        size = exc.size
+        if self.sign_constraints:
+            if self.init == "constant":
+                return np.where(exc, 1.0, -1.0)
+            return np.where(exc, rng.uniform(0.0, 1.0, size), rng.uniform(-1.0, 0.0, size))
+        if self.init == "constant":
+            return rng.choice(np.array([-1.0, 1.0]), size=size)
+        return rng.uniform(-1.0, 1.0, size)
+
+    def get_params(self) -> NDArray[np.float64]:
+        """A copy of the (unconstrained) parameter vector."""
+        return self._params.copy()
+
+    def set_params(self, params: ArrayLike) -> SwimmerNCAP:
+        """Set the parameter vector (length :attr:`n_params`); returns ``self``."""
+        vec = np.asarray(params, dtype=np.float64)
+        if vec.shape != (self.n_params,):
+            raise ValueError(f"params must have shape ({self.n_params},), got {vec.shape}")
+        if not np.all(np.isfinite(vec)):
+            raise ValueError("params must be finite")
+        self._params = vec.copy()
+        self._weights = self._compute_effective_weights()
+        return self
+
+    def named_params(self) -> dict[str, float]:
+        """Parameters by name (for inspecting what was learned)."""
+        return dict(zip(self.param_names, self._params.tolist(), strict=True))
+
+    def effective_weights(self) -> Mapping[str, NDArray[np.float64]]:
+        """The weights the circuit uses (see :meth:`_compute_effective_weights`); copies."""
+        return {k: np.array(v) for k, v in self._weights.items()}
+
+    def _compute_effective_weights(self) -> dict[str, NDArray[np.float64]]:
+        """The weights the circuit uses: signs clamped, ablations applied, shared weights broadcast.
+
+        Keys: ``prop_d``, ``prop_v`` (length ``N - 1``, joints 1..N-1), ``osc_d``, ``osc_v`` (scalars as 0-d
+        arrays), ``ipsi_d``, ``ipsi_v``, ``contra_d``, ``contra_v`` (length ``N``).
+        """
+        n, p = self.n_joints, self._params
+        if self.weight_sharing:
+            prop_d = prop_v = np.full(n - 1, p[0])
+            osc_d = osc_v = np.array(p[1])
+            ipsi_d = ipsi_v = np.full(n, p[2])
+            contra_d = contra_v = np.full(n, p[3])
+        else:
+            k = n - 1
+            prop_d, prop_v = p[:k], p[k : 2 * k]
+            osc_d, osc_v = np.array(p[2 * k]), np.array(p[2 * k + 1])
+            rest = p[2 * k + 2 :]
+            ipsi_d, ipsi_v, contra_d, contra_v = rest[:n], rest[n : 2 * n], rest[2 * n : 3 * n], rest[3 * n :]
+        if self.sign_constraints:
+            prop_d, prop_v, osc_d, osc_v = (np.maximum(w, 0.0) for w in (prop_d, prop_v, osc_d, osc_v))
+            ipsi_d, ipsi_v = np.maximum(ipsi_d, 0.0), np.maximum(ipsi_v, 0.0)
+            contra_d, contra_v = np.minimum(contra_d, 0.0), np.minimum(contra_v, 0.0)
+        if not self.proprioception:
+            prop_d = prop_v = np.zeros(n - 1)
+        if not self.oscillator:
+            osc_d = osc_v = np.array(0.0)
+        return {
+            "prop_d": prop_d,
+            "prop_v": prop_v,
+            "osc_d": osc_d,
+            "osc_v": osc_v,
+            "ipsi_d": ipsi_d,
+            "ipsi_v": ipsi_v,
+            "contra_d": contra_d,
+            "contra_v": contra_v,
+        }
+
+    # -------------------------------------------------------------------------------------------- dynamics
+    def act(self, joint_pos_norm: ArrayLike, t: ArrayLike) -> NDArray[np.float64]:
+        """Torques for normalised joint angles ``theta / theta_max`` at control step ``t``.
+
+        Parameters
+        ----------
+        joint_pos_norm : array_like, shape (..., n_joints)
+            Joint angles divided by the joint limit; values outside ``[-1, 1]`` are clipped.
+        t : int or array_like of int, broadcastable to the leading shape
+            Control step, setting the oscillator phase.
+
+        Returns
+        -------
+        numpy.ndarray, shape (..., n_joints)
+            Torques in ``[-1, 1]``.
+        """
+        q = np.asarray(joint_pos_norm, dtype=np.float64)
+        if q.ndim == 0 or q.shape[-1] != self.n_joints:
+            raise ValueError(
+                f"joint_pos_norm must have last dimension n_joints={self.n_joints}, got shape {q.shape}"
+            )
+        if not np.isfinite(q).all():
+            raise ValueError("joint_pos_norm must be finite")
+        w = self._weights
+        # clip(q, -1, 1) followed by the dorsal/ventral split equals the split of the unclipped q
+        q_d, q_v = np.clip(q, 0.0, 1.0), np.clip(-q, 0.0, 1.0)
+        b_d, b_v = np.empty_like(q), np.empty_like(q)
+        b_d[..., 1:] = w["prop_d"] * q_d[..., :-1]  # B-neurons start at 0 each step
+        b_v[..., 1:] = w["prop_v"] * q_v[..., :-1]
+        o_d: float | NDArray[np.float64]
+        o_v: float | NDArray[np.float64]
+        if isinstance(t, int | np.integer):  # the common single-step case, without array overhead
+            o_d = 1.0 if t % self.period < self.period / 2.0 else 0.0
+            o_v = 1.0 - o_d
+        else:
+            o_d, o_v = oscillator(t, self.period)
+        b_d[..., 0] = w["osc_d"] * o_d  # the head receives only the oscillator
+        b_v[..., 0] = w["osc_v"] * o_v
+        np.clip(b_d, 0.0, 1.0, out=b_d)
+        np.clip(b_v, 0.0, 1.0, out=b_v)
+        m_d = np.clip(w["ipsi_d"] * b_d + w["contra_d"] * b_v, 0.0, 1.0)
+        m_v = np.clip(w["ipsi_v"] * b_v + w["contra_v"] * b_d, 0.0, 1.0)
+        return m_d - m_v
+
+    def __call__(self, observation: Mapping[str, Any], step: int) -> NDArray[np.float64]:
+        """Policy interface: torques from a swim-task observation (uses ``observation['joints']`` only)."""
+        joints = np.asarray(observation["joints"], dtype=np.float64)
+        if joints.shape != (self.n_joints,):
+            raise ValueError(
+                f"observation['joints'] must have shape ({self.n_joints},) for n_joints={self.n_joints}, "
+                f"got {joints.shape}"
+            )
+        return self.act(joints / self.theta_max, step)
+
+    def reset(self) -> None:
+        """Start of an episode (the circuit has no hidden state: the phase comes from the step counter)."""
+
+    def __repr__(self) -> str:
+        flags = [
+            f"n_joints={self.n_joints}",
+            f"period={self.period}",
+            f"weight_sharing={self.weight_sharing}",
+            f"sign_constraints={self.sign_constraints}",
+            f"init={self.init!r}",
+        ]
+        if not self.proprioception:
+            flags.append("proprioception=False")
+        if not self.oscillator:
+            flags.append("oscillator=False")
+        return f"SwimmerNCAP({', '.join(flags)})"
