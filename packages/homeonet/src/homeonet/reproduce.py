@@ -114,7 +114,6 @@ def _fig_traces(runs: dict[str, dict[str, Any]], title: str, path: Path, rates: 
     axes[0].set_ylabel("accuracy")
     axes[0].legend(fontsize=7, ncol=3)
     axes[1].set_ylabel("learning rate eta")
-    axes[1].set_yscale("log")
     axes[1].legend(fontsize=7)
     if rates is not None:
         axes[2].step(np.arange(1, len(rates) + 1), rates, where="post")
