@@ -117,3 +117,12 @@ def test_classifier_api_and_errors():
         init_params((3, 2), 0, act="sigmoid")
     with pytest.raises(ValueError, match="sizes must"):
         init_params((3,), 0)
+
+
+def test_fit_learns_a_separable_problem():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 300)
+    X = np.eye(3)[y] + 0.1 * rng.normal(size=(300, 3))
+    clf = MLPClassifier(sizes=(16,), seed=0).fit(X, y, epochs=5, eta0=0.1)
+    assert clf.score(X, y) > 0.95
+    assert clf.history_["online_acc"].shape == (5,)

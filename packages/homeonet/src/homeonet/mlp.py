@@ -227,6 +227,34 @@ class MLPClassifier:
         self.classes_ = int(n_classes)
         return self
 
+    def fit(
+        self,
+        X: NDArray[np.floating],
+        y: NDArray[np.integer],
+        epochs: int = 30,
+        eta0: float = 0.05,
+        mode: str = "lrc",
+        swaps_per_epoch: float = 0,
+        batch_size: int = 10,
+        rng: int | np.random.Generator | None = 0,
+    ) -> MLPClassifier:
+        """Train on ``(X, y)`` with the paper's protocol (see :func:`homeonet.run` for the full options).
+
+        Initialises the parameters if needed; the learning curve is stored in ``history_`` (the dict
+        :func:`homeonet.train.train` returns, validated on the training data itself).
+        """
+        from .regulation import HomeostaticSGD
+        from .shift import LabelSwapStream
+        from .train import train
+
+        gen = np.random.default_rng(rng)
+        stream = LabelSwapStream(X, y, swaps_per_epoch, None, batch_size, None, gen)
+        if not hasattr(self, "params_"):
+            self.initialize(stream.X.shape[1], stream.n_classes)
+        reg = HomeostaticSGD(eta0, mode=mode, rng=gen)
+        self.history_ = train(self, stream, reg, stream.X, stream.y, epochs)
+        return self
+
     def _check(self, X: FloatArray) -> FloatArray:
         if not hasattr(self, "params_"):
             raise RuntimeError("MLPClassifier is not initialised: call initialize() or fit first")

@@ -129,9 +129,15 @@ def _train(
     val = np.zeros(epochs)
     eta_trace: list[float] = []
 
+    from threadpoolctl import threadpool_limits
     from tqdm.auto import tqdm
 
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    # The per-batch matrices are tiny: BLAS worker threads only add hand-off cost (and stall badly on a
+    # loaded machine), so the loop runs single-threaded; the previous limits are restored afterwards.
+    with (
+        threadpool_limits(limits=1, user_api="blas"),
+        np.errstate(over="ignore", invalid="ignore", divide="ignore"),
+    ):
         for e in tqdm(range(epochs), disable=not progress, desc=f"homeonet {reg.mode}", leave=False):
             correct = 0
             seen = 0
