@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+
 from homeonet import run, synthetic_templates
 
 

@@ -19,7 +19,11 @@ from homeonet.train import train
 
 def twin(clf: MLPClassifier, device: str) -> torch.nn.Module:
     net = torch.nn.Sequential(
-        torch.nn.Linear(64, 80), torch.nn.ELU(), torch.nn.Linear(80, 60), torch.nn.ELU(), torch.nn.Linear(60, 10)
+        torch.nn.Linear(64, 80),
+        torch.nn.ELU(),
+        torch.nn.Linear(80, 60),
+        torch.nn.ELU(),
+        torch.nn.Linear(60, 10),
     ).double()
     with torch.no_grad():
         for lin, W, b in zip([net[0], net[2], net[4]], clf.params_.W, clf.params_.b, strict=True):
@@ -36,10 +40,19 @@ def main() -> None:
         clf = MLPClassifier(seed=3).initialize(64, 10)
         net = twin(clf, device)
         t0 = time.perf_counter()
-        a = train(clf, LabelSwapStream(Xtr, ytr, swaps_per_epoch=5, rng=4), HomeostaticSGD(0.05, mode=mode, rng=5), Xva, yva, epochs)
+        a = train(
+            clf,
+            LabelSwapStream(Xtr, ytr, swaps_per_epoch=5, rng=4),
+            HomeostaticSGD(0.05, mode=mode, rng=5),
+            Xva,
+            yva,
+            epochs,
+        )
         t1 = time.perf_counter()
         opt = TorchHomeostaticSGD(net.parameters(), 0.05, mode=mode, rng=5)
-        b = train_torch(net, LabelSwapStream(Xtr, ytr, swaps_per_epoch=5, rng=4), opt, Xva, yva, epochs, device=device)
+        b = train_torch(
+            net, LabelSwapStream(Xtr, ytr, swaps_per_epoch=5, rng=4), opt, Xva, yva, epochs, device=device
+        )
         t2 = time.perf_counter()
         same = int(np.sum(a["eta_trace"] == b["eta_trace"]))
         first_diff = np.flatnonzero(a["eta_trace"] != b["eta_trace"])

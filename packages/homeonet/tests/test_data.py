@@ -5,6 +5,7 @@ import struct
 
 import numpy as np
 import pytest
+
 from homeonet import digits, load_csv, load_idx, load_mnist, read_idx, synthetic_templates, write_idx
 from homeonet.data import load_dataset
 

@@ -2,10 +2,11 @@
 
 import numpy as np
 import pytest
-from homeonet import MLPClassifier, init_params, lookahead_accuracy
-from homeonet.mlp import MLPParams, backward, elu, elu_derivative, forward, softmax
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from homeonet import MLPClassifier, init_params, lookahead_accuracy
+from homeonet.mlp import MLPParams, backward, elu, elu_derivative, forward, softmax
 
 
 def test_elu_closed_form():

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from homeonet import ETA_FLOOR, HomeostaticSGD, default_valence, valence_vector
 
 

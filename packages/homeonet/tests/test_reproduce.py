@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+
 from homeonet import reproduce
 from homeonet.cli import main
 from neurotypes import VERDICTS, Report

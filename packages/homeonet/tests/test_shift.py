@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
-from homeonet import ConceptShiftSchedule, LabelSwapStream, resolve_rates, seasonal_rates, swaps_after_batches
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from homeonet import ConceptShiftSchedule, LabelSwapStream, resolve_rates, seasonal_rates, swaps_after_batches
 
 
 def _stream(n=200, k=10, **kw):

@@ -4,6 +4,7 @@ import functools
 
 import numpy as np
 import pytest
+
 from homeonet import run
 from homeonet.data import digits
 
@@ -134,3 +135,46 @@ def test_run_bad_input(kwargs, exc, match):
     base.update(kwargs)
     with pytest.raises(exc, match=match):
         run(**base)
+
+
+def test_lrh_decision_rule_inside_the_training_loop(monkeypatch):
+    """Spec test 6 end to end: with a look-ahead forced to favour "take it", eta follows the true labels of the
+    decision samples; with a forced tie it never moves; the "take it" candidate uses the predicted class."""
+    import homeonet.train as tmod
+    from homeonet import HomeostaticSGD, LabelSwapStream, MLPClassifier
+    from homeonet.train import train
+
+    Xtr, ytr, Xva, yva = digits()
+    Xtr, ytr = Xtr[:200], ytr[:200]
+    seen = []
+    real = tmod.lookahead_accuracy
+
+    def forced(result):
+        def fake(params, acts, deltas, rows, coefs, X_memo, y_memo):
+            seen.append((np.array(coefs), acts[-1][rows.stop - 1].argmax()))
+            real(params, acts, deltas, rows, coefs, X_memo, y_memo)
+            return np.array(result)
+
+        return fake
+
+    # take always: eta = eta0 + delta * sum of valences of the (current) true labels at i = 30, 40, ..., 190
+    monkeypatch.setattr(tmod, "lookahead_accuracy", forced([0.5, 0.55]))
+    stream = LabelSwapStream(Xtr, ytr, swaps_per_epoch=0, rng=1)
+    reg = HomeostaticSGD(eta0=1.0, delta=0.01, mode="lrh")
+    out = train(MLPClassifier(seed=0), stream, reg, Xva, yva, 1)
+    true = stream.labels(stream.order_[30:200:10])
+    expected = 1.0 + 0.01 * np.sum(np.where(true >= 5, 1, -1))
+    assert out["eta_trace"][-1] == pytest.approx(expected)
+    assert reg.n_taken_ == reg.n_decisions_ == 17
+    # the look-ahead's "take it" rate follows the *predicted* class of the decision sample
+    eta = 1.0
+    for (coefs, pred), lab in zip(seen, true, strict=True):
+        assert coefs[0] == pytest.approx(eta / 10)
+        assert coefs[1] == pytest.approx((eta + 0.01 * (1 if pred >= 5 else -1)) / 10)
+        eta += 0.01 * (1 if lab >= 5 else -1)
+    # a tie never moves eta
+    monkeypatch.setattr(tmod, "lookahead_accuracy", forced([0.6, 0.6]))
+    reg = HomeostaticSGD(eta0=1.0, delta=0.01, mode="lrh")
+    out = train(MLPClassifier(seed=0), LabelSwapStream(Xtr, ytr, rng=1), reg, Xva, yva, 1)
+    assert np.all(out["eta_trace"] == 1.0)
+    assert reg.n_taken_ == 0

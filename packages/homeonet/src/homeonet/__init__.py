@@ -19,7 +19,7 @@ from .shift import (
     seasonal_rates,
     swaps_after_batches,
 )
-from .train import LearningCurve, run, train, train_reference_loop
+from .train import LearningCurve, run, train_reference_loop
 
 try:
     __version__ = version("homeonet")
@@ -49,7 +49,6 @@ __all__ = [
     "seasonal_rates",
     "swaps_after_batches",
     "synthetic_templates",
-    "train",
     "train_reference_loop",
     "valence_vector",
     "write_idx",

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from neurotypes import Claim, Report
 
 from .shift import seasonal_rates
