@@ -252,7 +252,7 @@ class MLPClassifier:
         if not hasattr(self, "params_"):
             self.initialize(stream.X.shape[1], stream.n_classes)
         reg = HomeostaticSGD(eta0, mode=mode, rng=gen)
-        self.history_ = train(self, stream, reg, stream.X, stream.y, epochs)
+        self.history_ = train(self, stream, reg, np.asarray(stream.X, dtype=np.float64), stream.y, epochs)
         return self
 
     def _check(self, X: FloatArray) -> FloatArray:
