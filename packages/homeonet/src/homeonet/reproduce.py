@@ -72,6 +72,13 @@ def sweep(
     return out
 
 
+def _savefig(fig: Any, path: Path) -> None:
+    """Write a PNG atomically (temporary file + rename)."""
+    tmp = path.with_name(path.name + ".tmp")
+    fig.savefig(tmp, dpi=110, format="png")
+    os.replace(tmp, path)
+
+
 def _fig_sweep(res: dict[Any, Any], rates: Sequence[float], etas: Sequence[float], path: Path) -> None:
     import matplotlib
 
@@ -92,7 +99,7 @@ def _fig_sweep(res: dict[Any, Any], rates: Sequence[float], etas: Sequence[float
     axes[0][0].set_ylabel("online accuracy (last 10 epochs)")
     axes[0][0].legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    _savefig(fig, path)
     plt.close(fig)
 
 
@@ -122,7 +129,7 @@ def _fig_traces(runs: dict[str, dict[str, Any]], title: str, path: Path, rates: 
     axes[-1].set_xlabel("epoch")
     axes[0].set_title(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    _savefig(fig, path)
     plt.close(fig)
 
 
