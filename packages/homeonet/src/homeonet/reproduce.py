@@ -124,7 +124,7 @@ def _fig_traces(runs: dict[str, dict[str, Any]], title: str, path: Path, rates: 
     axes[1].set_ylabel("learning rate eta")
     axes[1].legend(fontsize=7)
     if rates is not None:
-        axes[2].step(np.arange(1, len(rates) + 1), rates, where="post")
+        axes[2].step(np.arange(1, len(rates) + 1), rates, where="pre")
         axes[2].set_ylabel("swaps / epoch")
     axes[-1].set_xlabel("epoch")
     axes[0].set_title(title)
