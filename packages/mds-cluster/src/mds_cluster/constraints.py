@@ -1,0 +1,155 @@
+"""Stimulus constraints (post-step projections), smoothness penalty and gradient preconditioning.
+
+The objective is unbounded for linear-ish twins, so every MDS lives on a constraint set. A constraint is
+a callable that projects a batch of stimuli ``S[K, *stim_shape]`` (one stimulus per row) onto the set;
+it is applied once at initialisation and after every optimiser step (the reference's "clipper").
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+__all__ = ["Clip", "Constraint", "L2Ball", "L2Sphere", "gaussian_blur", "laplace_penalty"]
+
+
+class Constraint:
+    """Base class: ``constraint(S)`` returns the projection of every stimulus in the batch ``S``."""
+
+    def __call__(self, stimuli: torch.Tensor) -> torch.Tensor:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def contains(self, stimuli: torch.Tensor, atol: float = 1e-4) -> torch.Tensor:
+        """Boolean ``[K]``: whether each stimulus satisfies the constraint (within ``atol``)."""
+        raise NotImplementedError  # pragma: no cover - interface
+
+
+def _norms(stimuli: torch.Tensor) -> torch.Tensor:
+    norms: torch.Tensor = stimuli.reshape(stimuli.shape[0], -1).norm(dim=1)
+    return norms
+
+
+def _check_positive(name: str, value: float) -> None:
+    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+
+
+@dataclass(frozen=True)
+class L2Sphere(Constraint):
+    """Every stimulus has L2 norm exactly ``radius`` (the paper's fixed-contrast constraint).
+
+    Parameters
+    ----------
+    radius
+        Norm ``‖s‖₂`` of every stimulus (> 0).
+    """
+
+    radius: float = 5.0
+
+    def __post_init__(self) -> None:
+        _check_positive("radius", self.radius)
+
+    def __call__(self, stimuli: torch.Tensor) -> torch.Tensor:
+        norms = _norms(stimuli).clamp_min(1e-12)
+        shape = (-1,) + (1,) * (stimuli.ndim - 1)
+        return stimuli * (self.radius / norms).reshape(shape)
+
+    def contains(self, stimuli: torch.Tensor, atol: float = 1e-4) -> torch.Tensor:
+        return (_norms(stimuli) - self.radius).abs() <= atol * max(1.0, self.radius)
+
+
+@dataclass(frozen=True)
+class L2Ball(Constraint):
+    """Every stimulus has L2 norm at most ``radius``.
+
+    Parameters
+    ----------
+    radius
+        Largest allowed ``‖s‖₂`` (> 0).
+    """
+
+    radius: float = 5.0
+
+    def __post_init__(self) -> None:
+        _check_positive("radius", self.radius)
+
+    def __call__(self, stimuli: torch.Tensor) -> torch.Tensor:
+        norms = _norms(stimuli).clamp_min(1e-12)
+        factor = torch.clamp(self.radius / norms, max=1.0)
+        shape = (-1,) + (1,) * (stimuli.ndim - 1)
+        return stimuli * factor.reshape(shape)
+
+    def contains(self, stimuli: torch.Tensor, atol: float = 1e-4) -> torch.Tensor:
+        return _norms(stimuli) <= self.radius * (1.0 + atol)
+
+
+@dataclass(frozen=True)
+class Clip(Constraint):
+    """Every stimulus value lies in ``[low, high]`` (e.g. the display's intensity range).
+
+    Parameters
+    ----------
+    low, high
+        Range of the stimulus values, ``low < high``.
+    """
+
+    low: float = -1.0
+    high: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.low) and math.isfinite(self.high) and self.low < self.high):
+            raise ValueError(f"Clip needs finite low < high, got low={self.low!r}, high={self.high!r}")
+
+    def __call__(self, stimuli: torch.Tensor) -> torch.Tensor:
+        return stimuli.clamp(self.low, self.high)
+
+    def contains(self, stimuli: torch.Tensor, atol: float = 1e-6) -> torch.Tensor:
+        flat = stimuli.reshape(stimuli.shape[0], -1)
+        return ((flat >= self.low - atol) & (flat <= self.high + atol)).all(dim=1)
+
+
+_LAPLACE = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
+
+
+def _as_images(stimuli: torch.Tensor) -> torch.Tensor:
+    """View ``[K, ..., H, W]`` as ``[K*prod(...), 1, H, W]`` (smoothness acts on the last two axes)."""
+    if stimuli.ndim < 3:
+        raise ValueError(
+            f"smoothness needs stimuli with at least two spatial axes, got stimulus shape {tuple(stimuli.shape[1:])}"
+        )
+    h, w = stimuli.shape[-2:]
+    return stimuli.reshape(-1, 1, h, w)
+
+
+def laplace_penalty(stimuli: torch.Tensor) -> torch.Tensor:
+    """Laplace smoothness penalty per stimulus: ``Σ (∇² s)²`` over the last two (spatial) axes.
+
+    Uses the 5-point discrete Laplacian with zero padding. Returns ``[K]``.
+    """
+    images = _as_images(stimuli)
+    kernel = _LAPLACE.to(dtype=stimuli.dtype, device=stimuli.device)[None, None]
+    lap = torch.nn.functional.conv2d(images, kernel, padding=1)
+    return lap.reshape(stimuli.shape[0], -1).pow(2).sum(dim=1)
+
+
+def gaussian_blur(stimuli: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Gaussian blur of the last two axes (used to precondition the stimulus gradient).
+
+    Parameters
+    ----------
+    stimuli
+        ``[K, ..., H, W]``.
+    sigma
+        Standard deviation in pixels (> 0); the kernel is truncated at ``3σ`` and normalised to sum 1.
+    """
+    _check_positive("sigma", sigma)
+    images = _as_images(stimuli)
+    radius = max(1, math.ceil(3 * sigma))
+    x = torch.arange(-radius, radius + 1, dtype=stimuli.dtype, device=stimuli.device)
+    g = torch.exp(-0.5 * (x / sigma) ** 2)
+    g = g / g.sum()
+    out = torch.nn.functional.conv2d(images, g.reshape(1, 1, -1, 1), padding=(radius, 0))
+    out = torch.nn.functional.conv2d(out, g.reshape(1, 1, 1, -1), padding=(0, radius))
+    return out.reshape(stimuli.shape)
