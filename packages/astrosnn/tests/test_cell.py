@@ -10,7 +10,16 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from astrosnn import AMSU, AMSUCell, AstroSNNLM, LMConfig, count_params, spike, surrogate_grad, to_spike_trains
+from astrosnn import (
+    AMSU,
+    AMSUCell,
+    AstroSNNLM,
+    LMConfig,
+    count_params,
+    spike,
+    surrogate_grad,
+    to_spike_trains,
+)
 
 
 def test_lif_reduction_matches_snntorch():

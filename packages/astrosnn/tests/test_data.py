@@ -47,7 +47,7 @@ def test_markov_corpus_seeded():
 @settings(max_examples=20, deadline=None)
 @given(L=st.integers(2, 40), n_sym=st.integers(2, 10), k=st.integers(1, 4), seed=st.integers(0, 100))
 def test_copy_task_layout(L, n_sym, k, seed):
-    if L < k + 1:
+    if k >= L:
         with pytest.raises(ValueError, match="L must be"):
             data.copy_task(L, n_sym, seed, n_seq=3, string_len=k)
         return

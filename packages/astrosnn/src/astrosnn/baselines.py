@@ -49,7 +49,15 @@ def _cache_of(out: Any) -> Any:
 class TransformerLM(nn.Module):
     """A GPT-2 causal LM from a config, with the same call signature as :class:`AstroSNNLM` (tokens → logits)."""
 
-    def __init__(self, vocab_size: int, n_embd: int, n_layer: int, n_head: int, n_positions: int, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        vocab_size: int,
+        n_embd: int,
+        n_layer: int,
+        n_head: int,
+        n_positions: int,
+        seed: int | None = None,
+    ) -> None:
         super().__init__()
         from transformers import GPT2Config, GPT2LMHeadModel
 
@@ -78,12 +86,16 @@ class TransformerLM(nn.Module):
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         if tokens.ndim != 2 or tokens.shape[1] > self.max_len:
-            raise ValueError(f"tokens must have shape [B, T] with T <= {self.max_len}, got {tuple(tokens.shape)}")
+            raise ValueError(
+                f"tokens must have shape [B, T] with T <= {self.max_len}, got {tuple(tokens.shape)}"
+            )
         out: torch.Tensor = self.model(input_ids=tokens.long()).logits
         return out
 
     @torch.no_grad()
-    def generate(self, prompt: torch.Tensor, n: int, temperature: float = 0.0, seed: int | None = None) -> torch.Tensor:
+    def generate(
+        self, prompt: torch.Tensor, n: int, temperature: float = 0.0, seed: int | None = None
+    ) -> torch.Tensor:
         """Greedy (``temperature = 0``) or sampled continuation with a key/value cache."""
         squeeze = prompt.ndim == 1
         toks = (prompt[None] if squeeze else prompt).long()
@@ -108,7 +120,12 @@ class TransformerLM(nn.Module):
 
 
 def transformer_baseline(
-    vocab_size: int, n_params: int, n_layer: int = 2, n_head: int = 4, n_positions: int = 256, seed: int | None = None
+    vocab_size: int,
+    n_params: int,
+    n_layer: int = 2,
+    n_head: int = 4,
+    n_positions: int = 256,
+    seed: int | None = None,
 ) -> TransformerLM:
     """GPT-2 style Transformer whose parameter count is closest to ``n_params`` (width a multiple of ``n_head``)."""
     if n_params < 1:

@@ -40,7 +40,9 @@ def _int(name: str, value: object, minimum: int) -> int:
     return int(value)
 
 
-def markov_table(order: int = 2, vocab: int = 16, seed: int = 0, concentration: float = 1.0) -> NDArray[np.float64]:
+def markov_table(
+    order: int = 2, vocab: int = 16, seed: int = 0, concentration: float = 1.0
+) -> NDArray[np.float64]:
     """Transition table ``P[ctx, y]`` of shape [vocab**order, vocab], rows ~ Dirichlet(concentration · 1).
 
     The context index is ``Σ_i x_{t−order+1+i} · vocab**(order−1−i)`` (oldest token most significant).
@@ -53,7 +55,9 @@ def markov_table(order: int = 2, vocab: int = 16, seed: int = 0, concentration: 
     return rng.dirichlet(np.full(vocab, float(concentration)), size=vocab**order)
 
 
-def markov_entropy_rate(table: NDArray[np.float64], order: int, tol: float = 1e-14, max_iter: int = 100_000) -> tuple[float, NDArray[np.float64]]:
+def markov_entropy_rate(
+    table: NDArray[np.float64], order: int, tol: float = 1e-14, max_iter: int = 100_000
+) -> tuple[float, NDArray[np.float64]]:
     """Exact entropy rate ``H = Σ_ctx π(ctx) · H(P(· | ctx))`` in nats, and the stationary π over contexts.
 
     π is found by power iteration on the chain over the ``vocab**order`` contexts.
@@ -137,7 +141,7 @@ def copy_task(L: int = 32, n_sym: int = 8, seed: int = 0, n_seq: int = 1024, str
     n_sym = _int("n_sym", n_sym, 2)
     n_seq = _int("n_seq", n_seq, 1)
     string_len = _int("string_len", string_len, 1)
-    if L < string_len + 1:
+    if string_len >= L:
         raise ValueError(f"L must be >= string_len + 1 = {string_len + 1} (room for the separator), got {L}")
     rng = np.random.default_rng(seed)
     k = string_len

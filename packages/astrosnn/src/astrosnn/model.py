@@ -72,7 +72,15 @@ def _check_pos_int(name: str, value: object) -> int:
     return int(value)
 
 
-def _check_real(name: str, value: object, lo: float | None = None, hi: float | None = None, *, lo_open: bool = False, hi_open: bool = False) -> float:
+def _check_real(
+    name: str,
+    value: object,
+    lo: float | None = None,
+    hi: float | None = None,
+    *,
+    lo_open: bool = False,
+    hi_open: bool = False,
+) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     v = float(value)
@@ -85,6 +93,11 @@ def _check_real(name: str, value: object, lo: float | None = None, hi: float | N
         right = ")" if hi_open else "]"
         raise ValueError(f"{name} must lie in {left}{lo}, {hi}{right}, got {v}")
     return v
+
+
+def _t(x: object) -> torch.Tensor:
+    """A registered per-channel parameter or buffer, typed as a tensor."""
+    return x  # type: ignore[return-value]
 
 
 def _param(module: nn.Module, name: str, value: float, n: int, learn: bool) -> None:
@@ -179,13 +192,21 @@ class AMSUCell(nn.Module):
         self.learn_params = bool(learn_params)
         self.detach_reset = bool(detach_reset)
         self.linear = nn.Linear(self.n_in, self.n_hidden, bias=bias)
-        for name, val in (("beta", beta), ("alpha", alpha), ("gamma", gamma), ("kappa", kappa), ("g_astro", g_astro)):
+        for name, val in (
+            ("beta", beta),
+            ("alpha", alpha),
+            ("gamma", gamma),
+            ("kappa", kappa),
+            ("g_astro", g_astro),
+        ):
             _param(self, name, val, self.n_hidden, self.learn_params)
 
     def extra_repr(self) -> str:
         return f"{self.n_in}, {self.n_hidden}, mod={self.mod!r}, surrogate={self.surrogate!r}, astro_input={self.astro_input!r}"
 
-    def init_state(self, batch: int, device: torch.device | None = None, dtype: torch.dtype | None = None) -> AMSUState:
+    def init_state(
+        self, batch: int, device: torch.device | None = None, dtype: torch.dtype | None = None
+    ) -> AMSUState:
         """Zero state for a batch of ``batch`` sequences."""
         w = self.linear.weight
         z = torch.zeros(batch, self.n_hidden, device=device or w.device, dtype=dtype or w.dtype)
@@ -193,19 +214,19 @@ class AMSUCell(nn.Module):
 
     def step(self, wx: torch.Tensor, state: AMSUState) -> tuple[torch.Tensor, AMSUState]:
         """Advance one step given the synaptic drive ``W x_t`` (without bias) [B, C]."""
-        beta = self.beta.clamp(0.0, 1.0)
-        alpha = self.alpha.clamp(0.0, 1.0)
+        beta = _t(self.beta).clamp(0.0, 1.0)
+        alpha = _t(self.alpha).clamp(0.0, 1.0)
         u_prev, a_prev, s_prev = state
         if self.mod == "gain":
-            wx = (1.0 + torch.sigmoid(self.kappa * a_prev)) * wx
+            wx = (1.0 + torch.sigmoid(_t(self.kappa) * a_prev)) * wx
         current = wx if self.linear.bias is None else wx + self.linear.bias
         reset = s_prev.detach() if self.detach_reset else s_prev
         u = beta * u_prev * (1.0 - reset) + current
         if self.mod != "none":
-            u = u + self.g_astro * a_prev
+            u = u + _t(self.g_astro) * a_prev
         s = spike(u - self.threshold, self.surrogate, self.surrogate_param)
         drive = s if self.astro_input == "spike" else current
-        a = alpha * a_prev + self.gamma * drive
+        a = alpha * a_prev + _t(self.gamma) * drive
         out = s * torch.sigmoid(a) if self.mod == "gate" else s
         return out, AMSUState(u, a, s)
 
@@ -268,7 +289,7 @@ class LIF(nn.Module):
         if state is None:
             z = torch.zeros_like(current[0])
             state = LIFState(z, z.clone())
-        beta = self.beta.clamp(0.0, 1.0)
+        beta = _t(self.beta).clamp(0.0, 1.0)
         u, s = state
         outs = []
         for t in range(current.shape[0]):
@@ -407,7 +428,9 @@ class AstroSNNLM(nn.Module):
     def _build(self, c: LMConfig) -> None:
         self.embed = nn.Embedding(c.vocab_size, c.d_model)
         nn.init.normal_(self.embed.weight, std=0.02)  # GPT-2's init: the readout is tied to it
-        self.blocks = nn.ModuleList(AstroBlock(c.d_model, c.ffn_mult, c.cell_kwargs) for _ in range(c.n_layers))
+        self.blocks = nn.ModuleList(
+            AstroBlock(c.d_model, c.ffn_mult, c.cell_kwargs) for _ in range(c.n_layers)
+        )
         self.ln_f = nn.LayerNorm(c.d_model)
 
     def n_params(self) -> int:
@@ -422,17 +445,23 @@ class AstroSNNLM(nn.Module):
         if tokens.ndim != 2 or tokens.shape[1] < 1:
             raise ValueError(f"tokens must have shape [B, T] with T >= 1, got {tuple(tokens.shape)}")
         if tokens.shape[1] > self.config.max_len:
-            raise ValueError(f"sequence length {tokens.shape[1]} exceeds the model's max_len {self.config.max_len}")
+            raise ValueError(
+                f"sequence length {tokens.shape[1]} exceeds the model's max_len {self.config.max_len}"
+            )
         if tokens.numel() and (int(tokens.min()) < 0 or int(tokens.max()) >= self.config.vocab_size):
             raise ValueError(f"tokens must lie in [0, vocab_size={self.config.vocab_size})")
         return tokens.long()
 
-    def forward(self, tokens: torch.Tensor, state: list[Any] | None = None, return_state: bool = False) -> Any:
+    def forward(
+        self, tokens: torch.Tensor, state: list[Any] | None = None, return_state: bool = False
+    ) -> Any:
         """Next-token logits [B, T, V] for ``tokens`` [B, T] (and the final state if ``return_state``)."""
         logits, state, _ = self._run(self._check_tokens(tokens), state)
         return (logits, state) if return_state else logits
 
-    def _run(self, tokens: torch.Tensor, state: list[Any] | None) -> tuple[torch.Tensor, list[Any], list[torch.Tensor]]:
+    def _run(
+        self, tokens: torch.Tensor, state: list[Any] | None
+    ) -> tuple[torch.Tensor, list[Any], list[torch.Tensor]]:
         h = self.embed(tokens).transpose(0, 1)  # [T, B, d]: sequence = SNN time
         states = state if state is not None else [None] * len(self.blocks)
         new_states, spikes = [], []

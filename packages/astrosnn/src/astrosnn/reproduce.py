@@ -77,10 +77,23 @@ class Settings:
 def _copy_accuracy(s: Settings, lag: int, astro: bool) -> float:
     tr = data.copy_task(lag, s.copy_n_sym, seed=s.seed, n_seq=s.copy_train)
     te = data.copy_task(lag, s.copy_n_sym, seed=s.seed + 1, n_seq=s.copy_test)
-    lm = AstroSNNLM(tr.vocab_size, d_model=s.copy_d, n_layers=2, max_len=lag + 8, cell_kwargs={"beta": 0.5, "alpha": 0.97}, seed=s.seed)
+    lm = AstroSNNLM(
+        tr.vocab_size,
+        d_model=s.copy_d,
+        n_layers=2,
+        max_len=lag + 8,
+        cell_kwargs={"beta": 0.5, "alpha": 0.97},
+        seed=s.seed,
+    )
     if not astro:
         lm = lif_baseline(lm.config, seed=s.seed)
-    fit(lm, SequenceDataset(tr.tokens, tr.target_mask), steps=s.copy_steps, batch_size=2 * s.batch, seed=s.seed)
+    fit(
+        lm,
+        SequenceDataset(tr.tokens, tr.target_mask),
+        steps=s.copy_steps,
+        batch_size=2 * s.batch,
+        seed=s.seed,
+    )
     return evaluate(lm, SequenceDataset(te.tokens, te.target_mask))[1]
 
 
@@ -95,7 +108,9 @@ def _time_it(fn: Callable[[], Any], repeats: int = 3) -> float:
 
 
 @torch.no_grad()
-def _decode_seconds(m: nn.Module, prompt: torch.Tensor, n_new: int, repeats: int = 2) -> float:
+def _decode_seconds(
+    m: AstroSNNLM | TransformerLM, prompt: torch.Tensor, n_new: int, repeats: int = 2
+) -> float:
     """Best wall time of ``n_new`` greedy decoding steps after an (untimed) prompt pass."""
     best = float("inf")
     for _ in range(repeats):
@@ -131,7 +146,12 @@ def _saved_bytes(model: nn.Module, tokens: torch.Tensor) -> int:
 
 
 def measure_efficiency(
-    snn: AstroSNNLM, transformer: TransformerLM, prompt_len: int = 192, n_new: int = 64, batch: int = 8, seed: int = 0
+    snn: AstroSNNLM,
+    transformer: TransformerLM,
+    prompt_len: int = 192,
+    n_new: int = 64,
+    batch: int = 8,
+    seed: int = 0,
 ) -> dict[str, dict[str, float]]:
     """Latency, throughput and memory of the SNN vs the Transformer, measured back to back on the same device.
 
@@ -192,7 +212,9 @@ def _figure(path: Path, draw: Callable[[Any], None]) -> None:
     tmp.replace(path)
 
 
-def reproduce(out_dir: str | Path, quick: bool = True, settings: Settings | None = None, progress: bool = False) -> Report:
+def reproduce(
+    out_dir: str | Path, quick: bool = True, settings: Settings | None = None, progress: bool = False
+) -> Report:
     """Measure every claim of the spec's table and write ``report.json``, ``report.md`` and PNG figures.
 
     Parameters
@@ -280,7 +302,11 @@ def reproduce(out_dir: str | Path, quick: bool = True, settings: Settings | None
             Claim(
                 name="Better language modelling: loss vs the entropy bound (Markov source)",
                 paper="strong natural-language generation (abstract; no numbers retrievable)",
-                measured={"entropy_rate_H": round(h, 4), "astrosnn_ce": round(mk["astrosnn"], 4), "lif_ce": round(mk["lif"], 4)},
+                measured={
+                    "entropy_rate_H": round(h, 4),
+                    "astrosnn_ce": round(mk["astrosnn"], 4),
+                    "lif_ce": round(mk["lif"], 4),
+                },
                 criterion="AstroSNN test cross-entropy <= H + 0.10 nats (and, as a sanity bound, >= H - 0.02)",
                 passed=bool(h - 0.02 <= mk["astrosnn"] <= h + 0.10),
                 figures=("markov_loss.png",),
@@ -305,7 +331,11 @@ def reproduce(out_dir: str | Path, quick: bool = True, settings: Settings | None
             Claim(
                 name="Better language modelling: AstroSNN vs LIF-only SNN (pydoc characters)",
                 paper="AstroSNN outperforms neuron-only SNNs in language generation (abstract)",
-                measured={"astrosnn_ce": round(pc["astrosnn"], 4), "lif_ce": round(pc["lif"], 4), "vocab": tok.vocab_size},
+                measured={
+                    "astrosnn_ce": round(pc["astrosnn"], 4),
+                    "lif_ce": round(pc["lif"], 4),
+                    "vocab": tok.vocab_size,
+                },
                 criterion="AstroSNN held-out cross-entropy < LIF-only at equal parameter count",
                 passed=bool(pc["astrosnn"] < pc["lif"]),
                 notes=f"{RECON} first {len(text)} characters of pydoc_data.topics (corpus differs between Python versions), {s.pydoc_steps} steps.",
@@ -315,7 +345,9 @@ def reproduce(out_dir: str | Path, quick: bool = True, settings: Settings | None
         # 4. efficiency vs an equal-size Transformer
         cfg = LMConfig(16, s.lm_d, 2, max_len=1024)
         snn = AstroSNNLM(cfg, seed=s.seed)
-        trf = transformer_baseline(16, snn.n_params(), n_layer=2, n_positions=s.eff_prompt + s.eff_new, seed=s.seed)
+        trf = transformer_baseline(
+            16, snn.n_params(), n_layer=2, n_positions=s.eff_prompt + s.eff_new, seed=s.seed
+        )
         eff = measure_efficiency(snn, trf, s.eff_prompt, s.eff_new, s.eff_batch, seed=s.seed)
         bar.update()
         a, t = eff["astrosnn"], eff["transformer"]
@@ -330,13 +362,21 @@ def reproduce(out_dir: str | Path, quick: bool = True, settings: Settings | None
             ax.set_title("Efficiency ratios (CPU, 1 thread)")
 
         _figure(out / "efficiency.png", draw_eff)
-        passed = a["gen_latency_ms"] < t["gen_latency_ms"] and a["gen_tok_s"] > t["gen_tok_s"] and a["gen_state_kib"] < t["gen_state_kib"]
+        passed = (
+            a["gen_latency_ms"] < t["gen_latency_ms"]
+            and a["gen_tok_s"] > t["gen_tok_s"]
+            and a["gen_state_kib"] < t["gen_state_kib"]
+        )
         claims.append(
             Claim(
                 name="Lower latency, higher throughput, lower memory than a Transformer",
                 paper="AstroSNN shows low latency, high throughput and reduced memory usage (abstract)",
-                measured={"astrosnn": a, "transformer": t, "ratio_astrosnn_over_transformer": ratios,
-                          "params": {"astrosnn": snn.n_params(), "transformer": trf.n_params()}},
+                measured={
+                    "astrosnn": a,
+                    "transformer": t,
+                    "ratio_astrosnn_over_transformer": ratios,
+                    "params": {"astrosnn": snn.n_params(), "transformer": trf.n_params()},
+                },
                 criterion="generation: AstroSNN latency/token lower, tokens/s higher and carried memory (state vs KV cache) lower",
                 passed=bool(passed),
                 figures=("efficiency.png",),
@@ -362,7 +402,9 @@ def reproduce(out_dir: str | Path, quick: bool = True, settings: Settings | None
         bar.close()
     from astrosnn import __version__
 
-    report = Report(package="astrosnn", version=__version__, claims=claims, params={"settings": asdict(s), "paper": PAPER})
+    report = Report(
+        package="astrosnn", version=__version__, claims=claims, params={"settings": asdict(s), "paper": PAPER}
+    )
     report.write(out)
     return report
 

@@ -66,7 +66,9 @@ class SequenceDataset(Dataset[Batch]):
         if t.ndim != 2 or t.shape[1] < 2:
             raise ValueError(f"tokens must have shape [N, T] with T >= 2, got {tuple(t.shape)}")
         if tuple(m.shape) != (t.shape[0], t.shape[1] - 1):
-            raise ValueError(f"target_mask must have shape {(t.shape[0], t.shape[1] - 1)}, got {tuple(m.shape)}")
+            raise ValueError(
+                f"target_mask must have shape {(t.shape[0], t.shape[1] - 1)}, got {tuple(m.shape)}"
+            )
         self.tokens, self.mask = t, m
 
     def __len__(self) -> int:
