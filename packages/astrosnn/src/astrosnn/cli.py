@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 __all__ = ["main"]
 
