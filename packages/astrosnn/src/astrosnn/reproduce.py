@@ -74,7 +74,14 @@ class Settings:
         )
 
 
-def _copy_accuracy(s: Settings, lag: int, astro: bool) -> float:
+def _fit_kw(device: str) -> dict[str, Any]:
+    """Trainer settings for ``device`` ("cpu" or "cuda")."""
+    if device.startswith("cuda"):
+        return {"accelerator": "gpu", "devices": 1, "deterministic": False}
+    return {"accelerator": "cpu"}
+
+
+def _copy_accuracy(s: Settings, lag: int, astro: bool, device: str = "cpu") -> float:
     tr = data.copy_task(lag, s.copy_n_sym, seed=s.seed, n_seq=s.copy_train)
     te = data.copy_task(lag, s.copy_n_sym, seed=s.seed + 1, n_seq=s.copy_test)
     lm = AstroSNNLM(
@@ -93,16 +100,21 @@ def _copy_accuracy(s: Settings, lag: int, astro: bool) -> float:
         steps=s.copy_steps,
         batch_size=2 * s.batch,
         seed=s.seed,
+        **_fit_kw(device),
     )
     return evaluate(lm, SequenceDataset(te.tokens, te.target_mask))[1]
 
 
-def _time_it(fn: Callable[[], Any], repeats: int = 3) -> float:
+def _time_it(fn: Callable[[], Any], repeats: int = 3, cuda: bool = False) -> float:
     fn()  # warm-up
     best = float("inf")
     for _ in range(repeats):
+        if cuda:
+            torch.cuda.synchronize()
         t0 = time.perf_counter()
         fn()
+        if cuda:
+            torch.cuda.synchronize()
         best = min(best, time.perf_counter() - t0)
     return best
 
@@ -119,6 +131,9 @@ def _decode_seconds(
         else:
             out = m.model(input_ids=prompt, use_cache=True)
             logits, state = out.logits, _cache_of(out)
+        cuda = prompt.is_cuda
+        if cuda:
+            torch.cuda.synchronize()
         t0 = time.perf_counter()
         for _ in range(n_new):
             nxt = logits[:, -1].argmax(-1, keepdim=True)
@@ -127,6 +142,8 @@ def _decode_seconds(
             else:
                 out = m.model(input_ids=nxt, use_cache=True, **{_CACHE_KW: state})
                 logits, state = out.logits, _cache_of(out)
+        if cuda:
+            torch.cuda.synchronize()
         best = min(best, time.perf_counter() - t0)
     return max(best, 1e-9)
 
@@ -152,6 +169,7 @@ def measure_efficiency(
     n_new: int = 64,
     batch: int = 8,
     seed: int = 0,
+    device: str | torch.device = "cpu",
 ) -> dict[str, dict[str, float]]:
     """Latency, throughput and memory of the SNN vs the Transformer, measured back to back on the same device.
 
@@ -160,15 +178,22 @@ def measure_efficiency(
     - ``train_tok_s``: training tokens per second (forward + backward, ``batch`` × ``prompt_len``);
     - ``gen_state_kib``: memory the model carries per sequence while generating: the recurrent state of the SNN
       (fixed) vs the key/value cache of the Transformer after ``prompt_len + n_new`` tokens;
-    - ``train_saved_mib``: bytes autograd saves for backward in one training step.
+    - ``train_saved_mib``: bytes autograd saves for backward in one training step;
+    - on CUDA also ``cuda_peak_train_mib`` / ``cuda_peak_gen_mib``: peak allocated device memory.
     """
+    dev = torch.device(device)
+    cuda = dev.type == "cuda"
     g = torch.Generator().manual_seed(seed)
     vocab = snn.config.vocab_size
-    prompt = torch.randint(0, vocab, (1, prompt_len), generator=g)
-    prompts = torch.randint(0, vocab, (batch, prompt_len), generator=g)
+    prompt = torch.randint(0, vocab, (1, prompt_len), generator=g).to(dev)
+    prompts = torch.randint(0, vocab, (batch, prompt_len), generator=g).to(dev)
     out: dict[str, dict[str, float]] = {}
     for name, m in (("astrosnn", snn), ("transformer", transformer)):
+        m.to(dev)
         m.eval()
+        if cuda:
+            torch.cuda.synchronize(dev)
+            torch.cuda.reset_peak_memory_stats(dev)
         latency = _decode_seconds(m, prompt, n_new) / n_new
         gen_tok_s = batch * n_new / _decode_seconds(m, prompts, n_new)
 
@@ -176,8 +201,12 @@ def measure_efficiency(
             m.zero_grad(set_to_none=True)
             m(prompts).logsumexp(-1).mean().backward()
 
+        peak_gen = torch.cuda.max_memory_allocated(dev) if cuda else 0
         m.train()
-        train_tok_s = batch * prompt_len / _time_it(train_step, repeats=2)
+        if cuda:
+            torch.cuda.reset_peak_memory_stats(dev)
+        train_tok_s = batch * prompt_len / _time_it(train_step, repeats=2, cuda=cuda)
+        peak_train = torch.cuda.max_memory_allocated(dev) if cuda else 0
         saved = _saved_bytes(m, prompts)
         m.eval()
         total = prompt_len + n_new
@@ -194,6 +223,9 @@ def measure_efficiency(
             "gen_state_kib": round(state_bytes / 1024, 2),
             "train_saved_mib": round(saved / 2**20, 2),
         }
+        if cuda:
+            out[name]["cuda_peak_gen_mib"] = round(peak_gen / 2**20, 2)
+            out[name]["cuda_peak_train_mib"] = round(peak_train / 2**20, 2)
     return out
 
 
@@ -213,7 +245,11 @@ def _figure(path: Path, draw: Callable[[Any], None]) -> None:
 
 
 def reproduce(
-    out_dir: str | Path, quick: bool = True, settings: Settings | None = None, progress: bool = False
+    out_dir: str | Path,
+    quick: bool = True,
+    settings: Settings | None = None,
+    progress: bool = False,
+    device: str = "cpu",
 ) -> Report:
     """Measure every claim of the spec's table and write ``report.json``, ``report.md`` and PNG figures.
 
@@ -227,6 +263,8 @@ def reproduce(
         Explicit sizes (overrides ``quick``).
     progress : bool
         Show a progress bar over the claims.
+    device : str
+        ``"cpu"`` (default) or ``"cuda"``: where the models train (through Lightning) and are timed.
     """
     from tqdm.auto import tqdm
 
@@ -241,8 +279,8 @@ def reproduce(
         # 1. memory retention: copy task
         acc = {"astrosnn": [], "lif": []}  # type: dict[str, list[float]]
         for lag in s.copy_lags:
-            acc["astrosnn"].append(_copy_accuracy(s, lag, astro=True))
-            acc["lif"].append(_copy_accuracy(s, lag, astro=False))
+            acc["astrosnn"].append(_copy_accuracy(s, lag, astro=True, device=device))
+            acc["lif"].append(_copy_accuracy(s, lag, astro=False, device=device))
         bar.update()
         i32 = s.copy_lags.index(32) if 32 in s.copy_lags else len(s.copy_lags) - 1
         a_acc, l_acc = acc["astrosnn"][i32], acc["lif"][i32]
@@ -284,7 +322,7 @@ def reproduce(
         mk: dict[str, float] = {}
         cfg = LMConfig(16, s.lm_d, 2, max_len=1024)
         for name, lm in (("astrosnn", AstroSNNLM(cfg, seed=s.seed)), ("lif", lif_baseline(cfg, seed=s.seed))):
-            fit(lm, tr, steps=s.markov_steps, batch_size=s.batch, seed=s.seed)
+            fit(lm, tr, steps=s.markov_steps, batch_size=s.batch, seed=s.seed, **_fit_kw(device))
             mk[name] = evaluate(lm, te)[0]
         bar.update()
 
@@ -324,7 +362,7 @@ def reproduce(
         pc: dict[str, float] = {}
         cfg = LMConfig(tok.vocab_size, s.pydoc_d, 2, max_len=1024)
         for name, lm in (("astrosnn", AstroSNNLM(cfg, seed=s.seed)), ("lif", lif_baseline(cfg, seed=s.seed))):
-            fit(lm, tr, steps=s.pydoc_steps, batch_size=s.batch, seed=s.seed)
+            fit(lm, tr, steps=s.pydoc_steps, batch_size=s.batch, seed=s.seed, **_fit_kw(device))
             pc[name] = evaluate(lm, te)[0]
         bar.update()
         claims.append(
@@ -348,7 +386,7 @@ def reproduce(
         trf = transformer_baseline(
             16, snn.n_params(), n_layer=2, n_positions=s.eff_prompt + s.eff_new, seed=s.seed
         )
-        eff = measure_efficiency(snn, trf, s.eff_prompt, s.eff_new, s.eff_batch, seed=s.seed)
+        eff = measure_efficiency(snn, trf, s.eff_prompt, s.eff_new, s.eff_batch, seed=s.seed, device=device)
         bar.update()
         a, t = eff["astrosnn"], eff["transformer"]
         ratios = {k: round(a[k] / t[k], 3) for k in a}

@@ -137,12 +137,13 @@ def fit(
     grad_clip: float = 1.0,
     progress: bool = False,
     val: Dataset[Batch] | None = None,
+    deterministic: bool = True,
     **trainer_kwargs: Any,
 ) -> AstroSNNLit:
     """Train ``model`` in place for ``steps`` optimiser steps with a Lightning ``Trainer``; returns the module.
 
     Batches are drawn with a seeded shuffle (epochs repeat as needed). ``accelerator="gpu"`` and ``devices``
-    scale the same code to GPUs.
+    scale the same code to GPUs (``deterministic=False`` there if a CUDA kernel has no deterministic version).
     """
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be an int >= 1, got {steps!r}")
@@ -169,7 +170,7 @@ def fit(
         enable_progress_bar=progress,
         num_sanity_val_steps=0,
         limit_val_batches=1.0 if val is not None else 0,
-        deterministic=True,
+        deterministic=deterministic,
         **trainer_kwargs,
     )
     with warnings.catch_warnings():
