@@ -24,6 +24,7 @@ __all__ = [
     "CharTokenizer",
     "CopyTask",
     "copy_task",
+    "load_hf_text",
     "load_text_file",
     "markov_corpus",
     "markov_entropy_rate",
@@ -235,4 +236,24 @@ def load_text_file(path: str | os.PathLike[str], encoding: str = "utf-8", min_ch
         raise ValueError(f"path {str(p)!r} is not valid {encoding} text: {err}") from None
     if len(text) < min_chars:
         raise ValueError(f"corpus {str(p)!r} is empty or shorter than min_chars={min_chars} characters")
+    return text
+
+
+def load_hf_text(path: str, name: str | None = None, split: str = "train", text_field: str = "text") -> str:
+    """Join the ``text_field`` of a Hugging Face dataset split into one string (optional extra ``astrosnn[hf]``).
+
+    ``datasets`` reads its local cache or fetches from the hub: on an offline machine only already-cached
+    datasets (e.g. ``"wikitext", "wikitext-2-raw-v1"``) load. Raises ``ImportError`` without the extra and
+    ``ValueError`` for a missing field or an empty split.
+    """
+    try:
+        import datasets
+    except ImportError as err:  # pragma: no cover - depends on the extra
+        raise ImportError("load_hf_text needs the optional extra: pip install 'astrosnn[hf]'") from err
+    ds = datasets.load_dataset(path, name, split=split)
+    if text_field not in ds.column_names:
+        raise ValueError(f"text_field {text_field!r} is not a column of the dataset: {ds.column_names}")
+    text = "".join(str(t) for t in ds[text_field])
+    if not text:
+        raise ValueError(f"split {split!r} of {path!r} holds no text")
     return text
