@@ -332,6 +332,7 @@ def reproduce(
             ax.axhline(h + 0.1, color="grey", ls=":", label="H + 0.10")
             ax.axhline(np.log(16), color="r", ls=":", label="uniform log 16")
             ax.set_ylabel("test cross-entropy (nats/token)")
+            ax.set_title("Order-2 Markov source (reconstructed AM-SU)")
             ax.set_ylim(h - 0.3, np.log(16) + 0.1)
             ax.legend(fontsize=8)
 
@@ -397,7 +398,7 @@ def reproduce(
             ax.axvline(1.0, color="k", lw=0.8)
             ax.set_xscale("log")
             ax.set_xlabel("AstroSNN / Transformer (equal parameters)")
-            ax.set_title("Efficiency ratios (CPU, 1 thread)")
+            ax.set_title(f"Efficiency ratios ({device}; reconstructed AM-SU)")
 
         _figure(out / "efficiency.png", draw_eff)
         passed = (
