@@ -67,12 +67,14 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=1500)
     p.add_argument("--minutes", type=float, default=3.0)
     p.add_argument("--out", default=".")
+    p.add_argument("--kinds", default="copy,markov,pydoc", help="comma-separated jobs to run")
+    p.add_argument("--no-efficiency", action="store_true")
     args = p.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     specs = [
         {"kind": k, "astro": a, "device": args.device, "steps": args.steps, "minutes": args.minutes}
-        for k in ("copy", "markov", "pydoc")
+        for k in args.kinds.split(",")
         for a in (True, False)
     ]
     with mp.get_context("spawn").Pool(len(specs)) as pool:
@@ -80,6 +82,8 @@ def main() -> None:
     for r in results:
         print(json.dumps(r), flush=True)
     (out / "claims.json").write_text(json.dumps(results, indent=1))
+    if args.no_efficiency:
+        return
 
     import torch
 
