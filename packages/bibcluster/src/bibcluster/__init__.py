@@ -17,6 +17,8 @@ try:
 except PackageNotFoundError:  # pragma: no cover
     __version__ = "0.0.0"
 
+from bibcluster.reproduce import reproduce
+
 __all__ = [
     "BiClusterSampler",
     "DPPrior",
@@ -37,11 +39,3 @@ __all__ = [
     "similarity_matrix",
     "simulate",
 ]
-
-
-def __getattr__(name: str):  # type: ignore[no-untyped-def]
-    if name == "reproduce":
-        from bibcluster.reproduce import reproduce
-
-        return reproduce
-    raise AttributeError(name)

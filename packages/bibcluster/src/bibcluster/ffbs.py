@@ -15,7 +15,7 @@ __all__ = ["ffbs"]
 
 
 def _sym(a: np.ndarray) -> np.ndarray:
-    return 0.5 * (a + a.swapaxes(-1, -2))
+    return np.asarray(0.5 * (a + a.swapaxes(-1, -2)))
 
 
 def ffbs(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaln
 
-__all__ = ["loglik_counts", "laplace_log_marginal"]
+__all__ = ["laplace_log_marginal", "loglik_counts"]
 
 
 def loglik_counts(y: np.ndarray, eta: np.ndarray, r: np.ndarray | float | None) -> np.ndarray:
@@ -21,11 +21,11 @@ def loglik_counts(y: np.ndarray, eta: np.ndarray, r: np.ndarray | float | None) 
     (variance ``lambda + lambda^2 / r``). ``r`` broadcasts against ``y``.
     """
     if r is None:
-        return y * eta - np.exp(eta) - gammaln(y + 1)
+        return np.asarray(y * eta - np.exp(eta) - gammaln(y + 1))
     r = np.asarray(r, dtype=float)
     logr = np.log(r)
     lse = np.logaddexp(logr, eta)
-    return gammaln(y + r) - gammaln(r) - gammaln(y + 1) + r * (logr - lse) + y * (eta - lse)
+    return np.asarray(gammaln(y + r) - gammaln(r) - gammaln(y + 1) + r * (logr - lse) + y * (eta - lse))
 
 
 def _grad_weight(y: np.ndarray, eta: np.ndarray, r: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -76,7 +76,8 @@ def laplace_log_marginal(
 
     def hess(w: np.ndarray) -> np.ndarray:
         # (K, N, T) @ (K, T, P*P): a batched matrix product instead of a 4-index einsum
-        return np.matmul(w.transpose(1, 0, 2), GG).transpose(1, 0, 2).reshape(N, K, P, P) + eye
+        out: np.ndarray = np.matmul(w.transpose(1, 0, 2), GG).transpose(1, 0, 2).reshape(N, K, P, P) + eye
+        return out
 
     for _ in range(n_newton):
         eta = offset[None] + np.matmul(G[None], beta[..., None])[..., 0]

@@ -16,9 +16,9 @@ from scipy.stats import invwishart
 __all__ = [
     "StickyHDPHMM",
     "ar_loglik",
+    "sample_dynamics",
     "sample_states",
     "sample_transitions",
-    "sample_dynamics",
 ]
 
 
@@ -86,14 +86,14 @@ def sample_states(
     T, L = loglik.shape
     # scaled forward recursion in probability space (emission likelihoods rescaled per step)
     lik = np.exp(loglik - loglik.max(1, keepdims=True))
-    alpha = np.empty((T, L))
+    alpha: np.ndarray = np.empty((T, L))
     a = np.maximum(init, 1e-300) * lik[0]
     alpha[0] = a / a.sum()
     for t in range(1, T):
         a = (alpha[t - 1] @ trans) * lik[t]
         alpha[t] = a / a.sum()
     states = np.empty(T, dtype=np.int64)
-    u = rng.random(T)
+    u: np.ndarray = np.asarray(rng.random(T))
     states[T - 1] = min(int(np.searchsorted(np.cumsum(alpha[T - 1]), u[T - 1])), L - 1)
     for t in range(T - 2, -1, -1):
         p = alpha[t] * trans[:, states[t + 1]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from polyagamma import random_polyagamma
 
-__all__ = ["sample_pg", "pg_mean"]
+__all__ = ["pg_mean", "sample_pg"]
 
 
 def sample_pg(b: np.ndarray, c: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from neurotypes import Partition
 
 from bibcluster.sampler import ChainSamples
 from bibcluster.summaries import align_labels, max_pear, min_binder, similarity_matrix
+from neurotypes import Partition
 
 __all__ = ["Posterior"]
 
@@ -133,7 +133,7 @@ class Posterior:
             "xi": xr,
             "r": np.stack([c.r for c in self.chains]),
         }
-        stats = {"log_likelihood": np.stack([c.log_lik for c in self.chains])}
+        stats = {"lp": np.stack([c.log_lik for c in self.chains])}
         return az.from_dict(
             posterior=posterior,
             sample_stats=stats,

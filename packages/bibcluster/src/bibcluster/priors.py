@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaln, logsumexp
 
-__all__ = ["MFMPrior", "DPPrior", "log_v_coefficients"]
+__all__ = ["DPPrior", "MFMPrior", "log_v_coefficients"]
 
 
 def log_v_coefficients(
@@ -95,8 +95,10 @@ class MFMPrior:
 
     def log_new(self, n_blocks: int, table: np.ndarray) -> float:
         """Log prior weight of opening a new cluster when ``n_blocks`` others exist."""
-        return float(table[n_blocks + 1] - table[n_blocks] + np.log(self.gamma)) if n_blocks > 0 else float(
-            np.log(self.gamma)
+        return (
+            float(table[n_blocks + 1] - table[n_blocks] + np.log(self.gamma))
+            if n_blocks > 0
+            else float(np.log(self.gamma))
         )
 
 
@@ -117,7 +119,7 @@ class DPPrior:
         return np.zeros(n + 2)
 
     def log_existing(self, sizes: np.ndarray) -> np.ndarray:
-        return np.log(np.maximum(sizes, 1e-300))
+        return np.asarray(np.log(np.maximum(sizes, 1e-300)))
 
     def log_new(self, n_blocks: int, table: np.ndarray) -> float:
         return float(np.log(self.alpha))

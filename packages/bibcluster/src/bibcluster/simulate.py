@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from neurotypes import Partition, SpikeCounts
 
 __all__ = ["SimulationTruth", "simulate_biclustered", "simulate_structureless"]
@@ -58,7 +59,7 @@ def _plane_rotation(n: int, theta: float, rng: np.random.Generator) -> np.ndarra
     basis, _ = np.linalg.qr(rng.standard_normal((n, n)))
     rot = np.eye(n)
     rot[:2, :2] = [[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]]
-    return basis @ rot @ basis.T
+    return np.asarray(basis @ rot @ basis.T)
 
 
 def _check_int(name: str, value: int, low: int) -> None:
@@ -149,17 +150,17 @@ def simulate_biclustered(
     C = rng.normal(0.0, 0.5, (N, p))
     eta = d[:, None] + latents[z, :, 0] + np.einsum("ip,itp->it", C, latents[z, :, 1:])
     lam = np.exp(eta)
-    if family == "poisson":
-        y = rng.poisson(lam)
-    else:
-        y = rng.negative_binomial(r, r / (r + lam))
+    y = rng.poisson(lam) if family == "poisson" else rng.negative_binomial(r, r / (r + lam))
     counts = SpikeCounts(counts=y.astype(np.int64), bin_size=float(bin_size))
     truth = SimulationTruth(z=z, states=states, latents=latents, A=A, b=b, Q=Q, d=d, C=C, log_rate=eta)
     return counts, truth
 
 
 def simulate_structureless(
-    n_neurons: int = 30, T: int = 200, rate: float = 1.0, seed: int | np.random.Generator | None = 0,
+    n_neurons: int = 30,
+    T: int = 200,
+    rate: float = 1.0,
+    seed: int | np.random.Generator | None = 0,
     bin_size: float = 0.1,
 ) -> SpikeCounts:
     """I.i.d. Poisson counts at one constant rate per bin: no neuron clusters, no dynamics."""

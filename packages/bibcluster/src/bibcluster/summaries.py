@@ -8,12 +8,12 @@ from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import squareform
 
 __all__ = [
-    "similarity_matrix",
-    "pear",
-    "max_pear",
-    "min_binder",
     "align_labels",
     "best_permutation_accuracy",
+    "max_pear",
+    "min_binder",
+    "pear",
+    "similarity_matrix",
 ]
 
 
@@ -26,12 +26,12 @@ def similarity_matrix(samples: np.ndarray) -> np.ndarray:
     out = np.zeros((n, n))
     for row in samples:
         out += row[:, None] == row[None, :]
-    return out / samples.shape[0]
+    return np.asarray(out / samples.shape[0])
 
 
 def _canon(labels: np.ndarray) -> np.ndarray:
     _, inv = np.unique(labels, return_inverse=True)
-    first = {}
+    first: dict[int, int] = {}
     out = np.empty(len(labels), dtype=np.int64)
     for i, v in enumerate(inv):
         out[i] = first.setdefault(int(v), len(first))
@@ -78,7 +78,9 @@ def _candidates(psm: np.ndarray, samples: np.ndarray | None) -> np.ndarray:
     return uniq
 
 
-def max_pear(psm: np.ndarray, samples: np.ndarray | None = None, candidates: np.ndarray | None = None) -> np.ndarray:
+def max_pear(
+    psm: np.ndarray, samples: np.ndarray | None = None, candidates: np.ndarray | None = None
+) -> np.ndarray:
     """maxPEAR point estimate: the candidate with the largest PEAR.
 
     Candidates (as R's ``mcclust::maxpear``): average- and complete-linkage clusterings of ``1 - psm`` cut at every
