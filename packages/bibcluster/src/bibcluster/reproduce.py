@@ -11,6 +11,7 @@ import numpy as np
 
 from bibcluster import __version__
 from bibcluster.posterior import Posterior
+from bibcluster.refbench import reference_style_sweep
 from bibcluster.sampler import BiClusterSampler, _Config, init_state, sweep
 from bibcluster.simulate import simulate_biclustered, simulate_structureless
 from bibcluster.summaries import best_permutation_accuracy
@@ -174,8 +175,12 @@ def reproduce(out_dir: str | Path, quick: bool = True, seed: int = 0, n_jobs: in
     null_k_mode = int(nk[np.argmax(nc)])
     one_state = float(np.mean(null_post.n_states_trace == 1))
 
+    # back to back on this machine: a reference-style sweep, then ours (the ratio is what survives machine load)
+    Yb, _ = simulate_biclustered(T=500, seed=seed)
+    rng_b = np.random.default_rng(seed)
+    ref_sweep = float(np.median([reference_style_sweep(Yb.counts, 3, 2, rng_b) for _ in range(2)]))
     per_sweep = time_per_sweep(N=30, T=500, n_sweeps=5, seed=seed)
-    speedup = REFERENCE_SWEEP_S / per_sweep
+    speedup = ref_sweep / per_sweep
 
     figs = _figures(out, post, truth.z, truth.states, null_post)
     figs["traj"] = _traj_figure(out, bands, truth.log_rate)
@@ -227,10 +232,18 @@ def reproduce(out_dir: str | Path, quick: bool = True, seed: int = 0, n_jobs: in
         Claim(
             name="Speed",
             paper=f"reference-style sweep about {REFERENCE_SWEEP_S} s at N = 30, T = 500 (10k iterations about 5.7 h)",
-            measured={"seconds per sweep": round(per_sweep, 4), "speed-up vs 2 s": round(speedup, 1)},
-            criterion="speed-up >= 20x per sweep (N = 30, T = 500, this machine; the 2 s is the spec's measurement)",
+            measured={
+                "seconds per sweep": round(per_sweep, 4),
+                "reference-style sweep, same machine (s)": round(ref_sweep, 3),
+                "speed-up": round(speedup, 1),
+                "speed-up vs the spec's 2 s": round(REFERENCE_SWEEP_S / per_sweep, 1),
+            },
+            criterion="speed-up >= 20x per sweep vs a reference-style sweep timed back to back (N = 30, T = 500)",
             passed=bool(speedup >= 20),
-            notes="timings on a shared, loaded 2-core machine; benchmarks/bench_sweep.py times a reference-style sweep back to back",
+            notes=(
+                "timings on a shared, loaded 2-core machine; the reference-style sweep uses statsmodels GLMs when "
+                "installed, else a cheaper numpy Newton loop (conservative)"
+            ),
         ),
     ]
     report = Report(
