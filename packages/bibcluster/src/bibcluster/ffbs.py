@@ -63,16 +63,20 @@ def ffbs(
             pred_cov = _sym(At @ cov @ At.T + Q[t + 1])
             lam_p = np.linalg.inv(pred_cov + 1e-12 * eye)
             eta_p = lam_p @ (At @ mean + b[t + 1])
+    # backward pass: X_t | X_{t+1} has precision lam_f[t] + A'Q^-1 A (independent of the draws), so every
+    # factorisation is batched over t and only matrix-vector products remain sequential
     x = np.empty((T, D))
     z = rng.standard_normal((T, D))
     x[T - 1] = _draw_info(lam_f[T - 1], eta_f[T - 1], z[T - 1])
-    Qinv = np.linalg.inv(Q[1:]) if T > 1 else np.empty((0, D, D))
-    for t in range(T - 2, -1, -1):
-        At = A[t + 1]
-        AtQ = At.T @ Qinv[t]
-        lam = _sym(lam_f[t] + AtQ @ At)
-        eta = eta_f[t] + AtQ @ (x[t + 1] - b[t + 1])
-        x[t] = _draw_info(lam, eta, z[t])
+    if T > 1:
+        A1, b1 = A[1:], b[1:]
+        AtQ = np.matmul(A1.transpose(0, 2, 1), np.linalg.inv(Q[1:]))  # (T-1, D, D)
+        lam_b = _sym(lam_f[:-1] + np.matmul(AtQ, A1))
+        chol = np.linalg.cholesky(lam_b)
+        cov_b = np.linalg.inv(lam_b)
+        noise = np.linalg.solve(chol.transpose(0, 2, 1), z[:-1, :, None])[..., 0]
+        for t in range(T - 2, -1, -1):
+            x[t] = cov_b[t] @ (eta_f[t] + AtQ[t] @ (x[t + 1] - b1[t])) + noise[t]
     return x
 
 

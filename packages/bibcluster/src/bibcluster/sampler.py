@@ -253,7 +253,10 @@ def _total_loglik(y: np.ndarray, eta: np.ndarray, r: np.ndarray | None) -> float
     return float(loglik_counts(y, eta, None if r is None else r[:, None]).sum())
 
 
-def _update_latents(y: np.ndarray, state: ChainState, cfg: _Config, rng: np.random.Generator) -> bool:
+def _update_latents(
+    y: np.ndarray, state: ChainState, cfg: _Config, rng: np.random.Generator
+) -> tuple[bool, tuple[np.ndarray, np.ndarray]]:
+    """FFBS draw of the latents; returns (accepted, the PG draw and pseudo-observations used)."""
     N, T = y.shape
     P = cfg.p + 1
     K = state.K
@@ -281,17 +284,25 @@ def _update_latents(y: np.ndarray, state: ChainState, cfg: _Config, rng: np.rand
         )
         if np.log(rng.random()) >= log_a:
             state.lat = old_lat
-            return False
-        return True
+            return False, (omega, target)
+        return True, (omega, target)
     state.set_stacked(X_new)
-    return True
+    return True, (omega, target)
 
 
-def _update_loadings(y: np.ndarray, state: ChainState, cfg: _Config, rng: np.random.Generator) -> bool:
+def _update_loadings(
+    y: np.ndarray,
+    state: ChainState,
+    cfg: _Config,
+    rng: np.random.Generator,
+    pg: tuple[np.ndarray, np.ndarray] | None = None,
+) -> bool:
+    """Conjugate (d, C) draw given PG variables; ``pg`` reuses the latent step's draw (valid blocked Gibbs on the
+    augmented joint for NB, since omega is then still a draw given the current r)."""
     N, T = y.shape
     P = cfg.p + 1
     eta_old = state.log_rate()
-    omega, target = _pg_pseudo(y, eta_old, state.r, rng)
+    omega, target = pg if pg is not None else _pg_pseudo(y, eta_old, state.r, rng)
     L = state.lat[state.z]  # (N, T, P)
     G = np.concatenate([np.ones((N, T, 1)), L[:, :, 1:]], 2)
     yt = target - L[:, :, 0]
@@ -349,9 +360,11 @@ def sweep(y: np.ndarray, state: ChainState, cfg: _Config, vtab: np.ndarray, rng:
     """One full Gibbs sweep (in place). Returns whether the latent draw was accepted (always True for NB)."""
     _update_labels(y, state, cfg, vtab, rng)
     state.A, state.b, state.Q = sample_dynamics(state.stacked(), state.xi, cfg.hmm, rng)
-    accepted = _update_latents(y, state, cfg, rng)
+    accepted, pg = _update_latents(y, state, cfg, rng)
     _update_states(state, cfg, rng)
-    _update_loadings(y, state, cfg, rng)
+    # NB: one PG draw serves both blocks (omega -> X -> (d, C) is blocked Gibbs on the augmented joint).
+    # Poisson: a fresh draw, since each MH-corrected block must be its own NB-reversible augmentation kernel.
+    _update_loadings(y, state, cfg, rng, pg if cfg.family == "nb" else None)
     if cfg.family == "nb" and cfg.r_fixed is None:
         _update_dispersion(y, state, rng)
     _project(state, cfg.constraint)
