@@ -1,0 +1,171 @@
+"""Sticky HDP-HMM in the weak-limit approximation (Fox et al. 2011) with autoregressive Gaussian emissions.
+
+The state ``xi_t`` (t >= 1) selects the dynamics ``X_t = A_s X_{t-1} + b_s + N(0, Q_s)``. Priors: ``beta ~
+Dir(gamma/L, ..., gamma/L)``, ``pi_l ~ Dir(alpha beta + kappa e_l)``, and a matrix-normal inverse-Wishart prior
+``Q ~ IW(nu0, S0)``, ``[A | b] ~ MN(M0, Q, K0^-1)`` with ``M0 = [I | 0]``, ``K0 = I``, ``nu0 = D + 2``,
+``S0 = 1e-2 I``. ``X_0 ~ N(0, I)`` under every state, so step 0 carries no evidence about ``xi_0``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import invwishart
+
+__all__ = [
+    "StickyHDPHMM",
+    "ar_loglik",
+    "sample_dynamics",
+    "sample_states",
+    "sample_transitions",
+]
+
+
+@dataclass(frozen=True)
+class StickyHDPHMM:
+    """Hyper-parameters of the weak-limit sticky HDP-HMM over time points (the paper's defaults).
+
+    Parameters
+    ----------
+    L : int
+        Weak-limit truncation (maximum number of states); default 10.
+    alpha, gamma, kappa : float
+        Transition concentration, top-level concentration and self-transition bias; defaults 5, 5, 10.
+    s0_scale : float
+        ``S0 = s0_scale * I`` in the inverse-Wishart prior of the state noise; default 1e-2.
+    """
+
+    L: int = 10
+    alpha: float = 5.0
+    gamma: float = 5.0
+    kappa: float = 10.0
+    s0_scale: float = 1e-2
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.L, (int, np.integer)) or self.L < 1:
+            raise ValueError(f"L must be a positive integer, got {self.L!r}")
+        for name in ("alpha", "gamma", "s0_scale"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+        if not self.kappa >= 0:
+            raise ValueError(f"kappa must be >= 0, got {self.kappa!r}")
+
+
+def ar_loglik(X: np.ndarray, A: np.ndarray, b: np.ndarray, Q: np.ndarray) -> np.ndarray:
+    """Log-likelihood ``log N(X_t; A_s X_{t-1} + b_s, Q_s)`` for every t and state s; row 0 is zero.
+
+    Shapes: ``X (T, D)``, ``A (L, D, D)``, ``b (L, D)``, ``Q (L, D, D)``; returns ``(T, L)``.
+    """
+    T, D = X.shape
+    pred = np.einsum("lij,tj->lti", A, X[:-1]) + b[:, None, :]
+    resid = X[None, 1:] - pred  # (L, T-1, D)
+    chol = np.linalg.cholesky(Q)
+    white = np.linalg.solve(chol, resid.transpose(0, 2, 1))  # (L, D, T-1)
+    logdet = 2 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(1)
+    ll = -0.5 * (white**2).sum(1) - 0.5 * logdet[:, None] - 0.5 * D * np.log(2 * np.pi)
+    out = np.zeros((T, A.shape[0]))
+    out[1:] = ll.T
+    return out
+
+
+def sample_states(
+    loglik: np.ndarray, trans: np.ndarray, init: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Forward filtering, backward sampling of a discrete state path.
+
+    Parameters
+    ----------
+    loglik : numpy.ndarray
+        ``(T, L)`` emission log-likelihoods.
+    trans : numpy.ndarray
+        ``(L, L)`` row-stochastic transition matrix.
+    init : numpy.ndarray
+        ``(L,)`` initial distribution.
+    """
+    T, L = loglik.shape
+    # scaled forward recursion in probability space (emission likelihoods rescaled per step)
+    lik = np.exp(loglik - loglik.max(1, keepdims=True))
+    alpha: np.ndarray = np.empty((T, L))
+    a = np.maximum(init, 1e-300) * lik[0]
+    alpha[0] = a / a.sum()
+    for t in range(1, T):
+        a = (alpha[t - 1] @ trans) * lik[t]
+        alpha[t] = a / a.sum()
+    states = np.empty(T, dtype=np.int64)
+    u: np.ndarray = np.asarray(rng.random(T))
+    states[T - 1] = min(int(np.searchsorted(np.cumsum(alpha[T - 1]), u[T - 1])), L - 1)
+    for t in range(T - 2, -1, -1):
+        p = alpha[t] * trans[:, states[t + 1]]
+        states[t] = min(int(np.searchsorted(np.cumsum(p), u[t] * p.sum())), L - 1)
+    return states
+
+
+def sample_transitions(
+    states: np.ndarray, beta: np.ndarray, hmm: StickyHDPHMM, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gibbs update of ``(pi, beta)`` given a state path: auxiliary table counts with the sticky override.
+
+    Returns ``(trans (L, L), beta (L,))``.
+    """
+    L = hmm.L
+    n = np.zeros((L, L), dtype=np.int64)
+    np.add.at(n, (states[:-1], states[1:]), 1)
+    conc = hmm.alpha * beta[None, :] + hmm.kappa * np.eye(L)
+    # m_jk: number of tables in restaurant j serving dish k (Chinese restaurant draws, vectorised over j, k)
+    m = np.zeros((L, L), dtype=np.int64)
+    for i in range(int(n.max()) if n.size else 0):
+        active = n > i
+        prob = conc / (i + conc)
+        m += (active & (rng.random((L, L)) < prob)).astype(np.int64)
+    rho = hmm.kappa / (hmm.alpha + hmm.kappa)
+    diag = np.diag(m)
+    w = rng.binomial(diag, rho / (rho + beta * (1 - rho)))
+    mbar = m.copy()
+    mbar[np.arange(L), np.arange(L)] = diag - w
+    beta_new = rng.dirichlet(hmm.gamma / L + mbar.sum(0))
+    beta_new = np.maximum(beta_new, 1e-12)
+    beta_new /= beta_new.sum()
+    post = hmm.alpha * beta_new[None, :] + hmm.kappa * np.eye(L) + n
+    trans = np.vstack([rng.dirichlet(np.maximum(row, 1e-10)) for row in post])
+    trans = np.maximum(trans, 1e-300)
+    trans /= trans.sum(1, keepdims=True)
+    return trans, beta_new
+
+
+def sample_dynamics(
+    X: np.ndarray, states: np.ndarray, hmm: StickyHDPHMM, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Conjugate MNIW draw of ``(A_s, b_s, Q_s)`` for every state s given the latents and the state path.
+
+    Unused states get a draw from the prior. Returns ``A (L, D, D)``, ``b (L, D)``, ``Q (L, D, D)``.
+    """
+    T, D = X.shape
+    L = hmm.L
+    nu0 = D + 2
+    S0 = hmm.s0_scale * np.eye(D)
+    M0 = np.hstack([np.eye(D), np.zeros((D, 1))])
+    K0 = np.eye(D + 1)
+    Z = np.hstack([X[:-1], np.ones((T - 1, 1))])
+    Y = X[1:]
+    s = states[1:]
+    A = np.empty((L, D, D))
+    b = np.empty((L, D))
+    Q = np.empty((L, D, D))
+    for ell in range(L):
+        sel = s == ell
+        Zs, Ys = Z[sel], Y[sel]
+        Sxx = K0 + Zs.T @ Zs
+        Syx = M0 @ K0 + Ys.T @ Zs
+        Syy = M0 @ K0 @ M0.T + Ys.T @ Ys
+        Sxx_inv = np.linalg.inv(Sxx)
+        Mn = Syx @ Sxx_inv
+        Sn = S0 + Syy - Mn @ Syx.T
+        Sn = 0.5 * (Sn + Sn.T) + 1e-10 * np.eye(D)
+        Qs = np.atleast_2d(invwishart.rvs(df=nu0 + int(sel.sum()), scale=Sn, random_state=rng))
+        Qs = 0.5 * (Qs + Qs.T)
+        Lq = np.linalg.cholesky(Qs)
+        Lk = np.linalg.cholesky(0.5 * (Sxx_inv + Sxx_inv.T))
+        W = Mn + Lq @ rng.standard_normal((D, D + 1)) @ Lk.T
+        A[ell], b[ell], Q[ell] = W[:, :D], W[:, D], Qs
+    return A, b, Q
