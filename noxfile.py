@@ -85,12 +85,12 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
-    """mypy: strict for neurotypes, regular for every package (each against its own dependencies and test extras)."""
+    """mypy: strict for neurotypes, regular for every package (each in the environment of its tests session)."""
     _sync(session, "--package", "neurotypes", "--group", "typecheck")
     session.run("mypy", "--strict", str(MEMBERS["neurotypes"] / "src"))
     for name, folder in PACKAGES.items():
         extras = [a for e in _neurozoo_table(folder).get("test-extras", []) for a in ("--extra", e)]
-        _sync(session, "--package", name, "--group", "typecheck", *extras)
+        _sync(session, "--package", name, "--group", "test", "--group", "typecheck", *extras)
         session.run("mypy", str(folder / "src"))
 
 
