@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from neurotypes import SpikeCounts, SpikeTrains
 
 from neuroformer import SpikeTokenizer
 from neuroformer.tokenizer import reference_dt_grid_size
+from neurotypes import SpikeCounts, SpikeTrains
 
 
 def toy_raster(n: int = 10, bins: int = 60) -> np.ndarray:
@@ -30,8 +30,8 @@ def loop_window(raster, b0, b1, start_bin, block, n, n_grid):
                 ids.append(i)
                 dts.append(b - max(start_bin, 0))
     keep = block - 2
-    id_seq = [n] + ids[len(ids) - min(len(ids), keep):] + [n + 1]
-    dt_seq = ([0] + dts + [n_grid + 1])[-block:]
+    id_seq = [n, *ids[len(ids) - min(len(ids), keep) :], n + 1]
+    dt_seq = ([0, *dts, n_grid + 1])[-block:]
     pad = block + 1 - len(id_seq)
     id_seq += [n + 2] * pad
     dt_seq += [n_grid + 2] * pad
@@ -100,7 +100,7 @@ def test_past_window_repeats_counts_time_then_neuron():
     np.testing.assert_array_equal(w.x_id_prev, ids[:-1])
     np.testing.assert_array_equal(w.x_dt_prev, dts[:-1])
     assert w.pad_prev == pad
-    pos = [i for i, (a, b) in enumerate(zip(w.x_id_prev, w.x_dt_prev)) if a == 0 and b == 10]
+    pos = [i for i, (a, b) in enumerate(zip(w.x_id_prev, w.x_dt_prev, strict=False)) if a == 0 and b == 10]
     assert len(pos) == 2 and pos[1] == pos[0] + 1  # repeated, adjacent
     # time-major then neuron order inside each bin
     real = w.x_dt_prev[1 : 1 + (40 - w.pad_prev - 1)]
@@ -111,7 +111,7 @@ def test_early_anchor_clips_at_zero_with_absolute_offsets():
     r = toy_raster()
     tok = SpikeTokenizer(10, 0.01, 0.05, 0.15, id_block_size=20, prev_id_block_size=40)
     w = tok.encode_window(r, t=0.1)  # past window [-0.1, 0.05) clips to bins 0..4
-    ids, dts, pad = loop_window(r, 0, 5, 0, 40, 10, 16)
+    ids, dts, _pad = loop_window(r, 0, 5, 0, 40, 10, 16)
     np.testing.assert_array_equal(w.x_id_prev, ids[:-1])
     np.testing.assert_array_equal(w.x_dt_prev, dts[:-1])
 

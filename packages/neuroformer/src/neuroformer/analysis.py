@@ -11,12 +11,12 @@ from neuroformer.data import WindowDataset
 from neuroformer.model import Neuroformer
 
 __all__ = [
-    "attention_connectivity",
     "accumulate_attention",
-    "edge_auroc",
-    "direction_accuracy",
-    "cross_correlogram_connectivity",
+    "attention_connectivity",
     "circular_shuffle",
+    "cross_correlogram_connectivity",
+    "direction_accuracy",
+    "edge_auroc",
 ]
 
 
@@ -34,7 +34,7 @@ def accumulate_attention(
     exp = np.zeros((n_neurons, n_neurons))
     for bi in range(att.shape[0]):
         qv = q_ids[bi] < n_neurons
-        kv = k_ids[bi] < n_neurons
+        kv = (k_ids[bi] >= 0) & (k_ids[bi] < n_neurons)
         if not qv.any() or not kv.any():
             continue
         a = att[bi][np.ix_(qv, kv)]
@@ -96,7 +96,9 @@ def attention_connectivity(
         for start in range(0, len(dataset), batch_size):
             idx = np.arange(start, min(start + batch_size, len(dataset)))
             arr = dataset.subset(idx).arrays
-            batch = {k: torch.from_numpy(arr[k]).to(device) for k in ("x_id", "x_dt", "x_id_prev", "x_dt_prev")}
+            batch = {
+                k: torch.from_numpy(arr[k]).to(device) for k in ("x_id", "x_dt", "x_id_prev", "x_dt_prev")
+            }
             model(batch)
             maps = model.attention_maps().get(stack)
             if not maps:
@@ -120,12 +122,16 @@ def attention_connectivity(
     return s
 
 
-def edge_auroc(score: NDArray[np.float64], edges: NDArray[np.bool_], exclude: NDArray[np.bool_] | None = None) -> float:
+def edge_auroc(
+    score: NDArray[np.float64], edges: NDArray[np.bool_], exclude: NDArray[np.bool_] | None = None
+) -> float:
     """AUROC of ``score[a, b]`` for the true edges among all ordered pairs ``a != b`` (minus ``exclude``)."""
     score = np.asarray(score, dtype=np.float64)
     edges = np.asarray(edges, dtype=bool)
     if score.shape != edges.shape or score.ndim != 2 or score.shape[0] != score.shape[1]:
-        raise ValueError(f"score and edges must be the same square shape, got {score.shape} and {edges.shape}")
+        raise ValueError(
+            f"score and edges must be the same square shape, got {score.shape} and {edges.shape}"
+        )
     mask = ~np.eye(score.shape[0], dtype=bool)
     if exclude is not None:
         mask &= ~np.asarray(exclude, dtype=bool) | edges
@@ -161,7 +167,9 @@ def cross_correlogram_connectivity(raster: NDArray[np.int64], max_lag: int = 3) 
         return np.where(expected > 0, obs / expected, 0.0)
 
 
-def circular_shuffle(raster: NDArray[np.int64], seed: int | np.random.Generator | None = 0) -> NDArray[np.int64]:
+def circular_shuffle(
+    raster: NDArray[np.int64], seed: int | np.random.Generator | None = 0
+) -> NDArray[np.int64]:
     """Shift each neuron's train by an independent random circular offset (keeps rates, breaks coupling)."""
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     x = np.asarray(raster)

@@ -10,9 +10,11 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from neurotypes import SpikeTrains, Stimulus
+from torch.utils.data import Dataset
 
-__all__ = ["TimeSeries", "WindowDataset", "tokenize_dataset", "window_means", "stimulus_windows"]
+from neurotypes import Stimulus
+
+__all__ = ["TimeSeries", "WindowDataset", "stimulus_windows", "tokenize_dataset", "window_means"]
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,9 @@ class TimeSeries:
         if v.ndim != 2:
             raise ValueError(f"values must be [T, D], got shape {v.shape}")
         if t.ndim != 1 or t.shape[0] != v.shape[0]:
-            raise ValueError(f"t must be 1-D with one time per row of values ({v.shape[0]}), got shape {t.shape}")
+            raise ValueError(
+                f"t must be 1-D with one time per row of values ({v.shape[0]}), got shape {t.shape}"
+            )
         if t.size > 1 and np.any(np.diff(t) <= 0):
             raise ValueError("t must be strictly increasing")
         object.__setattr__(self, "values", v)
@@ -50,17 +54,18 @@ def window_means(series: TimeSeries, starts: NDArray[np.float64], width: float) 
 
 def stimulus_windows(stimulus: Stimulus, ends: NDArray[np.float64], width: float) -> NDArray[np.float32]:
     """Stimulus frames in ``[end - width, end)`` for each window end, as tokens ``[n, frames, features]``."""
-    n_frames = int(round(width * stimulus.rate))
+    n_frames = round(width * stimulus.rate)
     frames = stimulus.frames.reshape(stimulus.frames.shape[0], -1)
     last = np.rint(np.asarray(ends) * stimulus.rate).astype(np.int64)
     first = last - n_frames
     if first.min() < 0 or last.max() > frames.shape[0]:
         raise ValueError("a stimulus window falls outside the stimulus frames")
     idx = first[:, None] + np.arange(n_frames)[None, :]
-    return frames[idx].astype(np.float32)
+    out: NDArray[np.float32] = frames[idx].astype(np.float32)
+    return out
 
 
-class WindowDataset:
+class WindowDataset(Dataset[dict[str, NDArray[Any]]]):
     """A pickleable map-style dataset of tokenised windows (dict of equally long arrays).
 
     Parameters
@@ -76,6 +81,7 @@ class WindowDataset:
         lengths = {k: len(v) for k, v in arrays.items()}
         if len(set(lengths.values())) != 1:
             raise ValueError(f"all arrays must have the same length, got {lengths}")
+        super().__init__()
         self.arrays = {k: np.asarray(v) for k, v in arrays.items()}
         self._n = next(iter(lengths.values()))
 
@@ -90,7 +96,7 @@ class WindowDataset:
         return WindowDataset({k: v[idx] for k, v in self.arrays.items()})
 
 
-def tokenize_dataset(tokenizer: Any, spikes: SpikeTrains | NDArray[np.int64], anchors: NDArray[np.float64]) -> WindowDataset:
+def tokenize_dataset(tokenizer: Any, spikes: object, anchors: NDArray[np.float64]) -> WindowDataset:
     """Tokenise ``spikes`` at every anchor into a :class:`WindowDataset` (keys of ``SpikeTokenizer.encode``)."""
     arrays = tokenizer.encode(spikes, anchors)
     arrays["t"] = np.asarray(anchors, dtype=np.float64)

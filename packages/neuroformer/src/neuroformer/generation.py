@@ -75,7 +75,7 @@ def generate_spikes(
             eos_id=tokenizer.eos_id,
             n_dt_grid=tokenizer.n_dt_grid,
         )
-        i_p0, i_a, i_c1, _, s_a = tokenizer.window_bins(float(t))
+        _i_p0, i_a, i_c1, _, s_a = tokenizer.window_bins(float(t))
         base = i_a if s_a > 0 else 0
         bins = np.clip(base + dts.numpy(), i_a, max(i_c1 - 1, i_a))
         np.add.at(out, (ids.numpy(), bins), 1)

@@ -18,12 +18,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 __all__ = [
-    "NeuroformerConfig",
+    "LearntTemporalEmbedding",
     "Neuroformer",
-    "info_nce",
+    "NeuroformerConfig",
     "clip_loss",
     "filter_logits",
-    "LearntTemporalEmbedding",
+    "info_nce",
 ]
 
 
@@ -102,7 +102,14 @@ class NeuroformerConfig:
     dt_pad: int | None = None
 
     def __post_init__(self) -> None:
-        for name in ("id_vocab_size", "dt_vocab_size", "id_block_size", "prev_id_block_size", "n_embd", "n_head"):
+        for name in (
+            "id_vocab_size",
+            "dt_vocab_size",
+            "id_block_size",
+            "prev_id_block_size",
+            "n_embd",
+            "n_head",
+        ):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
@@ -120,7 +127,9 @@ class NeuroformerConfig:
             raise ValueError(f"w_contrastive must be in [0, 1), got {self.w_contrastive}")
         for k, v in self.finetune_vars.items():
             if not isinstance(v, int) or v < 0 or v == 1:
-                raise ValueError(f"finetune_vars[{k!r}] must be 0 (regression) or a class count >= 2, got {v!r}")
+                raise ValueError(
+                    f"finetune_vars[{k!r}] must be 0 (regression) or a class count >= 2, got {v!r}"
+                )
         self.behaviour_vars = tuple(self.behaviour_vars)
         if self.id_pad is None:
             self.id_pad = self.id_vocab_size - 1
@@ -153,7 +162,8 @@ class LearntTemporalEmbedding(nn.Module):
         self.net = nn.Sequential(nn.Linear(1, n_embd // 2), nn.GELU(), nn.Linear(n_embd // 2, n_embd))
 
     def forward(self, dt: Tensor) -> Tensor:
-        return self.net(dt.to(torch.float32).unsqueeze(-1))
+        out: Tensor = self.net(dt.to(torch.float32).unsqueeze(-1))
+        return out
 
 
 class FourierTimeEmbedding(nn.Module):
@@ -167,7 +177,8 @@ class FourierTimeEmbedding(nn.Module):
         self.n_embd = n_embd
 
     def forward(self, t: Tensor) -> Tensor:
-        ang = t.to(torch.float32).unsqueeze(-1) * self.freqs * 1000.0
+        freqs: Tensor = self.freqs  # type: ignore[assignment]
+        ang = t.to(torch.float32).unsqueeze(-1) * freqs * 1000.0
         emb = torch.cat([torch.sin(ang), torch.cos(ang)], dim=-1)
         if emb.shape[-1] < self.n_embd:
             emb = F.pad(emb, (0, self.n_embd - emb.shape[-1]))
@@ -183,13 +194,16 @@ class ProjectNorm(nn.Module):
         self.norm = nn.LayerNorm(d_out)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.norm(self.proj(x))
+        out: Tensor = self.norm(self.proj(x))
+        return out
 
 
 class MultiHeadAttention(nn.Module):
     """Hand-written multi-head attention that keeps its last attention map for analysis."""
 
-    def __init__(self, n_embd: int, n_head: int, dropout: float, causal: bool, sparse_topk: int | None) -> None:
+    def __init__(
+        self, n_embd: int, n_head: int, dropout: float, causal: bool, sparse_topk: int | None
+    ) -> None:
         super().__init__()
         self.q = nn.Linear(n_embd, n_embd)
         self.k = nn.Linear(n_embd, n_embd)
@@ -226,7 +240,8 @@ class MultiHeadAttention(nn.Module):
             self.last_attention = att.detach()
         y = self.attn_drop(att) @ v
         y = y.transpose(1, 2).contiguous().view(b, tq, c)
-        return self.resid_drop(self.proj(y))
+        out: Tensor = self.resid_drop(self.proj(y))
+        return out
 
 
 class Block(nn.Module):
@@ -247,7 +262,8 @@ class Block(nn.Module):
         kvn = xn if kv is None or self.ln_kv is None else self.ln_kv(kv)
         x = x + self.attn(xn, kvn, key_pad)
         x = x + self.mlp(self.ln2(x))
-        return self.ln_f(x)
+        out: Tensor = self.ln_f(x)
+        return out
 
 
 def info_nce(a: Tensor, b: Tensor, temperature: float) -> Tensor:
@@ -313,7 +329,9 @@ class Neuroformer(nn.Module):
         self.pos_prev = nn.Parameter(torch.zeros(1, cfg.prev_id_block_size, n))
         self.drop = nn.Dropout(cfg.dropout)
         self.state_encoder = nn.ModuleList([Block(cfg, True, False) for _ in range(cfg.n_state_layers)])
-        self.state_history = nn.ModuleList([Block(cfg, False, True) for _ in range(cfg.n_state_history_layers)])
+        self.state_history = nn.ModuleList(
+            [Block(cfg, False, True) for _ in range(cfg.n_state_history_layers)]
+        )
         self.stimulus_proj: nn.Module | None = None
         if cfg.stimulus_dim is not None:
             self.stimulus_proj = nn.Linear(cfg.stimulus_dim, n)
@@ -321,7 +339,9 @@ class Neuroformer(nn.Module):
             self.stimulus_encoder = nn.ModuleList(
                 [Block(cfg, False, False) for _ in range(cfg.n_stimulus_encoder_layers)]
             )
-            self.stimulus_cross = nn.ModuleList([Block(cfg, False, True) for _ in range(cfg.n_stimulus_layers)])
+            self.stimulus_cross = nn.ModuleList(
+                [Block(cfg, False, True) for _ in range(cfg.n_stimulus_layers)]
+            )
         self.behaviour_proj = nn.ModuleDict({v: ProjectNorm(1, n) for v in cfg.behaviour_vars})
         self.behaviour_time = FourierTimeEmbedding(n)
         self.behaviour_cross = nn.ModuleList(
@@ -338,7 +358,9 @@ class Neuroformer(nn.Module):
                 self.clip_proj["stimulus"] = nn.Linear(n, cfg.clip_embd)
             if cfg.behaviour_vars:
                 self.clip_proj["behaviour"] = nn.Linear(n, cfg.clip_embd)
-        self.finetune_heads = nn.ModuleDict({k: nn.Linear(n, max(v, 1)) for k, v in cfg.finetune_vars.items()})
+        self.finetune_heads = nn.ModuleDict(
+            {k: nn.Linear(n, max(v, 1)) for k, v in cfg.finetune_vars.items()}
+        )
         self.apply(self._init_weights)
 
     @staticmethod
@@ -373,7 +395,11 @@ class Neuroformer(nn.Module):
             stacks["stimulus"] = self.stimulus_cross
         out: dict[str, list[Tensor]] = {}
         for name, blocks in stacks.items():
-            maps = [b.attn.last_attention for b in blocks if b.attn.last_attention is not None]  # type: ignore[union-attr]
+            maps: list[Tensor] = [
+                b.attn.last_attention  # type: ignore[union-attr,misc]
+                for b in blocks
+                if b.attn.last_attention is not None  # type: ignore[union-attr]
+            ]
             if maps:
                 out[name] = maps
         return out
@@ -387,7 +413,9 @@ class Neuroformer(nn.Module):
                 raise ValueError(f"batch is missing {key!r}")
         cfg = self.config
         if batch["x_id"].shape[1] > cfg.id_block_size:
-            raise ValueError(f"batch['x_id'] has {batch['x_id'].shape[1]} tokens > id_block_size {cfg.id_block_size}")
+            raise ValueError(
+                f"batch['x_id'] has {batch['x_id'].shape[1]} tokens > id_block_size {cfg.id_block_size}"
+            )
         if batch["x_id_prev"].shape[1] > cfg.prev_id_block_size:
             raise ValueError("batch['x_id_prev'] is longer than prev_id_block_size")
         for key, vocab in (("x_id", cfg.id_vocab_size), ("x_id_prev", cfg.id_vocab_size)):
@@ -399,7 +427,7 @@ class Neuroformer(nn.Module):
         """Current-window features after the causal feature encoder (used for contrastive pooling)."""
         x_id, x_dt = batch["x_id"], batch["x_dt"]
         t = x_id.shape[1]
-        x = self.drop(self.tok_emb(x_id) + self.temporal(x_dt) + self.pos[:, :t])
+        x: Tensor = self.drop(self.tok_emb(x_id) + self.temporal(x_dt) + self.pos[:, :t])
         for blk in self.state_encoder:
             x = blk(x)
         return x
@@ -432,7 +460,10 @@ class Neuroformer(nn.Module):
             if bv.ndim != 3 or bv.shape[-1] != len(cfg.behaviour_vars):
                 raise ValueError(f"batch['behaviour'] must be [B, T, {len(cfg.behaviour_vars)}]")
             bt = batch.get("behaviour_t", torch.zeros(bv.shape[:2], device=bv.device))
-            tokens = [self.behaviour_proj[v](bv[..., i : i + 1]) + self.behaviour_time(bt) for i, v in enumerate(cfg.behaviour_vars)]
+            tokens = [
+                self.behaviour_proj[v](bv[..., i : i + 1]) + self.behaviour_time(bt)
+                for i, v in enumerate(cfg.behaviour_vars)
+            ]
             b = torch.cat(tokens, dim=1)
             feats["behaviour"] = b
             for blk in self.behaviour_cross:
@@ -450,7 +481,7 @@ class Neuroformer(nn.Module):
     def pooled(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
         """Mean-pooled features per modality (``id`` over non-PAD current tokens, ``stimulus``, ``behaviour``)."""
         feats = self._features(batch)
-        valid = batch["x_id"] != self.config.id_pad
+        valid = torch.ne(batch["x_id"], int(self.config.id_pad or 0))
         out = {"id": self._masked_mean(feats["state"], valid), "out": self._masked_mean(feats["out"], valid)}
         for k in ("stimulus", "behaviour"):
             if k in feats:
@@ -468,10 +499,14 @@ class Neuroformer(nn.Module):
         h = feats["out"]
         logits_id, logits_dt = self.head_id(h), self.head_dt(h)
         losses: dict[str, Tensor] = {}
-        valid = batch["x_id"] != cfg.id_pad
+        valid = torch.ne(batch["x_id"], int(cfg.id_pad or 0))
         if "y_id" in batch and "y_dt" in batch:
-            ce_id = F.cross_entropy(logits_id.flatten(0, 1), batch["y_id"].flatten().long(), ignore_index=cfg.id_pad)
-            ce_dt = F.cross_entropy(logits_dt.flatten(0, 1), batch["y_dt"].flatten().long(), ignore_index=cfg.dt_pad)
+            ce_id = F.cross_entropy(
+                logits_id.flatten(0, 1), batch["y_id"].flatten().long(), ignore_index=int(cfg.id_pad or 0)
+            )
+            ce_dt = F.cross_entropy(
+                logits_dt.flatten(0, 1), batch["y_dt"].flatten().long(), ignore_index=int(cfg.dt_pad or 0)
+            )
             scale = 1.0
             if cfg.reference_compat:
                 scale = 0.75
@@ -509,7 +544,7 @@ class Neuroformer(nn.Module):
     def predict_finetune(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
         """Outputs of the fine-tuning heads (regression values or class logits)."""
         feats = self._features(batch)
-        valid = batch["x_id"] != self.config.id_pad
+        valid = torch.ne(batch["x_id"], int(self.config.id_pad or 0))
         pooled_out = self._masked_mean(feats["out"], valid)
         out = {}
         for name, head in self.finetune_heads.items():

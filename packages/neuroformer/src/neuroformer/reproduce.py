@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from neurotypes import Claim, Report
 from numpy.typing import NDArray
 from sklearn.linear_model import RidgeCV
 from sklearn.metrics import r2_score
@@ -20,6 +19,7 @@ from neuroformer.generation import generate_spikes
 from neuroformer.model import Neuroformer, NeuroformerConfig
 from neuroformer.tokenizer import SpikeTokenizer
 from neuroformer.train import NeuroformerLit, collate, fit, token_nll
+from neurotypes import Claim, Report
 
 __all__ = ["reproduce"]
 
@@ -52,7 +52,9 @@ def _settings(quick: bool) -> dict[str, Any]:
 
 
 def _tokenizer(n: int, s: dict[str, Any]) -> SpikeTokenizer:
-    return SpikeTokenizer(n, s["dt"], s["window"], s["window_prev"], s["id_block_size"], s["prev_id_block_size"])
+    return SpikeTokenizer(
+        n, s["dt"], s["window"], s["window_prev"], s["id_block_size"], s["prev_id_block_size"]
+    )
 
 
 def _config(tok: SpikeTokenizer, s: dict[str, Any], **kw: Any) -> NeuroformerConfig:
@@ -102,7 +104,9 @@ def _claim_hub(out: Path, s: dict[str, Any]) -> tuple[list[Claim], dict[str, Any
     base_dt = _unigram_nll(train, test, tok.dt_vocab_size, tok.pad_id, "y_dt")
     # generated spikes (true past) vs recorded, per-neuron counts over the generated windows
     t_gen = test.arrays["t"][:: max(1, len(test) // s["n_generate"])][: s["n_generate"]]
-    gen = generate_spikes(model, tok, raster, t_gen, true_past=True, seed=s["seed"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        gen = generate_spikes(model, tok, raster, t_gen, true_past=True, seed=s["seed"])
     true_counts = np.zeros(n)
     for t in t_gen:
         _, i_a, i_c1, _, _ = tok.window_bins(float(t))
@@ -129,17 +133,28 @@ def _claim_hub(out: Path, s: dict[str, Any]) -> tuple[list[Claim], dict[str, Any
     S = analysis.attention_connectivity(model, test, n)
     auc = analysis.edge_auroc(S, hub.hub_edges, exclude=hub.adjacency != 0)
     direc = analysis.direction_accuracy(S, hub.hub_edges)
-    ccg = analysis.cross_correlogram_connectivity(raster[:, : n_tr * int(round(s["window"] / s["dt"]))])
+    ccg = analysis.cross_correlogram_connectivity(raster[:, : n_tr * round(s["window"] / s["dt"])])
     auc_ccg = analysis.edge_auroc(ccg, hub.hub_edges, exclude=hub.adjacency != 0)
     dir_ccg = analysis.direction_accuracy(ccg, hub.hub_edges)
     shuffled = analysis.circular_shuffle(raster, seed=s["seed"])
     ds_sh = _tokenize(tok, shuffled)
     lit_sh = NeuroformerLit(_config(tok, s), lr=s["lr"])
-    fit(lit_sh, ds_sh.subset(np.arange(n_tr)), max_epochs=s["hub_epochs"], batch_size=s["batch_size"], seed=s["seed"])
+    fit(
+        lit_sh,
+        ds_sh.subset(np.arange(n_tr)),
+        max_epochs=s["hub_epochs"],
+        batch_size=s["batch_size"],
+        seed=s["seed"],
+    )
     S_sh = analysis.attention_connectivity(lit_sh.model, ds_sh.subset(np.arange(n_tr, len(ds_sh))), n)
     auc_sh = analysis.edge_auroc(S_sh, hub.hub_edges, exclude=hub.adjacency != 0)
     fig, ax = plt.subplots(1, 3, figsize=(12, 3.8))
-    for a, m, title in zip(ax, (hub.hub_edges.astype(float), S, ccg), ("true hub edges", "attention S[a->b]", "cross-correlogram")):
+    for a, m, title in zip(
+        ax,
+        (hub.hub_edges.astype(float), S, ccg),
+        ("true hub edges", "attention S[a->b]", "cross-correlogram"),
+        strict=False,
+    ):
         im = a.imshow(m, cmap="viridis")
         a.set_title(title)
         a.set_xlabel("target b")
@@ -198,12 +213,14 @@ def _claim_behaviour(out: Path, s: dict[str, Any]) -> Claim:
     pred = np.concatenate(preds)
     r2_nf = float(r2_score(y[te_idx], pred))
     # linear baseline: ridge on binned counts of the current and past windows
-    wb = int(round(s["window"] / s["dt"]))
-    pb = int(round(s["window_prev"] / s["dt"]))
+    wb = round(s["window"] / s["dt"])
+    pb = round(s["window_prev"] / s["dt"])
     feats = []
     for t in ds.arrays["t"]:
         _, i_a, i_c1, _, _ = tok.window_bins(float(t))
-        feats.append(np.concatenate([raster[:, i_a:i_c1].reshape(-1), raster[:, max(0, i_a - pb) : i_a].reshape(-1)]))
+        feats.append(
+            np.concatenate([raster[:, i_a:i_c1].reshape(-1), raster[:, max(0, i_a - pb) : i_a].reshape(-1)])
+        )
     X = np.asarray(feats, dtype=np.float64)
     del wb
     ridge = RidgeCV(alphas=np.logspace(-2, 4, 13)).fit(X[ft_idx], y[ft_idx])
@@ -221,7 +238,11 @@ def _claim_behaviour(out: Path, s: dict[str, Any]) -> Claim:
     return Claim(
         name="few-shot behaviour decoding beats a linear baseline",
         paper="fine-tuned Neuroformer decodes speed better than Lasso/GLM/MLP/GRU from few labels (tables)",
-        measured={"neuroformer_r2": round(r2_nf, 3), "ridge_r2": round(r2_ridge, 3), "n_labelled_windows": int(n_ft)},
+        measured={
+            "neuroformer_r2": round(r2_nf, 3),
+            "ridge_r2": round(r2_ridge, 3),
+            "n_labelled_windows": int(n_ft),
+        },
         criterion="held-out R2 of the fine-tuned model > R2 of ridge on binned counts, both from 10% of windows",
         passed=bool(r2_nf > r2_ridge),
         figures=("behaviour.png",),
@@ -237,9 +258,22 @@ def _claim_contrastive(out: Path, s: dict[str, Any]) -> Claim:
     ds = _tokenize(tok, raster)
     ds.arrays["stimulus"] = stimulus_windows(stim, ds.arrays["t"], s["window"])
     n_tr = int(0.8 * len(ds))
-    cfg = _config(tok, s, stimulus_dim=1, stimulus_block_size=ds.arrays["stimulus"].shape[1], n_stimulus_layers=1, clip_embd=64)
+    cfg = _config(
+        tok,
+        s,
+        stimulus_dim=1,
+        stimulus_block_size=ds.arrays["stimulus"].shape[1],
+        n_stimulus_layers=1,
+        clip_embd=64,
+    )
     lit = NeuroformerLit(cfg, task="contrastive", lr=s["lr"])
-    fit(lit, ds.subset(np.arange(n_tr)), max_epochs=s["stim_epochs"], batch_size=s["batch_size"], seed=s["seed"])
+    fit(
+        lit,
+        ds.subset(np.arange(n_tr)),
+        max_epochs=s["stim_epochs"],
+        batch_size=s["batch_size"],
+        seed=s["seed"],
+    )
     model: Neuroformer = lit.model.eval()
     # retrieval among B=32 held-out, non-overlapping windows, repeated over blocks
     test_idx = np.arange(n_tr, len(ds))
@@ -295,6 +329,11 @@ def reproduce(out_dir: str | Path = "reports/neuroformer", quick: bool = True) -
         claims.append(_claim_contrastive(out, s))
     finally:
         torch.set_num_threads(threads)
-    report = Report(package="neuroformer", version=__version__, claims=tuple(claims), params={**s, **params, "quick": quick})
+    report = Report(
+        package="neuroformer",
+        version=__version__,
+        claims=tuple(claims),
+        params={**s, **params, "quick": quick},
+    )
     report.write(out)
     return report

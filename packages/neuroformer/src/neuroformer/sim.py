@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from neurotypes import SpikeTrains, Stimulus
 
 from neuroformer.data import TimeSeries
+from neurotypes import SpikeTrains, Stimulus
 
-__all__ = ["HubNetwork", "hub_network", "stimulus_driven", "behaviour", "ou_process"]
+__all__ = ["HubNetwork", "behaviour", "hub_network", "ou_process", "stimulus_driven"]
 
 
 def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
@@ -26,7 +26,9 @@ def _logit(p: float) -> float:
     return float(np.log(p / (1.0 - p)))
 
 
-def ou_process(n_steps: int, dt: float, tau: float, sigma: float, rng: np.random.Generator, n: int = 1) -> NDArray[np.float64]:
+def ou_process(
+    n_steps: int, dt: float, tau: float, sigma: float, rng: np.random.Generator, n: int = 1
+) -> NDArray[np.float64]:
     """Stationary Ornstein-Uhlenbeck samples ``[n_steps, n]`` with time constant ``tau`` and s.d. ``sigma``."""
     a = np.exp(-dt / tau)
     noise = rng.standard_normal((n_steps, n)) * sigma * np.sqrt(1.0 - a * a)
@@ -110,7 +112,7 @@ def hub_network(
     if duration <= 0 or dt <= 0:
         raise ValueError("duration and dt must be positive")
     rng = _rng(seed)
-    n_steps = int(round(duration / dt))
+    n_steps = round(duration / dt)
     hubs = np.sort(rng.choice(n_neurons, n_hubs, replace=False)).astype(np.int64)
     w = np.zeros((n_neurons, n_neurons))
     lag = np.ones((n_neurons, n_neurons), dtype=np.int64)
@@ -166,7 +168,7 @@ def stimulus_driven(
     if not 0 <= n_driven <= n_neurons:
         raise ValueError(f"n_driven must be in [0, n_neurons], got {n_driven}")
     rng = _rng(seed)
-    n_steps = int(round(duration / dt))
+    n_steps = round(duration / dt)
     s = ou_process(n_steps, dt, stim_tau, 1.0, rng)[:, 0]
     gains = np.zeros(n_neurons)
     driven = rng.choice(n_neurons, n_driven, replace=False)
@@ -197,7 +199,7 @@ def behaviour(
         ``values [T, 1]`` sampled at every bin centre ``t``.
     """
     rng = _rng(seed)
-    n_steps = int(round(duration / dt))
+    n_steps = round(duration / dt)
     z = ou_process(n_steps, dt, latent_tau, 1.0, rng, n_latents)
     c = rng.standard_normal((n_latents, n_neurons)) * loading / np.sqrt(n_latents)
     logit = _logit(base_rate * dt) + z @ c
@@ -205,5 +207,5 @@ def behaviour(
     raster = (rng.random(p.shape) < p).T.astype(np.int64)
     readout = rng.standard_normal(n_latents) / np.sqrt(n_latents)
     speed = z @ readout + noise * rng.standard_normal(n_steps)
-    t = (np.arange(n_steps) + 0.5) * dt
+    t = ((np.arange(n_steps) + 0.5) * dt).astype(np.float64)
     return _spikes_from_raster(raster, dt), TimeSeries(values=speed[:, None], t=t)

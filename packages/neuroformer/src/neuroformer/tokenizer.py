@@ -28,9 +28,10 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
+
 from neurotypes import SpikeCounts, SpikeTrains
 
-__all__ = ["SpikeTokenizer", "TokenWindow", "reference_dt_grid_size", "as_raster"]
+__all__ = ["SpikeTokenizer", "TokenWindow", "as_raster", "reference_dt_grid_size"]
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,9 @@ def as_raster(spikes: object, dt: float, n_neurons: int | None = None) -> tuple[
         raster, t_start = counts.counts, counts.t_start
     elif isinstance(spikes, SpikeCounts):
         if not math.isclose(spikes.bin_size, dt, rel_tol=1e-9, abs_tol=0.0):
-            raise ValueError(f"spikes: SpikeCounts.bin_size {spikes.bin_size} must equal the tokenizer dt {dt}")
+            raise ValueError(
+                f"spikes: SpikeCounts.bin_size {spikes.bin_size} must equal the tokenizer dt {dt}"
+            )
         raster, t_start = spikes.counts, spikes.t_start
     else:
         arr = np.asarray(spikes)
@@ -98,9 +101,8 @@ def as_raster(spikes: object, dt: float, n_neurons: int | None = None) -> tuple[
             raise ValueError(f"spikes: a count raster must be 2-D [neurons, bins], got shape {arr.shape}")
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"spikes: raster must be numeric, got dtype {arr.dtype}")
-        if arr.dtype.kind == "f":
-            if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
-                raise ValueError("spikes: raster counts must be finite whole numbers")
+        if arr.dtype.kind == "f" and (not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr))):
+            raise ValueError("spikes: raster counts must be finite whole numbers")
         if arr.size and arr.min() < 0:
             raise ValueError("spikes: raster counts must be nonnegative")
         raster = arr.astype(np.int64)
@@ -181,7 +183,9 @@ class SpikeTokenizer:
             if not isinstance(val, int | float) or not math.isfinite(val) or val <= 0:
                 raise ValueError(f"{name} must be a positive finite number of seconds, got {val!r}")
         if not isinstance(window_prev, int | float) or not math.isfinite(window_prev) or window_prev < 0:
-            raise ValueError(f"window_prev must be a nonnegative finite number of seconds, got {window_prev!r}")
+            raise ValueError(
+                f"window_prev must be a nonnegative finite number of seconds, got {window_prev!r}"
+            )
         if window < dt:
             raise ValueError(f"window ({window}) must be at least one bin dt ({dt})")
         for name, b in (("id_block_size", id_block_size), ("prev_id_block_size", prev_id_block_size)):
@@ -202,7 +206,7 @@ class SpikeTokenizer:
         if dt_grid == "reference":
             self.n_dt_grid = reference_dt_grid_size(self.window, self.window_prev, self.dt)
         else:
-            self.n_dt_grid = int(round(max(self.window, self.window_prev) / self.dt)) + 1
+            self.n_dt_grid = round(max(self.window, self.window_prev) / self.dt) + 1
 
     # ---- vocabularies -------------------------------------------------------------------------------------
     @property
@@ -282,7 +286,7 @@ class SpikeTokenizer:
                 f"a time offset falls outside the dt grid of {self.n_dt_grid} values "
                 f"(window={self.window}, window_prev={self.window_prev}, dt={self.dt})"
             )
-        return k
+        return np.asarray(k, dtype=np.int64)
 
     def _sequence(
         self, raster: IntArray, b0: int, b1: int, start: float, block: int
@@ -406,11 +410,9 @@ class SpikeTokenizer:
         """Anchors ``t`` spaced by ``stride`` (default ``window``) with full past windows inside ``n_bins``."""
         stride = self.window if stride is None else float(stride)
         t0 = self.window + self.window_prev
-        n_steps = int(math.floor((n_bins * self.dt - t0) / stride + 1e-9)) + 1
+        n_steps = math.floor((n_bins * self.dt - t0) / stride + 1e-9) + 1
         if n_steps < 1:
-            raise ValueError(
-                f"the data ({n_bins} bins) are shorter than window + window_prev = {t0} s"
-            )
+            raise ValueError(f"the data ({n_bins} bins) are shorter than window + window_prev = {t0} s")
         return np.round(t0 + stride * np.arange(n_steps), 9)
 
     def decode(self, ids: IntArray, dts: IntArray) -> tuple[IntArray, NDArray[np.float64]]:
@@ -420,4 +422,4 @@ class SpikeTokenizer:
         if ids.shape != dts.shape:
             raise ValueError(f"ids and dts must have the same shape, got {ids.shape} and {dts.shape}")
         keep = (ids < self.n_neurons) & (dts < self.n_dt_grid)
-        return ids[keep], dts[keep] * self.dt
+        return ids[keep], (dts[keep] * self.dt).astype(np.float64)

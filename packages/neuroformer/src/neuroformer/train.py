@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader
 from neuroformer.data import WindowDataset
 from neuroformer.model import Neuroformer, NeuroformerConfig
 
-__all__ = ["NeuroformerLit", "fit", "collate", "token_nll"]
+__all__ = ["NeuroformerLit", "collate", "fit", "token_nll"]
 
 logger = logging.getLogger(__name__)
 
@@ -83,11 +83,13 @@ class NeuroformerLit(L.LightningModule):
         _, _, losses = self.model(batch)
         used = [losses[k] for k in self.bprop if k in losses]
         if not used:
-            raise ValueError(f"none of the losses {self.bprop} could be computed from the batch keys {list(batch)}")
+            raise ValueError(
+                f"none of the losses {self.bprop} could be computed from the batch keys {list(batch)}"
+            )
         return torch.stack(used).sum(), losses
 
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
-        loss, parts = self._loss(batch)
+        loss, _parts = self._loss(batch)
         self.log("train_loss", loss, prog_bar=True, batch_size=batch["x_id"].shape[0])
         return loss
 
@@ -116,16 +118,17 @@ def fit(
         raise ValueError("train dataset is empty")
     L.seed_everything(seed, workers=True, verbose=False)
     gen = torch.Generator().manual_seed(seed)
-    loader = DataLoader(train, batch_size=batch_size, shuffle=True, collate_fn=collate, generator=gen)  # type: ignore[arg-type]
-    val_loader = (
-        DataLoader(val, batch_size=batch_size, shuffle=False, collate_fn=collate)  # type: ignore[arg-type]
-        if val is not None
-        else None
+    loader: DataLoader[Any] = DataLoader(
+        train, batch_size=batch_size, shuffle=True, collate_fn=collate, generator=gen
+    )
+    val_loader: DataLoader[Any] | None = (
+        DataLoader(val, batch_size=batch_size, shuffle=False, collate_fn=collate) if val is not None else None
     )
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
         warnings.filterwarnings("ignore", ".*LeafSpec.*")
         warnings.filterwarnings("ignore", ".*GPU available but not used.*")
+        warnings.filterwarnings("ignore", ".*no `val_dataloader`.*")
         logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
         trainer = L.Trainer(
             max_epochs=max_epochs,
@@ -154,10 +157,10 @@ def token_nll(model: Neuroformer, dataset: WindowDataset, batch_size: int = 256)
     n = 0
     for start in range(0, len(dataset), batch_size):
         idx = np.arange(start, min(start + batch_size, len(dataset)))
-        batch = collate([dataset[i] for i in idx])
+        batch = collate([dataset[int(i)] for i in idx])
         lid, ldt, _ = model(batch)
         y_id, y_dt = batch["y_id"], batch["y_dt"]
-        valid = y_id != cfg.id_pad
+        valid = torch.ne(y_id, int(cfg.id_pad or 0))
         lp_id = torch.log_softmax(lid, -1).gather(-1, y_id.unsqueeze(-1)).squeeze(-1)
         lp_dt = torch.log_softmax(ldt, -1).gather(-1, y_dt.unsqueeze(-1)).squeeze(-1)
         tot_id -= float(lp_id[valid].sum())
