@@ -217,3 +217,23 @@ def test_stimulus_behaviour_contrastive_and_finetune_losses():
     total = sum(losses.values())
     total.backward()
     assert model.clip_proj["stimulus"].weight.grad is not None
+
+
+def test_hf_gpt2_backbone_runs_and_is_causal():
+    pytest.importorskip("transformers")
+    cfg = small_config(hf_backbone=True, n_self_layers=2)
+    torch.manual_seed(0)
+    model = Neuroformer(cfg).eval()
+    batch = random_batch(cfg, b=2)
+    batch["x_id_prev"][:, 30:] = cfg.id_pad
+    model.keep_attention(True)
+    li, _, losses = model(batch)
+    maps = model.attention_maps()
+    assert maps["state_history"][0].shape == (2, 4, 20, 40)
+    assert float(maps["state_history"][0][..., 30:].abs().max()) < 1e-6
+    b2 = dict(batch)
+    b2["x_id"] = batch["x_id"].clone()
+    b2["x_id"][:, 10:] = (b2["x_id"][:, 10:] + 1) % 10
+    li2, _, _ = model(b2)
+    torch.testing.assert_close(li[:, :10], li2[:, :10])
+    assert torch.isfinite(losses["id"])

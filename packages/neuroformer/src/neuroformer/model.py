@@ -68,6 +68,10 @@ class NeuroformerConfig:
         Scale the id/dt losses by 0.75 always, as the reference does (its condition is always true).
     sparse_topk : int or None
         Keep only the top-k attention scores per query (the reference's optional sparse mask).
+    hf_backbone : bool
+        Unimodal variant: replace the state, state-history and self-attention stacks by a Hugging Face
+        ``GPT2Model(add_cross_attention=True)`` with ``n_self_layers`` layers (needs the ``hf`` extra). GPT-2
+        interleaves self- and cross-attention in every layer.
     id_pad, dt_pad : int
         PAD indices (targets ignored in the loss); default ``vocab - 1``.
     """
@@ -98,6 +102,7 @@ class NeuroformerConfig:
     w_contrastive: float = 0.25
     reference_compat: bool = False
     sparse_topk: int | None = None
+    hf_backbone: bool = False
     id_pad: int | None = None
     dt_pad: int | None = None
 
@@ -348,6 +353,30 @@ class Neuroformer(nn.Module):
             [Block(cfg, False, True) for _ in range(cfg.n_behaviour_layers if cfg.behaviour_vars else 0)]
         )
         self.self_blocks = nn.ModuleList([Block(cfg, True, False) for _ in range(cfg.n_self_layers)])
+        self.hf: nn.Module | None = None
+        self._hf_maps: dict[str, list[Tensor]] = {}
+        self._keep_att = False
+        if cfg.hf_backbone:
+            try:
+                from transformers import GPT2Config, GPT2Model
+            except ImportError as err:  # pragma: no cover - depends on the optional extra
+                raise ImportError("hf_backbone=True needs transformers: pip install 'neuroformer[hf]'") from err
+            self.state_encoder = nn.ModuleList()
+            self.state_history = nn.ModuleList()
+            self.self_blocks = nn.ModuleList()
+            gcfg = GPT2Config(
+                vocab_size=1,
+                n_positions=cfg.id_block_size,
+                n_embd=n,
+                n_layer=max(cfg.n_self_layers, 1),
+                n_head=cfg.n_head,
+                add_cross_attention=True,
+                resid_pdrop=cfg.dropout,
+                attn_pdrop=cfg.dropout,
+                embd_pdrop=cfg.dropout,
+            )
+            gcfg._attn_implementation = "eager"
+            self.hf = GPT2Model(gcfg)
         self.ln_f = nn.LayerNorm(n)
         self.head_id = nn.Linear(n, cfg.id_vocab_size, bias=False)
         self.head_dt = nn.Linear(n, cfg.dt_vocab_size, bias=False)
@@ -373,6 +402,9 @@ class Neuroformer(nn.Module):
     # ---- attention maps -----------------------------------------------------------------------------------
     def keep_attention(self, flag: bool = True) -> None:
         """Switch on/off storing every attention map of the next forward passes."""
+        self._keep_att = flag
+        if not flag:
+            self._hf_maps = {}
         for mod in self.modules():
             if isinstance(mod, MultiHeadAttention):
                 mod.keep_attention = flag
@@ -402,6 +434,7 @@ class Neuroformer(nn.Module):
             ]
             if maps:
                 out[name] = maps
+        out.update(self._hf_maps)
         return out
 
     # ---- forward ------------------------------------------------------------------------------------------
@@ -440,9 +473,22 @@ class Neuroformer(nn.Module):
         p_id, p_dt = batch["x_id_prev"], batch["x_dt_prev"]
         tp = p_id.shape[1]
         prev = self.drop(self.tok_emb_prev(p_id) + self.temporal_prev(p_dt) + self.pos_prev[:, :tp])
-        prev_pad = p_id == cfg.id_pad
+        prev_pad = torch.eq(p_id, int(cfg.id_pad or 0))
         for blk in self.state_history:
             x = blk(x, prev, prev_pad)
+        if self.hf is not None:
+            res = self.hf(
+                inputs_embeds=x,
+                encoder_hidden_states=prev,
+                encoder_attention_mask=(~prev_pad).long(),
+                output_attentions=self._keep_att,
+            )
+            x = res.last_hidden_state
+            if self._keep_att:
+                self._hf_maps = {
+                    "self": [a.detach() for a in res.attentions],
+                    "state_history": [a.detach() for a in res.cross_attentions],
+                }
         if self.stimulus_proj is not None and "stimulus" in batch:
             s = batch["stimulus"].to(torch.float32)
             if s.ndim != 3 or s.shape[-1] != cfg.stimulus_dim or s.shape[1] > cfg.stimulus_block_size:
