@@ -187,3 +187,20 @@ def test_tokenizer_pickles():
     tok2 = pickle.loads(pickle.dumps(tok))
     r = toy_raster()
     np.testing.assert_array_equal(tok.encode_window(r, 0.3).x_id, tok2.encode_window(r, 0.3).x_id)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), block=st.integers(3, 25), rate=st.floats(0.05, 1.5))
+def test_vectorised_encode_equals_single_windows(seed, block, rate):
+    rng = np.random.default_rng(seed)
+    r = rng.poisson(rate, size=(6, 80))
+    tok = SpikeTokenizer(6, 0.01, 0.05, 0.15, id_block_size=block, prev_id_block_size=block + 3)
+    ts = np.round(rng.uniform(0.0, 0.8, size=7), 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        out = tok.encode(r, ts)
+        for i, t in enumerate(ts):
+            w = tok.encode_window(r, float(t))
+            for k in ("x_id", "x_dt", "y_id", "y_dt", "x_id_prev", "x_dt_prev"):
+                np.testing.assert_array_equal(out[k][i], getattr(w, k), err_msg=f"{k} at t={t}")
+            assert (out["pad"][i], out["pad_prev"][i]) == (w.pad, w.pad_prev)

@@ -360,7 +360,9 @@ class Neuroformer(nn.Module):
             try:
                 from transformers import GPT2Config, GPT2Model
             except ImportError as err:  # pragma: no cover - depends on the optional extra
-                raise ImportError("hf_backbone=True needs transformers: pip install 'neuroformer[hf]'") from err
+                raise ImportError(
+                    "hf_backbone=True needs transformers: pip install 'neuroformer[hf]'"
+                ) from err
             self.state_encoder = nn.ModuleList()
             self.state_history = nn.ModuleList()
             self.self_blocks = nn.ModuleList()

@@ -397,14 +397,100 @@ class SpikeTokenizer:
         ts = np.asarray(times, dtype=np.float64).reshape(-1)
         if ts.size == 0:
             raise ValueError("times must hold at least one anchor")
-        wins = [self._encode_raster(raster, float(t)) for t in ts]
-        out: dict[str, IntArray] = {
-            k: np.stack([getattr(w, k) for w in wins])
-            for k in ("x_id", "x_dt", "y_id", "y_dt", "x_id_prev", "x_dt_prev")
+        if not np.all(np.isfinite(ts)) or ts.min() < 0:
+            raise ValueError("times must be finite anchors >= 0 s")
+        n_bins = raster.shape[1]
+        if (self.window + self.window_prev) > n_bins * self.dt + 1e-12:
+            raise ValueError(
+                f"window + window_prev = {self.window + self.window_prev} s is longer than the data "
+                f"({n_bins} bins of {self.dt} s)"
+            )
+        # the same scalar rules as window_bins, vectorised over anchors
+        a = _round_to_grid(ts - self.window, self.dt)
+        p0 = _round_to_grid(a - self.window_prev, self.dt)
+        c1 = _round_to_grid(a + self.window, self.dt)
+        i_a = np.maximum(np.rint(a / self.dt), 0).astype(np.int64)
+        i_p0 = np.maximum(np.rint(p0 / self.dt), 0).astype(np.int64)
+        i_c1 = np.maximum(np.rint(c1 / self.dt), 0).astype(np.int64)
+        if i_c1.max() > n_bins:
+            bad = float(ts[int(np.argmax(i_c1))])
+            raise ValueError(
+                f"t={bad}: the current window ends at bin {int(i_c1.max())} but the data hold only {n_bins} bins "
+                f"({n_bins * self.dt:.6g} s)"
+            )
+        # every spike of the raster once, time-major then neuron, repeated by count
+        counts_tn = raster.T.reshape(-1)
+        nz = np.flatnonzero(counts_tn)
+        reps = counts_tn[nz]
+        all_ids = np.repeat(nz % raster.shape[0], reps).astype(np.int64)
+        all_bins = np.repeat(nz // raster.shape[0], reps).astype(np.int64)
+        cur_id, cur_dt, pad = self._batch_sequences(all_ids, all_bins, i_a, i_c1, a, self.id_block_size)
+        prev_id, prev_dt, pad_prev = self._batch_sequences(
+            all_ids, all_bins, i_p0, i_a, p0, self.prev_id_block_size
+        )
+        return {
+            "x_id": cur_id[:, :-1],
+            "x_dt": cur_dt[:, :-1],
+            "y_id": cur_id[:, 1:],
+            "y_dt": cur_dt[:, 1:],
+            "x_id_prev": prev_id[:, :-1],
+            "x_dt_prev": prev_dt[:, :-1],
+            "pad": pad,
+            "pad_prev": pad_prev,
         }
-        out["pad"] = np.array([w.pad for w in wins], dtype=np.int64)
-        out["pad_prev"] = np.array([w.pad_prev for w in wins], dtype=np.int64)
-        return out
+
+    def _batch_sequences(
+        self,
+        all_ids: IntArray,
+        all_bins: IntArray,
+        b0: IntArray,
+        b1: IntArray,
+        start: NDArray[np.float64],
+        block: int,
+    ) -> tuple[IntArray, IntArray, IntArray]:
+        lo = np.searchsorted(all_bins, b0, side="left")
+        hi = np.searchsorted(all_bins, np.maximum(b1, b0), side="left")
+        n = hi - lo
+        keep = block - 2
+        if np.any(n > keep):
+            warnings.warn(
+                f"{int(np.sum(n > keep))} windows exceed their block of {block} tokens; keeping the latest {keep}",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        n_w = b0.size
+        m = np.arange(block + 1)[None, :]
+        kept = np.minimum(n, keep)[:, None]
+        # ids: SOS, the last `kept` spikes, EOS, PAD...
+        src = (hi[:, None] - kept) + (m - 1)
+        is_tok = (m >= 1) & (m <= kept)
+        safe = np.clip(src, 0, max(all_ids.size - 1, 0))
+        ids = np.full((n_w, block + 1), self.pad_id, dtype=np.int64)
+        if all_ids.size:
+            ids = np.where(is_tok, all_ids[safe], ids)
+        ids[:, 0] = self.sos_id
+        ids[np.arange(n_w), kept[:, 0] + 1] = self.eos_id
+        # dts: the last `L = min(n + 2, block)` entries of [0] + offsets + [EOS], then PAD
+        length = np.minimum(n + 2, block)[:, None]
+        full_pos = (n[:, None] + 2 - length) + m  # index into [0] + offsets + [EOS]
+        tok_src = lo[:, None] + full_pos - 1
+        tok_safe = np.clip(tok_src, 0, max(all_bins.size - 1, 0))
+        bins = all_bins[tok_safe] if all_bins.size else np.zeros_like(tok_safe)
+        pos_start = start[:, None] > 0
+        offs = np.where(pos_start, np.rint((bins * self.dt - start[:, None]) / self.dt), bins).astype(
+            np.int64
+        )
+        is_off = (full_pos >= 1) & (full_pos <= n[:, None]) & (m < length)
+        if np.any(is_off & ((offs < 0) | (offs >= self.n_dt_grid))):
+            raise ValueError(f"a time offset falls outside the dt grid of {self.n_dt_grid} values")
+        dts = np.full((n_w, block + 1), self.pad_dt, dtype=np.int64)
+        dts = np.where(is_off, offs, dts)
+        dts = np.where((full_pos == 0) & (m < length), 0, dts)
+        dts = np.where((full_pos == n[:, None] + 1) & (m < length), self.eos_dt, dts)
+        if self.truncation == "clean":
+            dts[n > keep, 0] = 0
+        pad = (block + 1 - (kept[:, 0] + 2)).astype(np.int64)
+        return ids, dts, pad
 
     def default_anchors(self, n_bins: int, stride: float | None = None) -> NDArray[np.float64]:
         """Anchors ``t`` spaced by ``stride`` (default ``window``) with full past windows inside ``n_bins``."""
