@@ -56,6 +56,18 @@ def test_auroc_and_direction_hand_cases():
         analysis.edge_auroc(s, np.zeros((3, 3), dtype=bool))
 
 
+def test_within_row_auroc_ignores_hub_only_scores():
+    edges = np.zeros((4, 4), dtype=bool)
+    edges[0, [1, 2]] = True
+    hub_only = np.zeros((4, 4))
+    hub_only[0, :] = 5.0  # marks neuron 0 as a source, says nothing about its targets
+    assert analysis.within_row_auroc(hub_only, edges, np.array([0])) == 0.5
+    assert analysis.edge_auroc(hub_only, edges) > 0.8
+    good = hub_only.copy()
+    good[0, [1, 2]] = 9.0
+    assert analysis.within_row_auroc(good, edges, np.array([0])) == 1.0
+
+
 def test_hub_network_truth_and_rates():
     hub = sim.hub_network(duration=20.0, seed=0)
     assert isinstance(hub.spikes, SpikeTrains)

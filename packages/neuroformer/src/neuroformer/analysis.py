@@ -17,6 +17,7 @@ __all__ = [
     "cross_correlogram_connectivity",
     "direction_accuracy",
     "edge_auroc",
+    "within_row_auroc",
 ]
 
 
@@ -139,6 +140,32 @@ def edge_auroc(
     if y.all() or not y.any():
         raise ValueError("edges must contain both edges and non-edges")
     return float(roc_auc_score(y, score[mask]))
+
+
+def within_row_auroc(
+    score: NDArray[np.float64],
+    edges: NDArray[np.bool_],
+    rows: NDArray[np.int64],
+    exclude: NDArray[np.bool_] | None = None,
+) -> float:
+    """Mean over source rows (e.g. the hubs) of the AUROC separating each row's targets from its non-targets.
+
+    Unlike :func:`edge_auroc`, a score that only says "this neuron is a hub" gets 0.5 here.
+    """
+    score = np.asarray(score, dtype=np.float64)
+    edges = np.asarray(edges, dtype=bool)
+    aucs = []
+    for a in np.asarray(rows).reshape(-1):
+        mask = np.ones(score.shape[1], dtype=bool)
+        mask[a] = False
+        if exclude is not None:
+            mask &= ~np.asarray(exclude, dtype=bool)[a] | edges[a]
+        y = edges[a, mask]
+        if y.any() and not y.all():
+            aucs.append(roc_auc_score(y, score[a, mask]))
+    if not aucs:
+        raise ValueError("no row holds both edges and non-edges")
+    return float(np.mean(aucs))
 
 
 def direction_accuracy(score: NDArray[np.float64], edges: NDArray[np.bool_]) -> float:

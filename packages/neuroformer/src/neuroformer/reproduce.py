@@ -133,9 +133,11 @@ def _claim_hub(out: Path, s: dict[str, Any]) -> tuple[list[Claim], dict[str, Any
     S = analysis.attention_connectivity(model, test, n)
     auc = analysis.edge_auroc(S, hub.hub_edges, exclude=hub.adjacency != 0)
     direc = analysis.direction_accuracy(S, hub.hub_edges)
+    row_auc = analysis.within_row_auroc(S, hub.hub_edges, hub.hubs, exclude=hub.adjacency != 0)
     ccg = analysis.cross_correlogram_connectivity(raster[:, : n_tr * round(s["window"] / s["dt"])])
     auc_ccg = analysis.edge_auroc(ccg, hub.hub_edges, exclude=hub.adjacency != 0)
     dir_ccg = analysis.direction_accuracy(ccg, hub.hub_edges)
+    row_auc_ccg = analysis.within_row_auroc(ccg, hub.hub_edges, hub.hubs, exclude=hub.adjacency != 0)
     shuffled = analysis.circular_shuffle(raster, seed=s["seed"])
     ds_sh = _tokenize(tok, shuffled)
     lit_sh = NeuroformerLit(_config(tok, s), lr=s["lr"])
@@ -173,12 +175,16 @@ def _claim_hub(out: Path, s: dict[str, Any]) -> tuple[list[Claim], dict[str, Any
                 "shuffled_control_auroc": round(auc_sh, 3),
                 "ccg_auroc": round(auc_ccg, 3),
                 "ccg_direction_accuracy": round(dir_ccg, 3),
+                "within_hub_row_auroc": round(row_auc, 3),
+                "ccg_within_hub_row_auroc": round(row_auc_ccg, 3),
             },
             criterion="AUROC >= 0.85, direction accuracy >= 0.8, shuffled-raster control AUROC <= 0.6",
             passed=bool(auc >= 0.85 and direc >= 0.8 and auc_sh <= 0.6),
             figures=("connectivity.png",),
             notes="current->past cross-attention, averaged over heads and the state-history layers, normalised by "
-            "the expected attention under shuffled ids; background edges excluded from the negatives",
+            "the expected attention under shuffled ids; background edges excluded from the negatives. "
+            "within_hub_row_auroc (added as a diagnostic after the first run, not part of the criterion) asks "
+            "whether attention also picks each hub's own targets rather than only marking hubs as sources",
         )
     )
     params = {"hub_truncated_windows": int(np.sum(ds.arrays["pad"] == 1)), "hub_windows": len(ds)}
