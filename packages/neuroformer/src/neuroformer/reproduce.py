@@ -96,6 +96,7 @@ def _claim_hub(out: Path, s: dict[str, Any]) -> tuple[list[Claim], dict[str, Any
     ds = _tokenize(tok, raster)
     n_tr = int(0.8 * len(ds))
     train, test = ds.subset(np.arange(n_tr)), ds.subset(np.arange(n_tr, len(ds)))
+    torch.manual_seed(s["seed"])  # seeded weight init
     lit = NeuroformerLit(_config(tok, s), lr=s["lr"])
     fit(lit, train, max_epochs=s["hub_epochs"], batch_size=s["batch_size"], seed=s["seed"])
     model = lit.model
@@ -140,6 +141,7 @@ def _claim_hub(out: Path, s: dict[str, Any]) -> tuple[list[Claim], dict[str, Any
     row_auc_ccg = analysis.within_row_auroc(ccg, hub.hub_edges, hub.hubs, exclude=hub.adjacency != 0)
     shuffled = analysis.circular_shuffle(raster, seed=s["seed"])
     ds_sh = _tokenize(tok, shuffled)
+    torch.manual_seed(s["seed"])  # seeded weight init
     lit_sh = NeuroformerLit(_config(tok, s), lr=s["lr"])
     fit(
         lit_sh,
@@ -206,8 +208,10 @@ def _claim_behaviour(out: Path, s: dict[str, Any]) -> Claim:
     perm = rng.permutation(len(ds))
     n_ft = max(8, int(0.1 * len(ds)))
     ft_idx, te_idx = np.sort(perm[:n_ft]), np.sort(perm[len(ds) // 2 :])
+    torch.manual_seed(s["seed"])  # seeded weight init
     lit = NeuroformerLit(_config(tok, s), lr=s["lr"])
     fit(lit, ds, max_epochs=s["pretrain_epochs"], batch_size=s["batch_size"], seed=s["seed"])
+    torch.manual_seed(s["seed"])  # seeded weight init
     ft = NeuroformerLit(lit.model.config, task="finetune:speed", lr=s["lr"], model=lit.model)
     fit(ft, ds.subset(ft_idx), max_epochs=s["finetune_epochs"], batch_size=32, seed=s["seed"])
     model = ft.model.eval()
@@ -272,6 +276,7 @@ def _claim_contrastive(out: Path, s: dict[str, Any]) -> Claim:
         n_stimulus_layers=1,
         clip_embd=64,
     )
+    torch.manual_seed(s["seed"])  # seeded weight init
     lit = NeuroformerLit(cfg, task="contrastive", lr=s["lr"])
     fit(
         lit,
