@@ -8,6 +8,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+import numpy as np
+
 __all__ = ["main"]
 
 
@@ -36,10 +38,18 @@ def _parser() -> argparse.ArgumentParser:
         "--episodes", type=int, default=5, help="episodes, seeded 0, 1, ... (default: %(default)s)"
     )
 
-    t = sub.add_parser("train", help="train NCAP or the MLP baseline with CMA-ES or OpenAI-ES")
+    t = sub.add_parser("train", help="train NCAP or the MLP baseline with CMA-ES, OpenAI-ES or PPO")
     t.add_argument("--policy", choices=["ncap", "mlp"], default="ncap")
-    t.add_argument("--algo", choices=["cma", "es"], default="cma")
-    t.add_argument("--gens", type=int, default=15, help="generations (default: %(default)s)")
+    t.add_argument(
+        "--algo",
+        choices=["cma", "es", "ppo"],
+        default="cma",
+        help="cma/es: black-box, episodes in parallel; ppo: the paper's RL comparison (needs ncap[torch])",
+    )
+    t.add_argument("--gens", type=int, default=15, help="generations for cma/es (default: %(default)s)")
+    t.add_argument(
+        "--steps", type=int, default=100_000, help="environment steps for ppo (default: %(default)s)"
+    )
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--unsigned", action="store_true", help="NCAP without sign constraints")
     t.add_argument("--workers", type=int, default=2)
@@ -68,6 +78,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             oscillator=not args.no_oscillator,
         )
         print(f"{pol}: mean return {evaluate(pol, seed=0, episodes=args.episodes):.1f} / 1000")
+        return 0
+    if args.algo == "ppo":
+        from ncap.rl import MLPActor, NCAPActor, ppo
+        from ncap.torch import SwimmerModule
+
+        actor = (
+            NCAPActor(SwimmerModule(init="uniform", sign_constraints=not args.unsigned, seed=args.seed))
+            if args.policy == "ncap"
+            else MLPActor()
+        )
+        res = ppo(actor, total_steps=args.steps, seed=args.seed, progress=True)
+        last = res.episode_returns[-5:]
+        print(
+            f"{len(res.episode_returns)} episodes; mean return of the last {len(last)}: {np.mean(last):.1f} / 1000"
+        )
         return 0
     policy: SwimmerNCAP | MLPPolicy
     if args.policy == "ncap":
