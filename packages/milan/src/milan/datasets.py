@@ -134,7 +134,7 @@ def shapes_world(
     seed : random seed.
     glyph_prob : probability that an image carries the glyph strip.
     glyph_label_prob : probability that a glyph names the image's label; otherwise it names a uniformly random
-        class (so the glyph agrees with the label with probability ``p + (1 - p) / 4``).
+        *other* class (so 0 gives conflicting text on every glyph image).
     stripe_prob : probability of a horizontal-stripe patch.
     max_objects : at most this many objects (1-3).
     """
@@ -183,7 +183,7 @@ def shapes_world(
     labels = shape[:, 0].copy()
     for i in range(n):
         if rng.random() < glyph_prob:
-            c = int(labels[i]) if rng.random() < glyph_label_prob else int(rng.integers(4))
+            c = int(labels[i]) if rng.random() < glyph_label_prob else int((labels[i] + rng.integers(1, 4)) % 4)
             glyph[i] = c
             y0, x0 = max(1, int(s)), max(1, int(s))
             for t in range(3):
