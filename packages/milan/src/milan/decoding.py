@@ -15,7 +15,7 @@ import torch
 from milan.exemplars import Exemplars
 from milan.models import Captioner, LanguageModel, MaskedPyramidEncoder, Vocabulary
 
-__all__ = ["Descriptions", "Milan", "beam_search"]
+__all__ = ["Descriptions", "Milan", "beam_search", "pmi_select"]
 
 StepFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -63,6 +63,13 @@ def beam_search(
     if pad > 0:
         seqs = torch.cat([seqs, torch.full((*seqs.shape[:2], pad), eos, dtype=torch.int64)], dim=2)
     return seqs, scores
+
+
+def pmi_select(log_p_caption: torch.Tensor, log_p_lm: torch.Tensor, lam: float) -> torch.Tensor:
+    """Index along the last axis maximising ``log p(d|E) - lam log p(d)`` (non-finite scores never win)."""
+    score = torch.as_tensor(log_p_caption).double() - lam * torch.as_tensor(log_p_lm).double()
+    score = torch.where(torch.isfinite(score), score, torch.full_like(score, -torch.inf))
+    return score.argmax(dim=-1)
 
 
 @dataclass(frozen=True)
@@ -154,6 +161,7 @@ class Milan:
         logits, _ = self.lm(prefix)
         return torch.log_softmax(logits[:, -1], -1)
 
+    @torch.no_grad()
     def caption_log_prob(self, feats: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
         """log p(d|E) [B] of padded token sequences ``tokens`` [B, T] given features [B, k, D]."""
         logits, _ = self.captioner(feats, tokens)
@@ -181,14 +189,14 @@ class Milan:
         else:
             seqs, _ = beam_search(cap, n, self.beam, self.max_len, self.vocab.bos, self.vocab.eos)
         b = seqs.shape[1]
-        flat = seqs.reshape(n * b, -1)
+        flat = seqs.reshape(n * b, -1).clone()
+        is_eos = (flat == self.vocab.eos).long()
+        flat[(is_eos.cumsum(1) - is_eos) > 0] = self.vocab.pad  # pad everything after the first <eos>
         rep = feats.repeat_interleave(b, dim=0)
         lp_cap = self.caption_log_prob(rep, flat).reshape(n, b).double()
         lp_lm = self.lm.log_prob(flat, pad=self.vocab.pad).reshape(n, b).double()
-        # sequences padded with <eos> after the first one: mask so only the first <eos> counts
-        score = lp_cap - self.lam * lp_lm if self.strategy == "rerank" else lp_cap - self.lam * lp_lm
-        score = torch.where(torch.isfinite(score), score, torch.full_like(score, -torch.inf))
-        best = score.argmax(dim=1)
+        # both strategies pick the final hypothesis by the full PMI score (rerank: the final beam of p(d|E))
+        best = pmi_select(lp_cap, lp_lm, self.lam)
         ar = torch.arange(n)
         texts = tuple(self.vocab.decode(seqs[i, int(best[i])].tolist()) for i in range(n))
         return Descriptions(
