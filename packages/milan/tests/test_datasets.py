@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from milan.datasets import CONCEPTS, TEMPLATES, concept_masks, shapes_world
-from milan.pipeline import annotate, attributes, label_units_by_iou, planted_activations
 from milan.exemplars import exemplars_from_activations
+from milan.pipeline import annotate, attributes, label_units_by_iou, planted_activations
 
 
 def test_shapes_world_ground_truth_is_consistent():

@@ -93,7 +93,9 @@ def test_quantile_from_top_matches_numpy():
     x = np.random.default_rng(3).standard_normal((2, 1001))
     for q in (0.0, 0.5, 0.99, 0.9991):
         top = torch.sort(torch.from_numpy(x), dim=1, descending=True).values
-        np.testing.assert_allclose(quantile_from_top(top, 1001, q).numpy(), np.quantile(x, q, axis=1), atol=1e-12)
+        np.testing.assert_allclose(
+            quantile_from_top(top, 1001, q).numpy(), np.quantile(x, q, axis=1), atol=1e-12
+        )
 
 
 def test_dataset_input_and_batching_agree(red_probe):
@@ -145,12 +147,18 @@ def test_bad_input():
     with pytest.raises(ValueError, match=r"images must be a \[N, C, H, W\]"):
         compute_exemplars(model, "pool", torch.rand(10, 8, 8), k=2)
     with pytest.raises(RuntimeError):
-        compute_exemplars(model, "pool", torch.rand(10, 4, 8, 8), k=2)  # wrong channel count: torch's own error
+        compute_exemplars(
+            model, "pool", torch.rand(10, 4, 8, 8), k=2
+        )  # wrong channel count: torch's own error
     with pytest.raises(ValueError, match="quantile must lie in"):
         compute_exemplars(model, "pool", x, k=2, quantile=1.0)
     with pytest.raises(TypeError, match="images must be"):
         compute_exemplars(model, "pool", [1, 2, 3], k=1)
     with pytest.raises(TypeError, match="model must be"):
         compute_exemplars("model", "pool", x, k=1)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="units must lie in"), torch.no_grad(), ablate_units(model, "pool", [5]):
+    with (
+        pytest.raises(ValueError, match="units must lie in"),
+        torch.no_grad(),
+        ablate_units(model, "pool", [5]),
+    ):
         model(x)

@@ -28,12 +28,18 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser(
         "exemplars", help="exemplars of a layer of a shapes-world target CNN (trained briefly), as JSON"
     )
-    e.add_argument("--model", choices=["target-cnn"], default="target-cnn", help="model (default: %(default)s)")
+    e.add_argument(
+        "--model", choices=["target-cnn"], default="target-cnn", help="model (default: %(default)s)"
+    )
     e.add_argument("--layer", default="features.relu3", help="layer name (default: %(default)s)")
-    e.add_argument("--images", type=int, default=1000, help="shapes-world probe images (default: %(default)s)")
+    e.add_argument(
+        "--images", type=int, default=1000, help="shapes-world probe images (default: %(default)s)"
+    )
     e.add_argument("-k", type=int, default=15, help="exemplars per unit (default: %(default)s)")
     e.add_argument("--quantile", type=float, default=0.99, help="mask quantile (default: %(default)s)")
-    d = sub.add_parser("describe", help="train MILAN on the shapes world and describe a target CNN's units as CSV")
+    d = sub.add_parser(
+        "describe", help="train MILAN on the shapes world and describe a target CNN's units as CSV"
+    )
     d.add_argument("--layer", default="features.relu3", help="layer of the target CNN (default: %(default)s)")
     d.add_argument("--lam", type=float, default=0.2, help="PMI weight lambda (default: %(default)s)")
     d.add_argument("--beam", type=int, default=50, help="beam width (default: %(default)s)")

@@ -142,7 +142,11 @@ def shapes_world(
         raise ValueError(f"n must be a positive integer, got {n!r}")
     if not isinstance(size, int | np.integer) or size < 16:
         raise ValueError(f"size must be an integer >= 16, got {size!r}")
-    for name, p in (("glyph_prob", glyph_prob), ("glyph_label_prob", glyph_label_prob), ("stripe_prob", stripe_prob)):
+    for name, p in (
+        ("glyph_prob", glyph_prob),
+        ("glyph_label_prob", glyph_label_prob),
+        ("stripe_prob", stripe_prob),
+    ):
         if not 0.0 <= float(p) <= 1.0:
             raise ValueError(f"{name} must lie in [0, 1], got {p!r}")
     if max_objects not in (1, 2, 3):
@@ -157,11 +161,11 @@ def shapes_world(
     glyph = np.full(n, -1, dtype=np.int64)
     gmask = np.zeros((n, size, size), dtype=bool)
     smask = np.zeros((n, size, size), dtype=bool)
-    s = size / 32.0
+    s = float(size) / 32.0
     for i in range(n):
         if rng.random() < stripe_prob:
             h, w = int(10 * s), int(10 * s)
-            y0, x0 = rng.integers(6 * s, size - h + 1), rng.integers(0, size - w + 1)
+            y0, x0 = int(rng.integers(int(6 * s), size - h + 1)), int(rng.integers(0, size - w + 1))
             patch = np.zeros((size, size), dtype=bool)
             patch[y0 : y0 + h, x0 : x0 + w] = True
             lines = patch & (np.arange(size)[:, None] % 3 == 0)
@@ -183,7 +187,11 @@ def shapes_world(
     labels = shape[:, 0].copy()
     for i in range(n):
         if rng.random() < glyph_prob:
-            c = int(labels[i]) if rng.random() < glyph_label_prob else int((labels[i] + rng.integers(1, 4)) % 4)
+            c = (
+                int(labels[i])
+                if rng.random() < glyph_label_prob
+                else int((labels[i] + rng.integers(1, 4)) % 4)
+            )
             glyph[i] = c
             y0, x0 = max(1, int(s)), max(1, int(s))
             for t in range(3):
@@ -227,4 +235,4 @@ def concept_masks(world: ShapesWorld, concept: str) -> np.ndarray:
     elif concept != GENERIC:
         c, s = concept.split(" ")
         sel = (world.color == COLORS.index(c)) & (world.shape == SHAPES.index(s))
-    return (world.object_masks & sel[:, :, None, None]).any(axis=1)
+    return np.asarray((world.object_masks & sel[:, :, None, None]).any(axis=1), dtype=bool)

@@ -56,7 +56,9 @@ def beam_search(
         order = torch.sort(cand, dim=1, descending=True, stable=True).indices[:, :width]
         scores = torch.gather(cand, 1, order)
         src, tok = order // v, order % v
-        seqs = torch.cat([torch.gather(seqs, 1, src[..., None].expand(-1, -1, seqs.shape[2])), tok[..., None]], 2)
+        seqs = torch.cat(
+            [torch.gather(seqs, 1, src[..., None].expand(-1, -1, seqs.shape[2])), tok[..., None]], 2
+        )
         if bool((seqs[:, :, -1] == eos).all()):
             break
     pad = 1 + max_len - seqs.shape[2]

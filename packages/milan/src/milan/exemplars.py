@@ -94,7 +94,8 @@ def get_layer(model: nn.Module, layer: str) -> nn.Module:
     if layer not in modules or layer == "":
         names = [n for n in modules if n]
         raise ValueError(f"layer {layer!r} does not exist in the model; available: {names[:20]}")
-    return modules[layer]
+    found: nn.Module = modules[layer]
+    return found
 
 
 def quantile_from_top(top_desc: torch.Tensor, n: int, q: float) -> torch.Tensor:
@@ -176,7 +177,9 @@ def _batches(images: Any, batch_size: int) -> tuple[int, Iterator[torch.Tensor]]
             for item in loader:
                 x = item[0] if isinstance(item, list | tuple) else item
                 if not isinstance(x, torch.Tensor) or x.ndim != 4:
-                    raise ValueError("images: dataset items must be [C, H, W] tensors or (tensor, label) tuples")
+                    raise ValueError(
+                        "images: dataset items must be [C, H, W] tensors or (tensor, label) tuples"
+                    )
                 yield x.float()
 
         return len(images), gen()
@@ -236,7 +239,9 @@ def compute_exemplars(
     start = 0
     try:
         with torch.no_grad():
-            for x in tqdm(batches, total=math.ceil(n / batch_size), disable=not progress, desc=f"exemplars {layer}"):
+            for x in tqdm(
+                batches, total=math.ceil(n / batch_size), disable=not progress, desc=f"exemplars {layer}"
+            ):
                 if img_size is None:
                     img_size = (int(x.shape[-2]), int(x.shape[-1]))
                 captured.clear()
@@ -255,7 +260,9 @@ def compute_exemplars(
     return _finish(stream, layer, images, img_size, keep_images)
 
 
-def _finish(stream: _Stream, layer: str, images: Any, img_size: tuple[int, int], keep_images: bool) -> Exemplars:
+def _finish(
+    stream: _Stream, layer: str, images: Any, img_size: tuple[int, int], keep_images: bool
+) -> Exemplars:
     assert stream.top_act is not None and stream.top_maps is not None and stream.top_idx is not None
     assert stream.top_val is not None
     thr = quantile_from_top(stream.top_act, stream.n_total, stream.q)

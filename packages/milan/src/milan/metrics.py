@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-import sacrebleu
+from sacrebleu.metrics.bleu import BLEU
 
 __all__ = ["bleu", "token_f1"]
 
@@ -14,7 +14,9 @@ def _check(hyps: Sequence[str], refs: Sequence[Sequence[str]]) -> None:
     if isinstance(hyps, str) or not all(isinstance(h, str) for h in hyps):
         raise TypeError("hyps must be a sequence of strings")
     if len(hyps) != len(refs) or len(hyps) == 0:
-        raise ValueError(f"hyps and refs must be non-empty and of equal length, got {len(hyps)} and {len(refs)}")
+        raise ValueError(
+            f"hyps and refs must be non-empty and of equal length, got {len(hyps)} and {len(refs)}"
+        )
     for r in refs:
         if isinstance(r, str) or len(r) == 0:
             raise ValueError("refs must hold a non-empty list of reference strings per hypothesis")
@@ -29,7 +31,7 @@ def bleu(hyps: Sequence[str], refs: Sequence[Sequence[str]], max_order: int = 4)
     _check(hyps, refs)
     n_ref = max(len(r) for r in refs)
     streams = [[r[j] if j < len(r) else r[0] for r in refs] for j in range(n_ref)]
-    metric = sacrebleu.metrics.BLEU(max_ngram_order=max_order, effective_order=True)
+    metric = BLEU(max_ngram_order=max_order, effective_order=True)
     return float(metric.corpus_score(list(hyps), streams).score) / 100.0
 
 

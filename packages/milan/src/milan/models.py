@@ -84,7 +84,8 @@ class ShapesBackbone(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.stage3(self.stage2(self.stage1(self.stem(x))))
-        return self.head(h.amax(dim=(2, 3)))
+        out: torch.Tensor = self.head(h.amax(dim=(2, 3)))
+        return out
 
 
 class MaskedPyramidEncoder(nn.Module):
@@ -119,7 +120,9 @@ class MaskedPyramidEncoder(nn.Module):
     @staticmethod
     def pool(features: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
         """Sum-pool ``features`` [B, C, h, w] with ``masks`` [B, H, W] resized to (h, w) and normalised to sum 1."""
-        m = F.interpolate(masks[:, None].float(), size=features.shape[-2:], mode="bilinear", align_corners=False)
+        m = F.interpolate(
+            masks[:, None].float(), size=features.shape[-2:], mode="bilinear", align_corners=False
+        )
         m = m / m.sum(dim=(2, 3), keepdim=True).clamp_min(1e-8)
         return (features * m).sum(dim=(2, 3))
 
@@ -134,7 +137,7 @@ class MaskedPyramidEncoder(nn.Module):
         feats: dict[str, torch.Tensor] = {}
         handles = [
             get_layer(self.backbone, n).register_forward_hook(
-                lambda _m, _i, out, n=n: feats.__setitem__(n, out)  # type: ignore[misc]
+                lambda _m, _i, out, n=n: feats.__setitem__(n, out)
             )
             for n in self.layers
         ]
@@ -223,7 +226,12 @@ class LanguageModel(nn.Module):
     """LSTM language model p(d) over descriptions (2 layers)."""
 
     def __init__(
-        self, vocab_size: int, embed_dim: int = 128, hidden_dim: int = 512, layers: int = 2, dropout: float = 0.5
+        self,
+        vocab_size: int,
+        embed_dim: int = 128,
+        hidden_dim: int = 512,
+        layers: int = 2,
+        dropout: float = 0.5,
     ) -> None:
         super().__init__()
         self.vocab_size = vocab_size

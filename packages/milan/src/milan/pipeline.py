@@ -20,7 +20,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from milan.datasets import COLORS, CONCEPTS, GENERIC, SHAPES, TEMPLATES, ShapesWorld, concept_masks, shapes_world
+from milan.datasets import (
+    COLORS,
+    CONCEPTS,
+    GENERIC,
+    SHAPES,
+    TEMPLATES,
+    ShapesWorld,
+    concept_masks,
+    shapes_world,
+)
 from milan.decoding import Milan
 from milan.exemplars import Exemplars, ablate_units, compute_exemplars, exemplars_from_activations
 from milan.models import MaskedPyramidEncoder, ShapesBackbone, Vocabulary
@@ -76,7 +85,8 @@ class TargetCNN(nn.Module):
         self.fc = nn.Linear(width, n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.features(x).mean(dim=(2, 3)))
+        out: torch.Tensor = self.fc(self.features(x).mean(dim=(2, 3)))
+        return out
 
 
 @torch.no_grad()
@@ -205,7 +215,13 @@ def train_shapes_milan(
     world = shapes_world(n_images, seed=seed, glyph_prob=0.15, stripe_prob=0.15)
     backbone = ShapesBackbone(n_outputs=10, width=16)
     train_classifier(
-        backbone, world.images, attributes(world), multilabel=True, epochs=backbone_epochs, seed=seed, progress=progress
+        backbone,
+        world.images,
+        attributes(world),
+        multilabel=True,
+        epochs=backbone_epochs,
+        seed=seed,
+        progress=progress,
     )
     encoder = MaskedPyramidEncoder(backbone, ["stem", "stage1", "stage2", "stage3"])
     train = build_annotations(world, units_per_concept, seed=seed + 1, p_generic=p_generic)
@@ -217,7 +233,13 @@ def train_shapes_milan(
     encoder.fit_normalization(encoder.encode_exemplars(train.exemplars.images, train.exemplars.masks))
     feats = encoder.encode_exemplars(train.exemplars.images, train.exemplars.masks)
     cap = train_captioner(
-        feats, train.descriptions, vocab, epochs=captioner_epochs, min_epochs=min_epochs, seed=seed, progress=progress
+        feats,
+        train.descriptions,
+        vocab,
+        epochs=captioner_epochs,
+        min_epochs=min_epochs,
+        seed=seed,
+        progress=progress,
     )
     lm = train_language_model(texts, vocab, epochs=lm_epochs, seed=seed, progress=progress)
     milan = Milan(cap, lm, vocab, encoder=encoder, lam=0.2, beam=50, strategy="rerank")

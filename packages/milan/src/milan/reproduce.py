@@ -6,16 +6,16 @@ import logging
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
-
-from neurotypes import Claim, Report
 
 from milan.datasets import GENERIC, TEMPLATES, concept_masks, shapes_world
 from milan.exemplars import compute_exemplars
 from milan.metrics import bleu
 from milan.pipeline import build_annotations, editing_experiment, train_shapes_milan
+from neurotypes import Claim, Report
 
 __all__ = ["reproduce"]
 
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 PAPER = "Hernandez et al., ICLR 2022"
 
 
-def _plt():  # type: ignore[no-untyped-def]
+def _plt() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -46,12 +46,13 @@ class _RedDetector(torch.nn.Module):
         super().__init__()
         self.conv = torch.nn.Conv2d(3, 1, 1)
         with torch.no_grad():
-            self.conv.weight[:] = torch.tensor([1.0, -1.0, -1.0]).reshape(1, 3, 1, 1)
-            self.conv.bias[:] = -0.3
+            self.conv.weight.copy_(torch.tensor([1.0, -1.0, -1.0]).reshape(1, 3, 1, 1))
+            self.conv.bias.fill_(-0.3)  # type: ignore[union-attr]
         self.pool = torch.nn.AvgPool2d(2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.pool(torch.relu(self.conv(x)))
+        out: torch.Tensor = self.pool(torch.relu(self.conv(x)))
+        return out
 
 
 def _claim_exemplars(out: Path) -> Claim:
@@ -60,6 +61,12 @@ def _claim_exemplars(out: Path) -> Claim:
     gt = red[ex.indices[0]]
     all_red = bool(gt.any(axis=(1, 2)).all())
     iou = float((gt & ex.masks[0]).sum() / (gt | ex.masks[0]).sum())
+    sweep = []
+    for s in (0, 1, 2, 3):  # sensitivity to how rare the concept is (reported, not part of the criterion)
+        im_s, red_s = _red_probe(s)
+        ex_s = compute_exemplars(_RedDetector(), "pool", im_s, k=15, quantile=0.99)
+        g = red_s[ex_s.indices[0]]
+        sweep.append(round(float((g & ex_s.masks[0]).sum() / (g | ex_s.masks[0]).sum()), 3))
     plt = _plt()
     fig, axes = plt.subplots(2, 8, figsize=(12, 3.4))
     for j, ax in enumerate(axes.flat):
@@ -73,11 +80,19 @@ def _claim_exemplars(out: Path) -> Claim:
     return Claim(
         name="Exemplars (top-k + 0.99-quantile masks) localise what a unit detects",
         paper="method (Sec. 2; NetDissect-style exemplars)",
-        measured={"all_15_exemplars_contain_red": all_red, "mask_iou_with_gt_red": round(iou, 3)},
+        measured={
+            "all_15_exemplars_contain_red": all_red,
+            "mask_iou_with_gt_red": round(iou, 3),
+            "iou_over_probe_draws_0_to_3": sweep,
+        },
         criterion="all 15 exemplars contain red objects and mask IoU with GT red masks >= 0.8",
         passed=all_red and iou >= 0.8,
         figures=("exemplars_red_unit.png",),
-        notes="probe set where red covers < 1% of pixels (the 0.99 quantile presumes a rare concept)",
+        notes=(
+            "probe: 40 red-object images among ~530 without red (probe draw 1). When red covers fewer than 1% of "
+            "the pooled positions the 0.99 quantile falls on the ReLU floor (0) and the mask is the bilinearly "
+            "dilated support of the map (IoU ~0.55-0.6); otherwise IoU 0.8-0.97 (see the sweep over draws)"
+        ),
     )
 
 
@@ -99,7 +114,7 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = True, progress: boo
         assert sm.test.exemplars.images is not None
         feats = sm.encoder.encode_exemplars(sm.test.exemplars.images, sm.test.exemplars.masks)
         refs = [list(TEMPLATES[c]) for c in sm.test.concepts]
-        res = {}
+        res: dict[float, dict[str, Any]] = {}
         for lam in (0.0, 0.2):
             sm.milan.lam = lam
             d = sm.milan.describe_features(feats)
@@ -115,7 +130,10 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = True, progress: boo
             Claim(
                 name="MILAN descriptions agree with human annotations about as well as humans agree with each other",
                 paper="Table 2 (BERTScore vs human annotations); not retrievable offline: cite the paper's table",
-                measured={"bleu4_heldout_planted_units": round(r2["bleu4"], 3), "examples": r2["examples"][:8]},
+                measured={
+                    "bleu4_heldout_planted_units": round(r2["bleu4"], 3),
+                    "examples": r2["examples"][:8],
+                },
                 criterion="held-out planted-concept units: BLEU-4 vs the concept's templated descriptions >= 0.5",
                 passed=r2["bleu4"] >= 0.5,
                 notes="BLEU via sacrebleu with effective order (descriptions have 1-4 tokens); BERTScore not offline",
@@ -124,7 +142,9 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = True, progress: boo
         plt = _plt()
         fig, axes = plt.subplots(1, 3, figsize=(10, 3))
         for ax, key, title in zip(
-            axes, ("generic_rate", "mean_neg_log_p_lm", "bleu4"), ("generic 'objects' rate", "-log p_LM(d)", "BLEU-4"),
+            axes,
+            ("generic_rate", "mean_neg_log_p_lm", "bleu4"),
+            ("generic 'objects' rate", "-log p_LM(d)", "BLEU-4"),
             strict=True,
         ):
             ax.bar(["lambda=0", "lambda=0.2"], [r0[key], r2[key]], color=["grey", "tab:blue"])
@@ -162,11 +182,16 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = True, progress: boo
         other = shapes_world(800 if quick else 2000, seed=777, glyph_prob=0.1, stripe_prob=0.4, max_objects=1)
         ann = build_annotations(other, 1, seed=778)
         assert ann.exemplars.images is not None
-        d_other = sm.milan.describe_features(sm.encoder.encode_exemplars(ann.exemplars.images, ann.exemplars.masks))
+        d_other = sm.milan.describe_features(
+            sm.encoder.encode_exemplars(ann.exemplars.images, ann.exemplars.masks)
+        )
         bleu_data = bleu(list(d_other.texts), [list(TEMPLATES[c]) for c in ann.concepts])
         # editing experiment (also gives the target CNN's units, labelled NetDissect-style, for across-architecture)
         seeds = (0, 1, 2)
-        edits = [editing_experiment(sm, seed=s, n_train=1000 if quick else 3000, epochs=4 if quick else 8) for s in seeds]
+        edits = [
+            editing_experiment(sm, seed=s, n_train=1000 if quick else 3000, epochs=4 if quick else 8)
+            for s in seeds
+        ]
         e0 = edits[0]
         pairs = [
             (t, lab)
@@ -248,7 +273,14 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = True, progress: boo
         package="milan-neurons",
         version=__version__,
         claims=claims,
-        params={"quick": quick, "lam": 0.2, "beam": 50, "k": 15, "quantile": 0.99, "seconds": round(time.time() - t0, 1)},
+        params={
+            "quick": quick,
+            "lam": 0.2,
+            "beam": 50,
+            "k": 15,
+            "quantile": 0.99,
+            "seconds": round(time.time() - t0, 1),
+        },
     )
     report.write(out)
     return report

@@ -26,7 +26,9 @@ __all__ = [
 ]
 
 
-def _trainer(epochs: int, progress: bool, callbacks: list[L.Callback] | None = None, **kw: object) -> L.Trainer:
+def _trainer(
+    epochs: int, progress: bool, callbacks: list[L.Callback] | None = None, **kw: object
+) -> L.Trainer:
     for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
         logging.getLogger(name).setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
@@ -60,7 +62,9 @@ def caption_loss(
 class CaptionerModule(L.LightningModule):
     """Lightning wrapper: teacher-forced cross-entropy + doubly stochastic attention; val metric greedy BLEU."""
 
-    def __init__(self, captioner: Captioner, vocab: Vocabulary, lr: float = 1e-3, alpha_weight: float = 1.0) -> None:
+    def __init__(
+        self, captioner: Captioner, vocab: Vocabulary, lr: float = 1e-3, alpha_weight: float = 1.0
+    ) -> None:
         super().__init__()
         self.captioner, self.vocab, self.lr, self.alpha_weight = captioner, vocab, lr, alpha_weight
         self._hyps: list[str] = []
@@ -115,7 +119,9 @@ class LanguageModelModule(L.LightningModule):
     def training_step(self, batch: Sequence[torch.Tensor], _idx: int) -> torch.Tensor:
         (tokens,) = batch
         logits, _ = self.lm(tokens[:, :-1])
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tokens[:, 1:].reshape(-1), ignore_index=self.pad)
+        loss = F.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), tokens[:, 1:].reshape(-1), ignore_index=self.pad
+        )
         self.log("train_loss", loss)
         return loss
 
@@ -151,12 +157,14 @@ def train_captioner(
     rng = np.random.default_rng(seed)
     n = feats.shape[0]
     perm = rng.permutation(n)
-    n_val = max(1, int(round(val_frac * n))) if n > 1 else 0
+    n_val = max(1, round(val_frac * n)) if n > 1 else 0
     val, tr = perm[:n_val], perm[n_val:]
     pairs = [(int(u), d) for u in tr for d in descriptions[u]]
     tokens = vocab.batch([d for _, d in pairs])
     ds = TensorDataset(feats[[u for u, _ in pairs]], tokens)
-    cap = Captioner(feats.shape[2], len(vocab), embed_dim=embed_dim, hidden_dim=hidden_dim, attention_dim=hidden_dim)
+    cap = Captioner(
+        feats.shape[2], len(vocab), embed_dim=embed_dim, hidden_dim=hidden_dim, attention_dim=hidden_dim
+    )
     module = CaptionerModule(cap, vocab, lr=lr)
     module.val_refs = [list(d) for d in descriptions]
     callbacks: list[L.Callback] = []
@@ -209,7 +217,9 @@ class _ClassifierModule(L.LightningModule):
     def training_step(self, batch: Sequence[torch.Tensor], _idx: int) -> torch.Tensor:
         x, y = batch
         out = self.net(x)
-        loss = F.binary_cross_entropy_with_logits(out, y.float()) if self.multilabel else F.cross_entropy(out, y)
+        loss = (
+            F.binary_cross_entropy_with_logits(out, y.float()) if self.multilabel else F.cross_entropy(out, y)
+        )
         self.log("train_loss", loss)
         return loss
 
