@@ -65,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     torch.set_num_threads(1)
     world = shapes_world(1500, seed=0, glyph_prob=0.15)
     net = TargetCNN()
-    train_classifier(net, world.images, world.labels, epochs=3, progress=True)
+    train_classifier(net, world.images, world.labels, epochs=3)  # Lightning bars would go to stdout
     probe = shapes_world(args.images if args.command == "exemplars" else 1000, seed=1, glyph_prob=0.15)
     if args.command == "exemplars":
         ex = compute_exemplars(net, args.layer, probe.images, k=args.k, quantile=args.quantile, progress=True)
@@ -76,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         json.dump(rows, sys.stdout, indent=1)
         print()
         return 0
-    sm = train_shapes_milan(progress=True)
+    logging.getLogger(__name__).info("training MILAN on the shapes world (about a minute)")
+    sm = train_shapes_milan()
     sm.milan.lam, sm.milan.beam = args.lam, args.beam
     ex = compute_exemplars(net, args.layer, probe.images, k=15, progress=True)
     desc = sm.milan.describe(ex)
