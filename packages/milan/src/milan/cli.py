@@ -8,8 +8,6 @@ import logging
 import sys
 from collections.abc import Sequence
 
-import numpy as np
-
 __all__ = ["main"]
 
 
@@ -85,7 +83,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     for row in desc.to_rows():
         print(f"unit {row['unit']:3d}: {row['description']}")
     print(f"wrote {path}")
-    _ = np
     return 0
 
 

@@ -21,10 +21,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from milan.datasets import (
-    COLORS,
     CONCEPTS,
     GENERIC,
-    SHAPES,
     TEMPLATES,
     ShapesWorld,
     concept_masks,
@@ -291,6 +289,3 @@ def editing_experiment(
         "gain_points": 100.0 * (acc_text - acc_rand),
         "iou_labels": label_units_by_iou(ex, probe),
     }
-
-
-_ = (COLORS, SHAPES)
