@@ -127,3 +127,32 @@ def test_milan_bad_input(tiny_milan):
         Milan(cap, lm, vocab).describe("x")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="beam and max_len must be >= 1"):
         beam_search(step_fn, 1, beam=0, max_len=3, bos=BOS, eos=EOS)
+
+
+def test_cached_steps_equal_stateless_recomputation(tiny_milan):
+    cap, lm, vocab = tiny_milan
+    feats = torch.randn(4, 5, 6)
+    m = Milan(cap, lm, vocab, lam=0.3, beam=4, max_len=5, strategy="mi")
+
+    def stateless(prefix, problem):
+        f = feats[problem]
+        state = cap.init_state(f)
+        for t in range(prefix.shape[1]):
+            logits, state, _ = cap.step(prefix[:, t], state, f)
+        lm_logits, _ = lm(prefix)
+        return torch.log_softmax(logits, -1) - 0.3 * torch.log_softmax(lm_logits[:, -1], -1)
+
+    c, lstep = m._cap_step(feats), m._lm_step()
+
+    def cached(prefix, problem):
+        return c(prefix, problem) - 0.3 * lstep(prefix, problem)
+
+    def select(idx):
+        c.select(idx)
+        lstep.select(idx)
+
+    with torch.no_grad():
+        s1, sc1 = beam_search(stateless, 4, 4, 5, vocab.bos, vocab.eos)
+        s2, sc2 = beam_search(cached, 4, 4, 5, vocab.bos, vocab.eos, on_select=select)
+    torch.testing.assert_close(sc1, sc2)
+    assert torch.equal(s1, s2)

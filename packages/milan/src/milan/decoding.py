@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -21,7 +22,13 @@ StepFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def beam_search(
-    step: StepFn, n: int, beam: int, max_len: int, bos: int, eos: int
+    step: StepFn,
+    n: int,
+    beam: int,
+    max_len: int,
+    bos: int,
+    eos: int,
+    on_select: Callable[[torch.Tensor], None] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Batched beam search for ``n`` independent problems.
 
@@ -30,6 +37,9 @@ def beam_search(
     step : ``step(prefixes [N, t], problem [N]) -> log-probabilities [N, V]`` of the next token.
     n, beam, max_len : problems, beam width and the maximum number of generated tokens (``<eos>`` included).
     bos, eos : start and end token ids. A finished hypothesis is extended only by ``<eos>`` at no cost.
+    on_select : called after each step with the flat indices [n * width] of the parent rows (into the
+        ``N`` rows of the last ``step`` call) of the kept hypotheses, so a stateful ``step`` can reorder its
+        cached state and consume only the newest token next time.
 
     Returns
     -------
@@ -56,6 +66,8 @@ def beam_search(
         order = torch.sort(cand, dim=1, descending=True, stable=True).indices[:, :width]
         scores = torch.gather(cand, 1, order)
         src, tok = order // v, order % v
+        if on_select is not None:
+            on_select((src + torch.arange(n)[:, None] * b).reshape(-1))
         seqs = torch.cat(
             [torch.gather(seqs, 1, src[..., None].expand(-1, -1, seqs.shape[2])), tok[..., None]], 2
         )
@@ -72,6 +84,24 @@ def pmi_select(log_p_caption: torch.Tensor, log_p_lm: torch.Tensor, lam: float) 
     score = torch.as_tensor(log_p_caption).double() - lam * torch.as_tensor(log_p_lm).double()
     score = torch.where(torch.isfinite(score), score, torch.full_like(score, -torch.inf))
     return score.argmax(dim=-1)
+
+
+class _CachedStep:
+    """A beam-search step function that caches its recurrent state and consumes only the newest token."""
+
+    def __init__(
+        self,
+        advance: Callable[[torch.Tensor, torch.Tensor, Any], tuple[torch.Tensor, Any]],
+        reorder: Callable[[Any, torch.Tensor], Any],
+    ) -> None:
+        self.advance, self.reorder, self.state = advance, reorder, None
+
+    def __call__(self, prefix: torch.Tensor, problem: torch.Tensor) -> torch.Tensor:
+        logits, self.state = self.advance(prefix, problem, self.state)
+        return torch.log_softmax(logits, -1)
+
+    def select(self, idx: torch.Tensor) -> None:
+        self.state = self.reorder(self.state, idx)
 
 
 @dataclass(frozen=True)
@@ -149,19 +179,41 @@ class Milan:
         self.captioner, self.lm, self.vocab, self.encoder = captioner, lm, vocab, encoder
         self.lam, self.beam, self.strategy, self.max_len = float(lam), beam, strategy, max_len
 
-    def _cap_step(self, feats: torch.Tensor) -> StepFn:
-        def step(prefix: torch.Tensor, problem: torch.Tensor) -> torch.Tensor:
-            f = feats[problem]
-            state = self.captioner.init_state(f)
-            for t in range(prefix.shape[1]):
-                logits, state, _ = self.captioner.step(prefix[:, t], state, f)
-            return torch.log_softmax(logits, -1)
+    def _cap_step(self, feats: torch.Tensor) -> _CachedStep:
+        cap = self.captioner
 
-        return step
+        def advance(prefix: torch.Tensor, problem: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
+            if state is None:
+                f = feats[problem]
+                hc = cap.init_state(f)
+                for t in range(prefix.shape[1]):
+                    logits, hc, _ = cap.step(prefix[:, t], hc, f)
+                return logits, (hc, f)
+            hc, f = state
+            logits, hc, _ = cap.step(prefix[:, -1], hc, f)
+            return logits, (hc, f)
 
-    def _lm_step(self, prefix: torch.Tensor) -> torch.Tensor:
-        logits, _ = self.lm(prefix)
-        return torch.log_softmax(logits[:, -1], -1)
+        def reorder(state: Any, idx: torch.Tensor) -> Any:
+            (h, c), f = state
+            return (h[idx], c[idx]), f[idx]
+
+        return _CachedStep(advance, reorder)
+
+    def _lm_step(self) -> _CachedStep:
+        lm = self.lm
+
+        def advance(prefix: torch.Tensor, _problem: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
+            if state is None:
+                logits, hc = lm(prefix)
+            else:
+                logits, hc = lm(prefix[:, -1:], state)
+            return logits[:, -1], hc
+
+        def reorder(state: Any, idx: torch.Tensor) -> Any:
+            h, c = state
+            return h[:, idx].contiguous(), c[:, idx].contiguous()
+
+        return _CachedStep(advance, reorder)
 
     @torch.no_grad()
     def caption_log_prob(self, feats: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
@@ -182,14 +234,20 @@ class Milan:
         self.lm.eval()
         n = feats.shape[0]
         cap = self._cap_step(feats)
+        v = self.vocab
         if self.strategy == "mi" and self.lam > 0:
+            lm = self._lm_step()
 
             def step(prefix: torch.Tensor, problem: torch.Tensor) -> torch.Tensor:
-                return cap(prefix, problem) - self.lam * self._lm_step(prefix)
+                return cap(prefix, problem) - self.lam * lm(prefix, problem)
 
-            seqs, _ = beam_search(step, n, self.beam, self.max_len, self.vocab.bos, self.vocab.eos)
+            def select(idx: torch.Tensor) -> None:
+                cap.select(idx)
+                lm.select(idx)
+
+            seqs, _ = beam_search(step, n, self.beam, self.max_len, v.bos, v.eos, on_select=select)
         else:
-            seqs, _ = beam_search(cap, n, self.beam, self.max_len, self.vocab.bos, self.vocab.eos)
+            seqs, _ = beam_search(cap, n, self.beam, self.max_len, v.bos, v.eos, on_select=cap.select)
         b = seqs.shape[1]
         flat = seqs.reshape(n * b, -1).clone()
         is_eos = (flat == self.vocab.eos).long()
