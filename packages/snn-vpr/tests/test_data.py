@@ -57,7 +57,9 @@ def _write_traverse(root: Path, name: str, n: int, size: tuple[int, int] = (20, 
 def test_load_image_folders(tmp_path: Path) -> None:
     for k, t in enumerate(("spring", "fall", "summer")):
         _write_traverse(tmp_path, t, 10, seed=k)
-    (tmp_path / "names.txt").write_text("\n".join(f"images-{i:05d}.png" for i in (0, 2, 3, 5, 7, 8, 9)) + "\n")
+    (tmp_path / "names.txt").write_text(
+        "\n".join(f"images-{i:05d}.png" for i in (0, 2, 3, 5, 7, 8, 9)) + "\n"
+    )
     frames = read_name_list(tmp_path / "names.txt")
     assert frames == [0, 2, 3, 5, 7, 8, 9]
     d = load_image_folders(tmp_path, frames=frames, skip=2)

@@ -19,6 +19,8 @@ def sad_scores(queries: ArrayLike, references: ArrayLike) -> NDArray[np.float64]
     q = np.asarray(queries, dtype=np.float64)
     r = np.asarray(references, dtype=np.float64)
     if q.ndim != 3 or r.ndim != 3 or q.shape[1:] != r.shape[1:]:
-        raise ValueError(f"queries and references must be [N, H, W] stacks of one image size, got {q.shape}, {r.shape}")
+        raise ValueError(
+            f"queries and references must be [N, H, W] stacks of one image size, got {q.shape}, {r.shape}"
+        )
     qf, rf = q.reshape(q.shape[0], -1), r.reshape(r.shape[0], -1)
-    return -np.abs(qf[:, None, :] - rf[None, :, :]).mean(axis=2)
+    return np.asarray(-np.abs(qf[:, None, :] - rf[None, :, :]).mean(axis=2), dtype=np.float64)

@@ -81,7 +81,7 @@ def _smooth_texture(rng: np.random.Generator, size: int, n_blobs: int = 12) -> N
         amp = rng.uniform(-1, 1)
         img += amp * np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * sig**2))
     img -= img.min()
-    return img / max(img.max(), 1e-12)
+    return np.asarray(img / max(img.max(), 1e-12), dtype=np.float64)
 
 
 def _appearance_change(

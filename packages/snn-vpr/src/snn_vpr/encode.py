@@ -48,7 +48,7 @@ def poisson_spike_trains(
     if np.any(r * dt > 1):
         raise ValueError("rates * dt must be <= 1 (lower dt)")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    n_steps = int(round(duration / dt))
+    n_steps = round(duration / dt)
     fired = rng.random((n_steps, r.size)) < r * dt
     steps, units = np.nonzero(fired)
     return SpikeTrains(steps * dt, units.astype(np.int64), n_units=r.size, t_start=0.0, t_stop=n_steps * dt)

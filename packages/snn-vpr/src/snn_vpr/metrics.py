@@ -18,7 +18,9 @@ def _scores_gt(scores: ArrayLike, gt: ArrayLike) -> tuple[NDArray[np.float64], N
         raise ValueError("scores must be finite")
     g = np.asarray(gt)
     if g.shape != (s.shape[0],):
-        raise ValueError(f"gt must hold one ground-truth place column per query: shape {g.shape} vs {s.shape[0]} queries")
+        raise ValueError(
+            f"gt must hold one ground-truth place column per query: shape {g.shape} vs {s.shape[0]} queries"
+        )
     if not np.issubdtype(g.dtype, np.integer):
         raise TypeError(f"gt must hold integer place columns, got dtype {g.dtype}")
     if g.min() < 0 or g.max() >= s.shape[1]:
@@ -104,4 +106,4 @@ def distance_matrix(scores: ArrayLike) -> NDArray[np.float64]:
     s = np.asarray(scores, dtype=np.float64)
     if s.ndim != 2:
         raise ValueError(f"scores must be 2-D, got shape {s.shape}")
-    return s.max() - s
+    return np.asarray(s.max() - s, dtype=np.float64)

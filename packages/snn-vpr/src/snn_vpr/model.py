@@ -52,7 +52,9 @@ def _images(name: str, x: ArrayLike | Stimulus) -> NDArray[np.float64]:
     return np.asarray(arr, dtype=np.float64)
 
 
-def assign_neurons(responses: ArrayLike, place_ids: ArrayLike, places: ArrayLike | None = None) -> NDArray[np.int64]:
+def assign_neurons(
+    responses: ArrayLike, place_ids: ArrayLike, places: ArrayLike | None = None
+) -> NDArray[np.int64]:
     """Assign each neuron to the place with its highest mean response (-1 if it never fired).
 
     Parameters
@@ -72,7 +74,7 @@ def assign_neurons(responses: ArrayLike, place_ids: ArrayLike, places: ArrayLike
     best = means.argmax(axis=0)
     out = pl[best].astype(np.int64)
     out[means.max(axis=0) <= 0] = -1
-    return out
+    return np.asarray(out, dtype=np.int64)
 
 
 def place_scores(responses: ArrayLike, assignments: ArrayLike, places: ArrayLike) -> NDArray[np.float64]:
@@ -96,7 +98,9 @@ def place_scores(responses: ArrayLike, assignments: ArrayLike, places: ArrayLike
     pl = np.asarray(places, dtype=np.int64)
     onehot = (a[:, None] == pl[None, :]).astype(np.float64)  # [n, P]
     n_per = onehot.sum(axis=0)
-    return np.divide(r @ onehot, n_per, out=np.zeros((r.shape[0], pl.size)), where=n_per > 0)
+    out: NDArray[np.float64] = np.zeros((r.shape[0], pl.size))
+    np.divide(r @ onehot, n_per, out=out, where=n_per > 0)
+    return out
 
 
 def hyperactive_neurons(reference_responses: ArrayLike, threshold: int) -> NDArray[np.bool_]:
@@ -227,7 +231,9 @@ class ModularSNN:
                     raise ValueError(f"regions[{i}] is empty: every module needs at least one place")
                 missing = np.setdiff1d(r, places)
                 if missing.size:
-                    raise ValueError(f"regions[{i}] has places with no reference image: {missing[:5].tolist()}")
+                    raise ValueError(
+                        f"regions[{i}] has places with no reference image: {missing[:5].tolist()}"
+                    )
             allp = np.concatenate(regs)
             if np.unique(allp).size != allp.size:
                 raise ValueError("regions must be disjoint (a place appears in two regions)")
@@ -267,7 +273,9 @@ class ModularSNN:
         imgs = _images("Q", Q)
         rates = as_rates(imgs, self.params.intensity, "Q")
         if rates.shape[1] != self.n_in_:
-            raise ValueError(f"Q images must have {self.n_in_} pixels like the reference, got {rates.shape[1]}")
+            raise ValueError(
+                f"Q images must have {self.n_in_} pixels like the reference, got {rates.shape[1]}"
+            )
         c = self.bank_.respond(rates, progress=progress).cpu().numpy()  # [M, Q, n_e]
         counts = np.concatenate(list(c), axis=1).T.astype(np.int64)
         p = self.params
@@ -286,7 +294,9 @@ class ModularSNN:
         order = np.lexsort((u, t))
         return SpikeTrains(t[order] * 1e-3, u[order], n_units=self.n_e, t_stop=self.params.t_present * 1e-3)
 
-    def scores_from_responses(self, query_responses: ArrayLike, threshold: int | None = None) -> NDArray[np.float64]:
+    def scores_from_responses(
+        self, query_responses: ArrayLike, threshold: int | None = None
+    ) -> NDArray[np.float64]:
         """Place scores [n_queries, n_places] from recorded responses [n_queries, n_modules * n_e]."""
         self._check_fitted()
         t = self.threshold_ if threshold is None else threshold
@@ -323,8 +333,10 @@ class ModularSNN:
         if not ts or min(ts) < 0:
             raise ValueError("thresholds must be a non-empty sequence of non-negative integers")
         resp = self.respond(imgs).counts.T
-        gt = np.searchsorted(self.places_, ids) if np.all(np.diff(self.places_) > 0) else np.array(
-            [int(np.flatnonzero(self.places_ == i)[0]) for i in ids]
+        gt = (
+            np.searchsorted(self.places_, ids)
+            if np.all(np.diff(self.places_) > 0)
+            else np.array([int(np.flatnonzero(self.places_ == i)[0]) for i in ids])
         )
         recalls = [recall_at_n(self.scores_from_responses(resp, t), gt, ns=(1,))[1] for t in ts]
         self.calibration_ = dict(zip(ts, recalls, strict=True))
@@ -366,7 +378,9 @@ class DiehlCookModule(ModularSNN):
     ) -> None:
         if isinstance(n_in, bool) or not isinstance(n_in, int | np.integer) or n_in < 1:
             raise ValueError(f"n_in must be a positive integer, got {n_in!r}")
-        super().__init__(region_size=2**31 - 1, n_e=n_e, epochs=epochs, params=params, seed=seed, device=device)
+        super().__init__(
+            region_size=2**31 - 1, n_e=n_e, epochs=epochs, params=params, seed=seed, device=device
+        )
         self.n_in = int(n_in)
 
     def fit(  # type: ignore[override]
@@ -382,4 +396,4 @@ class DiehlCookModule(ModularSNN):
     def assign(self) -> NDArray[np.int64]:
         """Place of each excitatory neuron (-1: never fired on the reference set)."""
         self._check_fitted()
-        return self.assignments_[0]
+        return np.asarray(self.assignments_[0], dtype=np.int64)

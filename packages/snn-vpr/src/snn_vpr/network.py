@@ -111,8 +111,22 @@ class DiehlCookParams:
     max_retries: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("dt", "t_present", "tau_e", "tau_i", "tau_ge", "tau_gi", "tau_theta", "tau_pre",
-                     "tau_post1", "tau_post2", "intensity", "w_max", "weight_sum", "timer_rate"):
+        for name in (
+            "dt",
+            "t_present",
+            "tau_e",
+            "tau_i",
+            "tau_ge",
+            "tau_gi",
+            "tau_theta",
+            "tau_pre",
+            "tau_post1",
+            "tau_post2",
+            "intensity",
+            "w_max",
+            "weight_sum",
+            "timer_rate",
+        ):
             v = getattr(self, name)
             if not (isinstance(v, int | float) and math.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be a positive finite number, got {v!r}")
@@ -126,7 +140,7 @@ class DiehlCookParams:
     @property
     def n_steps(self) -> int:
         """Time steps per presentation."""
-        return max(1, int(round(self.t_present / self.dt)))
+        return max(1, round(self.t_present / self.dt))
 
     def quick(self, t_present: float = 100.0) -> DiehlCookParams:
         """The same constants with a shorter presentation (the spec's quick setting)."""
@@ -377,9 +391,7 @@ class ModuleBank:
                     counts = self._present(s, r * (1 + retry), learn=True, learn_mask=need)
                 self._rest(s, learn=True)
 
-    def respond(
-        self, rates: torch.Tensor, batch_size: int = 256, progress: bool = False
-    ) -> torch.Tensor:
+    def respond(self, rates: torch.Tensor, batch_size: int = 256, progress: bool = False) -> torch.Tensor:
         """Spike counts [M, Q, n_e] of every module to every input in ``rates`` [Q, n_in] or [M, Q, n_in].
 
         Test mode: theta frozen, no plasticity; each input starts from rest.
@@ -392,7 +404,9 @@ class ModuleBank:
         out = []
         p = self.params
         with torch.no_grad():
-            for a in tqdm(range(0, rates.shape[1], batch_size), desc="respond", disable=not progress, leave=False):
+            for a in tqdm(
+                range(0, rates.shape[1], batch_size), desc="respond", disable=not progress, leave=False
+            ):
                 r = rates[:, a : a + batch_size]
                 s = self._fresh_state(r.shape[1])
                 counts = self._present(s, r, learn=False)
@@ -408,7 +422,9 @@ class ModuleBank:
                 out.append(counts)
         return torch.cat(out, dim=1)
 
-    def respond_trains(self, rates: torch.Tensor, module: int = 0) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    def respond_trains(
+        self, rates: torch.Tensor, module: int = 0
+    ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
         """Spike times (ms from presentation start) and neuron indices of one module for one input [n_in]."""
         if rates.ndim != 1 or rates.shape[0] != self.n_in:
             raise ValueError(f"rates must be [n_in={self.n_in}], got {tuple(rates.shape)}")

@@ -77,7 +77,7 @@ def patch_normalise(img: ArrayLike, k: int = 7) -> NDArray[np.float64]:
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (x - mu) / sd
     z[~np.isfinite(z)] = 0.0
-    return np.clip(z, -1.0, 1.0)
+    return np.asarray(np.clip(z, -1.0, 1.0), dtype=np.float64)
 
 
 def _resize(grey: NDArray[np.float64], size: int) -> NDArray[np.float64]:

@@ -43,9 +43,11 @@ class Settings:
     t_present: float = 100.0
     data_seed: int = 7
     net_seed: int = 3
-    scaling_places: tuple[int, ...] = (10, 20, 40)
-    neurons_per_place: int = 10
+    scaling_places: tuple[int, ...] = (8, 16, 32)
+    scaling_region: int = 8
+    neurons_per_place: int = 4
     scaling_epochs: int = 1
+    scaling_present: float = 50.0
 
     @classmethod
     def quick(cls) -> Settings:
@@ -53,7 +55,13 @@ class Settings:
 
     @classmethod
     def full(cls) -> Settings:
-        return cls(t_present=350.0, scaling_places=(20, 40, 80, 160))
+        return cls(
+            t_present=350.0,
+            scaling_places=(20, 40, 80, 160),
+            scaling_region=10,
+            neurons_per_place=10,
+            scaling_present=100.0,
+        )
 
 
 def _pct(x: float) -> float:
@@ -77,7 +85,9 @@ def reproduce(out_dir: str | Path = "reports/snn-vpr", quick: bool = True, progr
 
     # --- modular network
     t0 = time.perf_counter()
-    net = ModularSNN(st.region_size, st.n_e, st.epochs, prm, seed=st.net_seed).fit(X, ref.place_id, progress=progress)
+    net = ModularSNN(st.region_size, st.n_e, st.epochs, prm, seed=st.net_seed).fit(
+        X, ref.place_id, progress=progress
+    )
     t_fit = time.perf_counter() - t0
     t0 = time.perf_counter()
     R = net.respond(Q).counts.T
@@ -116,22 +126,32 @@ def reproduce(out_dir: str | Path = "reports/snn-vpr", quick: bool = True, progr
             figures=("distance_matrix.png",),
             paper="ablation (cite the paper): hyperactive out-of-region neurons answer",
             measured={"modular_R@1_unregularised": _pct(r1_unreg), "per_module_upper_bound": _pct(upper)},
-            criterion="unregularised modular R@1 < mean per-module R@1 - 0.1",
-            passed=bool(r1_unreg < upper - 0.1),
+            criterion=(
+                "unregularised modular R@1 < mean per-module R@1 - 0.1, with the per-module R@1 at least twice "
+                "its chance level (otherwise there is no accuracy to lose)"
+            ),
+            passed=bool(r1_unreg < upper - 0.1 and upper >= 2 * mod_chance),
         )
     )
     claims.append(
         Claim(
             name="Removing hyperactive neurons (T from calibration queries) restores accuracy",
             paper="ablation (cite the paper): the key gain of the modular network",
-            measured={"R@1_regularised": _pct(r1_reg), "R@1_unregularised": _pct(r1_unreg), "T": int(T),
-                      "AUC-PR_regularised": _pct(auc_pr(S_reg, gt)), "chance": _pct(chance)},
+            measured={
+                "R@1_regularised": _pct(r1_reg),
+                "R@1_unregularised": _pct(r1_unreg),
+                "T": int(T),
+                "AUC-PR_regularised": _pct(auc_pr(S_reg, gt)),
+                "chance": _pct(chance),
+            },
             criterion="regularised R@1 >= unregularised R@1 + 0.1",
             passed=bool(r1_reg >= r1_unreg + 0.1),
         )
     )
     fig, ax = plt.subplots(1, 2, figsize=(9, 4))
-    for a, (S, title) in zip(ax, ((net.scores_from_responses(R, 0), "T = 0"), (S_reg, f"T = {T}")), strict=True):
+    for a, (S, title) in zip(
+        ax, ((net.scores_from_responses(R, 0), "T = 0"), (S_reg, f"T = {T}")), strict=True
+    ):
         a.imshow(distance_matrix(S), cmap="viridis")
         a.set_title(f"distance matrix, {title}")
         a.set_xlabel("reference place")
@@ -153,24 +173,31 @@ def reproduce(out_dir: str | Path = "reports/snn-vpr", quick: bool = True, progr
 
     # claim 5: scaling, modular vs one network with the same neurons per place
     rows_s: list[dict[str, Any]] = []
+    prm_s = DiehlCookParams(t_present=st.scaling_present)
     for p_n in st.scaling_places:
         d = synthetic_traverses(p_n, 64, seed=st.data_seed + 1)
         r_, q_ = d.select("ref_a", "ref_b"), d.select("query")
         Xs, Qs = process_images(r_.images), process_images(q_.images)
         for kind in ("modular", "single"):
-            rs = st.region_size if kind == "modular" else p_n
+            rs = st.scaling_region if kind == "modular" else p_n
             ne = st.neurons_per_place * rs
             t0 = time.perf_counter()
-            n = ModularSNN(rs, ne, st.scaling_epochs, prm, seed=st.net_seed).fit(Xs, r_.place_id)
+            n = ModularSNN(rs, ne, st.scaling_epochs, prm_s, seed=st.net_seed).fit(Xs, r_.place_id)
             dt_fit = time.perf_counter() - t0
             r1 = recall_at_n(n.predict_scores(Qs), n.place_index(q_.place_id), ns=(1,))[1]
-            rows_s.append({"places": p_n, "kind": kind, "s_per_epoch": round(dt_fit / st.scaling_epochs, 2),
-                           "R@1": _pct(r1)})
+            rows_s.append(
+                {
+                    "places": p_n,
+                    "kind": kind,
+                    "s_per_epoch": round(dt_fit / st.scaling_epochs, 2),
+                    "R@1": _pct(r1),
+                }
+            )
     mod_t = [r["s_per_epoch"] for r in rows_s if r["kind"] == "modular"]
     sin_t = [r["s_per_epoch"] for r in rows_s if r["kind"] == "single"]
     ratio_growth = (sin_t[-1] / sin_t[0]) / max(mod_t[-1] / mod_t[0], 1e-9)
     fig, ax = plt.subplots(figsize=(5, 4))
-    ax.plot(st.scaling_places, mod_t, "o-", label="modular (10 places / module)")
+    ax.plot(st.scaling_places, mod_t, "o-", label=f"modular ({st.scaling_region} places / module)")
     ax.plot(st.scaling_places, sin_t, "s-", label="one network, same neurons/place")
     ax.set_xlabel("places")
     ax.set_ylabel("training time per epoch (s)")
@@ -208,8 +235,14 @@ def reproduce(out_dir: str | Path = "reports/snn-vpr", quick: bool = True, progr
 
     def small(ims: np.ndarray) -> np.ndarray:
         return np.stack(
-            [np.asarray(Image.fromarray(im.astype(np.float32), mode="F").resize((28, 28), Image.Resampling.BILINEAR))
-             for im in ims]
+            [
+                np.asarray(
+                    Image.fromarray(im.astype(np.float32), mode="F").resize(
+                        (28, 28), Image.Resampling.BILINEAR
+                    )
+                )
+                for im in ims
+            ]
         )
 
     ra = ref.images[ref.traverse == "ref_a"]
