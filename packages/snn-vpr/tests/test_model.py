@@ -128,3 +128,26 @@ def test_quick_synthetic_learning() -> None:
     )
     r1 = recall_at_n(net.predict_scores(process_images(q.images)), net.place_index(q.place_id), ns=(1,))[1]
     assert r1 > 5 * 0.1
+
+
+@pytest.mark.slow
+def test_full_synthetic_learning() -> None:
+    """Spec test 8: P = 40, 4 x 10 places, n_e = 100, 5 epochs (350 ms): per-module R@1 >= 0.8, regularised
+    modular R@1 >= unregularised + 0.1 and > 5x chance. Known not to pass with the reference constants at this
+    training length (README); the spec's thresholds are kept."""
+    d = synthetic_traverses(40, 64, seed=7)
+    ref, q, cal = d.select("ref_a", "ref_b"), d.select("query"), d.select("calibration")
+    net = ModularSNN(10, 100, 5, DiehlCookParams(), seed=3).fit(process_images(ref.images), ref.place_id)
+    R = net.respond(process_images(q.images)).counts.T
+    gt = net.place_index(q.place_id)
+    per_mod = []
+    for m, reg in enumerate(net.regions_):
+        rows = np.flatnonzero(np.isin(q.place_id, reg))
+        s = net.scores_from_responses(R[rows], 0)[:, m * 10 : m * 10 + 10]
+        per_mod.append(recall_at_n(s, gt[rows] - m * 10, ns=(1,))[1])
+    unreg = recall_at_n(net.scores_from_responses(R, 0), gt, ns=(1,))[1]
+    T = net.calibrate_hyperactive(process_images(cal.images), cal.place_id)
+    reg_r1 = recall_at_n(net.scores_from_responses(R, T), gt, ns=(1,))[1]
+    assert min(per_mod) >= 0.8
+    assert reg_r1 >= unreg + 0.1
+    assert reg_r1 > 5 / 40

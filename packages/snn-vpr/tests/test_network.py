@@ -121,3 +121,26 @@ def test_bad_params() -> None:
         ModuleBank(1, 4, 1)
     with pytest.raises(ValueError, match="rates must be"):
         ModuleBank(1, 4, 2).respond(torch.zeros(3, 5))
+
+
+def test_stdp_step_matches_dense_outer_products() -> None:
+    g = torch.Generator().manual_seed(0)
+    p = DiehlCookParams()
+    m, n_in, n_e = 3, 30, 7
+    w = torch.rand(m, n_in, n_e, generator=g)
+    x = (torch.rand(m, 1, n_in, generator=g) < 0.3).float()
+    post = (torch.rand(m, 1, n_e, generator=g) < 0.4).float()
+    tr = {
+        "pre": torch.rand(m, 1, n_in, generator=g),
+        "post1": torch.rand(m, 1, n_e, generator=g),
+        "post2": torch.rand(m, 1, n_e, generator=g),
+    }
+    mask = torch.tensor([1.0, 0.0, 1.0]).reshape(m, 1, 1)
+    # dense statement of the rule: pre pathway, clip, post pathway (post2 before its reset), clip
+    pre = torch.where(x > 0, torch.ones_like(x), tr["pre"])
+    wd = (w - mask * p.nu_pre * x.transpose(1, 2) * tr["post1"]).clamp(0, 1)
+    wd = (wd + mask * p.nu_post * pre.transpose(1, 2) * (tr["post2"] * post)).clamp(0, 1)
+    ws = w.clone()
+    stdp_step(ws, x, post, tr, p, mask)
+    torch.testing.assert_close(ws, wd)
+    torch.testing.assert_close(tr["pre"], pre)

@@ -159,6 +159,10 @@ def network_size(n_in: int = 784, n_e: int = 400) -> tuple[int, int]:
     return n_in + 2 * n_e, n_in * n_e + n_e + n_e * (n_e - 1)
 
 
+def _flush(x: torch.Tensor) -> torch.Tensor:
+    return x.masked_fill_(x.abs() < 1e-20, 0.0)
+
+
 def _decay(dt: float, tau: float) -> float:
     return math.exp(-dt / tau)
 
@@ -183,14 +187,23 @@ def stdp_step(
     ``[0, w_max]``. ``traces`` holds ``pre`` [M, 1, n_in], ``post1`` and ``post2`` [M, 1, n_e].
     """
     traces["pre"] = torch.where(x > 0, torch.ones_like(x), traces["pre"])
-    dw = -params.nu_pre * x.transpose(1, 2) * traces["post1"]  # [M, n_in, 1] * [M, 1, n_e]
-    if bool((post > 0).any()):
-        dw = dw + params.nu_post * traces["pre"].transpose(1, 2) * (traces["post2"] * post)
+    mask = None if learn_mask is None else learn_mask.reshape(-1).to(w.dtype)
+    # only the rows of inputs that spiked and the columns of neurons that spiked change: index them, so a
+    # step costs O(spikes x neurons) instead of touching the whole [M, n_in, n_e] weight tensor
+    pm, _, pi = torch.nonzero(x > 0, as_tuple=True)
+    if pm.numel():
+        dec = params.nu_pre * traces["post1"][pm, 0, :]  # [k, n_e]
+        if mask is not None:
+            dec = dec * mask[pm, None]
+        w[pm, pi] = (w[pm, pi] - dec).clamp(0.0, params.w_max)
+    qm, _, qj = torch.nonzero(post > 0, as_tuple=True)
+    if qm.numel():
+        inc = params.nu_post * traces["pre"][qm, 0, :] * traces["post2"][qm, 0, qj][:, None]  # [k, n_in]
+        if mask is not None:
+            inc = inc * mask[qm, None]
+        w[qm, :, qj] = (w[qm, :, qj] + inc).clamp(0.0, params.w_max)
         traces["post1"] = torch.where(post > 0, torch.ones_like(post), traces["post1"])
         traces["post2"] = torch.where(post > 0, torch.ones_like(post), traces["post2"])
-    if learn_mask is not None:
-        dw = dw * learn_mask
-    w.add_(dw).clamp_(0.0, params.w_max)
 
 
 class ModuleBank:
@@ -330,9 +343,10 @@ class ModuleBank:
             v_inf_i = (p.v_rest_i + gei * p.e_exc) / g_tot_i
             v_new_i = v_inf_i + (s["v_i"] - v_inf_i) * torch.exp(-di * g_tot_i)
             s["v_i"] = torch.where(s["ts_i"] >= p.refrac_i, v_new_i, s["v_i"])
-            s["ge_e"] = s["ge_e"] * k_ge
-            s["gi_e"] = s["gi_e"] * k_gi
-            s["ge_i"] = s["ge_i"] * k_ge
+            # decayed conductances are flushed below 1e-20: subnormal floats make CPU arithmetic crawl
+            s["ge_e"] = _flush(s["ge_e"] * k_ge)
+            s["gi_e"] = _flush(s["gi_e"] * k_gi)
+            s["ge_i"] = _flush(s["ge_i"] * k_ge)
             s["ts_e"] = s["ts_e"] + dt
             s["ts_i"] = s["ts_i"] + dt
             # --- thresholds and resets
@@ -357,9 +371,9 @@ class ModuleBank:
                     theta_inc = theta_inc * lm[:, 0, :]
                 self.theta.add_(theta_inc)
                 theta = self.theta[:, None, :]
-                s["pre"] = s["pre"] * k_pre
-                s["post1"] = s["post1"] * k_p1
-                s["post2"] = s["post2"] * k_p2
+                s["pre"] = _flush(s["pre"] * k_pre)
+                s["post1"] = _flush(s["post1"] * k_p1)
+                s["post2"] = _flush(s["post2"] * k_p2)
                 stdp_step(w, x, fe, s, p, lm)
         return counts
 
