@@ -1,0 +1,475 @@
+"""The Diehl & Cook network as a bank of independent modules, simulated together in vectorised torch.
+
+One module is 784 Poisson inputs -> ``n_e`` excitatory conductance LIF neurons with adaptive thresholds ->
+``n_e`` inhibitory neurons (E -> I one-to-one, I -> E all-but-self), STDP on the input weights and weight
+normalisation before every training example (Diehl & Cook 2015, as used by Hussaini et al. 2023).
+
+Several modules (one per region in the modular network) share the time loop: the state carries a leading
+module axis, and every step is a handful of batched tensor operations.
+
+Units: milliseconds and millivolts inside the simulator; responses leave it as spike counts per presentation.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import ArrayLike, NDArray
+from tqdm.auto import tqdm
+
+__all__ = ["DiehlCookParams", "ModuleBank", "as_rates", "network_size", "stdp_step"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DiehlCookParams:
+    """Constants of the network (ms, mV); defaults are the reference's.
+
+    Attributes
+    ----------
+    dt : float
+        Time step (ms). The reference runs Brian2 at 0.1 ms; 0.5 ms is the spec's fast default. Conductances
+        and traces decay exactly, and the membrane uses exponential Euler, so the step is stable at 0.5 ms.
+    t_present, t_rest : float
+        Presentation (350 ms) and rest (150 ms) per image. The rest is applied in closed form (no input, no
+        spikes: every variable decays).
+    intensity : float
+        Input rate = pixel / intensity (Hz).
+    tau_e, tau_i : float
+        Membrane time constants (100, 10 ms).
+    v_rest_e, v_reset_e, v_thresh_e : float
+        -65, -65, -52 mV. The threshold is ``v_thresh_e + theta - theta_offset`` with ``theta_offset`` 20 mV.
+    v_rest_i, v_reset_i, v_thresh_i : float
+        -60, -45, -40 mV.
+    e_exc, e_inh_e, e_inh_i : float
+        Reversal potentials: 0 mV; -100 mV (onto E), -85 mV (onto I).
+    refrac_e, refrac_i : float
+        Refractory periods (5, 2 ms).
+    timer_rate : float
+        The reference's E threshold also needs ``timer > refrac_e`` with ``dtimer/dt = 0.1``: a neuron may fire
+        again only ``refrac_e / timer_rate`` = 50 ms after its last spike.
+    tau_ge, tau_gi : float
+        Synaptic conductance decay (1, 0.5 ms).
+    w_ei, w_ie : float
+        E -> I (one-to-one) 10.4 and I -> E (all-but-self) 17.
+    theta_plus, tau_theta, theta_init : float
+        Adaptive threshold increment 0.05 mV, decay 1e7 ms, initial 20 mV.
+    tau_pre, tau_post1, tau_post2 : float
+        STDP traces (20, 20, 40 ms).
+    nu_pre, nu_post : float
+        STDP rates: on a pre spike ``w -= nu_pre * post1``; on a post spike ``w += nu_post * pre * post2``.
+    w_max, w_init : float
+        Weights clipped to [0, w_max]; initial ``U(0.01, 1.01) * w_init``.
+    weight_sum : float
+        Each excitatory neuron's incoming weights are scaled to this sum before every training example (78).
+    min_spikes, max_retries : int
+        If a presentation draws fewer than ``min_spikes`` excitatory spikes, present it again with the input
+        rate multiplied by ``1 + retry`` (up to ``max_retries`` times). The reference disables retries (0).
+    """
+
+    dt: float = 0.5
+    t_present: float = 350.0
+    t_rest: float = 150.0
+    intensity: float = 4.0
+    tau_e: float = 100.0
+    tau_i: float = 10.0
+    v_rest_e: float = -65.0
+    v_reset_e: float = -65.0
+    v_thresh_e: float = -52.0
+    theta_offset: float = 20.0
+    v_rest_i: float = -60.0
+    v_reset_i: float = -45.0
+    v_thresh_i: float = -40.0
+    e_exc: float = 0.0
+    e_inh_e: float = -100.0
+    e_inh_i: float = -85.0
+    refrac_e: float = 5.0
+    refrac_i: float = 2.0
+    timer_rate: float = 0.1
+    tau_ge: float = 1.0
+    tau_gi: float = 0.5
+    w_ei: float = 10.4
+    w_ie: float = 17.0
+    theta_plus: float = 0.05
+    tau_theta: float = 1e7
+    theta_init: float = 20.0
+    tau_pre: float = 20.0
+    tau_post1: float = 20.0
+    tau_post2: float = 40.0
+    nu_pre: float = 1e-4
+    nu_post: float = 1e-2
+    w_max: float = 1.0
+    w_init: float = 0.3
+    weight_sum: float = 78.0
+    min_spikes: int = 5
+    max_retries: int = 0
+
+    def __post_init__(self) -> None:
+        for name in (
+            "dt",
+            "t_present",
+            "tau_e",
+            "tau_i",
+            "tau_ge",
+            "tau_gi",
+            "tau_theta",
+            "tau_pre",
+            "tau_post1",
+            "tau_post2",
+            "intensity",
+            "w_max",
+            "weight_sum",
+            "timer_rate",
+        ):
+            v = getattr(self, name)
+            if not (isinstance(v, int | float) and math.isfinite(v) and v > 0):
+                raise ValueError(f"{name} must be a positive finite number, got {v!r}")
+        if self.t_rest < 0:
+            raise ValueError(f"t_rest must be >= 0, got {self.t_rest!r}")
+        if self.dt > self.t_present:
+            raise ValueError(f"dt must be <= t_present, got dt={self.dt}, t_present={self.t_present}")
+        if self.max_retries < 0 or self.min_spikes < 0:
+            raise ValueError("max_retries and min_spikes must be >= 0")
+
+    @property
+    def n_steps(self) -> int:
+        """Time steps per presentation."""
+        return max(1, round(self.t_present / self.dt))
+
+    def quick(self, t_present: float = 100.0) -> DiehlCookParams:
+        """The same constants with a shorter presentation (the spec's quick setting)."""
+        return replace(self, t_present=t_present)
+
+
+def network_size(n_in: int = 784, n_e: int = 400) -> tuple[int, int]:
+    """Neurons and synapses of one module: ``(n_in + 2 n_e, n_in n_e + n_e + n_e (n_e - 1))``.
+
+    >>> network_size(784, 400)
+    (1584, 473600)
+    """
+    for name, v in (("n_in", n_in), ("n_e", n_e)):
+        if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
+            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    return n_in + 2 * n_e, n_in * n_e + n_e + n_e * (n_e - 1)
+
+
+def _flush(x: torch.Tensor) -> torch.Tensor:
+    return x.masked_fill_(x.abs() < 1e-20, 0.0)
+
+
+def _decay(dt: float, tau: float) -> float:
+    return math.exp(-dt / tau)
+
+
+def _mean_factor(dt: float, tau: float) -> float:
+    """Mean of ``exp(-t / tau)`` over one step: the conductance an exactly decaying pulse applies on average."""
+    return tau / dt * (1.0 - math.exp(-dt / tau))
+
+
+def stdp_step(
+    w: torch.Tensor,
+    x: torch.Tensor,
+    post: torch.Tensor,
+    traces: dict[str, torch.Tensor],
+    params: DiehlCookParams,
+    learn_mask: torch.Tensor | None = None,
+) -> None:
+    """One step of the Diehl & Cook STDP rule on ``w`` [M, n_in, n_e], in place (traces already decayed).
+
+    On a pre spike (``x`` [M, 1, n_in]): ``pre = 1`` and ``w -= nu_pre * post1``. On a post spike (``post``
+    [M, 1, n_e]): ``w += nu_post * pre * post2_before``, then ``post1 = post2 = 1``. Weights are clipped to
+    ``[0, w_max]``. ``traces`` holds ``pre`` [M, 1, n_in], ``post1`` and ``post2`` [M, 1, n_e].
+    """
+    traces["pre"] = torch.where(x > 0, torch.ones_like(x), traces["pre"])
+    mask = None if learn_mask is None else learn_mask.reshape(-1).to(w.dtype)
+    # only the rows of inputs that spiked and the columns of neurons that spiked change: index them, so a
+    # step costs O(spikes x neurons) instead of touching the whole [M, n_in, n_e] weight tensor
+    pm, _, pi = torch.nonzero(x > 0, as_tuple=True)
+    if pm.numel():
+        dec = params.nu_pre * traces["post1"][pm, 0, :]  # [k, n_e]
+        if mask is not None:
+            dec = dec * mask[pm, None]
+        w[pm, pi] = (w[pm, pi] - dec).clamp(0.0, params.w_max)
+    qm, _, qj = torch.nonzero(post > 0, as_tuple=True)
+    if qm.numel():
+        inc = params.nu_post * traces["pre"][qm, 0, :] * traces["post2"][qm, 0, qj][:, None]  # [k, n_in]
+        if mask is not None:
+            inc = inc * mask[qm, None]
+        w[qm, :, qj] = (w[qm, :, qj] + inc).clamp(0.0, params.w_max)
+        traces["post1"] = torch.where(post > 0, torch.ones_like(post), traces["post1"])
+        traces["post2"] = torch.where(post > 0, torch.ones_like(post), traces["post2"])
+
+
+class ModuleBank:
+    """``n_modules`` independent Diehl & Cook modules sharing one simulation loop.
+
+    State: input weights ``w`` [M, n_in, n_e] and adaptive thresholds ``theta`` [M, n_e] (mV).
+
+    Parameters
+    ----------
+    n_modules, n_in, n_e : int
+        Number of modules, inputs and excitatory (= inhibitory) neurons per module.
+    params : DiehlCookParams
+    seed : int
+        Seeds the initial weights and every Poisson draw.
+    device : str or torch.device
+    """
+
+    def __init__(
+        self,
+        n_modules: int,
+        n_in: int,
+        n_e: int,
+        params: DiehlCookParams | None = None,
+        seed: int = 0,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        for name, v in (("n_modules", n_modules), ("n_in", n_in), ("n_e", n_e)):
+            if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if n_e < 2:
+            raise ValueError(f"n_e must be >= 2 (lateral inhibition needs two neurons), got {n_e}")
+        self.params = params if params is not None else DiehlCookParams()
+        self.n_modules, self.n_in, self.n_e = int(n_modules), int(n_in), int(n_e)
+        self.device = torch.device(device)
+        self.gen = torch.Generator(device=self.device)
+        self.gen.manual_seed(int(seed))
+        p = self.params
+        w = torch.rand(self.n_modules, self.n_in, self.n_e, generator=self.gen, device=self.device)
+        self.w = (w + 0.01) * p.w_init
+        self.theta = torch.full((self.n_modules, self.n_e), p.theta_init, device=self.device)
+
+    def adapt_theta(self, rates: torch.Tensor) -> None:
+        """Start ``theta`` at the value where the mean input drive just reaches threshold (a warm start).
+
+        With weights normalised to ``weight_sum`` the mean input conductance is
+        ``g = tau_ge * 1e-3 * mean(sum(rates)) * weight_sum / n_in``; its steady membrane potential is
+        ``v_inf = (v_rest + g E_exc) / (1 + g)``, and ``theta = v_inf - v_thresh + theta_offset`` puts the
+        threshold there. Long training (60 epochs in the paper) drives theta to such a value through
+        ``theta_plus``; this shortcut lets short runs start from it. ``rates`` [M, N, n_in] (Hz).
+        """
+        p = self.params
+        total = rates.to(self.device, dtype=self.w.dtype).sum(dim=2).mean(dim=1)  # [M]
+        g = p.tau_ge * 1e-3 * total * p.weight_sum / self.n_in
+        v_inf = (p.v_rest_e + g * p.e_exc) / (1.0 + g)
+        theta = (v_inf - p.v_thresh_e + p.theta_offset).clamp_min(0.0)
+        self.theta = theta[:, None].expand(-1, self.n_e).clone()
+
+    # ------------------------------------------------------------------ helpers
+    def normalise_weights(self) -> None:
+        """Scale each excitatory neuron's incoming weights to sum ``weight_sum`` (before every example)."""
+        s = self.w.sum(dim=1, keepdim=True).clamp_min(1e-12)
+        self.w.mul_(self.params.weight_sum / s)
+
+    def _fresh_state(self, b: int) -> dict[str, torch.Tensor]:
+        p, m, dev = self.params, self.n_modules, self.device
+        z_e = torch.zeros(m, b, self.n_e, device=dev)
+        return {
+            "v_e": torch.full_like(z_e, p.v_rest_e),
+            "v_i": torch.full_like(z_e, p.v_rest_i),
+            "ge_e": z_e.clone(),
+            "gi_e": z_e.clone(),
+            "ge_i": z_e.clone(),
+            # time since the last spike (ms); large = long ago
+            "ts_e": torch.full_like(z_e, 1e9),
+            "ts_i": torch.full_like(z_e, 1e9),
+            "pre": torch.zeros(m, b, self.n_in, device=dev),
+            "post1": z_e.clone(),
+            "post2": z_e.clone(),
+        }
+
+    def _rest(self, s: dict[str, torch.Tensor], learn: bool) -> None:
+        """Closed-form decay over the rest period (no input, so no spikes)."""
+        p = self.params
+        t = p.t_rest
+        if t <= 0:
+            return
+        # conductances vanish within a few ms, so the membranes relax to rest with their own time constants
+        s["v_e"] = p.v_rest_e + (s["v_e"] - p.v_rest_e) * _decay(t, p.tau_e)
+        s["v_i"] = p.v_rest_i + (s["v_i"] - p.v_rest_i) * _decay(t, p.tau_i)
+        for g, tau in (("ge_e", p.tau_ge), ("gi_e", p.tau_gi), ("ge_i", p.tau_ge)):
+            s[g] = s[g] * _decay(t, tau)
+        s["ts_e"] = s["ts_e"] + t
+        s["ts_i"] = s["ts_i"] + t
+        s["pre"] = s["pre"] * _decay(t, p.tau_pre)
+        s["post1"] = s["post1"] * _decay(t, p.tau_post1)
+        s["post2"] = s["post2"] * _decay(t, p.tau_post2)
+        if learn:
+            self.theta.mul_(_decay(t, p.tau_theta))
+
+    def _present(
+        self,
+        s: dict[str, torch.Tensor],
+        rates: torch.Tensor,
+        learn: bool,
+        learn_mask: torch.Tensor | None = None,
+        record: list[tuple[int, torch.Tensor]] | None = None,
+    ) -> torch.Tensor:
+        """Present input ``rates`` [M, B, n_in] (Hz) for ``t_present``; returns E spike counts [M, B, n_e].
+
+        With ``learn`` (B must be 1) STDP changes ``w`` and spikes raise ``theta``; ``learn_mask`` [M] selects
+        which modules learn (the others still run).
+        """
+        p = self.params
+        dt = p.dt
+        n_steps = p.n_steps
+        prob = (rates * (dt * 1e-3)).clamp(max=1.0)
+        de, di = dt / p.tau_e, dt / p.tau_i
+        k_ge, k_gi = _decay(dt, p.tau_ge), _decay(dt, p.tau_gi)
+        f_ge, f_gi = _mean_factor(dt, p.tau_ge), _mean_factor(dt, p.tau_gi)
+        k_pre, k_p1, k_p2 = _decay(dt, p.tau_pre), _decay(dt, p.tau_post1), _decay(dt, p.tau_post2)
+        k_theta = _decay(dt, p.tau_theta)
+        refrac_timer = p.refrac_e / p.timer_rate
+        counts = torch.zeros_like(s["v_e"])
+        theta = self.theta[:, None, :]
+        lm = None if learn_mask is None else learn_mask.to(self.w.dtype)[:, None, None]
+        w = self.w
+        for step in range(n_steps):
+            x = (torch.rand(prob.shape, generator=self.gen, device=self.device) < prob).to(w.dtype)
+            # --- membranes: exponential Euler with the step-averaged conductances (exact for constant g)
+            ge, gi = s["ge_e"] * f_ge, s["gi_e"] * f_gi
+            g_tot = 1.0 + ge + gi
+            v_inf = (p.v_rest_e + ge * p.e_exc + gi * p.e_inh_e) / g_tot
+            v_new = v_inf + (s["v_e"] - v_inf) * torch.exp(-de * g_tot)
+            s["v_e"] = torch.where(s["ts_e"] >= p.refrac_e, v_new, s["v_e"])
+            gei = s["ge_i"] * f_ge
+            g_tot_i = 1.0 + gei
+            v_inf_i = (p.v_rest_i + gei * p.e_exc) / g_tot_i
+            v_new_i = v_inf_i + (s["v_i"] - v_inf_i) * torch.exp(-di * g_tot_i)
+            s["v_i"] = torch.where(s["ts_i"] >= p.refrac_i, v_new_i, s["v_i"])
+            # decayed conductances are flushed below 1e-20: subnormal floats make CPU arithmetic crawl
+            s["ge_e"] = _flush(s["ge_e"] * k_ge)
+            s["gi_e"] = _flush(s["gi_e"] * k_gi)
+            s["ge_i"] = _flush(s["ge_i"] * k_ge)
+            s["ts_e"] = s["ts_e"] + dt
+            s["ts_i"] = s["ts_i"] + dt
+            # --- thresholds and resets
+            spk_e = (s["v_e"] > theta - p.theta_offset + p.v_thresh_e) & (s["ts_e"] > refrac_timer)
+            spk_i = s["v_i"] > p.v_thresh_i
+            fe, fi = spk_e.to(w.dtype), spk_i.to(w.dtype)
+            s["v_e"] = torch.where(spk_e, torch.full_like(s["v_e"], p.v_reset_e), s["v_e"])
+            s["ts_e"] = torch.where(spk_e, torch.zeros_like(s["ts_e"]), s["ts_e"])
+            s["v_i"] = torch.where(spk_i, torch.full_like(s["v_i"], p.v_reset_i), s["v_i"])
+            s["ts_i"] = torch.where(spk_i, torch.zeros_like(s["ts_i"]), s["ts_i"])
+            counts += fe
+            if record is not None and bool(spk_e.any()):
+                record.append((step, spk_e.nonzero()))
+            # --- synaptic transmission (spikes of this step arrive for the next one)
+            s["ge_e"] = s["ge_e"] + torch.bmm(x, w)
+            s["ge_i"] = s["ge_i"] + p.w_ei * fe
+            s["gi_e"] = s["gi_e"] + p.w_ie * (fi.sum(dim=2, keepdim=True) - fi)
+            if learn:
+                self.theta.mul_(k_theta)
+                theta_inc = p.theta_plus * fe[:, 0, :]
+                if lm is not None:
+                    theta_inc = theta_inc * lm[:, 0, :]
+                self.theta.add_(theta_inc)
+                theta = self.theta[:, None, :]
+                s["pre"] = _flush(s["pre"] * k_pre)
+                s["post1"] = _flush(s["post1"] * k_p1)
+                s["post2"] = _flush(s["post2"] * k_p2)
+                stdp_step(w, x, fe, s, p, lm)
+        return counts
+
+    # ------------------------------------------------------------------ public
+    def train(self, rates: torch.Tensor, progress: bool = False) -> None:
+        """Train every module on its own sequence: ``rates`` [M, N, n_in] (Hz), presented in order.
+
+        Before each presentation the input weights are normalised; after it comes the closed-form rest.
+        """
+        if rates.ndim != 3 or rates.shape[0] != self.n_modules or rates.shape[2] != self.n_in:
+            raise ValueError(
+                f"rates must be [n_modules={self.n_modules}, N, n_in={self.n_in}], got {tuple(rates.shape)}"
+            )
+        rates = rates.to(self.device, dtype=self.w.dtype)
+        s = self._fresh_state(1)
+        p = self.params
+        with torch.no_grad():
+            for j in tqdm(range(rates.shape[1]), desc="train", disable=not progress, leave=False):
+                self.normalise_weights()
+                r = rates[:, j : j + 1, :]
+                counts = self._present(s, r, learn=True)
+                retry = 0
+                while retry < p.max_retries:
+                    need = counts.sum(dim=(1, 2)) < p.min_spikes
+                    if not bool(need.any()):
+                        break
+                    retry += 1
+                    self._rest(s, learn=True)
+                    counts = self._present(s, r * (1 + retry), learn=True, learn_mask=need)
+                self._rest(s, learn=True)
+
+    def respond(self, rates: torch.Tensor, batch_size: int = 256, progress: bool = False) -> torch.Tensor:
+        """Spike counts [M, Q, n_e] of every module to every input in ``rates`` [Q, n_in] or [M, Q, n_in].
+
+        Test mode: theta frozen, no plasticity; each input starts from rest.
+        """
+        if rates.ndim == 2:
+            rates = rates[None].expand(self.n_modules, -1, -1)
+        if rates.ndim != 3 or rates.shape[0] != self.n_modules or rates.shape[2] != self.n_in:
+            raise ValueError(f"rates must be [Q, n_in={self.n_in}] or [M, Q, n_in], got {tuple(rates.shape)}")
+        rates = rates.to(self.device, dtype=self.w.dtype)
+        out = []
+        p = self.params
+        with torch.no_grad():
+            for a in tqdm(
+                range(0, rates.shape[1], batch_size), desc="respond", disable=not progress, leave=False
+            ):
+                r = rates[:, a : a + batch_size]
+                s = self._fresh_state(r.shape[1])
+                counts = self._present(s, r, learn=False)
+                retry = 0
+                while retry < p.max_retries:
+                    need = counts.sum(dim=2, keepdim=True) < p.min_spikes
+                    if not bool(need.any()):
+                        break
+                    retry += 1
+                    s = self._fresh_state(r.shape[1])
+                    c2 = self._present(s, r * (1 + retry), learn=False)
+                    counts = torch.where(need, c2, counts)
+                out.append(counts)
+        return torch.cat(out, dim=1)
+
+    def respond_trains(
+        self, rates: torch.Tensor, module: int = 0
+    ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        """Spike times (ms from presentation start) and neuron indices of one module for one input [n_in]."""
+        if rates.ndim != 1 or rates.shape[0] != self.n_in:
+            raise ValueError(f"rates must be [n_in={self.n_in}], got {tuple(rates.shape)}")
+        r = rates.to(self.device, dtype=self.w.dtype)[None, None].expand(self.n_modules, 1, -1)
+        rec: list[tuple[int, torch.Tensor]] = []
+        with torch.no_grad():
+            self._present(self._fresh_state(1), r, learn=False, record=rec)
+        times: list[float] = []
+        units: list[int] = []
+        for step, idx in rec:
+            for mi, _, ni in idx.tolist():
+                if mi == module:
+                    times.append(step * self.params.dt)
+                    units.append(ni)
+        return np.asarray(times, dtype=np.float64), np.asarray(units, dtype=np.int64)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Learned state as numpy arrays."""
+        return {"w": self.w.cpu().numpy(), "theta": self.theta.cpu().numpy()}
+
+
+def as_rates(x: ArrayLike, intensity: float, name: str = "X") -> torch.Tensor:
+    """Flatten processed images [N, H, W] (pixels 0..255) to input rates [N, H*W] in Hz."""
+    arr = np.asarray(x)
+    if arr.ndim != 3:
+        raise ValueError(f"{name} must be a stack of processed images [N, H, W], got shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} must hold at least one image")
+    if not np.issubdtype(arr.dtype, np.number):
+        raise TypeError(f"{name} must be numeric, got dtype {arr.dtype}")
+    f = arr.astype(np.float64)
+    if not np.all(np.isfinite(f)) or f.min() < 0 or f.max() > 255:
+        raise ValueError(f"{name} must hold pixel values in [0, 255] (use preprocess.process_images)")
+    return torch.from_numpy((f.reshape(arr.shape[0], -1) / intensity).astype(np.float32))
