@@ -176,3 +176,14 @@ def test_torch_module_gives_identical_torques():
     module = SwimmerModule()
     module(torch.full((1, 5), 0.3, dtype=torch.float64), torch.tensor([0])).sum().backward()
     assert module.weights.grad is not None and torch.isfinite(module.weights.grad).all()
+
+
+def test_effective_weights_view():
+    w = SwimmerNCAP(n_joints=4).set_params([-0.5, 2.0, 0.7, 0.3]).effective_weights()
+    assert w["prop_d"].tolist() == [0.0, 0.0, 0.0]  # excitatory clamped at 0, broadcast over joints 1..3
+    assert float(w["osc_v"]) == 2.0
+    assert w["ipsi_v"].tolist() == [0.7] * 4
+    assert w["contra_d"].tolist() == [0.0] * 4  # inhibitory clamped at 0 from above
+    ablated = SwimmerNCAP(proprioception=False, oscillator=False).effective_weights()
+    assert ablated["prop_v"].tolist() == [0.0] * 4 and float(ablated["osc_d"]) == 0.0
+    assert ablated["ipsi_d"].tolist() == [1.0] * 5

@@ -19,7 +19,7 @@ paper, so an optimiser sees a plain vector.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -28,6 +28,7 @@ from numpy.typing import ArrayLike, NDArray
 __all__ = [
     "PARAM_NAMES_SHARED",
     "SwimmerNCAP",
+    "effective_weights_from",
     "joint_limit",
     "oscillator",
     "time_feature_to_step",
@@ -63,6 +64,46 @@ def _check_int(name: str, value: object, minimum: int) -> int:
     if int(value) < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return int(value)
+
+
+def effective_weights_from(
+    params: Any,
+    *,
+    n_joints: int,
+    weight_sharing: bool,
+    sign_constraints: bool,
+    proprioception: bool,
+    oscillator: bool,
+    relu: Callable[[Any], Any],
+) -> dict[str, Any]:
+    """Split a parameter vector into the circuit's weights, clamp signs and apply ablations.
+
+    One layout for the numpy circuit and the torch module: ``params`` is a numpy array or a torch tensor and
+    ``relu`` that library's ``max(x, 0)``. With weight sharing the weights are scalars that broadcast over joints.
+    Layout without sharing: ``prop_d[1..N-1], prop_v[1..N-1], osc_d, osc_v, ipsi_d[N], ipsi_v[N], contra_d[N],
+    contra_v[N]`` (``6 N`` entries). Excitatory weights become ``relu(w)``, the inhibitory ``-relu(-w)``.
+    """
+    n, p = n_joints, params
+    if weight_sharing:
+        w = {"prop_d": p[0], "prop_v": p[0], "osc_d": p[1], "osc_v": p[1]}
+        w |= {"ipsi_d": p[2], "ipsi_v": p[2], "contra_d": p[3], "contra_v": p[3]}
+    else:
+        k = n - 1
+        w = {"prop_d": p[:k], "prop_v": p[k : 2 * k], "osc_d": p[2 * k], "osc_v": p[2 * k + 1]}
+        rest = p[2 * k + 2 :]
+        w |= {
+            "ipsi_d": rest[:n],
+            "ipsi_v": rest[n : 2 * n],
+            "contra_d": rest[2 * n : 3 * n],
+            "contra_v": rest[3 * n :],
+        }
+    if sign_constraints:
+        w = {key: -relu(-v) if key.startswith("contra") else relu(v) for key, v in w.items()}
+    if not proprioception:
+        w["prop_d"], w["prop_v"] = w["prop_d"] * 0, w["prop_v"] * 0
+    if not oscillator:
+        w["osc_d"], w["osc_v"] = w["osc_d"] * 0, w["osc_v"] * 0
+    return w
 
 
 class SwimmerNCAP:
@@ -215,45 +256,25 @@ class SwimmerNCAP:
         return dict(zip(self.param_names, self._params.tolist(), strict=True))
 
     def effective_weights(self) -> Mapping[str, NDArray[np.float64]]:
-        """The weights the circuit uses (see :meth:`_compute_effective_weights`); copies."""
-        return {k: np.array(v) for k, v in self._weights.items()}
-
-    def _compute_effective_weights(self) -> dict[str, NDArray[np.float64]]:
         """The weights the circuit uses: signs clamped, ablations applied, shared weights broadcast.
 
-        Keys: ``prop_d``, ``prop_v`` (length ``N - 1``, joints 1..N-1), ``osc_d``, ``osc_v`` (scalars as 0-d
-        arrays), ``ipsi_d``, ``ipsi_v``, ``contra_d``, ``contra_v`` (length ``N``).
+        Keys: ``prop_d``, ``prop_v`` (length ``N - 1``, joints 1..N-1), ``osc_d``, ``osc_v`` (0-d arrays),
+        ``ipsi_d``, ``ipsi_v``, ``contra_d``, ``contra_v`` (length ``N``). Copies.
         """
-        n, p = self.n_joints, self._params
-        if self.weight_sharing:
-            prop_d = prop_v = np.full(n - 1, p[0])
-            osc_d = osc_v = np.array(p[1])
-            ipsi_d = ipsi_v = np.full(n, p[2])
-            contra_d = contra_v = np.full(n, p[3])
-        else:
-            k = n - 1
-            prop_d, prop_v = p[:k], p[k : 2 * k]
-            osc_d, osc_v = np.array(p[2 * k]), np.array(p[2 * k + 1])
-            rest = p[2 * k + 2 :]
-            ipsi_d, ipsi_v, contra_d, contra_v = rest[:n], rest[n : 2 * n], rest[2 * n : 3 * n], rest[3 * n :]
-        if self.sign_constraints:
-            prop_d, prop_v, osc_d, osc_v = (np.maximum(w, 0.0) for w in (prop_d, prop_v, osc_d, osc_v))
-            ipsi_d, ipsi_v = np.maximum(ipsi_d, 0.0), np.maximum(ipsi_v, 0.0)
-            contra_d, contra_v = np.minimum(contra_d, 0.0), np.minimum(contra_v, 0.0)
-        if not self.proprioception:
-            prop_d = prop_v = np.zeros(n - 1)
-        if not self.oscillator:
-            osc_d = osc_v = np.array(0.0)
-        return {
-            "prop_d": prop_d,
-            "prop_v": prop_v,
-            "osc_d": osc_d,
-            "osc_v": osc_v,
-            "ipsi_d": ipsi_d,
-            "ipsi_v": ipsi_v,
-            "contra_d": contra_d,
-            "contra_v": contra_v,
-        }
+        n = self.n_joints
+        shapes = {"prop": (n - 1,), "osc": (), "ipsi": (n,), "contra": (n,)}
+        return {k: np.broadcast_to(v, shapes[k.rsplit("_", 1)[0]]).copy() for k, v in self._weights.items()}
+
+    def _compute_effective_weights(self) -> dict[str, Any]:
+        return effective_weights_from(
+            self._params,
+            n_joints=self.n_joints,
+            weight_sharing=self.weight_sharing,
+            sign_constraints=self.sign_constraints,
+            proprioception=self.proprioception,
+            oscillator=self.oscillator,
+            relu=lambda w: np.maximum(w, 0.0),
+        )
 
     # -------------------------------------------------------------------------------------------- dynamics
     def act(self, joint_pos_norm: ArrayLike, t: ArrayLike) -> NDArray[np.float64]:

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ncap.circuit import Init, SwimmerNCAP
+from ncap.circuit import Init, SwimmerNCAP, effective_weights_from
 
 __all__ = ["SwimmerModule"]
 
@@ -62,35 +62,16 @@ class SwimmerModule(nn.Module):
         return self.circuit.n_params
 
     def _effective(self) -> dict[str, torch.Tensor]:
-        c, p, n = self.circuit, self.weights, self.circuit.n_joints
-        if c.weight_sharing:
-            prop_d = prop_v = p[0].expand(n - 1)
-            osc_d = osc_v = p[1]
-            ipsi_d = ipsi_v = p[2].expand(n)
-            contra_d = contra_v = p[3].expand(n)
-        else:
-            k = n - 1
-            prop_d, prop_v, osc_d, osc_v = p[:k], p[k : 2 * k], p[2 * k], p[2 * k + 1]
-            rest = p[2 * k + 2 :]
-            ipsi_d, ipsi_v, contra_d, contra_v = rest[:n], rest[n : 2 * n], rest[2 * n : 3 * n], rest[3 * n :]
-        if c.sign_constraints:
-            prop_d, prop_v, osc_d, osc_v = (w.clamp(min=0) for w in (prop_d, prop_v, osc_d, osc_v))
-            ipsi_d, ipsi_v = ipsi_d.clamp(min=0), ipsi_v.clamp(min=0)
-            contra_d, contra_v = contra_d.clamp(max=0), contra_v.clamp(max=0)
-        if not c.proprioception:
-            prop_d, prop_v = prop_d * 0, prop_v * 0
-        if not c.oscillator:
-            osc_d, osc_v = osc_d * 0, osc_v * 0
-        return {
-            "prop_d": prop_d,
-            "prop_v": prop_v,
-            "osc_d": osc_d,
-            "osc_v": osc_v,
-            "ipsi_d": ipsi_d,
-            "ipsi_v": ipsi_v,
-            "contra_d": contra_d,
-            "contra_v": contra_v,
-        }
+        c = self.circuit
+        return effective_weights_from(
+            self.weights,
+            n_joints=c.n_joints,
+            weight_sharing=c.weight_sharing,
+            sign_constraints=c.sign_constraints,
+            proprioception=c.proprioception,
+            oscillator=c.oscillator,
+            relu=torch.relu,
+        )
 
     def forward(self, joint_pos_norm: torch.Tensor, t: Any) -> torch.Tensor:
         n = self.circuit.n_joints
