@@ -211,7 +211,7 @@ def reproduce(session: nox.Session) -> None:
         if name not in _pyproject(PACKAGES[name]).get("project", {}).get("scripts", {}):
             failures[name] = "no command-line entry point"
             continue
-        _sync_member(session, name, extras=[])
+        _sync_member(session, name)  # the tests' environment: extras that reading the shipped data needs
         out = reports / name
         args = [name, "reproduce", "--out", str(out)] + (["--full"] if full else [])
         try:
