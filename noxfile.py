@@ -208,12 +208,13 @@ def reproduce(session: nox.Session) -> None:
     reports.mkdir(exist_ok=True)
     failures: dict[str, str] = {}
     for name in wanted:
-        if name not in _pyproject(PACKAGES[name]).get("project", {}).get("scripts", {}):
+        command = _command(name)
+        if command is None:
             failures[name] = "no command-line entry point"
             continue
         _sync_member(session, name)  # the tests' environment: extras that reading the shipped data needs
         out = reports / name
-        args = [name, "reproduce", "--out", str(out)] + (["--full"] if full else [])
+        args = [command, "reproduce", "--out", str(out)] + (["--full"] if full else [])
         try:
             session.run(*args, env={"MPLBACKEND": "Agg", "PYNEST_QUIET": "1"})
         except nox.command.CommandFailed as exc:
@@ -222,6 +223,18 @@ def reproduce(session: nox.Session) -> None:
     session.log(f"wrote {index}")
     if failures:
         session.error(f"reproduce failed for: {', '.join(sorted(failures))}")
+
+
+def _command(name: str) -> str | None:
+    """The package's console script: the one named like the distribution, else the one in its own module."""
+    meta = _pyproject(PACKAGES[name])
+    scripts = meta.get("project", {}).get("scripts", {})
+    if name in scripts:
+        return name
+    module = meta.get("tool", {}).get("neurozoo", {}).get("module", name.replace("-", "_"))
+    return next(
+        (cmd for cmd, target in scripts.items() if target.split(".")[0].split(":")[0] == module), None
+    )
 
 
 def write_index(reports: Path, failures: dict[str, str] | None = None) -> Path:
