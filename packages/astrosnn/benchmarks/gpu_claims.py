@@ -5,7 +5,7 @@ Each training job stops at ``--steps`` or after ``--minutes`` of wall time, whic
 steps it reached. Usage::
 
     PYTHONPATH=packages/astrosnn/src:shared/neurotypes/src python3 packages/astrosnn/benchmarks/gpu_claims.py \\
-        --device cuda --out /tmp/out
+        --device cuda --out gpu_out
 """
 
 from __future__ import annotations
