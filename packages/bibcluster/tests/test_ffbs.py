@@ -20,15 +20,16 @@ def _rts(y, H, R, A, b, Q, m0, P0):
         K = Pp @ H.T @ np.linalg.inv(S)
         mf[t] = mp + K @ (y[t] - H @ mp)
         Pf[t] = Pp - K @ H @ Pp
-    ms = mf.copy()
+    ms, Ps = mf.copy(), Pf.copy()
     for t in range(T - 2, -1, -1):
         mp, Pp = preds[t + 1]
         G = Pf[t] @ A.T @ np.linalg.inv(Pp)
         ms[t] = mf[t] + G @ (ms[t + 1] - mp)
-    return ms
+        Ps[t] = Pf[t] + G @ (Ps[t + 1] - Pp) @ G.T
+    return ms, Ps
 
 
-def test_ffbs_mean_matches_rts_smoother():
+def test_ffbs_mean_and_variance_match_rts_smoother():
     rng = np.random.default_rng(0)
     T, D, M = 25, 2, 3
     A = np.array([[0.95, 0.1], [-0.1, 0.9]])
@@ -49,6 +50,10 @@ def test_ffbs_mean_matches_rts_smoother():
     bs = np.broadcast_to(b, (T, D)).copy()
     Qs = np.broadcast_to(Q, (T, D, D)).copy()
     draws = np.stack([ffbs(J, h, As, bs, Qs, m0, P0, rng) for _ in range(2000)])
-    ms = _rts(y, H, R, A, b, Q, m0, P0)
-    se = draws.std(0) / np.sqrt(draws.shape[0])
+    ms, Ps = _rts(y, H, R, A, b, Q, m0, P0)
+    n = draws.shape[0]
+    se = draws.std(0) / np.sqrt(n)
     assert np.all(np.abs(draws.mean(0) - ms) < 3 * se + 1e-12)
+    # marginal variances: the sample variance of n Gaussian draws has relative SE sqrt(2 / (n - 1))
+    var = np.diagonal(Ps, axis1=1, axis2=2)
+    assert np.all(np.abs(draws.var(0, ddof=1) / var - 1) < 4 * np.sqrt(2 / (n - 1)))

@@ -48,35 +48,39 @@ def ffbs(
     T, D = h.shape
     lam_f = np.empty((T, D, D))  # filtered precision
     eta_f = np.empty((T, D))  # filtered information vector
+    cov_b = np.empty((T, D, D))  # (lam_f[t] + A'Q^-1 A)^-1: the covariance of X_t | X_{t+1} in the backward pass
     lam_p = np.linalg.inv(P0)
     eta_p = lam_p @ m0
-    eye = np.eye(D)
+    if T > 1:
+        A1, b1 = A[1:], b[1:]
+        Qi = np.linalg.inv(Q[1:])
+        Qi = 0.5 * (Qi + Qi.transpose(0, 2, 1))
+        AtQ = np.matmul(A1.transpose(0, 2, 1), Qi)  # (T-1, D, D)
+        AtQA = np.matmul(AtQ, A1)
     for t in range(T):
-        lam = _sym(lam_p + J[t])
+        lam = lam_p + J[t]
         eta = eta_p + h[t]
         lam_f[t] = lam
         eta_f[t] = eta
         if t + 1 < T:
-            cov = np.linalg.inv(lam)
-            mean = cov @ eta
-            At = A[t + 1]
-            pred_cov = _sym(At @ cov @ At.T + Q[t + 1])
-            lam_p = np.linalg.inv(pred_cov + 1e-12 * eye)
-            eta_p = lam_p @ (At @ mean + b[t + 1])
-    # backward pass: X_t | X_{t+1} has precision lam_f[t] + A'Q^-1 A (independent of the draws), so every
-    # factorisation is batched over t and only matrix-vector products remain sequential
+            # information-form prediction through the Woodbury identity: one D x D inverse per step,
+            # (Q + A lam^-1 A')^-1 = Q^-1 - Q^-1 A (lam + A'Q^-1 A)^-1 A'Q^-1
+            omega_inv = np.linalg.inv(lam + AtQA[t])
+            cov_b[t] = omega_inv
+            G = omega_inv @ AtQ[t]
+            lam_p = Qi[t] - AtQ[t].T @ G
+            lam_p = 0.5 * (lam_p + lam_p.T)
+            eta_p = G.T @ eta + lam_p @ b1[t]
+    # backward pass: X_t | X_{t+1} ~ N(cov_b[t] (eta_f[t] + A'Q^-1 (X_{t+1} - b)), cov_b[t]); the factorisations
+    # are batched over t, only matrix-vector products remain sequential
     x = np.empty((T, D))
     z = rng.standard_normal((T, D))
-    x[T - 1] = _draw_info(lam_f[T - 1], eta_f[T - 1], z[T - 1])
+    x[T - 1] = _draw_info(_sym(lam_f[T - 1]), eta_f[T - 1], z[T - 1])
     if T > 1:
-        A1, b1 = A[1:], b[1:]
-        AtQ = np.matmul(A1.transpose(0, 2, 1), np.linalg.inv(Q[1:]))  # (T-1, D, D)
-        lam_b = _sym(lam_f[:-1] + np.matmul(AtQ, A1))
-        chol = np.linalg.cholesky(lam_b)
-        cov_b = np.linalg.inv(lam_b)
-        noise = np.linalg.solve(chol.transpose(0, 2, 1), z[:-1, :, None])[..., 0]
+        cb = _sym(cov_b[:-1])
+        noise = np.matmul(np.linalg.cholesky(cb), z[:-1, :, None])[..., 0]
         for t in range(T - 2, -1, -1):
-            x[t] = cov_b[t] @ (eta_f[t] + AtQ[t] @ (x[t + 1] - b1[t])) + noise[t]
+            x[t] = cb[t] @ (eta_f[t] + AtQ[t] @ (x[t + 1] - b1[t])) + noise[t]
     return x
 
 
