@@ -68,3 +68,61 @@ def test_transitions_are_sticky_and_normalised():
 def test_hmm_rejects_bad_values(kwargs, match):
     with pytest.raises(ValueError, match=match):
         StickyHDPHMM(**kwargs)
+
+
+def test_prior_path_follows_its_transition_matrix():
+    from bibcluster.sampler import _prior_path
+
+    rng = np.random.default_rng(5)
+    hmm = StickyHDPHMM(L=4)
+    beta, trans, xi = _prior_path(20000, hmm, rng)
+    np.testing.assert_allclose(trans.sum(1), 1.0)
+    assert beta.sum() == pytest.approx(1.0)
+    counts = np.zeros((4, 4))
+    np.add.at(counts, (xi[:-1], xi[1:]), 1)
+    visits = counts.sum(1)
+    for k in np.flatnonzero(visits > 2000):
+        # multinomial rows: each frequency within 4 binomial SE of the matrix
+        freq = counts[k] / visits[k]
+        se = np.sqrt(trans[k] * (1 - trans[k]) / visits[k])
+        assert np.all(np.abs(freq - trans[k]) < 4 * se + 1e-3)
+
+
+def test_reference_state_scheme_keep_rules():
+    # the reference's rules: restart from the prior while the previous path is unbalanced; keep a path with no
+    # state above 60% of the bins; drop the kept path once a state exceeds 70%; never keep in the first 1%
+    from bibcluster.sampler import BiClusterSampler, ChainState, _update_states_reference
+
+    rng = np.random.default_rng(6)
+    cfg = BiClusterSampler(keep_states_heuristic=True)._config()
+    T, D, L = 60, 3, cfg.hmm.L
+    X = np.cumsum(rng.standard_normal((T, D)) * 0.1, 0)
+
+    def state(xi, keep):
+        s = ChainState(
+            z=np.zeros(4, dtype=np.int64),
+            lat=X.reshape(T, 1, D).transpose(1, 0, 2).copy(),
+            d=np.zeros(4),
+            C=np.zeros((4, D - 1)),
+            r=np.full(4, 10.0),
+            xi=np.asarray(xi, dtype=np.int64),
+            beta=np.full(L, 1 / L),
+            trans=np.full((L, L), 1 / L),
+            keep_states=keep,
+        )
+        return s
+
+    balanced = np.repeat([0, 1], T // 2)
+    one = np.zeros(T, dtype=np.int64)
+    s = state(balanced, False)
+    _update_states_reference(s, cfg, rng, it=0, n_iter=1000)  # first 1%: restart, never keep
+    assert not s.keep_states
+    s = state(balanced, False)
+    _update_states_reference(s, cfg, rng, it=500, n_iter=1000)
+    assert s.keep_states
+    s = state(one, True)
+    _update_states_reference(s, cfg, rng, it=500, n_iter=1000)
+    assert not s.keep_states
+    s = state(np.where(np.arange(T) < 0.65 * T, 0, 1), True)  # 65%: kept path stays kept
+    _update_states_reference(s, cfg, rng, it=500, n_iter=1000)
+    assert s.keep_states

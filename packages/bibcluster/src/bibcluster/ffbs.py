@@ -48,7 +48,9 @@ def ffbs(
     T, D = h.shape
     lam_f = np.empty((T, D, D))  # filtered precision
     eta_f = np.empty((T, D))  # filtered information vector
-    cov_b = np.empty((T, D, D))  # (lam_f[t] + A'Q^-1 A)^-1: the covariance of X_t | X_{t+1} in the backward pass
+    cov_b = np.empty(
+        (T, D, D)
+    )  # (lam_f[t] + A'Q^-1 A)^-1: the covariance of X_t | X_{t+1} in the backward pass
     lam_p = np.linalg.inv(P0)
     eta_p = lam_p @ m0
     if T > 1:

@@ -56,7 +56,7 @@ def laplace_log_marginal(
     r : numpy.ndarray or None
         NB dispersions ``(N,)`` or None for Poisson.
     n_newton : int
-        Newton iterations from a moment-matched start.
+        Maximum Newton iterations from a moment-matched start (stops early once every step is below 1e-10).
 
     Returns
     -------
@@ -87,6 +87,8 @@ def laplace_log_marginal(
         step = np.linalg.solve(H, grad[..., None])[..., 0]
         norm = np.linalg.norm(step, axis=-1, keepdims=True)
         beta = beta + step * np.minimum(1.0, 2.0 / np.maximum(norm, 1e-12))
+        if float(norm.max()) < 1e-10:  # converged (Newton is quadratic near the mode)
+            break
     eta = offset[None] + np.matmul(G[None], beta[..., None])[..., 0]
     _, w = _grad_weight(yk, eta, rk)
     H = hess(w)

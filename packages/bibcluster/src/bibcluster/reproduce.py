@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import time
 from dataclasses import dataclass
@@ -162,6 +163,13 @@ def reproduce(out_dir: str | Path, quick: bool = True, seed: int = 0, n_jobs: in
     xi_hat = post.state_estimate()
     state_ari = Partition(labels=xi_hat).adjusted_rand_index(Partition(labels=truth.states))
     state_acc = best_permutation_accuracy(xi_hat, truth.states)
+    # the reference's own state step (prior restarts + "keep balanced paths"), same data and settings
+    post_ref = BiClusterSampler(p=2, family="nb", n_jobs=n_jobs, keep_states_heuristic=True).fit(
+        Y, n_iter=s.n_iter, burn_in=s.burn_in, chains=s.chains, seed=seed
+    )
+    xi_ref = post_ref.state_estimate()
+    ref_state_ari = Partition(labels=xi_ref).adjusted_rand_index(Partition(labels=truth.states))
+    ref_state_acc = best_permutation_accuracy(xi_ref, truth.states)
     bands = post.trajectories(0.95)
     cover = float(
         np.mean((truth.log_rate >= bands["log_rate_lower"]) & (truth.log_rate <= bands["log_rate_upper"]))
@@ -174,12 +182,18 @@ def reproduce(out_dir: str | Path, quick: bool = True, seed: int = 0, n_jobs: in
     nk, nc = np.unique(null_post.n_clusters_trace, return_counts=True)
     null_k_mode = int(nk[np.argmax(nc)])
     one_state = float(np.mean(null_post.n_states_trace == 1))
+    null_xi = np.concatenate([c.xi for c in null_post.chains])
+    dominant = float(np.mean([np.bincount(x).max() / x.size for x in null_xi]))
 
     # back to back on this machine: a reference-style sweep, then ours (the ratio is what survives machine load)
     Yb, _ = simulate_biclustered(T=500, seed=seed)
     rng_b = np.random.default_rng(seed)
-    ref_sweep = float(np.median([reference_style_sweep(Yb.counts, 3, 2, rng_b) for _ in range(2)]))
+    ref_sweep = float(np.median([reference_style_sweep(Yb.counts, 3, 2, rng_b) for _ in range(3)]))
+    ref_listed = float(
+        np.median([reference_style_sweep(Yb.counts, 3, 2, rng_b, full=False) for _ in range(3)])
+    )
     per_sweep = time_per_sweep(N=30, T=500, n_sweeps=5, seed=seed)
+    has_statsmodels = importlib.util.find_spec("statsmodels") is not None
     speedup = ref_sweep / per_sweep
 
     figs = _figures(out, post, truth.z, truth.states, null_post)
@@ -197,10 +211,19 @@ def reproduce(out_dir: str | Path, quick: bool = True, seed: int = 0, n_jobs: in
         Claim(
             name="Recovers the state sequence",
             paper="T = 500, 10k iterations: 94.6% (Poisson) and 95.4% (NB) time points correct under the best permutation",
-            measured={"state ARI": round(state_ari, 3), "accuracy (best permutation)": round(state_acc, 3)},
-            criterion="maxPEAR state ARI >= 0.6 (" + scale + ")",
+            measured={
+                "state ARI": round(state_ari, 3),
+                "accuracy (best permutation)": round(state_acc, 3),
+                "with the reference's heuristic state step: state ARI": round(ref_state_ari, 3),
+                "with the reference's heuristic state step: accuracy": round(ref_state_acc, 3),
+            },
+            criterion="maxPEAR state ARI >= 0.6 (" + scale + ") with the valid sampler (the default)",
             passed=bool(state_ari >= 0.6),
             figures=(figs["states"],),
+            notes=(
+                "the state path does not mix: started from one state the chain stays there, started from the true "
+                "path it stays near it; the reference's heuristic (keep_states_heuristic=True) is reported alongside"
+            ),
         ),
         Claim(
             name="Recovers latent trajectories within credible bands",
@@ -217,6 +240,7 @@ def reproduce(out_dir: str | Path, quick: bool = True, seed: int = 0, n_jobs: in
             measured={
                 "posterior mode of K": null_k_mode,
                 "fraction of draws with one occupied state": round(one_state, 3),
+                "mean fraction of bins in the dominant state": round(dominant, 3),
             },
             criterion=f"i.i.d. Poisson(1) neurons, N = 30, T = {s.null_T}, {s.null_iter} sweeps: mode K == 1 and one state in > 80% of draws",
             passed=bool(null_k_mode == 1 and one_state > 0.8),
@@ -236,13 +260,22 @@ def reproduce(out_dir: str | Path, quick: bool = True, seed: int = 0, n_jobs: in
                 "seconds per sweep": round(per_sweep, 4),
                 "reference-style sweep, same machine (s)": round(ref_sweep, 3),
                 "speed-up": round(speedup, 1),
+                "speed-up vs the spec's listed steps only (PG, naive FFBS, GLM fits)": round(
+                    ref_listed / per_sweep, 1
+                ),
                 "speed-up vs the spec's 2 s": round(REFERENCE_SWEEP_S / per_sweep, 1),
             },
             criterion="speed-up >= 20x per sweep vs a reference-style sweep timed back to back (N = 30, T = 500)",
-            passed=bool(speedup >= 20),
+            passed=bool(speedup >= 20) if has_statsmodels else None,
+            verdict=None if has_statsmodels else "not testable without the bench extra",
             notes=(
-                "timings on a shared, loaded 2-core machine; the reference-style sweep uses statsmodels GLMs when "
-                "installed, else a cheaper numpy Newton loop (conservative)"
+                "timings on a shared 2-core machine; the reference-style sweep emulates every step of the "
+                "reference's iteration that costs time (bibcluster.refbench), with one statsmodels GLM per "
+                "(neuron, cluster) as the reference; statsmodels' import is kept outside the clock"
+                if has_statsmodels
+                else "statsmodels is not installed (extra `bench`), so the reference-style sweep ran a numpy Newton "
+                "loop in place of the reference's statsmodels GLMs and is not comparable; the verdict rests on "
+                "the timed comparison, which needs `pip install bibcluster[bench]`"
             ),
         ),
     ]

@@ -13,8 +13,11 @@ One sweep (the order of the reference's loop, with the choices the spec left ope
    stacked latents. Poisson: the draw uses NB(r_fixed) and is accepted with the Poisson/NB likelihood ratio (an
    MH correction that is exact because the augmented NB update is reversible w.r.t. the NB conditional).
 4. *States.* Forward-backward sampling of ``xi``, then the sticky HDP-HMM transition and ``beta`` updates, then
-   the dynamics again. ``keep_states_heuristic=True`` adds the reference's rule (keep the old path when a new one
-   puts > 70% of bins in one state); it is not a valid MCMC move and is off by default.
+   the dynamics again. ``keep_states_heuristic=True`` replaces this step by the reference's scheme (read from its
+   ``run_simulation_*.py``; see :func:`_update_states_reference`): every sweep starts a fresh HMM whose state path is
+   drawn from the sticky prior, takes one parameters-then-states Gibbs step from it, and keeps the previous path
+   instead once that path is "balanced" (no state above 60% of the bins) until a state exceeds 70%. It is not a
+   valid MCMC move (it favours balanced paths) and is off by default.
 5. *Loadings.* Fresh PG draws and the conjugate Gaussian update of ``(d_i, c_i)`` (prior ``N(0, I)``); Poisson:
    the same MH correction. NB dispersions (unless ``r_fixed``): random-walk MH on ``log r_i`` with prior
    ``log r_i ~ N(log 10, 1)`` — the reference's update is not recorded; this is our choice.
@@ -103,6 +106,7 @@ class ChainState:
     A: np.ndarray = field(default_factory=lambda: np.empty(0))
     b: np.ndarray = field(default_factory=lambda: np.empty(0))
     Q: np.ndarray = field(default_factory=lambda: np.empty(0))
+    keep_states: bool = False  # the reference scheme's "keep the previous path" flag
 
     @property
     def K(self) -> int:
@@ -346,22 +350,86 @@ def _update_dispersion(y: np.ndarray, state: ChainState, rng: np.random.Generato
 def _update_states(state: ChainState, cfg: _Config, rng: np.random.Generator) -> None:
     X = state.stacked()
     ll = ar_loglik(X, state.A, state.b, state.Q)
-    xi_new = sample_states(ll, state.trans, state.beta, rng)
-    if cfg.keep_states_heuristic:
-        frac = np.bincount(xi_new, minlength=cfg.hmm.L).max() / len(xi_new)
-        if frac > 0.7:
-            xi_new = state.xi
-    state.xi = xi_new
+    state.xi = sample_states(ll, state.trans, state.beta, rng)
     state.trans, state.beta = sample_transitions(state.xi, state.beta, cfg.hmm, rng)
     state.A, state.b, state.Q = sample_dynamics(X, state.xi, cfg.hmm, rng)
 
 
-def sweep(y: np.ndarray, state: ChainState, cfg: _Config, vtab: np.ndarray, rng: np.random.Generator) -> bool:
-    """One full Gibbs sweep (in place). Returns whether the latent draw was accepted (always True for NB)."""
+def _prior_path(
+    T: int, hmm: StickyHDPHMM, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(beta, trans, xi)`` drawn from the sticky HDP-HMM prior (uniform initial state)."""
+    L = hmm.L
+    beta = np.maximum(rng.dirichlet(np.full(L, hmm.gamma / L)), 1e-12)
+    beta /= beta.sum()
+    trans = np.vstack(
+        [
+            rng.dirichlet(np.maximum(hmm.alpha * beta + hmm.kappa * (np.arange(L) == k), 1e-10))
+            for k in range(L)
+        ]
+    )
+    cum = np.cumsum(trans, 1)
+    u = rng.random(T)
+    xi = np.empty(T, dtype=np.int64)
+    xi[0] = min(int(u[0] * L), L - 1)
+    for t in range(1, T):
+        xi[t] = min(int(np.searchsorted(cum[xi[t - 1]], u[t] * cum[xi[t - 1], -1])), L - 1)
+    return beta, trans, xi
+
+
+def _update_states_reference(
+    state: ChainState, cfg: _Config, rng: np.random.Generator, it: int, n_iter: int
+) -> None:
+    """The reference's state step (opt-in ``keep_states_heuristic=True``; not a valid MCMC move).
+
+    Read from the reference's simulation scripts, which build a new pyhsmm sticky AR-HMM every iteration: its
+    state path comes from the prior (pyhsmm's default when data are added), one ``resample_model`` call then draws
+    the dynamics and transitions given that path and a new path by forward-backward sampling. After the first 1%
+    of the iterations, the previous path and parameters are restored instead of the prior draw once the previous
+    path has no state above 60% of the bins, and kept so until a state exceeds 70%.
+    """
+    X = state.stacked()
+    T = X.shape[0]
+    occupancy = np.bincount(state.xi, minlength=cfg.hmm.L).max()
+    restore = False
+    if it > 0.01 * n_iter:
+        if occupancy > 0.7 * T:
+            state.keep_states = False
+        if state.keep_states:
+            restore = True
+        elif occupancy < 0.6 * T:
+            restore = state.keep_states = True
+    if not restore:
+        state.beta, state.trans, state.xi = _prior_path(T, cfg.hmm, rng)
+    # pyhsmm's resample_model: parameters given the path, then the path by forward-backward sampling
+    A, b, Q = sample_dynamics(X, state.xi, cfg.hmm, rng)
+    state.trans, state.beta = sample_transitions(state.xi, state.beta, cfg.hmm, rng)
+    uniform = np.full(cfg.hmm.L, 1.0 / cfg.hmm.L)
+    state.xi = sample_states(ar_loglik(X, A, b, Q), state.trans, uniform, rng)
+    state.A, state.b, state.Q = sample_dynamics(X, state.xi, cfg.hmm, rng)
+
+
+def sweep(
+    y: np.ndarray,
+    state: ChainState,
+    cfg: _Config,
+    vtab: np.ndarray,
+    rng: np.random.Generator,
+    it: int = 0,
+    n_iter: int = 1,
+) -> bool:
+    """One full Gibbs sweep (in place). Returns whether the latent draw was accepted (always True for NB).
+
+    ``it`` and ``n_iter`` (the sweep's index and the run length) matter only for the reference's heuristic
+    state step (``keep_states_heuristic``), whose rules depend on the progress of the run.
+    """
     _update_labels(y, state, cfg, vtab, rng)
     state.A, state.b, state.Q = sample_dynamics(state.stacked(), state.xi, cfg.hmm, rng)
     accepted, pg = _update_latents(y, state, cfg, rng)
-    _update_states(state, cfg, rng)
+    if cfg.keep_states_heuristic:
+        _update_states_reference(state, cfg, rng, it, n_iter)
+    else:
+        _update_states(state, cfg, rng)
     # NB: one PG draw serves both blocks (omega -> X -> (d, C) is blocked Gibbs on the augmented joint).
     # Poisson: a fresh draw, since each MH-corrected block must be its own NB-reversible augmentation kernel.
     _update_loadings(y, state, cfg, rng, pg if cfg.family == "nb" else None)
@@ -457,7 +525,7 @@ def run_chain(
 
         iterator = tqdm(iterator, desc="bibcluster sweeps", leave=False)
     for it in iterator:
-        n_acc += int(sweep(y, state, cfg, vtab, rng))
+        n_acc += int(sweep(y, state, cfg, vtab, rng, it, n_iter))
         if it >= burn_in:
             j = it - burn_in
             eta = state.log_rate()
@@ -505,7 +573,9 @@ class BiClusterSampler:
     constraint : {"center_whiten", "center", None}
         Identifiability projection after each sweep (see module docstring).
     keep_states_heuristic : bool
-        The reference's non-MCMC "keep previous states" rule; default False.
+        Use the reference's state step instead of the Gibbs step: a fresh state path from the prior every sweep
+        until a balanced path (no state above 60% of bins) is found, which is then kept until a state exceeds
+        70%. Not a valid MCMC move (it favours balanced paths); default False.
     init_clusters : int
         Number of k-means clusters to start from (clusters then merge/split); default 6.
     init_states : int
