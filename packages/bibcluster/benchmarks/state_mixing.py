@@ -1,0 +1,91 @@
+"""Diagnose the mixing of the state path (the README's "Why the state sequence is not recovered").
+
+1. With the true latents of the quick simulation held fixed, run the blocked Gibbs step of the states and
+   dynamics (MNIW draw, forward-backward states, sticky transitions) from three starts: one state, random
+   2-state segments, and the true path; print the state ARI every 25 sweeps.
+2. Run the full sampler from one state and from the true path (the true path is injected after the
+   initialisation) and print the state ARI.
+
+Run: uv run --package bibcluster python packages/bibcluster/benchmarks/state_mixing.py [--sweeps 200]
+Not run in CI (about 2 minutes on 2 cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from bibcluster import BiClusterSampler, StickyHDPHMM, simulate
+from bibcluster.hmm import ar_loglik, sample_dynamics, sample_states, sample_transitions
+from bibcluster.sampler import _initial_states, init_state, sweep, validate_counts
+from neurotypes import Partition
+
+
+def _ari(a: np.ndarray, b: np.ndarray) -> float:
+    return Partition(labels=np.asarray(a)).adjusted_rand_index(Partition(labels=np.asarray(b)))
+
+
+def _fixed_latents(X: np.ndarray, truth: np.ndarray, start: str, sweeps: int, seed: int) -> list[float]:
+    hmm = StickyHDPHMM()
+    L = hmm.L
+    rng = np.random.default_rng(seed)
+    T = X.shape[0]
+    xi = {"one": np.zeros(T, dtype=np.int64), "segments": _initial_states(T, 2, rng), "truth": truth.copy()}[
+        start
+    ]
+    beta = np.full(L, 1.0 / L)
+    trans = np.full((L, L), hmm.alpha / L) + hmm.kappa * np.eye(L)
+    trans /= trans.sum(1, keepdims=True)
+    out = []
+    for _ in range(sweeps):
+        A, b, Q = sample_dynamics(X, xi, hmm, rng)
+        xi = sample_states(ar_loglik(X, A, b, Q), trans, beta, rng)
+        trans, beta = sample_transitions(xi, beta, hmm, rng)
+        out.append(_ari(truth, xi))
+    return out
+
+
+def _full_sampler(seed: int, start: str, sweeps: int) -> list[float]:
+    Y, truth = simulate.simulate_biclustered(T=200, seed=seed)
+    cfg = BiClusterSampler()._config()
+    y = validate_counts(Y, cfg.p)
+    rng = np.random.default_rng(100 + seed)
+    vtab = cfg.prior.table(y.shape[0])
+    state = init_state(y, cfg, rng)
+    if start == "truth":
+        state.xi = truth.states.copy()
+        state.trans, state.beta = sample_transitions(state.xi, state.beta, cfg.hmm, rng)
+        state.A, state.b, state.Q = sample_dynamics(state.stacked(), state.xi, cfg.hmm, rng)
+    out = []
+    for it in range(sweeps):
+        sweep(y, state, cfg, vtab, rng, it, sweeps)
+        out.append(_ari(truth.states, state.xi))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sweeps", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    _, truth = simulate.simulate_biclustered(T=200, seed=args.seed)
+    K, T, P = truth.latents.shape
+    X = truth.latents.transpose(1, 0, 2).reshape(T, K * P)
+    every = max(1, args.sweeps // 8)
+    for start in ("one", "segments", "truth"):
+        aris = _fixed_latents(X, truth.states, start, args.sweeps, args.seed + 1)
+        print(
+            f"true latents fixed, start {start:8s}: state ARI",
+            [round(a, 2) for a in aris[every - 1 :: every]],
+        )
+    for start in ("one", "truth"):
+        aris = _full_sampler(args.seed, start, args.sweeps)
+        print(
+            f"full sampler,       start {start:8s}: state ARI",
+            [round(a, 2) for a in aris[every - 1 :: every]],
+        )
+
+
+if __name__ == "__main__":
+    main()
