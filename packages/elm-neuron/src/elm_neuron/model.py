@@ -34,6 +34,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .fused import elm_core_cpu
+
 __all__ = [
     "ELM",
     "ELMStates",
@@ -900,30 +902,80 @@ class ELM(nn.Module):
             Bin width in seconds for spike-train inputs.
         """
         x = self._validate_input(x, bin_size)
-        b = self.branch_input(x)
-        batch, steps, _ = b.shape
-        linears = [m for m in self.mlp.network if isinstance(m, nn.Linear)]
-        first = linears[0]
-        w_branch = first.weight[:, : self.num_branch]
-        w_mem = first.weight[:, self.num_branch :]
-        # Branch part of the first layer for all steps at once; only the memory part is recurrent.
-        pre = torch.nn.functional.linear(b, w_branch, first.bias)
-        kappa_m = self.kappa_m.to(b.dtype)
-        gain = self.lambda_value * (1 - kappa_m) if self.version == 1 else (1 - self.kappa_lambda.to(b.dtype))
-        if steps == 0:
-            mem = b.new_zeros(batch, 0, self.num_memory)
-        elif len(linears) == 2 and self.fused:
-            second = linears[1]
-            mem = _MemoryRecurrence.apply(
-                pre, w_mem, second.weight, second.bias, kappa_m, gain, self.activation
-            )
-        else:
-            mem = memory_recurrence_autograd(pre, w_mem, linears[1:], kappa_m, gain, self.activation)
-        return ELMStates(outputs=self.w_y(mem), branch_input=b, memory=mem)
+        return self._run(x, need_branch_input=True)
 
     def forward(self, x: torch.Tensor, bin_size: float | None = None) -> torch.Tensor:
         """Outputs ``y_t`` ``[batch, time, num_output]`` for inputs ``[batch, time, num_input]``."""
-        return self.simulate(x, bin_size).outputs
+        x = self._validate_input(x, bin_size)
+        return self._run(x, need_branch_input=False).outputs
+
+    def _gain(self, kappa_m: torch.Tensor) -> torch.Tensor:
+        if self.version == 1:
+            return self.lambda_value * (1 - kappa_m)
+        return 1 - self.kappa_lambda.to(kappa_m.dtype)
+
+    def _run(self, x: torch.Tensor, need_branch_input: bool) -> ELMStates:
+        linears = [m for m in self.mlp.network if isinstance(m, nn.Linear)]
+        first = linears[0]
+        batch, steps, _ = x.shape
+        core = (
+            self.fused
+            and len(linears) == 2
+            and x.device.type == "cpu"
+            and NUMPY_LOOPS_ON_CPU
+            and steps > 0
+            and first.weight.dtype in (torch.float32, torch.float64)
+        )
+        if core and not need_branch_input and self.routing is None and self.synapses_per_branch == 1:
+            if not x.requires_grad:
+                # One synapse per branch: the synapse weights fold into the first layer and the trace of the
+                # raw inputs is computed inside the fused core (no trace backward pass needed).
+                second = linears[1]
+                kappa_m = self.kappa_m.to(first.weight.dtype)
+                mem = elm_core_cpu(
+                    x,
+                    first.weight,
+                    first.bias,
+                    second.weight,
+                    second.bias,
+                    self.w_s,
+                    kappa_m,
+                    self._gain(kappa_m),
+                    self.kappa_s,
+                    self.activation,
+                )
+                return ELMStates(outputs=self.w_y(mem), branch_input=x.new_empty(0), memory=mem)
+        b = self.branch_input(x)
+        kappa_m = self.kappa_m.to(b.dtype)
+        gain = self._gain(kappa_m)
+        if steps == 0:
+            mem = b.new_zeros(batch, 0, self.num_memory)
+        elif core:
+            second = linears[1]
+            mem = elm_core_cpu(
+                b,
+                first.weight,
+                first.bias,
+                second.weight,
+                second.bias,
+                None,
+                kappa_m,
+                gain,
+                None,
+                self.activation,
+            )
+        else:
+            w_mem = first.weight[:, self.num_branch :]
+            # Branch part of the first layer for all steps at once; only the memory part is recurrent.
+            pre = torch.nn.functional.linear(b, first.weight[:, : self.num_branch], first.bias)
+            if len(linears) == 2 and self.fused:
+                second = linears[1]
+                mem = _MemoryRecurrence.apply(
+                    pre, w_mem, second.weight, second.bias, kappa_m, gain, self.activation
+                )
+            else:
+                mem = memory_recurrence_autograd(pre, w_mem, linears[1:], kappa_m, gain, self.activation)
+        return ELMStates(outputs=self.w_y(mem), branch_input=b, memory=mem)
 
     def neuronio_eval_forward(
         self, x: torch.Tensor, y_train_soma_scale: float = SOMA_TRAIN_SCALE

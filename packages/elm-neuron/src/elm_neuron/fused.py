@@ -1,0 +1,289 @@
+"""CPU fast path: the ELM core (trace, first MLP layer, memory recurrence) as one autograd function.
+
+For one hidden layer the per-step computation of :class:`elm_neuron.ELM` is (``g = 1.7159 * gain``,
+``gain = lambda (1 - kappa_m)`` in version 1, ``1 - kappa_lambda`` in version 2)::
+
+    pre_t = c_t Wc^T + b1                        (all steps at once; c_t: branch input or raw trace)
+    h_t   = m_{t-1} (diag(kappa) W1m^T) + pre_t
+    o_t   = act(h_t) (2/3 W2^T) + 2/3 b2
+    m_t   = kappa m_{t-1} + g tanh(o_t)
+
+which is the reference's ``m_t = kappa m_{t-1} + lambda (1 - kappa) 1.7159 tanh(2/3 MLP([b_t, kappa m_{t-1}]))``
+with the constants folded into the weights: each step is two small matrix products and five element-wise
+operations on contiguous arrays of equal shape (numpy broadcasting a row vector costs several times more). The memory update keeps the reference's order of floating-point operations (``kappa m`` plus
+``g tanh``), so float32 results round like the reference's.
+
+The backward pass (back-propagation through time) carries ``dL/dm`` backwards with two small
+matrix products per step and forms every weight gradient after the loop as one product over all
+``time x batch`` rows (e.g. ``dW2 = A^T dO``). The loops run in numpy, whose per-call overhead
+for such small arrays is several times lower than torch's; the large products run in torch (MKL).
+
+With one synapse per branch and no routing, the synapse weights are folded into the first layer as well
+(``Wc = W_b diag(w_s)``, ``c_t`` = the trace of the raw inputs): then ``dW_b`` and ``dw_s`` both follow from
+``dWc`` and the trace needs no backward pass at all.
+
+Checked against ``torch.autograd.gradcheck`` (float64) and against plain autograd through the step-by-step
+equations in ``tests/test_fused.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = ["ELMCoreCPU", "elm_core_cpu"]
+
+_TANH_A = 1.7159  # scaled tanh of the reference: 1.7159 tanh(2/3 x)
+_TANH_C = 2.0 / 3.0
+
+
+def _np(t: torch.Tensor, dtype: np.dtype[Any]) -> np.ndarray:
+    """A numpy view of a CPU tensor (no copy unless the dtype differs)."""
+    return np.asarray(t.detach().numpy(), dtype=dtype)
+
+
+def _full(v: np.ndarray, rows: int) -> np.ndarray:
+    """``v`` repeated over ``rows`` rows, contiguous (numpy broadcasts a row vector several times slower)."""
+    return np.ascontiguousarray(np.broadcast_to(v, (rows, v.shape[0])))
+
+
+def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` for large 2-D arrays through torch (MKL; honours ``torch.set_num_threads``)."""
+    return (torch.from_numpy(a) @ torch.from_numpy(b)).numpy()
+
+
+class ELMCoreCPU(torch.autograd.Function):
+    """Memory states ``m`` ``[B, T, d_m]`` of an ELM neuron with one hidden layer (CPU tensors).
+
+    Arguments of :meth:`apply`: ``feats`` ``[B, T, n]`` (the branch input ``b``, or the raw inputs ``x`` when
+    ``kappa_s`` is given: then the trace ``s = LI(x)`` is computed here and ``w_s`` scales it), ``w1``
+    ``[H, n + d_m]``, ``b1`` ``[H]``, ``w2`` ``[d_m, H]``, ``b2`` ``[d_m]``, ``w_s`` ``[n]`` or ``None``,
+    ``kappa`` ``[d_m]``, ``gain`` ``[d_m]``, ``kappa_s`` ``[n]`` or ``None``, ``activation`` (``"relu"`` or
+    ``"silu"``). Gradients flow to every tensor argument except ``kappa_s`` (and ``feats`` when ``kappa_s``
+    is given: the raw inputs must not require gradients then).
+    """
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: Any,
+        feats: torch.Tensor,
+        w1: torch.Tensor,
+        b1: torch.Tensor,
+        w2: torch.Tensor,
+        b2: torch.Tensor,
+        w_s: torch.Tensor | None,
+        kappa: torch.Tensor,
+        gain: torch.Tensor,
+        kappa_s: torch.Tensor | None,
+        activation: str,
+    ) -> torch.Tensor:
+        dtype = np.dtype(str(w1.dtype).removeprefix("torch."))
+        x = _np(feats, dtype)
+        batch, steps, n = x.shape
+        hidden = w1.shape[0]
+        d_m = kappa.shape[0]
+        rows = steps * batch
+        relu = activation == "relu"
+        # With ReLU the output bias rides on a constant hidden unit: its pre-activation is exactly 1 (a
+        # zero weight column in W1m, a bias of 1), relu(1) = 1, and its outgoing weights are b2.
+        width = hidden + 1 if relu else hidden
+        w1n = _np(w1, dtype)
+        w_b, w1m = w1n[:, :n], w1n[:, n:]
+        kap = _np(kappa, dtype)
+        g = _TANH_A * _np(gain, dtype)
+        ws = None if w_s is None else _np(w_s, dtype)
+
+        w_mem = np.zeros((d_m, width), dtype)  # (kappa m) W1m^T = m (diag(kappa) W1m^T)
+        np.multiply(w1m.T, kap[:, None], out=w_mem[:, :hidden])
+        w_in = np.zeros((n, width), dtype)  # Wc^T, with the synapse weights folded in when given
+        if ws is None:
+            w_in[:, :hidden] = w_b.T
+        else:
+            np.multiply(w_b.T, ws[:, None], out=w_in[:, :hidden])
+        bias1 = np.ones(width, dtype)
+        bias1[:hidden] = _np(b1, dtype)
+        w_out = np.empty((width, d_m), dtype)  # 2/3 [W2^T ; b2]
+        np.multiply(_np(w2, dtype).T, _TANH_C, out=w_out[:hidden])
+        b2c = _TANH_C * _np(b2, dtype)
+        if relu:
+            w_out[hidden] = b2c
+
+        # Time-major features c_t (the branch input, or the synapse trace computed here).
+        c = np.empty((steps, batch, n), dtype)
+        np.copyto(c, x.transpose(1, 0, 2))
+        if kappa_s is not None and steps > 1:
+            ks = _full(_np(kappa_s, dtype), batch)
+            tmp_c = np.empty((batch, n), dtype)
+            for t in range(1, steps):
+                np.multiply(c[t - 1], ks, out=tmp_c)
+                c[t] += tmp_c
+        # Input part of the first layer for all steps at once: pre = c Wc^T + b1.
+        pre = np.empty((steps, batch, width), dtype)
+        torch.addmm(
+            torch.from_numpy(bias1),
+            torch.from_numpy(c.reshape(rows, n)),
+            torch.from_numpy(w_in),
+            out=torch.from_numpy(pre.reshape(rows, width)),
+        )
+
+        mem = np.empty((steps + 1, batch, d_m), dtype)  # mem[t + 1] = m_t, mem[0] = 0
+        mem[0] = 0.0
+        hs = np.empty((steps, batch, width), dtype)
+        acts = np.empty((steps, batch, width), dtype)
+        th = np.empty((steps, batch, d_m), dtype)
+        o = np.empty((batch, d_m), dtype)
+        upd = np.empty((batch, d_m), dtype)
+        k_full, g_full = _full(kap, batch), _full(g, batch)
+        mm, add, mul, tanh = np.matmul, np.add, np.multiply, np.tanh
+        if relu:
+            zeros = np.zeros((batch, width), dtype)
+            for t in range(steps):
+                h = mm(mem[t], w_mem, out=hs[t])
+                add(h, pre[t], out=h)
+                a = np.maximum(h, zeros, out=acts[t])
+                tt = tanh(mm(a, w_out, out=o), out=th[t])
+                nxt = mul(mem[t], k_full, out=mem[t + 1])
+                add(nxt, mul(tt, g_full, out=upd), out=nxt)
+        else:
+            ones = np.ones((batch, width), dtype)
+            den = np.empty((batch, width), dtype)
+            b2_full = _full(b2c, batch)
+            with np.errstate(over="ignore"):  # exp(-h) may overflow to inf: silu -> the right limit 0
+                for t in range(steps):
+                    h = mm(mem[t], w_mem, out=hs[t])
+                    add(h, pre[t], out=h)
+                    np.negative(h, out=den)
+                    np.exp(den, out=den)
+                    add(den, ones, out=den)
+                    a = np.divide(h, den, out=acts[t])
+                    mm(a, w_out, out=o)
+                    tt = tanh(add(o, b2_full, out=o), out=th[t])
+                    nxt = mul(mem[t], k_full, out=mem[t + 1])
+                    add(nxt, mul(tt, g_full, out=upd), out=nxt)
+        memory = np.empty((batch, steps, d_m), dtype)
+        np.copyto(memory, mem[1:].transpose(1, 0, 2))
+        ctx.activation = activation
+        ctx.arrays = (c, mem, hs, acts, th, w_mem, w_out, w_in, w_b, w1m, ws, kap, g)
+        ctx.dims = (batch, steps, n, hidden, d_m, feats.dtype)
+        return torch.from_numpy(memory)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx: Any, grad_memory: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        c, mem, hs, acts, th, w_mem, w_out, w_in, w_b, w1m, ws, kap, g = ctx.arrays
+        batch, steps, n, hidden, d_m, feats_dtype = ctx.dims
+        dtype = w_mem.dtype
+        rows = steps * batch
+        needs = ctx.needs_input_grad
+        eps = np.empty((steps, batch, d_m), dtype)  # d L / d m_t from the outputs, time-major
+        np.copyto(eps, _np(grad_memory, dtype).transpose(1, 0, 2))
+        active = eps.reshape(steps, -1).any(axis=1).tolist()
+        factor = np.multiply(th, th)
+        np.subtract(1.0, factor, out=factor)
+        factor *= g  # d m_t / d o_t = g (1 - tanh^2)
+        if ctx.activation == "relu":
+            act_grad = (hs[:, :, :hidden] > 0).astype(dtype)
+        else:
+            with np.errstate(over="ignore"):
+                sig = np.exp(-hs)
+            sig += 1.0
+            np.reciprocal(sig, out=sig)
+            act_grad = sig * (1.0 + hs * (1.0 - sig))
+        w_out_t = np.ascontiguousarray(w_out[:hidden].T)  # [d_m, H]
+        w_mem_t = np.ascontiguousarray(w_mem[:, :hidden].T)  # [H, d_m]
+        need_e = needs[6] or needs[7]
+        e_all = np.empty((steps, batch, d_m), dtype) if need_e else None
+        d_o = np.empty((steps, batch, d_m), dtype)
+        d_h = np.empty((steps, batch, hidden), dtype)
+        carries = (np.zeros((batch, d_m), dtype), np.empty((batch, d_m), dtype))
+        e_buf = np.empty((batch, d_m), dtype)
+        tmp = np.empty((batch, d_m), dtype)
+        k_full = _full(kap, batch)
+        mm, add, mul = np.matmul, np.add, np.multiply
+        carry = carries[0]
+        for t in range(steps - 1, -1, -1):
+            # e = total d L / d m_t (from the output at t and through m_{t+1}).
+            if active[t]:
+                e = add(eps[t], carry, out=e_all[t] if e_all is not None else e_buf)
+            else:
+                e = carry
+                if e_all is not None:
+                    e_all[t] = carry
+            dh = mm(mul(e, factor[t], out=d_o[t]), w_out_t, out=d_h[t])
+            mul(dh, act_grad[t], out=dh)
+            new = carries[1] if carry is carries[0] else carries[0]
+            mm(dh, w_mem_t, out=new)
+            add(new, mul(e, k_full, out=tmp), out=new)
+            carry = new
+
+        d_h2 = d_h.reshape(rows, hidden)
+        d_o2 = d_o.reshape(rows, d_m)
+        d_wm = _mm(mem[:steps].reshape(rows, d_m).T, d_h2)  # d / d (diag(kappa) W1m^T)  [d_m, H]
+        d_kap_w = (d_wm * w1m.T).sum(1)
+        d_wout = _mm(acts.reshape(rows, -1).T, d_o2)  # d / d w_out  [width, d_m]
+        d_w1 = d_w_s = d_wc = None
+        if needs[1] or needs[5]:
+            d_wc = _mm(c.reshape(rows, n).T, d_h2)  # d / d Wc^T  [n, H]
+        if needs[1]:
+            assert d_wc is not None
+            d_w1 = np.empty((hidden, n + d_m), dtype)
+            np.multiply(d_wm.T, kap[None, :], out=d_w1[:, n:])
+            if ws is None:
+                d_w1[:, :n] = d_wc.T
+            else:
+                np.multiply(d_wc.T, ws[None, :], out=d_w1[:, :n])
+        if ws is not None and needs[5]:
+            assert d_wc is not None
+            d_w_s = (d_wc * w_b.T).sum(1)
+        d_b1 = torch.from_numpy(d_h2).sum(0) if needs[2] else None
+        d_b2: np.ndarray | None = None
+        if needs[4]:
+            d_b2 = _TANH_C * (d_wout[hidden] if ctx.activation == "relu" else d_o2.sum(0))
+        d_kappa = d_gain = None
+        if needs[6]:
+            assert e_all is not None
+            d_kappa = d_kap_w + np.einsum("tbd,tbd->d", e_all, mem[:steps])
+        if needs[7]:
+            assert e_all is not None
+            d_gain = _TANH_A * np.einsum("tbd,tbd->d", e_all, th)
+        d_feats = None
+        if needs[0]:
+            d_c = torch.from_numpy(d_h2) @ torch.from_numpy(np.ascontiguousarray(w_in[:, :hidden].T))
+            d_feats = d_c.reshape(steps, batch, n).transpose(0, 1).to(feats_dtype)
+
+        def out(a: np.ndarray | None, need: bool) -> torch.Tensor | None:
+            return torch.from_numpy(np.ascontiguousarray(a)) if need and a is not None else None
+
+        return (
+            d_feats,
+            out(d_w1, needs[1]),
+            d_b1,
+            out(_TANH_C * d_wout[:hidden].T, needs[3]),
+            out(d_b2, needs[4]),
+            out(d_w_s, needs[5]),
+            out(d_kappa, needs[6]),
+            out(d_gain, needs[7]),
+            None,
+            None,
+        )
+
+
+def elm_core_cpu(
+    feats: torch.Tensor,
+    w1: torch.Tensor,
+    b1: torch.Tensor,
+    w2: torch.Tensor,
+    b2: torch.Tensor,
+    w_s: torch.Tensor | None,
+    kappa: torch.Tensor,
+    gain: torch.Tensor,
+    kappa_s: torch.Tensor | None,
+    activation: str,
+) -> torch.Tensor:
+    """Memory ``m`` ``[B, T, d_m]`` through :class:`ELMCoreCPU` (see there for the arguments)."""
+    if kappa_s is not None and feats.requires_grad:
+        raise ValueError("feats must not require gradients when kappa_s is given (raw inputs)")
+    out: torch.Tensor = ELMCoreCPU.apply(feats, w1, b1, w2, b2, w_s, kappa, gain, kappa_s, activation)
+    return out
