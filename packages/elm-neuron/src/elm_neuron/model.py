@@ -914,6 +914,34 @@ class ELM(nn.Module):
             return self.lambda_value * (1 - kappa_m)
         return 1 - self.kappa_lambda.to(kappa_m.dtype)
 
+    def _constants(self, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``kappa_m``, the memory gain and ``kappa_s``; cached while the timescales are fixed and unchanged."""
+        tau_m, tau_s = self._proto_tau_m, self.trace_tau
+        if tau_m.requires_grad or tau_s.requires_grad:
+            kappa_m = self.kappa_m.to(dtype)
+            return kappa_m, self._gain(kappa_m), self.kappa_s.to(dtype)
+        key = (
+            tau_m._version,
+            tau_m.data_ptr(),
+            tau_m.device,
+            tau_s._version,
+            tau_s.data_ptr(),
+            dtype,
+            self.version,
+            self.lambda_value,
+            self.delta_t,
+            self.tau_m_min,
+            self.tau_m_max,
+        )
+        cached = self.__dict__.get("_constants_cache")  # (tau_m, tau_s, key, values); not in the state dict
+        if cached is None or cached[0] is not tau_m or cached[1] is not tau_s or cached[2] != key:
+            with torch.no_grad():
+                kappa_m = self.kappa_m.to(dtype)
+                cached = (tau_m, tau_s, key, (kappa_m, self._gain(kappa_m), self.kappa_s.to(dtype)))
+            self.__dict__["_constants_cache"] = cached
+        values: tuple[torch.Tensor, torch.Tensor, torch.Tensor] = cached[3]
+        return values
+
     def _run(self, x: torch.Tensor, need_branch_input: bool) -> ELMStates:
         linears = [m for m in self.mlp.network if isinstance(m, nn.Linear)]
         first = linears[0]
@@ -926,44 +954,40 @@ class ELM(nn.Module):
             and steps > 0
             and first.weight.dtype in (torch.float32, torch.float64)
         )
-        if core and not need_branch_input and self.routing is None and self.synapses_per_branch == 1:
-            if not x.requires_grad:
+        kappa_m, gain, kappa_s = self._constants(first.weight.dtype)
+        if core:
+            second = linears[1]
+            if (
+                not need_branch_input
+                and self.routing is None
+                and self.synapses_per_branch == 1
+                and not x.requires_grad
+            ):
                 # One synapse per branch: the synapse weights fold into the first layer and the trace of the
                 # raw inputs is computed inside the fused core (no trace backward pass needed).
-                second = linears[1]
-                kappa_m = self.kappa_m.to(first.weight.dtype)
-                mem = elm_core_cpu(
-                    x,
-                    first.weight,
-                    first.bias,
-                    second.weight,
-                    second.bias,
-                    self.w_s,
-                    kappa_m,
-                    self._gain(kappa_m),
-                    self.kappa_s,
-                    self.activation,
-                )
-                return ELMStates(outputs=self.w_y(mem), branch_input=x.new_empty(0), memory=mem)
-        b = self.branch_input(x)
-        kappa_m = self.kappa_m.to(b.dtype)
-        gain = self._gain(kappa_m)
-        if steps == 0:
-            mem = b.new_zeros(batch, 0, self.num_memory)
-        elif core:
-            second = linears[1]
-            mem = elm_core_cpu(
-                b,
+                feats, w_s, trace_kappa, b = x, self.w_s, kappa_s, x.new_empty(0)
+            else:
+                b = self.branch_input(x)
+                feats, w_s, trace_kappa = b, None, None
+            y, mem = elm_core_cpu(
+                feats,
                 first.weight,
                 first.bias,
                 second.weight,
                 second.bias,
-                None,
+                w_s,
                 kappa_m,
                 gain,
-                None,
+                trace_kappa,
+                self.w_y.weight,
+                self.w_y.bias,
                 self.activation,
             )
+            return ELMStates(outputs=y, branch_input=b, memory=mem)
+        b = self.branch_input(x)
+        kappa_m, gain = kappa_m.to(b.dtype), gain.to(b.dtype)
+        if steps == 0:
+            mem = b.new_zeros(batch, 0, self.num_memory)
         else:
             w_mem = first.weight[:, self.num_branch :]
             # Branch part of the first layer for all steps at once; only the memory part is recurrent.
