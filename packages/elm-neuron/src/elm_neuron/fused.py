@@ -191,15 +191,19 @@ class ELMCoreCPU(torch.autograd.Function):
                     add(nxt, mul(tt, g_full, out=upd), out=nxt)
         wy = _np(w_y, dtype)
         n_out = wy.shape[0]
-        y_t = _mm(wy, mem[1:].reshape(rows, d_m).T)  # [n_out, T B] (MKL is faster this way round)
-        outputs = np.empty((batch, steps, n_out), dtype)
-        np.add(y_t.reshape(n_out, steps, batch).transpose(2, 1, 0), _np(b_y, dtype), out=outputs)
+        # y^T = W_y m^T + b_y as [n_out, T B] (MKL is faster this way round), then [B, T, n_out].
+        y_t = torch.addmm(
+            b_y.detach().to(w1.dtype)[:, None],
+            w_y.detach().to(w1.dtype),
+            torch.from_numpy(mem[1:].reshape(rows, d_m)).t(),
+        )
+        outputs = y_t.view(n_out, steps, batch).permute(2, 1, 0).contiguous()
         ctx.set_materialize_grads(False)
         ctx.activation = activation
         ctx.arrays = (c, mem, hs, acts, th, w_mem, w_out, w_in, w_b, w1m, ws, kap, g, wy)
         ctx.dims = (batch, steps, n, hidden, d_m, feats.dtype)
         # The memory is returned as a [B, T, d_m] view of the time-major buffer.
-        return torch.from_numpy(outputs), torch.from_numpy(mem[1:].transpose(1, 0, 2))
+        return outputs, torch.from_numpy(mem[1:].transpose(1, 0, 2))
 
     @staticmethod
     @torch.autograd.function.once_differentiable
@@ -217,8 +221,8 @@ class ELMCoreCPU(torch.autograd.Function):
         gm = None if grad_memory is None else _np(grad_memory, dtype)
         nonzero = np.zeros(steps, bool)
         for grad in (gy, gm):
-            if grad is not None:
-                nonzero |= grad.any(axis=(0, 2))
+            if grad is not None:  # (faster than grad.any(axis=(0, 2)))
+                nonzero |= (grad.reshape(batch, -1) != 0).any(0).reshape(steps, -1).any(1)
         idx = np.flatnonzero(nonzero)
         k = idx.size
         eps = np.zeros((k, batch, d_m), dtype)  # eps[j] = direct dL/dm at step idx[j]

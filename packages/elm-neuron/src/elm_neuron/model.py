@@ -333,7 +333,8 @@ def _positive_float(name: str, value: object) -> float:
     return fvalue
 
 
-#: Run the fused recurrence's time loops in numpy on CPU (False: the torch loops used on other devices).
+#: On CPU, run one-hidden-layer neurons through the numpy core of :mod:`elm_neuron.fused` (False: the torch
+#: loops of the recurrence used on other devices).
 NUMPY_LOOPS_ON_CPU = True
 
 _TANH_A = 1.7159  # scaled tanh of the reference: 1.7159 tanh(2/3 x) (LeCun's choice)
@@ -378,74 +379,15 @@ def memory_recurrence_autograd(
     return torch.stack(memory, dim=1)
 
 
-def _forward_loop_numpy(
-    pre: np.ndarray,
-    w1k: np.ndarray,
-    w2c: np.ndarray,
-    b2c: np.ndarray,
-    kappa: np.ndarray,
-    gain_a: np.ndarray,
-    silu: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """CPU forward loop in numpy (per-call overhead ~1 us instead of torch's ~5-10 us for these tiny ops)."""
-    steps, batch, hidden = pre.shape
-    d_m = kappa.shape[0]
-    hs = np.empty_like(pre)
-    th = np.empty((steps, batch, d_m), dtype=pre.dtype)
-    memory = np.empty((steps, batch, d_m), dtype=pre.dtype)
-    m = np.zeros((batch, d_m), dtype=pre.dtype)
-    a = np.empty((batch, hidden), dtype=pre.dtype)
-    o = np.empty((batch, d_m), dtype=pre.dtype)
-    for t in range(steps):
-        h = np.matmul(m, w1k, out=hs[t])
-        h += pre[t]
-        if silu:
-            np.negative(h, out=a)
-            np.exp(a, out=a)
-            a += 1.0
-            np.divide(h, a, out=a)
-        else:
-            np.maximum(h, 0.0, out=a)
-        np.matmul(a, w2c, out=o)
-        o += b2c
-        tt = np.tanh(o, out=th[t])
-        m = np.multiply(m, kappa, out=memory[t])
-        m += gain_a * tt
-    return hs, th, memory
-
-
-def _backward_loop_numpy(
-    grad: np.ndarray,
-    factor: np.ndarray,
-    act_grad: np.ndarray,
-    w2c: np.ndarray,
-    w1k: np.ndarray,
-    kappa: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    steps, batch, d_m = grad.shape
-    d_total = np.empty_like(grad)
-    d_o = np.empty_like(grad)
-    d_h = np.empty_like(act_grad)
-    carry = np.zeros((batch, d_m), dtype=grad.dtype)
-    for t in range(steps - 1, -1, -1):
-        gm = np.add(grad[t], carry, out=d_total[t])
-        do = np.multiply(gm, factor[t], out=d_o[t])
-        dh = np.matmul(do, w2c, out=d_h[t])
-        dh *= act_grad[t]
-        carry = np.matmul(dh, w1k)
-        carry += gm * kappa
-    return d_total, d_o, d_h
-
-
 class _MemoryRecurrence(torch.autograd.Function):
     """Memory recurrence for one hidden layer with a hand-written backward pass (eq. 3-4 of the spec).
 
     Forward, per step: ``h = pre_t + (kappa m_{t-1}) W1m^T``, ``o = act(h) W2^T + b2``,
     ``m_t = kappa m_{t-1} + gain 1.7159 tanh(2/3 o)``. Only the recurrent core loops over time: the backward
     loop carries ``dL/dm`` with two small matrix products per step, and every weight gradient is formed
-    afterwards in one batched product, instead of replaying ~15 recorded autograd nodes per step. On CPU the
-    two loops run in numpy, whose per-call overhead is several times lower than torch's for such small
-    operations; on other devices they run in torch. Checked against autograd with ``gradcheck``.
+    afterwards in one batched product, instead of replaying ~15 recorded autograd nodes per step. Used on GPUs
+    (and on CPU when :data:`NUMPY_LOOPS_ON_CPU` is False); on CPU the default is the numpy core of
+    :mod:`elm_neuron.fused`. Checked against autograd with ``gradcheck``.
     """
 
     @staticmethod
@@ -459,7 +401,6 @@ class _MemoryRecurrence(torch.autograd.Function):
         gain: torch.Tensor,
         activation: str,
     ) -> torch.Tensor:
-        silu = activation == "silu"
         pre_tb = pre.detach().transpose(0, 1).contiguous()
         # kappa folded into W1m (h uses kappa m), 2/3 into W2 and b2, 1.7159 into the gain.
         w1k = (w_mem.detach() * kappa.detach()[None, :]).t().contiguous()
@@ -467,22 +408,16 @@ class _MemoryRecurrence(torch.autograd.Function):
         b2c = _TANH_C * b2.detach()
         gain_a = _TANH_A * gain.detach()
         kap = kappa.detach()
-        if pre.device.type == "cpu" and NUMPY_LOOPS_ON_CPU:
-            hs_np, th_np, mem_np = _forward_loop_numpy(
-                pre_tb.numpy(), w1k.numpy(), w2c.numpy(), b2c.numpy(), kap.numpy(), gain_a.numpy(), silu
-            )
-            hs, th, memory = torch.from_numpy(hs_np), torch.from_numpy(th_np), torch.from_numpy(mem_np)
-        else:
-            steps, batch, _ = pre_tb.shape
-            hs = torch.empty_like(pre_tb)
-            th = pre_tb.new_empty(steps, batch, kap.shape[0])
-            memory = torch.empty_like(th)
-            m = pre_tb.new_zeros(batch, kap.shape[0])
-            for t in range(steps):
-                h = torch.addmm(pre_tb[t], m, w1k, out=hs[t])
-                o = torch.addmm(b2c, _activation(h, activation), w2c)
-                tt = torch.tanh(o, out=th[t])
-                m = torch.addcmul(kap * m, gain_a, tt, out=memory[t])
+        steps, batch, _ = pre_tb.shape
+        hs = torch.empty_like(pre_tb)
+        th = pre_tb.new_empty(steps, batch, kap.shape[0])
+        memory = torch.empty_like(th)
+        m = pre_tb.new_zeros(batch, kap.shape[0])
+        for t in range(steps):
+            h = torch.addmm(pre_tb[t], m, w1k, out=hs[t])
+            o = torch.addmm(b2c, _activation(h, activation), w2c)
+            tt = torch.tanh(o, out=th[t])
+            m = torch.addcmul(kap * m, gain_a, tt, out=memory[t])
         ctx.activation = activation
         ctx.save_for_backward(w_mem, w2, kappa, gain, hs, th, memory)
         return memory.transpose(0, 1)
@@ -497,21 +432,15 @@ class _MemoryRecurrence(torch.autograd.Function):
         factor = (gain * (_TANH_A * _TANH_C)) * (1 - th * th)
         act_grad = _activation_grad(hs, ctx.activation)
         w1k = w_mem * kappa[None, :]
-        if grad.device.type == "cpu" and NUMPY_LOOPS_ON_CPU:
-            dt_np, do_np, dh_np = _backward_loop_numpy(
-                grad.numpy(), factor.numpy(), act_grad.numpy(), w2.numpy(), w1k.numpy(), kappa.numpy()
-            )
-            d_total, d_o, d_h = torch.from_numpy(dt_np), torch.from_numpy(do_np), torch.from_numpy(dh_np)
-        else:
-            d_total = torch.empty_like(grad)
-            d_o = torch.empty_like(grad)
-            d_h = torch.empty_like(hs)
-            carry = grad.new_zeros(batch, d_m)
-            for t in range(steps - 1, -1, -1):
-                gm = torch.add(grad[t], carry, out=d_total[t])
-                do = torch.mul(gm, factor[t], out=d_o[t])
-                dh = torch.mul(torch.mm(do, w2), act_grad[t], out=d_h[t])
-                carry = torch.addmm(gm * kappa, dh, w1k)
+        d_total = torch.empty_like(grad)
+        d_o = torch.empty_like(grad)
+        d_h = torch.empty_like(hs)
+        carry = grad.new_zeros(batch, d_m)
+        for t in range(steps - 1, -1, -1):
+            gm = torch.add(grad[t], carry, out=d_total[t])
+            do = torch.mul(gm, factor[t], out=d_o[t])
+            dh = torch.mul(torch.mm(do, w2), act_grad[t], out=d_h[t])
+            carry = torch.addmm(gm * kappa, dh, w1k)
         prev = torch.cat([memory.new_zeros(1, batch, d_m), memory[:-1]])
         u_all = kappa * prev
         # d L / d u_t (u_t = kappa m_{t-1}) = gm_t + dh_t W1m, needed for d kappa.

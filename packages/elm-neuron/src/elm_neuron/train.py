@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import lightning as L
@@ -35,7 +36,7 @@ _OPTIMIZERS = {"adam": torch.optim.Adam, "adamax": torch.optim.Adamax, "adamw": 
 
 
 def make_optimizer(
-    name: str, params: list[torch.Tensor], lr: float, weight_decay: float = 0.0
+    name: str, params: Sequence[torch.Tensor], lr: float, weight_decay: float = 0.0
 ) -> torch.optim.Optimizer:
     """The named optimiser, with torch's single-kernel ("fused") update where it exists (Adam, AdamW).
 
