@@ -202,3 +202,10 @@ def test_cached_timescale_constants_follow_parameter_changes() -> None:
     model.fused = False
     torch.testing.assert_close(after, model(x), rtol=1e-10, atol=1e-12)
     assert not torch.allclose(before, after)
+
+
+def test_half_precision_inputs_take_the_neuron_dtype() -> None:
+    model = ELM(5, 2, num_memory=3)
+    x = (torch.rand(2, 15, 5, generator=torch.Generator().manual_seed(0)) < 0.3).float()
+    torch.testing.assert_close(model(x.half()), model(x))
+    torch.testing.assert_close(model(x.bfloat16()), model(x))

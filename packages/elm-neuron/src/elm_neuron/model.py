@@ -886,6 +886,8 @@ class ELM(nn.Module):
         kappa_m, gain, kappa_s = self._constants(first.weight.dtype)
         if core:
             second = linears[1]
+            if x.dtype != first.weight.dtype:  # e.g. float16 spikes into a float32 neuron
+                x = x.to(first.weight.dtype)
             if (
                 not need_branch_input
                 and self.routing is None
