@@ -13,8 +13,7 @@ The reference (MIT, not on PyPI) must be a local copy of AaronSpieler/elmneuron:
 ``src.expressive_leaky_memory_neuron``, which imports seaborn and matplotlib through the reference's data utils.)
 
 Thread settings are equal for both: ``--threads N`` sets torch's intra-op threads and, before numpy is
-imported, ``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS`` / ``MKL_NUM_THREADS`` (elm-neuron's CPU loops call
-numpy's BLAS). ``--adam fused`` uses torch's fused Adam update for both models (``default``: plain
+imported, ``OPENBLAS_NUM_THREADS`` (elm-neuron's CPU loops call numpy's BLAS for small products). ``--adam fused`` uses torch's fused Adam update for both models (``default``: plain
 ``torch.optim.Adam``).
 """
 
@@ -81,9 +80,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--adam", choices=["default", "fused"], default="default", help="Adam update for both models"
     )
     args = p.parse_args(argv)
-    if args.threads > 0:  # numpy's BLAS reads these when it is first imported
-        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ.setdefault(var, str(args.threads))
+    if args.threads > 0:  # numpy's OpenBLAS reads this when it is first imported (torch does not)
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
     import torch
 
     from elm_neuron import ELM, data
