@@ -17,7 +17,9 @@ Equations (time step ``delta_t``; inputs ``x_t``; memory ``m_t``):
 
 The traces are linear, so they are computed for all time steps at once (:func:`leaky_integrate`, a chunked
 scan built from matrix products); only the memory recurrence loops over time, and the branch part of the
-first MLP layer is applied to all time steps in one matrix product before the loop.
+first MLP layer is applied to all time steps in one matrix product before the loop. On CPU, neurons with one
+hidden layer run through :class:`elm_neuron.fused.ELMCoreCPU` (trace, recurrence and readout in one autograd
+function with a hand-written backward pass); other devices use :class:`_MemoryRecurrence`.
 
 State-dict names are those of the reference implementation (AaronSpieler/elmneuron), so its checkpoints load
 with ``strict=True``.
