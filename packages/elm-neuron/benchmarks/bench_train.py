@@ -11,6 +11,10 @@ The reference (MIT, not on PyPI) must be a local copy of AaronSpieler/elmneuron:
 
 (``--reference-module`` names the module inside that folder; the default fits a clone,
 ``src.expressive_leaky_memory_neuron``, which imports seaborn and matplotlib through the reference's data utils.)
+
+Thread settings are equal for both: ``--threads N`` sets torch's intra-op threads and, before numpy is
+imported, ``OPENBLAS_NUM_THREADS`` (elm-neuron's CPU loops call numpy's BLAS for small products). ``--adam fused`` uses torch's fused Adam update for both models (``default``: plain
+``torch.optim.Adam``).
 """
 
 from __future__ import annotations
@@ -18,30 +22,41 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
+import statistics
 import sys
 import time
 from typing import Any
 
-import torch
 
-from elm_neuron import ELM, data
+def _train_steps(
+    model: Any, x: Any, y: Any, steps: int, batch: int, adam: str
+) -> tuple[float, float, list[float]]:
+    """Wall-clock and process CPU seconds of ``steps`` training steps (fresh optimiser), and each step's time."""
+    import torch
 
-
-def _train_steps(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, batch: int) -> float:
-    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=5e-3)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = (
+        torch.optim.Adam(params, lr=5e-3, fused=True)
+        if adam == "fused"
+        else torch.optim.Adam(params, lr=5e-3)
+    )
     loss_fn = torch.nn.CrossEntropyLoss()
     gen = torch.Generator().manual_seed(0)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
+    per_step = []
     for _ in range(steps):
+        t0 = time.perf_counter()
         idx = torch.randint(0, x.shape[0], (batch,), generator=gen)
         xb, yb = x[idx], y[idx]
         opt.zero_grad()
         loss = loss_fn(model(xb)[:, -1], yb)
         loss.backward()
         opt.step()
-    if x.is_cuda:
-        torch.cuda.synchronize()
-    return time.perf_counter() - start
+        if x.is_cuda:
+            torch.cuda.synchronize()
+        per_step.append(time.perf_counter() - t0)
+    return time.perf_counter() - start, time.process_time() - cpu_start, per_step
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -61,7 +76,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     p.add_argument("--device", default="cpu")
     p.add_argument("--batch", type=int, default=64)
+    p.add_argument(
+        "--adam", choices=["default", "fused"], default="default", help="Adam update for both models"
+    )
     args = p.parse_args(argv)
+    if args.threads > 0:  # numpy's OpenBLAS reads this when it is first imported (torch does not)
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
+    import torch
+
+    from elm_neuron import ELM, data
+
     default_threads = torch.get_num_threads()
     ours_threads = args.threads if args.threads > 0 else default_threads
     ref_threads = (
@@ -84,21 +108,37 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         )
     for name, model in models.items():  # warm-up (TorchScript profiles the first calls)
         torch.set_num_threads(threads[name])
-        _train_steps(model, x, y, 3, args.batch)
+        _train_steps(model, x, y, 3, args.batch, args.adam)  # warm-up
     times: dict[str, list[float]] = {k: [] for k in models}
+    cpu: dict[str, list[float]] = {k: [] for k in models}
+    single: dict[str, list[float]] = {k: [] for k in models}
     for _ in range(args.repeats):
         for name, model in models.items():
             torch.set_num_threads(threads[name])
-            times[name].append(_train_steps(model, x, y, args.steps, args.batch))
+            wall, cpu_s, per_step = _train_steps(model, x, y, args.steps, args.batch, args.adam)
+            times[name].append(wall)
+            cpu[name].append(cpu_s)
+            single[name].extend(per_step)
     result: dict[str, Any] = {
         "device": str(device),
         "threads": {k: threads[k] for k in models},
+        "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+        "adam": args.adam,
         "steps": args.steps,
         "seconds_per_step": {k: min(v) / args.steps for k, v in times.items()},
+        # CPU time of this process: less sensitive to other jobs on a shared machine (equal to wall-clock
+        # time for one thread on an idle core; larger than it with several busy threads).
+        "cpu_seconds_per_step": {k: min(v) / args.steps for k, v in cpu.items()},
+        # Median of the single steps: robust when other jobs preempt some steps.
+        "median_step_s": {k: statistics.median(v) for k, v in single.items()},
         "all_seconds": times,
     }
     if "reference" in models:
         result["speedup"] = min(times["reference"]) / min(times["elm_neuron"])
+        result["speedup_cpu_time"] = min(cpu["reference"]) / min(cpu["elm_neuron"])
+        result["speedup_median_step"] = (
+            result["median_step_s"]["reference"] / result["median_step_s"]["elm_neuron"]
+        )
         result["reference_400_steps_s"] = 400 * result["seconds_per_step"]["reference"]
     result["elm_neuron_400_steps_s"] = 400 * result["seconds_per_step"]["elm_neuron"]
     print(json.dumps(result, indent=1))

@@ -13,7 +13,13 @@ import torch
 
 from elm_neuron import ELM
 from elm_neuron.cli import main
-from elm_neuron.train import ELMClassifier, LSTMClassifier, NeuronIOModule, lstm_hidden_for_params
+from elm_neuron.train import (
+    ELMClassifier,
+    LSTMClassifier,
+    NeuronIOModule,
+    lstm_hidden_for_params,
+    make_optimizer,
+)
 
 
 def test_neuronio_loss_is_half_bce_plus_half_mse() -> None:
@@ -74,3 +80,22 @@ def test_cli_trains_on_a_small_shd_file(tmp_path: Path, capsys: pytest.CaptureFi
     assert result["task"] == "shd-adding"
     state = torch.load(model_path, weights_only=True)
     ELM(700, 19, num_memory=3, tau_m_max=500.0, delta_t=10.0).load_state_dict(state, strict=True)
+
+
+def test_make_optimizer_uses_the_fused_adam_update_with_the_same_result() -> None:
+    params = [torch.nn.Parameter(torch.linspace(-1, 1, 7)), torch.nn.Parameter(torch.ones(3, 2))]
+    twins = [torch.nn.Parameter(p.detach().clone()) for p in params]
+    fused_opt = make_optimizer("adam", params, lr=0.01)
+    plain_opt = torch.optim.Adam(twins, lr=0.01)
+    assert fused_opt.defaults["fused"] is True
+    for step in range(5):
+        for p, q in zip(params, twins, strict=True):
+            g = torch.sin(torch.arange(p.numel(), dtype=torch.float32) + step).reshape(p.shape)
+            p.grad, q.grad = g.clone(), g.clone()
+        fused_opt.step()
+        plain_opt.step()
+    for p, q in zip(params, twins, strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)
+    assert not make_optimizer("adamax", params, lr=0.01).defaults.get("fused")
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        make_optimizer("sgd", params, lr=0.01)

@@ -17,7 +17,9 @@ Equations (time step ``delta_t``; inputs ``x_t``; memory ``m_t``):
 
 The traces are linear, so they are computed for all time steps at once (:func:`leaky_integrate`, a chunked
 scan built from matrix products); only the memory recurrence loops over time, and the branch part of the
-first MLP layer is applied to all time steps in one matrix product before the loop.
+first MLP layer is applied to all time steps in one matrix product before the loop. On CPU, neurons with one
+hidden layer run through :class:`elm_neuron.fused.ELMCoreCPU` (trace, recurrence and readout in one autograd
+function with a hand-written backward pass); other devices use :class:`_MemoryRecurrence`.
 
 State-dict names are those of the reference implementation (AaronSpieler/elmneuron), so its checkpoints load
 with ``strict=True``.
@@ -33,6 +35,8 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+
+from .fused import elm_core_cpu
 
 __all__ = [
     "ELM",
@@ -331,7 +335,8 @@ def _positive_float(name: str, value: object) -> float:
     return fvalue
 
 
-#: Run the fused recurrence's time loops in numpy on CPU (False: the torch loops used on other devices).
+#: On CPU, run one-hidden-layer neurons through the numpy core of :mod:`elm_neuron.fused` (False: the torch
+#: loops of the recurrence used on other devices).
 NUMPY_LOOPS_ON_CPU = True
 
 _TANH_A = 1.7159  # scaled tanh of the reference: 1.7159 tanh(2/3 x) (LeCun's choice)
@@ -376,74 +381,15 @@ def memory_recurrence_autograd(
     return torch.stack(memory, dim=1)
 
 
-def _forward_loop_numpy(
-    pre: np.ndarray,
-    w1k: np.ndarray,
-    w2c: np.ndarray,
-    b2c: np.ndarray,
-    kappa: np.ndarray,
-    gain_a: np.ndarray,
-    silu: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """CPU forward loop in numpy (per-call overhead ~1 us instead of torch's ~5-10 us for these tiny ops)."""
-    steps, batch, hidden = pre.shape
-    d_m = kappa.shape[0]
-    hs = np.empty_like(pre)
-    th = np.empty((steps, batch, d_m), dtype=pre.dtype)
-    memory = np.empty((steps, batch, d_m), dtype=pre.dtype)
-    m = np.zeros((batch, d_m), dtype=pre.dtype)
-    a = np.empty((batch, hidden), dtype=pre.dtype)
-    o = np.empty((batch, d_m), dtype=pre.dtype)
-    for t in range(steps):
-        h = np.matmul(m, w1k, out=hs[t])
-        h += pre[t]
-        if silu:
-            np.negative(h, out=a)
-            np.exp(a, out=a)
-            a += 1.0
-            np.divide(h, a, out=a)
-        else:
-            np.maximum(h, 0.0, out=a)
-        np.matmul(a, w2c, out=o)
-        o += b2c
-        tt = np.tanh(o, out=th[t])
-        m = np.multiply(m, kappa, out=memory[t])
-        m += gain_a * tt
-    return hs, th, memory
-
-
-def _backward_loop_numpy(
-    grad: np.ndarray,
-    factor: np.ndarray,
-    act_grad: np.ndarray,
-    w2c: np.ndarray,
-    w1k: np.ndarray,
-    kappa: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    steps, batch, d_m = grad.shape
-    d_total = np.empty_like(grad)
-    d_o = np.empty_like(grad)
-    d_h = np.empty_like(act_grad)
-    carry = np.zeros((batch, d_m), dtype=grad.dtype)
-    for t in range(steps - 1, -1, -1):
-        gm = np.add(grad[t], carry, out=d_total[t])
-        do = np.multiply(gm, factor[t], out=d_o[t])
-        dh = np.matmul(do, w2c, out=d_h[t])
-        dh *= act_grad[t]
-        carry = np.matmul(dh, w1k)
-        carry += gm * kappa
-    return d_total, d_o, d_h
-
-
 class _MemoryRecurrence(torch.autograd.Function):
     """Memory recurrence for one hidden layer with a hand-written backward pass (eq. 3-4 of the spec).
 
     Forward, per step: ``h = pre_t + (kappa m_{t-1}) W1m^T``, ``o = act(h) W2^T + b2``,
     ``m_t = kappa m_{t-1} + gain 1.7159 tanh(2/3 o)``. Only the recurrent core loops over time: the backward
     loop carries ``dL/dm`` with two small matrix products per step, and every weight gradient is formed
-    afterwards in one batched product, instead of replaying ~15 recorded autograd nodes per step. On CPU the
-    two loops run in numpy, whose per-call overhead is several times lower than torch's for such small
-    operations; on other devices they run in torch. Checked against autograd with ``gradcheck``.
+    afterwards in one batched product, instead of replaying ~15 recorded autograd nodes per step. Used on GPUs
+    (and on CPU when :data:`NUMPY_LOOPS_ON_CPU` is False); on CPU the default is the numpy core of
+    :mod:`elm_neuron.fused`. Checked against autograd with ``gradcheck``.
     """
 
     @staticmethod
@@ -457,7 +403,6 @@ class _MemoryRecurrence(torch.autograd.Function):
         gain: torch.Tensor,
         activation: str,
     ) -> torch.Tensor:
-        silu = activation == "silu"
         pre_tb = pre.detach().transpose(0, 1).contiguous()
         # kappa folded into W1m (h uses kappa m), 2/3 into W2 and b2, 1.7159 into the gain.
         w1k = (w_mem.detach() * kappa.detach()[None, :]).t().contiguous()
@@ -465,22 +410,16 @@ class _MemoryRecurrence(torch.autograd.Function):
         b2c = _TANH_C * b2.detach()
         gain_a = _TANH_A * gain.detach()
         kap = kappa.detach()
-        if pre.device.type == "cpu" and NUMPY_LOOPS_ON_CPU:
-            hs_np, th_np, mem_np = _forward_loop_numpy(
-                pre_tb.numpy(), w1k.numpy(), w2c.numpy(), b2c.numpy(), kap.numpy(), gain_a.numpy(), silu
-            )
-            hs, th, memory = torch.from_numpy(hs_np), torch.from_numpy(th_np), torch.from_numpy(mem_np)
-        else:
-            steps, batch, _ = pre_tb.shape
-            hs = torch.empty_like(pre_tb)
-            th = pre_tb.new_empty(steps, batch, kap.shape[0])
-            memory = torch.empty_like(th)
-            m = pre_tb.new_zeros(batch, kap.shape[0])
-            for t in range(steps):
-                h = torch.addmm(pre_tb[t], m, w1k, out=hs[t])
-                o = torch.addmm(b2c, _activation(h, activation), w2c)
-                tt = torch.tanh(o, out=th[t])
-                m = torch.addcmul(kap * m, gain_a, tt, out=memory[t])
+        steps, batch, _ = pre_tb.shape
+        hs = torch.empty_like(pre_tb)
+        th = pre_tb.new_empty(steps, batch, kap.shape[0])
+        memory = torch.empty_like(th)
+        m = pre_tb.new_zeros(batch, kap.shape[0])
+        for t in range(steps):
+            h = torch.addmm(pre_tb[t], m, w1k, out=hs[t])
+            o = torch.addmm(b2c, _activation(h, activation), w2c)
+            tt = torch.tanh(o, out=th[t])
+            m = torch.addcmul(kap * m, gain_a, tt, out=memory[t])
         ctx.activation = activation
         ctx.save_for_backward(w_mem, w2, kappa, gain, hs, th, memory)
         return memory.transpose(0, 1)
@@ -495,21 +434,15 @@ class _MemoryRecurrence(torch.autograd.Function):
         factor = (gain * (_TANH_A * _TANH_C)) * (1 - th * th)
         act_grad = _activation_grad(hs, ctx.activation)
         w1k = w_mem * kappa[None, :]
-        if grad.device.type == "cpu" and NUMPY_LOOPS_ON_CPU:
-            dt_np, do_np, dh_np = _backward_loop_numpy(
-                grad.numpy(), factor.numpy(), act_grad.numpy(), w2.numpy(), w1k.numpy(), kappa.numpy()
-            )
-            d_total, d_o, d_h = torch.from_numpy(dt_np), torch.from_numpy(do_np), torch.from_numpy(dh_np)
-        else:
-            d_total = torch.empty_like(grad)
-            d_o = torch.empty_like(grad)
-            d_h = torch.empty_like(hs)
-            carry = grad.new_zeros(batch, d_m)
-            for t in range(steps - 1, -1, -1):
-                gm = torch.add(grad[t], carry, out=d_total[t])
-                do = torch.mul(gm, factor[t], out=d_o[t])
-                dh = torch.mul(torch.mm(do, w2), act_grad[t], out=d_h[t])
-                carry = torch.addmm(gm * kappa, dh, w1k)
+        d_total = torch.empty_like(grad)
+        d_o = torch.empty_like(grad)
+        d_h = torch.empty_like(hs)
+        carry = grad.new_zeros(batch, d_m)
+        for t in range(steps - 1, -1, -1):
+            gm = torch.add(grad[t], carry, out=d_total[t])
+            do = torch.mul(gm, factor[t], out=d_o[t])
+            dh = torch.mul(torch.mm(do, w2), act_grad[t], out=d_h[t])
+            carry = torch.addmm(gm * kappa, dh, w1k)
         prev = torch.cat([memory.new_zeros(1, batch, d_m), memory[:-1]])
         u_all = kappa * prev
         # d L / d u_t (u_t = kappa m_{t-1}) = gm_t + dh_t W1m, needed for d kappa.
@@ -900,30 +833,106 @@ class ELM(nn.Module):
             Bin width in seconds for spike-train inputs.
         """
         x = self._validate_input(x, bin_size)
-        b = self.branch_input(x)
-        batch, steps, _ = b.shape
-        linears = [m for m in self.mlp.network if isinstance(m, nn.Linear)]
-        first = linears[0]
-        w_branch = first.weight[:, : self.num_branch]
-        w_mem = first.weight[:, self.num_branch :]
-        # Branch part of the first layer for all steps at once; only the memory part is recurrent.
-        pre = torch.nn.functional.linear(b, w_branch, first.bias)
-        kappa_m = self.kappa_m.to(b.dtype)
-        gain = self.lambda_value * (1 - kappa_m) if self.version == 1 else (1 - self.kappa_lambda.to(b.dtype))
-        if steps == 0:
-            mem = b.new_zeros(batch, 0, self.num_memory)
-        elif len(linears) == 2 and self.fused:
-            second = linears[1]
-            mem = _MemoryRecurrence.apply(
-                pre, w_mem, second.weight, second.bias, kappa_m, gain, self.activation
-            )
-        else:
-            mem = memory_recurrence_autograd(pre, w_mem, linears[1:], kappa_m, gain, self.activation)
-        return ELMStates(outputs=self.w_y(mem), branch_input=b, memory=mem)
+        return self._run(x, need_branch_input=True)
 
     def forward(self, x: torch.Tensor, bin_size: float | None = None) -> torch.Tensor:
         """Outputs ``y_t`` ``[batch, time, num_output]`` for inputs ``[batch, time, num_input]``."""
-        return self.simulate(x, bin_size).outputs
+        x = self._validate_input(x, bin_size)
+        return self._run(x, need_branch_input=False).outputs
+
+    def _gain(self, kappa_m: torch.Tensor) -> torch.Tensor:
+        if self.version == 1:
+            return self.lambda_value * (1 - kappa_m)
+        return 1 - self.kappa_lambda.to(kappa_m.dtype)
+
+    def _constants(self, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``kappa_m``, the memory gain and ``kappa_s``; cached while the timescales are fixed and unchanged."""
+        tau_m, tau_s = self._proto_tau_m, self.trace_tau
+        if tau_m.requires_grad or tau_s.requires_grad:
+            kappa_m = self.kappa_m.to(dtype)
+            return kappa_m, self._gain(kappa_m), self.kappa_s.to(dtype)
+        key = (
+            tau_m._version,
+            tau_m.data_ptr(),
+            tau_m.device,
+            tau_s._version,
+            tau_s.data_ptr(),
+            dtype,
+            self.version,
+            self.lambda_value,
+            self.delta_t,
+            self.tau_m_min,
+            self.tau_m_max,
+        )
+        cached = self.__dict__.get("_constants_cache")  # (tau_m, tau_s, key, values); not in the state dict
+        if cached is None or cached[0] is not tau_m or cached[1] is not tau_s or cached[2] != key:
+            with torch.no_grad():
+                kappa_m = self.kappa_m.to(dtype)
+                cached = (tau_m, tau_s, key, (kappa_m, self._gain(kappa_m), self.kappa_s.to(dtype)))
+            self.__dict__["_constants_cache"] = cached
+        values: tuple[torch.Tensor, torch.Tensor, torch.Tensor] = cached[3]
+        return values
+
+    def _run(self, x: torch.Tensor, need_branch_input: bool) -> ELMStates:
+        linears = [m for m in self.mlp.network if isinstance(m, nn.Linear)]
+        first = linears[0]
+        batch, steps, _ = x.shape
+        core = (
+            self.fused
+            and len(linears) == 2
+            and x.device.type == "cpu"
+            and NUMPY_LOOPS_ON_CPU
+            and steps > 0
+            and first.weight.dtype in (torch.float32, torch.float64)
+        )
+        kappa_m, gain, kappa_s = self._constants(first.weight.dtype)
+        if core:
+            second = linears[1]
+            if x.dtype != first.weight.dtype:  # e.g. float16 spikes into a float32 neuron
+                x = x.to(first.weight.dtype)
+            if (
+                not need_branch_input
+                and self.routing is None
+                and self.synapses_per_branch == 1
+                and not x.requires_grad
+            ):
+                # One synapse per branch: the synapse weights fold into the first layer and the trace of the
+                # raw inputs is computed inside the fused core (no trace backward pass needed).
+                feats, w_s, trace_kappa, b = x, self.w_s, kappa_s, x.new_empty(0)
+            else:
+                b = self.branch_input(x)
+                feats, w_s, trace_kappa = b, None, None
+            y, mem = elm_core_cpu(
+                feats,
+                first.weight,
+                first.bias,
+                second.weight,
+                second.bias,
+                w_s,
+                kappa_m,
+                gain,
+                trace_kappa,
+                self.w_y.weight,
+                self.w_y.bias,
+                self.activation,
+            )
+            return ELMStates(outputs=y, branch_input=b, memory=mem)
+        b = self.branch_input(x)
+        kappa_m, gain = kappa_m.to(b.dtype), gain.to(b.dtype)
+        if steps == 0:
+            mem = b.new_zeros(batch, 0, self.num_memory)
+        else:
+            w_mem = first.weight[:, self.num_branch :]
+            # Branch part of the first layer for all steps at once; only the memory part is recurrent.
+            pre = torch.nn.functional.linear(b, first.weight[:, : self.num_branch], first.bias)
+            if len(linears) == 2 and self.fused:
+                second = linears[1]
+                mem = _MemoryRecurrence.apply(
+                    pre, w_mem, second.weight, second.bias, kappa_m, gain, self.activation
+                )
+            else:
+                mem = memory_recurrence_autograd(pre, w_mem, linears[1:], kappa_m, gain, self.activation)
+        return ELMStates(outputs=self.w_y(mem), branch_input=b, memory=mem)
 
     def neuronio_eval_forward(
         self, x: torch.Tensor, y_train_soma_scale: float = SOMA_TRAIN_SCALE

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import lightning as L
@@ -26,11 +27,35 @@ __all__ = [
     "accuracy",
     "fit_classifier",
     "lstm_hidden_for_params",
+    "make_optimizer",
 ]
 
 log = logging.getLogger(__name__)
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "adamax": torch.optim.Adamax, "adamw": torch.optim.AdamW}
+
+
+def make_optimizer(
+    name: str, params: Sequence[torch.Tensor], lr: float, weight_decay: float = 0.0
+) -> torch.optim.Optimizer:
+    """The named optimiser, with torch's single-kernel ("fused") update where it exists (Adam, AdamW).
+
+    For these small models the optimiser's per-parameter bookkeeping is a noticeable part of a training step:
+    the fused Adam update is about 3x faster on CPU than the default one and computes the same update.
+    """
+    if name not in _OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {sorted(_OPTIMIZERS)}, got {name!r}")
+    cls = _OPTIMIZERS[name]
+    if name in ("adam", "adamw"):
+        try:
+            return cls(params, lr=lr, weight_decay=weight_decay, fused=True)
+        except (
+            RuntimeError,
+            TypeError,
+            ValueError,
+        ):  # pragma: no cover - device/dtype without a fused kernel
+            pass
+    return cls(params, lr=lr, weight_decay=weight_decay)
 
 
 class _SequenceClassifier(L.LightningModule):
@@ -85,7 +110,7 @@ class _SequenceClassifier(L.LightningModule):
 
     def configure_optimizers(self) -> Any:
         params = [p for p in self.parameters() if p.requires_grad]
-        opt = _OPTIMIZERS[self.optimizer_name](params, lr=self.lr, weight_decay=self.weight_decay)
+        opt = make_optimizer(self.optimizer_name, params, self.lr, self.weight_decay)
         if self.cosine_steps is None:
             return opt
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=self.cosine_steps)
@@ -225,7 +250,7 @@ class NeuronIOModule(L.LightningModule):
         return loss
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam([p for p in self.parameters() if p.requires_grad], lr=self.lr)
+        return make_optimizer("adam", [p for p in self.parameters() if p.requires_grad], self.lr)
 
 
 def accuracy(

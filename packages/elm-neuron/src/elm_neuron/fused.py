@@ -1,0 +1,350 @@
+"""CPU fast path: the ELM core (trace, first MLP layer, memory recurrence) as one autograd function.
+
+For one hidden layer the per-step computation of :class:`elm_neuron.ELM` is (``g = 1.7159 * gain``,
+``gain = lambda (1 - kappa_m)`` in version 1, ``1 - kappa_lambda`` in version 2)::
+
+    pre_t = c_t Wc^T + b1                        (all steps at once; c_t: branch input or raw trace)
+    h_t   = m_{t-1} (diag(kappa) W1m^T) + pre_t
+    o_t   = act(h_t) (2/3 W2^T) + 2/3 b2
+    m_t   = kappa m_{t-1} + g tanh(o_t)
+
+which is the reference's ``m_t = kappa m_{t-1} + lambda (1 - kappa) 1.7159 tanh(2/3 MLP([b_t, kappa m_{t-1}]))``
+with the constants folded into the weights: each step is two small matrix products and five element-wise
+operations on contiguous arrays of equal shape (numpy broadcasting a row vector costs several times more). The memory update keeps the reference's order of floating-point operations (``kappa m`` plus
+``g tanh``), so float32 results round like the reference's.
+
+The backward pass (back-propagation through time) carries ``dL/dm`` backwards with two small
+matrix products per step and forms every weight gradient after the loop as one product over all
+``time x batch`` rows (e.g. ``dW2 = A^T dO``). The loops run in numpy, whose per-call overhead
+for such small arrays is several times lower than torch's; the large products run in torch (MKL).
+
+With one synapse per branch and no routing, the synapse weights are folded into the first layer as well
+(``Wc = W_b diag(w_s)``, ``c_t`` = the trace of the raw inputs): then ``dW_b`` and ``dw_s`` both follow from
+``dWc`` and the trace needs no backward pass at all.
+
+Checked against ``torch.autograd.gradcheck`` (float64) and against plain autograd through the step-by-step
+equations in ``tests/test_fused.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = ["ELMCoreCPU", "elm_core_cpu"]
+
+_TANH_A = 1.7159  # scaled tanh of the reference: 1.7159 tanh(2/3 x)
+_TANH_C = 2.0 / 3.0
+
+
+def _np(t: torch.Tensor, dtype: np.dtype[Any]) -> np.ndarray:
+    """A numpy view of a CPU tensor (no copy unless the dtype differs)."""
+    return np.asarray(t.detach().numpy(), dtype=dtype)
+
+
+def _full(v: np.ndarray, rows: int) -> np.ndarray:
+    """``v`` repeated over ``rows`` rows, contiguous (numpy broadcasts a row vector several times slower)."""
+    return np.ascontiguousarray(np.broadcast_to(v, (rows, v.shape[0])))
+
+
+def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` for large 2-D arrays through torch (MKL; honours ``torch.set_num_threads``)."""
+    return (torch.from_numpy(a) @ torch.from_numpy(b)).numpy()
+
+
+#: Largest ``m * k * n`` for which numpy's bundled OpenBLAS multiplies on one thread (its threshold is
+#: 65536 * 4). Larger products go through torch, which honours ``torch.set_num_threads``; numpy's BLAS
+#: threads do not, and on a busy machine they can make a product 100x slower.
+NUMPY_MAX_MNK = 262144
+
+
+def _torch_mm_out(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    torch.mm(torch.from_numpy(a), torch.from_numpy(b), out=torch.from_numpy(out))
+    return out
+
+
+def _step_matmul(m: int, k: int, n: int) -> Any:
+    """``matmul(a, b, out=...)`` for the per-step products of shape ``[m, k] @ [k, n]``."""
+    return np.matmul if m * k * n <= NUMPY_MAX_MNK else _torch_mm_out
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b``: numpy for small products (lowest overhead), torch for large ones."""
+    if a.shape[0] * a.shape[1] * b.shape[1] <= NUMPY_MAX_MNK:
+        return np.matmul(a, b)
+    return _mm(np.ascontiguousarray(a), np.ascontiguousarray(b))
+
+
+class ELMCoreCPU(torch.autograd.Function):
+    """Outputs ``y`` ``[B, T, n_out]`` and memory ``m`` ``[B, T, d_m]`` of an ELM neuron with one hidden layer.
+
+    Arguments of :meth:`apply`: ``feats`` ``[B, T, n]`` (the branch input ``b``, or the raw inputs ``x`` when
+    ``kappa_s`` is given: then the trace ``s = LI(x)`` is computed here and ``w_s`` scales it), ``w1``
+    ``[H, n + d_m]``, ``b1`` ``[H]``, ``w2`` ``[d_m, H]``, ``b2`` ``[d_m]``, ``w_s`` ``[n]`` or ``None``,
+    ``kappa`` ``[d_m]``, ``gain`` ``[d_m]``, ``kappa_s`` ``[n]`` or ``None``, readout ``w_y`` ``[n_out, d_m]``
+    and ``b_y`` ``[n_out]``, ``activation`` (``"relu"`` or ``"silu"``); all CPU tensors. Gradients flow to
+    every tensor argument except ``kappa_s`` (and ``feats`` when ``kappa_s`` is given: the raw inputs must
+    not require gradients then). The readout's backward pass only touches the time steps whose output
+    gradient is non-zero (a loss on the last step costs one small product instead of two over all steps).
+    """
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: Any,
+        feats: torch.Tensor,
+        w1: torch.Tensor,
+        b1: torch.Tensor,
+        w2: torch.Tensor,
+        b2: torch.Tensor,
+        w_s: torch.Tensor | None,
+        kappa: torch.Tensor,
+        gain: torch.Tensor,
+        kappa_s: torch.Tensor | None,
+        w_y: torch.Tensor,
+        b_y: torch.Tensor,
+        activation: str,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        dtype = np.dtype(str(w1.dtype).removeprefix("torch."))
+        x = _np(feats, dtype)
+        batch, steps, n = x.shape
+        hidden = w1.shape[0]
+        d_m = kappa.shape[0]
+        rows = steps * batch
+        relu = activation == "relu"
+        # With ReLU the output bias rides on a constant hidden unit: its pre-activation is exactly 1 (a
+        # zero weight column in W1m, a bias of 1), relu(1) = 1, and its outgoing weights are b2.
+        width = hidden + 1 if relu else hidden
+        w1n = _np(w1, dtype)
+        w_b, w1m = w1n[:, :n], w1n[:, n:]
+        kap = _np(kappa, dtype)
+        g = _TANH_A * _np(gain, dtype)
+        ws = None if w_s is None else _np(w_s, dtype)
+
+        w_mem = np.zeros((d_m, width), dtype)  # (kappa m) W1m^T = m (diag(kappa) W1m^T)
+        np.multiply(w1m.T, kap[:, None], out=w_mem[:, :hidden])
+        # [Wc^T ; b1] (the synapse weights folded into Wc when given); c carries a constant-1 column.
+        w_in = np.zeros((n + 1, width), dtype)
+        if ws is None:
+            w_in[:n, :hidden] = w_b.T
+        else:
+            np.multiply(w_b.T, ws[:, None], out=w_in[:n, :hidden])
+        w_in[n, :hidden] = _np(b1, dtype)
+        if relu:
+            w_in[n, hidden] = 1.0
+        w_out = np.empty((width, d_m), dtype)  # 2/3 [W2^T ; b2]
+        np.multiply(_np(w2, dtype).T, _TANH_C, out=w_out[:hidden])
+        b2c = _TANH_C * _np(b2, dtype)
+        if relu:
+            w_out[hidden] = b2c
+
+        # Time-major features [c_t, 1] (c: the branch input, or the synapse trace computed here).
+        c = np.empty((steps, batch, n + 1), dtype)
+        np.copyto(c[:, :, :n], x.transpose(1, 0, 2))
+        c[:, :, n] = 1.0
+        if kappa_s is not None and steps > 1:
+            ks = np.zeros((batch, n + 1), dtype)  # decay 0 keeps the constant column at 1
+            ks[:, :n] = _np(kappa_s, dtype)
+            tmp_c = np.empty((batch, n + 1), dtype)
+            for t in range(1, steps):
+                np.multiply(c[t - 1], ks, out=tmp_c)
+                np.add(c[t], tmp_c, out=c[t])
+        # Input part of the first layer for all steps at once: pre = [c, 1] [Wc^T ; b1].
+        pre = _mm(c.reshape(rows, n + 1), w_in).reshape(steps, batch, width)
+
+        mem = np.empty((steps + 1, batch, d_m), dtype)  # mem[t + 1] = m_t, mem[0] = 0
+        mem[0] = 0.0
+        acts = np.empty((steps, batch, width), dtype)
+        th = np.empty((steps, batch, d_m), dtype)
+        o = np.empty((batch, d_m), dtype)
+        upd = np.empty((batch, d_m), dtype)
+        k_full, g_full = _full(kap, batch), _full(g, batch)
+        mm1, mm2 = _step_matmul(batch, d_m, width), _step_matmul(batch, width, d_m)
+        add, mul, tanh = np.add, np.multiply, np.tanh
+        if relu:
+            zeros = np.zeros((batch, width), dtype)
+            hs = acts  # act'(h) = (h > 0) = (relu(h) > 0): the pre-activations need not be kept
+            for t in range(steps):
+                h = mm1(mem[t], w_mem, out=acts[t])
+                add(h, pre[t], out=h)
+                a = np.maximum(h, zeros, out=h)
+                tt = tanh(mm2(a, w_out, out=o), out=th[t])
+                nxt = mul(mem[t], k_full, out=mem[t + 1])
+                add(nxt, mul(tt, g_full, out=upd), out=nxt)
+        else:
+            hs = np.empty((steps, batch, width), dtype)
+            ones = np.ones((batch, width), dtype)
+            den = np.empty((batch, width), dtype)
+            b2_full = _full(b2c, batch)
+            with np.errstate(over="ignore"):  # exp(-h) may overflow to inf: silu -> the right limit 0
+                for t in range(steps):
+                    h = mm1(mem[t], w_mem, out=hs[t])
+                    add(h, pre[t], out=h)
+                    np.negative(h, out=den)
+                    np.exp(den, out=den)
+                    add(den, ones, out=den)
+                    a = np.divide(h, den, out=acts[t])
+                    mm2(a, w_out, out=o)
+                    tt = tanh(add(o, b2_full, out=o), out=th[t])
+                    nxt = mul(mem[t], k_full, out=mem[t + 1])
+                    add(nxt, mul(tt, g_full, out=upd), out=nxt)
+        wy = _np(w_y, dtype)
+        n_out = wy.shape[0]
+        # y^T = W_y m^T + b_y as [n_out, T B] (MKL is faster this way round), then [B, T, n_out].
+        y_t = torch.addmm(
+            b_y.detach().to(w1.dtype)[:, None],
+            w_y.detach().to(w1.dtype),
+            torch.from_numpy(mem[1:].reshape(rows, d_m)).t(),
+        )
+        outputs = y_t.view(n_out, steps, batch).permute(2, 1, 0).contiguous()
+        ctx.set_materialize_grads(False)
+        ctx.activation = activation
+        ctx.arrays = (c, mem, hs, acts, th, w_mem, w_out, w_in, w_b, w1m, ws, kap, g, wy)
+        ctx.dims = (batch, steps, n, hidden, d_m, feats.dtype)
+        # The memory is returned as a [B, T, d_m] view of the time-major buffer.
+        return outputs, torch.from_numpy(mem[1:].transpose(1, 0, 2))
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(
+        ctx: Any, grad_outputs: torch.Tensor | None, grad_memory: torch.Tensor | None
+    ) -> tuple[torch.Tensor | None, ...]:
+        c, mem, hs, acts, th, w_mem, w_out, w_in, w_b, w1m, ws, kap, g, wy = ctx.arrays
+        batch, steps, n, hidden, d_m, feats_dtype = ctx.dims
+        dtype = w_mem.dtype
+        rows = steps * batch
+        needs = ctx.needs_input_grad
+        n_out = wy.shape[0]
+        # Time steps with a non-zero gradient from the outputs or the memory, and dL/dm_t (direct) there.
+        gy = None if grad_outputs is None else _np(grad_outputs, dtype)
+        gm = None if grad_memory is None else _np(grad_memory, dtype)
+        nonzero = np.zeros(steps, bool)
+        for grad in (gy, gm):
+            if grad is not None:  # (faster than grad.any(axis=(0, 2)))
+                nonzero |= (grad.reshape(batch, -1) != 0).any(0).reshape(steps, -1).any(1)
+        idx = np.flatnonzero(nonzero)
+        k = idx.size
+        eps = np.zeros((k, batch, d_m), dtype)  # eps[j] = direct dL/dm at step idx[j]
+        d_wy = np.zeros((n_out, d_m), dtype)
+        d_by = np.zeros(n_out, dtype)
+        if k and gy is not None:
+            gy_k = np.ascontiguousarray(gy[:, idx].transpose(1, 0, 2)).reshape(k * batch, n_out)
+            eps[:] = _dot(gy_k, wy).reshape(k, batch, d_m)
+            if needs[9]:
+                d_wy = _dot(gy_k.T, mem[idx + 1].reshape(k * batch, d_m))
+            d_by = gy_k.sum(0)
+        if k and gm is not None:
+            eps += gm[:, idx].transpose(1, 0, 2)
+        slot = dict(zip(idx.tolist(), range(k), strict=True))
+        factor = np.multiply(th, th)
+        np.subtract(1.0, factor, out=factor)
+        factor *= g  # d m_t / d o_t = g (1 - tanh^2)
+        width = hs.shape[2]  # H + 1 with ReLU (the constant unit; its gradient is computed but unused)
+        if ctx.activation == "relu":
+            act_grad = (hs > 0).astype(dtype)
+        else:
+            with np.errstate(over="ignore"):
+                sig = np.exp(-hs)
+            sig += 1.0
+            np.reciprocal(sig, out=sig)
+            act_grad = sig * (1.0 + hs * (1.0 - sig))
+        w_out_t = np.ascontiguousarray(w_out.T)  # [d_m, width]
+        w_mem_t = np.ascontiguousarray(w_mem.T)  # [width, d_m] (zero row for the constant unit)
+        need_e = needs[6] or needs[7]
+        e_all = np.empty((steps, batch, d_m), dtype) if need_e else None
+        d_o = np.empty((steps, batch, d_m), dtype)
+        d_h = np.empty((steps, batch, width), dtype)
+        carries = (np.zeros((batch, d_m), dtype), np.empty((batch, d_m), dtype))
+        e_buf = np.empty((batch, d_m), dtype)
+        tmp = np.empty((batch, d_m), dtype)
+        k_full = _full(kap, batch)
+        mm1, mm2 = _step_matmul(batch, d_m, width), _step_matmul(batch, width, d_m)
+        add, mul = np.add, np.multiply
+        carry = carries[0]
+        for t in range(steps - 1, -1, -1):
+            # e = total d L / d m_t (from the output at t and through m_{t+1}).
+            j = slot.get(t)
+            if j is not None:
+                e = add(eps[j], carry, out=e_all[t] if e_all is not None else e_buf)
+            else:
+                e = carry
+                if e_all is not None:
+                    e_all[t] = carry
+            dh = mm1(mul(e, factor[t], out=d_o[t]), w_out_t, out=d_h[t])
+            mul(dh, act_grad[t], out=dh)
+            new = carries[1] if carry is carries[0] else carries[0]
+            mm2(dh, w_mem_t, out=new)
+            add(new, mul(e, k_full, out=tmp), out=new)
+            carry = new
+
+        d_h2 = d_h.reshape(rows, width)
+        d_o2 = d_o.reshape(rows, d_m)
+        d_wm = _mm(mem[:steps].reshape(rows, d_m).T, d_h2)[:, :hidden]  # d / d (diag(kappa) W1m^T)
+        d_kap_w = (d_wm * w1m.T).sum(1)
+        d_wout = _mm(acts.reshape(rows, -1).T, d_o2)  # d / d w_out  [width, d_m]
+        d_w1 = d_w_s = None
+        d_win = _mm(c.reshape(rows, n + 1).T, d_h2)  # d / d [Wc^T ; b1]
+        d_wc = d_win[:n, :hidden]
+        if needs[1]:
+            d_w1 = np.empty((hidden, n + d_m), dtype)
+            np.multiply(d_wm.T, kap[None, :], out=d_w1[:, n:])
+            if ws is None:
+                d_w1[:, :n] = d_wc.T
+            else:
+                np.multiply(d_wc.T, ws[None, :], out=d_w1[:, :n])
+        if ws is not None and needs[5]:
+            d_w_s = (d_wc * w_b.T).sum(1)
+        d_b2: np.ndarray | None = None
+        if needs[4]:
+            d_b2 = _TANH_C * (d_wout[hidden] if ctx.activation == "relu" else d_o2.sum(0))
+        d_kappa = d_gain = None
+        if needs[6]:
+            assert e_all is not None
+            d_kappa = d_kap_w + np.einsum("tbd,tbd->d", e_all, mem[:steps])
+        if needs[7]:
+            assert e_all is not None
+            d_gain = _TANH_A * np.einsum("tbd,tbd->d", e_all, th)
+        d_feats = None
+        if needs[0]:
+            d_c = torch.from_numpy(d_h2) @ torch.from_numpy(np.ascontiguousarray(w_in[:n].T))
+            d_feats = d_c.reshape(steps, batch, n).transpose(0, 1).to(feats_dtype)
+
+        def out(a: np.ndarray | None, need: bool) -> torch.Tensor | None:
+            return torch.from_numpy(np.ascontiguousarray(a)) if need and a is not None else None
+
+        return (
+            d_feats,
+            out(d_w1, needs[1]),
+            out(d_win[n, :hidden], needs[2]),
+            out(_TANH_C * d_wout[:hidden].T, needs[3]),
+            out(d_b2, needs[4]),
+            out(d_w_s, needs[5]),
+            out(d_kappa, needs[6]),
+            out(d_gain, needs[7]),
+            None,
+            out(d_wy, needs[9]),
+            out(d_by, needs[10]),
+            None,
+        )
+
+
+def elm_core_cpu(
+    feats: torch.Tensor,
+    w1: torch.Tensor,
+    b1: torch.Tensor,
+    w2: torch.Tensor,
+    b2: torch.Tensor,
+    w_s: torch.Tensor | None,
+    kappa: torch.Tensor,
+    gain: torch.Tensor,
+    kappa_s: torch.Tensor | None,
+    w_y: torch.Tensor,
+    b_y: torch.Tensor,
+    activation: str,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Outputs and memory through :class:`ELMCoreCPU` (see there for the arguments)."""
+    if kappa_s is not None and feats.requires_grad:
+        raise ValueError("feats must not require gradients when kappa_s is given (raw inputs)")
+    y, m = ELMCoreCPU.apply(feats, w1, b1, w2, b2, w_s, kappa, gain, kappa_s, w_y, b_y, activation)
+    return y, m
