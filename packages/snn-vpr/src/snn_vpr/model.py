@@ -200,6 +200,7 @@ class ModularSNN:
         place_ids: ArrayLike,
         regions: Sequence[ArrayLike] | None = None,
         progress: bool = False,
+        warm: bool = False,
     ) -> ModularSNN:
         """Train one module per region on the reference images ``X`` [N, H, W] (pixels 0..255).
 
@@ -210,6 +211,9 @@ class ModularSNN:
         place_ids : array_like of int, shape (N,)
         regions : sequence of array_like of int, optional
             Explicit place sets per module (disjoint); default: consecutive blocks of ``region_size``.
+        warm : bool
+            Continue training the already fitted modules for ``epochs`` more epochs (same images, same regions)
+            instead of starting from fresh random weights.
 
         Raises
         ------
@@ -242,8 +246,13 @@ class ModularSNN:
         # every module sees its own images in order; shorter regions cycle so the bank stays in lock-step
         order = np.stack([np.resize(s, n_max) for s in sequences])  # [M, n_max]
         order = np.tile(order, (1, self.epochs))
-        self.bank_ = ModuleBank(len(regs), rates.shape[1], self.n_e, self.params, self.seed, self.device)
-        if self.warm_start:
+        if warm:
+            self._check_fitted()
+            if self.bank_.n_modules != len(regs) or self.n_in_ != rates.shape[1]:
+                raise ValueError("warm=True needs the same regions and image size as the first fit")
+        else:
+            self.bank_ = ModuleBank(len(regs), rates.shape[1], self.n_e, self.params, self.seed, self.device)
+        if self.warm_start and not warm:
             self.bank_.adapt_theta(rates[torch.from_numpy(order)])
         log.info("training %d modules x %d presentations", len(regs), order.shape[1])
         self.bank_.train(rates[torch.from_numpy(order)], progress=progress)
