@@ -43,7 +43,7 @@ def main() -> None:
     torch.set_num_threads(1)
 
     prm = DiehlCookParams(t_present=a.present_ms, dt=a.dt)
-    if a.no_delays and hasattr(prm, 'delay_max'):
+    if a.no_delays and hasattr(prm, "delay_max"):
         prm = replace(prm, delay_max=0.0)
     if a.nu_pre is not None:
         prm = replace(prm, nu_pre=a.nu_pre)
