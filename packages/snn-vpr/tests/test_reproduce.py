@@ -14,7 +14,8 @@ from snn_vpr.reproduce import reproduce
 def test_quick_reproduce(tmp_path: Path) -> None:
     report = reproduce(tmp_path, quick=True)
     assert (tmp_path / "report.json").is_file() and (tmp_path / "report.md").is_file()
-    assert (tmp_path / "distance_matrix.png").is_file() and (tmp_path / "scaling.png").is_file()
+    for fig in ("distance_matrix.png", "scaling.png", "learning_curve.png"):
+        assert (tmp_path / fig).is_file()
     data = json.loads((tmp_path / "report.json").read_text())
     assert len(data["claims"]) == 7
     by_name = {c.name: c for c in report.claims}

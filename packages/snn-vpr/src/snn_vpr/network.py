@@ -290,6 +290,7 @@ class ModuleBank:
         if self.delays:
             u = torch.rand(self.n_modules, self.n_in, self.n_e, generator=self.gen, device=self.device)
             self.delay_steps = torch.round(u * p.delay_max / p.dt).clamp_(0, self.n_slots - 1).to(torch.int16)
+            self._index_delays()
         else:
             self.delay_steps = torch.zeros(self.n_modules, self.n_in, self.n_e, dtype=torch.int16)
 
@@ -310,6 +311,49 @@ class ModuleBank:
         self.theta = theta[:, None].expand(-1, self.n_e).clone()
 
     # ------------------------------------------------------------------ helpers
+    def _index_delays(self) -> None:
+        """Bucket every input's synapses by delay (CSR): the neurons reached ``d`` steps after input ``i`` of
+        module ``m`` fires are ``_order[m, i, _start[m, i, d] : _start[m, i, d + 1]]``."""
+        d = self.delay_steps.long()
+        self._order = torch.argsort(d, dim=2, stable=True)
+        counts = torch.zeros(self.n_modules, self.n_in, self.n_slots, dtype=torch.long, device=self.device)
+        counts.scatter_add_(2, d, torch.ones_like(d))
+        self._start = torch.cat([torch.zeros_like(counts[:, :, :1]), counts.cumsum(dim=2)], dim=2)
+        # flat views for cheap 1-D gathers
+        self._start_flat = self._start.reshape(-1)
+        self._order_flat = self._order.reshape(-1)
+
+    def _arrivals(
+        self, s: dict[str, Any], x: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Record this step's input spikes ``x`` [M, 1, n_in] and return the synapses ``(m, i, j)`` that receive
+        a spike now (the same set as :func:`delayed_arrivals`, from the delay buckets instead of a full scan)."""
+        n_slots = self.n_slots
+        slot = s["step"] % n_slots
+        em, _, ei = torch.nonzero(x > 0, as_tuple=True)
+        s["events"][slot] = (em, ei)
+        parts = [(k, e) for k, e in enumerate(s["events"]) if e[0].numel()]
+        if not parts:
+            z = torch.zeros(0, dtype=torch.long, device=self.device)
+            return z, z, z
+        km = torch.cat([e[0] for _, e in parts])
+        ki = torch.cat([e[1] for _, e in parts])
+        ages = torch.tensor(
+            [(slot - k) % n_slots for k, _ in parts], device=self.device
+        )  # steps since emission
+        age = torch.repeat_interleave(
+            ages, torch.tensor([e[0].numel() for _, e in parts], device=self.device)
+        )
+        row = km * self.n_in + ki
+        base = row * (n_slots + 1) + age
+        st = self._start_flat[base]
+        length = self._start_flat[base + 1] - st
+        rep_ = torch.repeat_interleave(torch.arange(km.numel(), device=self.device), length)
+        first = torch.cumsum(length, 0) - length
+        pos = st[rep_] + torch.arange(rep_.numel(), device=self.device) - first[rep_]
+        r = row[rep_]
+        return km[rep_], ki[rep_], self._order_flat[r * self.n_e + pos]
+
     def normalise_weights(self) -> None:
         """Scale each excitatory neuron's incoming weights to sum ``weight_sum`` (before every example)."""
         s = self.w.sum(dim=1, keepdim=True).clamp_min(1e-12)
@@ -322,8 +366,9 @@ class ModuleBank:
         if self.delays:
             extra["gbuf"] = torch.zeros(self.n_slots, m, b, self.n_e, device=dev)
             if learn:
-                # input spikes of the last n_slots steps (ring), for per-synapse arrivals
-                extra["hist"] = torch.zeros(self.n_slots, m, b, self.n_in, dtype=torch.bool, device=dev)
+                # input spikes of the last n_slots steps, per slot: (module, input) index tensors
+                empty = torch.zeros(0, dtype=torch.long, device=dev)
+                extra["events"] = [(empty, empty)] * self.n_slots
                 # per-synapse pre trace, stored as the time (ms) of the last arrival
                 extra["last_arr"] = torch.full((m, self.n_in, self.n_e), -math.inf, device=dev)
         return extra | {
@@ -353,8 +398,9 @@ class ModuleBank:
                 zero = torch.zeros(self.n_modules, s["v_e"].shape[1], self.n_in, device=self.device)
                 self._present(s, zero, learn, n_steps=n_fly)
                 t = t - n_fly * p.dt
-            if "hist" in s:
-                s["hist"].zero_()
+            if "events" in s:
+                empty = torch.zeros(0, dtype=torch.long, device=self.device)
+                s["events"] = [(empty, empty)] * self.n_slots
             s["gbuf"].zero_()
             if t <= 0:
                 return
@@ -389,7 +435,7 @@ class ModuleBank:
         p = self.params
         dt = p.dt
         n_steps = p.n_steps if n_steps is None else n_steps
-        delays, n_slots = self.delays, self.n_slots
+        delays = self.delays
         if delays and learn and rates.shape[1] != 1:
             raise ValueError("training presents one image at a time (batch size 1)")
         prob = (rates * (dt * 1e-3)).clamp(max=1.0)
@@ -437,9 +483,7 @@ class ModuleBank:
             if not delays:
                 s["ge_e"] = s["ge_e"] + torch.bmm(x, w)
             elif learn:
-                slot = s["step"] % n_slots
-                s["hist"][slot] = x > 0
-                am, _, ai, aj = delayed_arrivals(s["hist"], slot, self.delay_steps)
+                am, ai, aj = self._arrivals(s, x)
                 flat = (am * self.n_in + ai) * self.n_e + aj
                 wv = w.view(-1)[flat]
                 s["ge_e"].view(-1).index_add_(0, am * self.n_e + aj, wv)  # batch size 1
