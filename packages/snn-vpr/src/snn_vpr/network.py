@@ -16,8 +16,10 @@ Units: milliseconds and millivolts inside the simulator; responses leave it as s
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -181,6 +183,24 @@ def network_size(n_in: int = 784, n_e: int = 400) -> tuple[int, int]:
     return n_in + 2 * n_e, n_in * n_e + n_e + n_e * (n_e - 1)
 
 
+@contextlib.contextmanager
+def _threads(device: torch.device, n: int | None) -> Iterator[None]:
+    """Run torch CPU ops with ``n`` intra-op threads, then restore the previous setting.
+
+    The time loop is a long chain of small tensor operations: on a shared CPU, extra threads spin and wait more
+    than they compute (measured: a 2-thread run under load was ~10x slower than a 1-thread run).
+    """
+    if n is None or device.type != "cpu":
+        yield
+        return
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
 def _flush(x: torch.Tensor) -> torch.Tensor:
     return x.masked_fill_(x.abs() < 1e-20, 0.0)
 
@@ -258,8 +278,10 @@ class ModuleBank:
         Number of modules, inputs and excitatory (= inhibitory) neurons per module.
     params : DiehlCookParams
     seed : int
-        Seeds the initial weights and every Poisson draw.
+        Seeds the initial weights, the input delays and every Poisson draw.
     device : str or torch.device
+    threads : int or None
+        CPU intra-op threads while simulating (default 1: the loop is latency-bound); None leaves torch's setting.
     """
 
     def __init__(
@@ -270,7 +292,9 @@ class ModuleBank:
         params: DiehlCookParams | None = None,
         seed: int = 0,
         device: str | torch.device = "cpu",
+        threads: int | None = 1,
     ) -> None:
+        self.threads = threads
         for name, v in (("n_modules", n_modules), ("n_in", n_in), ("n_e", n_e)):
             if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
@@ -572,7 +596,7 @@ class ModuleBank:
         rates = rates.to(self.device, dtype=self.w.dtype)
         s = self._fresh_state(1, learn=True)
         p = self.params
-        with torch.no_grad():
+        with torch.no_grad(), _threads(self.device, getattr(self, "threads", 1)):
             for j in tqdm(range(rates.shape[1]), desc="train", disable=not progress, leave=False):
                 self.normalise_weights()
                 r = rates[:, j : j + 1, :]
@@ -599,7 +623,7 @@ class ModuleBank:
         rates = rates.to(self.device, dtype=self.w.dtype)
         out = []
         p = self.params
-        with torch.no_grad():
+        with torch.no_grad(), _threads(self.device, getattr(self, "threads", 1)):
             for a in tqdm(
                 range(0, rates.shape[1], batch_size), desc="respond", disable=not progress, leave=False
             ):
