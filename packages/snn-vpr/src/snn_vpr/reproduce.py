@@ -88,13 +88,21 @@ def _per_module_r1(
     return out
 
 
-def reproduce(out_dir: str | Path = "reports/snn-vpr", quick: bool = True, progress: bool = False) -> Report:
-    """Measure every claim of the spec on synthetic traverses; write figures, report.json and report.md."""
+def reproduce(
+    out_dir: str | Path = "reports/snn-vpr",
+    quick: bool = True,
+    progress: bool = False,
+    settings: Settings | None = None,
+) -> Report:
+    """Measure every claim of the spec on synthetic traverses; write figures, report.json and report.md.
+
+    ``settings`` overrides the quick / full sizes (tests use tiny ones).
+    """
     from snn_vpr import __version__
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    st = Settings.quick() if quick else Settings.full()
+    st = settings if settings is not None else (Settings.quick() if quick else Settings.full())
     prm = DiehlCookParams(t_present=st.t_present)
     claims: list[Claim] = []
 
