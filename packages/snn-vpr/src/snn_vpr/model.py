@@ -181,6 +181,9 @@ class ModularSNN:
     threshold_ : int
     """
 
+    bank_: ModuleBank
+    n_in_: int
+
     def __init__(
         self,
         region_size: int = 25,
