@@ -237,3 +237,15 @@ def test_delayed_stdp_uses_per_synapse_arrival_times() -> None:
     np.testing.assert_allclose(float(bank.w[0, 1, 1]), 0.5)
     np.testing.assert_allclose(bank.w[0, :, 0].numpy(), 0.5)
     assert float(s["post1"][0, 0, 1]) == 1.0 and float(s["post2"][0, 0, 1]) == 1.0
+
+
+def test_batched_responses_equal_single_ones_with_delays() -> None:
+    # deterministic inputs (rate * dt >= 1 spike per step, or silent): a batch answers like its rows one by one
+    p = DiehlCookParams(t_present=30.0, theta_init=30.0)
+    bank = ModuleBank(2, 784, 5, p, seed=1)
+    g = torch.Generator().manual_seed(3)
+    rates = (torch.rand(3, 784, generator=g) < 0.05).float() * 4000.0
+    batch = bank.respond(rates)
+    single = torch.cat([bank.respond(rates[k : k + 1]) for k in range(3)], dim=1)
+    assert batch.sum() > 0
+    torch.testing.assert_close(batch, single)
