@@ -46,6 +46,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--epochs", type=int, default=60, help="training epochs (default: %(default)s)")
     t.add_argument("--present-ms", type=float, default=350.0, help="presentation time in ms")
+    t.add_argument(
+        "--dt", type=float, default=0.5, help="time step in ms (reference: 0.1; default: %(default)s)"
+    )
+    t.add_argument(
+        "--delay-max",
+        type=float,
+        default=10.0,
+        help="input delays U(0, max) ms, 0 disables (default: %(default)s)",
+    )
     t.add_argument("--out", required=True, help="file to write the trained network to")
 
     e = sub.add_parser("eval", help="evaluate a saved network on the query traverse: Recall@N and AUC-PR")
@@ -88,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.region_size,
             args.n_e,
             args.epochs,
-            DiehlCookParams(t_present=args.present_ms),
+            DiehlCookParams(t_present=args.present_ms, dt=args.dt, delay_max=args.delay_max),
             seed=args.seed,
             device=args.device,
         ).fit(process_images(ref.images), ref.place_id, progress=True)  # type: ignore[attr-defined]

@@ -28,8 +28,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: the calibration grid of the paper: {0, 5, 10, 20, 30, ..., 200}; 0 disables the rule
-DEFAULT_THRESHOLDS: tuple[int, ...] = (0, 5, *range(10, 201, 10))
+#: the calibration grid of the VPRSNN code (``modular_snn_evaluation.py``): 0, 5, 10, 20, 40, ..., 200; 0 disables
+DEFAULT_THRESHOLDS: tuple[int, ...] = (0, 5, 10, *range(20, 201, 20))
+
+#: how hyperactivity is counted: "images" (VPRSNN code: number of images a neuron fires on) or "spikes"
+HYPERACTIVE_COUNTS = ("images", "spikes")
 
 
 def _int_ids(name: str, ids: ArrayLike, n: int | None = None) -> NDArray[np.int64]:
@@ -103,31 +106,39 @@ def place_scores(responses: ArrayLike, assignments: ArrayLike, places: ArrayLike
     return out
 
 
-def hyperactive_neurons(reference_responses: ArrayLike, threshold: int) -> NDArray[np.bool_]:
-    """Neurons whose total spike count over the reference set is ``>= threshold`` (none when it is 0).
+def hyperactive_neurons(
+    reference_responses: ArrayLike, threshold: int, count: str = "images"
+) -> NDArray[np.bool_]:
+    """Neurons whose activity over the reference set is ``>= threshold`` (none when it is 0).
 
     Parameters
     ----------
     reference_responses : array_like, shape (n_reference_images, n_neurons)
     threshold : int
         ``T >= 0``; the boundary is inclusive and ``T = 0`` disables the rule.
+    count : {"images", "spikes"}
+        "images" (default, as the VPRSNN code's ``np.count_nonzero``): the number of images the neuron fires
+        at least one spike on; "spikes": its total spike count (the spec's wording).
     """
     r = np.asarray(reference_responses)
     if r.ndim != 2:
         raise ValueError(f"reference_responses must be [n_images, n_neurons], got shape {r.shape}")
     if isinstance(threshold, bool) or not isinstance(threshold, int | np.integer) or threshold < 0:
         raise ValueError(f"threshold must be a non-negative integer, got {threshold!r}")
+    if count not in HYPERACTIVE_COUNTS:
+        raise ValueError(f"count must be one of {HYPERACTIVE_COUNTS}, got {count!r}")
     if threshold == 0:
         return np.zeros(r.shape[1], dtype=bool)
-    return np.asarray(r.sum(axis=0) >= threshold)
+    activity = np.count_nonzero(r, axis=0) if count == "images" else r.sum(axis=0)
+    return np.asarray(activity >= threshold)
 
 
 def ignore_hyperactive_neurons(
-    query_responses: ArrayLike, reference_responses: ArrayLike, threshold: int
+    query_responses: ArrayLike, reference_responses: ArrayLike, threshold: int, count: str = "images"
 ) -> NDArray[np.float64]:
     """Zero the responses of hyperactive neurons (see :func:`hyperactive_neurons`) in ``query_responses``."""
     q = np.asarray(query_responses, dtype=np.float64)
-    mask = hyperactive_neurons(reference_responses, threshold)
+    mask = hyperactive_neurons(reference_responses, threshold, count)
     if q.ndim != 2 or q.shape[1] != mask.size:
         raise ValueError(f"query_responses must be [n_queries, {mask.size}], got shape {q.shape}")
     out = q.copy()
@@ -154,6 +165,8 @@ class ModularSNN:
     params : DiehlCookParams, optional
     threshold : int
         Hyperactive threshold used by :meth:`predict_scores` until :meth:`calibrate_hyperactive` sets it.
+    hyperactive_count : {"images", "spikes"}
+        How activity on the reference set is counted for the hyperactive rule (see :func:`hyperactive_neurons`).
     seed : int
     device : str or torch.device
 
@@ -168,6 +181,9 @@ class ModularSNN:
     threshold_ : int
     """
 
+    bank_: ModuleBank
+    n_in_: int
+
     def __init__(
         self,
         region_size: int = 25,
@@ -178,7 +194,13 @@ class ModularSNN:
         warm_start: bool = False,
         seed: int = 0,
         device: str | torch.device = "cpu",
+        hyperactive_count: str = "images",
     ) -> None:
+        if hyperactive_count not in HYPERACTIVE_COUNTS:
+            raise ValueError(
+                f"hyperactive_count must be one of {HYPERACTIVE_COUNTS}, got {hyperactive_count!r}"
+            )
+        self.hyperactive_count = hyperactive_count
         for name, v in (("region_size", region_size), ("n_e", n_e), ("epochs", epochs)):
             if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
@@ -200,6 +222,7 @@ class ModularSNN:
         place_ids: ArrayLike,
         regions: Sequence[ArrayLike] | None = None,
         progress: bool = False,
+        warm: bool = False,
     ) -> ModularSNN:
         """Train one module per region on the reference images ``X`` [N, H, W] (pixels 0..255).
 
@@ -210,6 +233,9 @@ class ModularSNN:
         place_ids : array_like of int, shape (N,)
         regions : sequence of array_like of int, optional
             Explicit place sets per module (disjoint); default: consecutive blocks of ``region_size``.
+        warm : bool
+            Continue training the already fitted modules for ``epochs`` more epochs (same images, same regions)
+            instead of starting from fresh random weights.
 
         Raises
         ------
@@ -242,8 +268,13 @@ class ModularSNN:
         # every module sees its own images in order; shorter regions cycle so the bank stays in lock-step
         order = np.stack([np.resize(s, n_max) for s in sequences])  # [M, n_max]
         order = np.tile(order, (1, self.epochs))
-        self.bank_ = ModuleBank(len(regs), rates.shape[1], self.n_e, self.params, self.seed, self.device)
-        if self.warm_start:
+        if warm:
+            self._check_fitted()
+            if self.bank_.n_modules != len(regs) or self.n_in_ != rates.shape[1]:
+                raise ValueError("warm=True needs the same regions and image size as the first fit")
+        else:
+            self.bank_ = ModuleBank(len(regs), rates.shape[1], self.n_e, self.params, self.seed, self.device)
+        if self.warm_start and not warm:
             self.bank_.adapt_theta(rates[torch.from_numpy(order)])
         log.info("training %d modules x %d presentations", len(regs), order.shape[1])
         self.bank_.train(rates[torch.from_numpy(order)], progress=progress)
@@ -300,7 +331,9 @@ class ModularSNN:
         """Place scores [n_queries, n_places] from recorded responses [n_queries, n_modules * n_e]."""
         self._check_fitted()
         t = self.threshold_ if threshold is None else threshold
-        q = ignore_hyperactive_neurons(query_responses, self.reference_responses_, t)
+        q = ignore_hyperactive_neurons(
+            query_responses, self.reference_responses_, t, getattr(self, "hyperactive_count", "images")
+        )
         n_e = self.n_e
         cols = [
             place_scores(q[:, m * n_e : (m + 1) * n_e], self.assignments_[m], self.regions_[m])

@@ -7,13 +7,19 @@ normalisation before every training example (Diehl & Cook 2015, as used by Hussa
 Several modules (one per region in the modular network) share the time loop: the state carries a leading
 module axis, and every step is a handful of batched tensor operations.
 
+Input -> excitatory synapses carry random delays (uniform in [0, 10] ms per synapse, seeded, quantised to the
+time step), as in the VPRSNN Brian2 code; a delayed input spike reaches each synapse (conductance and the STDP
+pre-synaptic pathway) at its own arrival step.
+
 Units: milliseconds and millivolts inside the simulator; responses leave it as spike counts per presentation.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -22,7 +28,7 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 from tqdm.auto import tqdm
 
-__all__ = ["DiehlCookParams", "ModuleBank", "as_rates", "network_size", "stdp_step"]
+__all__ = ["DiehlCookParams", "ModuleBank", "as_rates", "delayed_arrivals", "network_size", "stdp_step"]
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +40,9 @@ class DiehlCookParams:
     Attributes
     ----------
     dt : float
-        Time step (ms). The reference runs Brian2 at 0.1 ms; 0.5 ms is the spec's fast default. Conductances
-        and traces decay exactly, and the membrane uses exponential Euler, so the step is stable at 0.5 ms.
+        Time step (ms). The reference runs Brian2 at its default 0.1 ms; 0.5 ms is the fast default here
+        (``dt=0.1`` for fidelity checks). Conductances and traces decay exactly, and the membrane uses
+        exponential Euler, so the step is stable at 0.5 ms.
     t_present, t_rest : float
         Presentation (350 ms) and rest (150 ms) per image. The rest is applied in closed form (no input, no
         spikes: every variable decays).
@@ -63,7 +70,12 @@ class DiehlCookParams:
     tau_pre, tau_post1, tau_post2 : float
         STDP traces (20, 20, 40 ms).
     nu_pre, nu_post : float
-        STDP rates: on a pre spike ``w -= nu_pre * post1``; on a post spike ``w += nu_post * pre * post2``.
+        STDP rates: on a pre-synaptic arrival ``w += nu_pre * post1``; on a post spike
+        ``w += nu_post * pre * post2_before``. ``nu_pre`` carries its sign: the VPRSNN code adds
+        ``+1e-4 * post1`` (the default here); Diehl & Cook (2015) subtract it (``nu_pre=-1e-4``).
+    delay_max : float
+        Input -> excitatory delays are drawn per synapse from ``U(0, delay_max)`` ms (reference: 10 ms) and
+        rounded to whole steps; 0 disables delays (every input spike arrives in the step it is emitted).
     w_max, w_init : float
         Weights clipped to [0, w_max]; initial ``U(0.01, 1.01) * w_init``.
     weight_sum : float
@@ -104,6 +116,7 @@ class DiehlCookParams:
     tau_post2: float = 40.0
     nu_pre: float = 1e-4
     nu_post: float = 1e-2
+    delay_max: float = 10.0
     w_max: float = 1.0
     w_init: float = 0.3
     weight_sum: float = 78.0
@@ -132,6 +145,12 @@ class DiehlCookParams:
                 raise ValueError(f"{name} must be a positive finite number, got {v!r}")
         if self.t_rest < 0:
             raise ValueError(f"t_rest must be >= 0, got {self.t_rest!r}")
+        if not (math.isfinite(self.delay_max) and self.delay_max >= 0):
+            raise ValueError(f"delay_max must be a finite number >= 0, got {self.delay_max!r}")
+        if not (math.isfinite(self.nu_pre) and math.isfinite(self.nu_post) and self.nu_post >= 0):
+            raise ValueError(
+                f"nu_pre must be finite and nu_post finite and >= 0, got {self.nu_pre}, {self.nu_post}"
+            )
         if self.dt > self.t_present:
             raise ValueError(f"dt must be <= t_present, got dt={self.dt}, t_present={self.t_present}")
         if self.max_retries < 0 or self.min_spikes < 0:
@@ -141,6 +160,11 @@ class DiehlCookParams:
     def n_steps(self) -> int:
         """Time steps per presentation."""
         return max(1, round(self.t_present / self.dt))
+
+    @property
+    def delay_steps_max(self) -> int:
+        """Longest input delay in steps (0: no delays)."""
+        return round(self.delay_max / self.dt)
 
     def quick(self, t_present: float = 100.0) -> DiehlCookParams:
         """The same constants with a shorter presentation (the spec's quick setting)."""
@@ -157,6 +181,24 @@ def network_size(n_in: int = 784, n_e: int = 400) -> tuple[int, int]:
         if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
             raise ValueError(f"{name} must be a positive integer, got {v!r}")
     return n_in + 2 * n_e, n_in * n_e + n_e + n_e * (n_e - 1)
+
+
+@contextlib.contextmanager
+def _threads(device: torch.device, n: int | None) -> Iterator[None]:
+    """Run torch CPU ops with ``n`` intra-op threads, then restore the previous setting.
+
+    The time loop is a long chain of small tensor operations: on a shared CPU, extra threads spin and wait more
+    than they compute (measured: a 2-thread run under load was ~10x slower than a 1-thread run).
+    """
+    if n is None or device.type != "cpu":
+        yield
+        return
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
 
 
 def _flush(x: torch.Tensor) -> torch.Tensor:
@@ -182,7 +224,8 @@ def stdp_step(
 ) -> None:
     """One step of the Diehl & Cook STDP rule on ``w`` [M, n_in, n_e], in place (traces already decayed).
 
-    On a pre spike (``x`` [M, 1, n_in]): ``pre = 1`` and ``w -= nu_pre * post1``. On a post spike (``post``
+    Without input delays. On a pre spike (``x`` [M, 1, n_in]): ``pre = 1`` and ``w += nu_pre * post1``
+    (``nu_pre`` signed, see :class:`DiehlCookParams`). On a post spike (``post``
     [M, 1, n_e]): ``w += nu_post * pre * post2_before``, then ``post1 = post2 = 1``. Weights are clipped to
     ``[0, w_max]``. ``traces`` holds ``pre`` [M, 1, n_in], ``post1`` and ``post2`` [M, 1, n_e].
     """
@@ -195,7 +238,7 @@ def stdp_step(
         dec = params.nu_pre * traces["post1"][pm, 0, :]  # [k, n_e]
         if mask is not None:
             dec = dec * mask[pm, None]
-        w[pm, pi] = (w[pm, pi] - dec).clamp(0.0, params.w_max)
+        w[pm, pi] = (w[pm, pi] + dec).clamp(0.0, params.w_max)
     qm, _, qj = torch.nonzero(post > 0, as_tuple=True)
     if qm.numel():
         inc = params.nu_post * traces["pre"][qm, 0, :] * traces["post2"][qm, 0, qj][:, None]  # [k, n_in]
@@ -206,10 +249,28 @@ def stdp_step(
         traces["post2"] = torch.where(post > 0, torch.ones_like(post), traces["post2"])
 
 
+def delayed_arrivals(
+    hist: torch.Tensor, slot: int, delay_steps: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Synapses whose delayed input spike arrives now: ``(module, batch, input, neuron)`` index tensors.
+
+    ``hist`` [D, M, B, n_in] (bool) holds the input spikes of the last ``D`` steps in a ring (the current step
+    in ``slot``); a spike emitted ``d`` steps ago reaches synapse ``(i, j)`` now when ``delay_steps[m, i, j]``
+    [M, n_in, n_e] equals ``d``. Each synapse has one delay, so a synapse appears at most once per batch row.
+    """
+    n_slots = hist.shape[0]
+    ks, km, kb, ki = torch.nonzero(hist, as_tuple=True)
+    age = (slot - ks) % n_slots  # steps since emission
+    hit = delay_steps[km, ki] == age[:, None]  # [K, n_e]
+    k, j = torch.nonzero(hit, as_tuple=True)
+    return km[k], kb[k], ki[k], j
+
+
 class ModuleBank:
     """``n_modules`` independent Diehl & Cook modules sharing one simulation loop.
 
-    State: input weights ``w`` [M, n_in, n_e] and adaptive thresholds ``theta`` [M, n_e] (mV).
+    State: input weights ``w`` [M, n_in, n_e], adaptive thresholds ``theta`` [M, n_e] (mV) and, when
+    ``params.delay_max > 0``, the fixed input delays ``delay_steps`` [M, n_in, n_e] (in steps of ``dt``).
 
     Parameters
     ----------
@@ -217,8 +278,10 @@ class ModuleBank:
         Number of modules, inputs and excitatory (= inhibitory) neurons per module.
     params : DiehlCookParams
     seed : int
-        Seeds the initial weights and every Poisson draw.
+        Seeds the initial weights, the input delays and every Poisson draw.
     device : str or torch.device
+    threads : int or None
+        CPU intra-op threads while simulating (default 1: the loop is latency-bound); None leaves torch's setting.
     """
 
     def __init__(
@@ -229,7 +292,9 @@ class ModuleBank:
         params: DiehlCookParams | None = None,
         seed: int = 0,
         device: str | torch.device = "cpu",
+        threads: int | None = 1,
     ) -> None:
+        self.threads = threads
         for name, v in (("n_modules", n_modules), ("n_in", n_in), ("n_e", n_e)):
             if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
@@ -244,6 +309,14 @@ class ModuleBank:
         w = torch.rand(self.n_modules, self.n_in, self.n_e, generator=self.gen, device=self.device)
         self.w = (w + 0.01) * p.w_init
         self.theta = torch.full((self.n_modules, self.n_e), p.theta_init, device=self.device)
+        self.n_slots = p.delay_steps_max + 1
+        self.delays = self.n_slots > 1
+        if self.delays:
+            u = torch.rand(self.n_modules, self.n_in, self.n_e, generator=self.gen, device=self.device)
+            self.delay_steps = torch.round(u * p.delay_max / p.dt).clamp_(0, self.n_slots - 1).to(torch.int16)
+            self._index_delays()
+        else:
+            self.delay_steps = torch.zeros(self.n_modules, self.n_in, self.n_e, dtype=torch.int16)
 
     def adapt_theta(self, rates: torch.Tensor) -> None:
         """Start ``theta`` at the value where the mean input drive just reaches threshold (a warm start).
@@ -262,15 +335,67 @@ class ModuleBank:
         self.theta = theta[:, None].expand(-1, self.n_e).clone()
 
     # ------------------------------------------------------------------ helpers
+    def _index_delays(self) -> None:
+        """Bucket every input's synapses by delay (CSR): the neurons reached ``d`` steps after input ``i`` of
+        module ``m`` fires are ``_order[m, i, _start[m, i, d] : _start[m, i, d + 1]]``."""
+        d = self.delay_steps.long()
+        self._order = torch.argsort(d, dim=2, stable=True)
+        counts = torch.zeros(self.n_modules, self.n_in, self.n_slots, dtype=torch.long, device=self.device)
+        counts.scatter_add_(2, d, torch.ones_like(d))
+        self._start = torch.cat([torch.zeros_like(counts[:, :, :1]), counts.cumsum(dim=2)], dim=2)
+        # flat views for cheap 1-D gathers
+        self._start_flat = self._start.reshape(-1)
+        self._order_flat = self._order.reshape(-1)
+
+    def _arrivals(
+        self, s: dict[str, Any], x: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Record this step's input spikes ``x`` [M, 1, n_in] and return the synapses ``(m, i, j)`` that receive
+        a spike now (the same set as :func:`delayed_arrivals`, from the delay buckets instead of a full scan)."""
+        n_slots = self.n_slots
+        slot = s["step"] % n_slots
+        em, _, ei = torch.nonzero(x > 0, as_tuple=True)
+        s["events"][slot] = (em, ei)
+        parts = [(k, e) for k, e in enumerate(s["events"]) if e[0].numel()]
+        if not parts:
+            z = torch.zeros(0, dtype=torch.long, device=self.device)
+            return z, z, z
+        km = torch.cat([e[0] for _, e in parts])
+        ki = torch.cat([e[1] for _, e in parts])
+        ages = torch.tensor(
+            [(slot - k) % n_slots for k, _ in parts], device=self.device
+        )  # steps since emission
+        age = torch.repeat_interleave(
+            ages, torch.tensor([e[0].numel() for _, e in parts], device=self.device)
+        )
+        row = km * self.n_in + ki
+        base = row * (n_slots + 1) + age
+        st = self._start_flat[base]
+        length = self._start_flat[base + 1] - st
+        rep_ = torch.repeat_interleave(torch.arange(km.numel(), device=self.device), length)
+        first = torch.cumsum(length, 0) - length
+        pos = st[rep_] + torch.arange(rep_.numel(), device=self.device) - first[rep_]
+        r = row[rep_]
+        return km[rep_], ki[rep_], self._order_flat[r * self.n_e + pos]
+
     def normalise_weights(self) -> None:
         """Scale each excitatory neuron's incoming weights to sum ``weight_sum`` (before every example)."""
         s = self.w.sum(dim=1, keepdim=True).clamp_min(1e-12)
         self.w.mul_(self.params.weight_sum / s)
 
-    def _fresh_state(self, b: int) -> dict[str, torch.Tensor]:
+    def _fresh_state(self, b: int, learn: bool = False) -> dict[str, Any]:
         p, m, dev = self.params, self.n_modules, self.device
         z_e = torch.zeros(m, b, self.n_e, device=dev)
-        return {
+        extra: dict[str, Any] = {"step": 0, "t_ms": 0.0}
+        if self.delays:
+            extra["gbuf"] = torch.zeros(self.n_slots, m, b, self.n_e, device=dev)
+            if learn:
+                # input spikes of the last n_slots steps, per slot: (module, input) index tensors
+                empty = torch.zeros(0, dtype=torch.long, device=dev)
+                extra["events"] = [(empty, empty)] * self.n_slots
+                # per-synapse pre trace, stored as the time (ms) of the last arrival
+                extra["last_arr"] = torch.full((m, self.n_in, self.n_e), -math.inf, device=dev)
+        return extra | {
             "v_e": torch.full_like(z_e, p.v_rest_e),
             "v_i": torch.full_like(z_e, p.v_rest_i),
             "ge_e": z_e.clone(),
@@ -284,12 +409,25 @@ class ModuleBank:
             "post2": z_e.clone(),
         }
 
-    def _rest(self, s: dict[str, torch.Tensor], learn: bool) -> None:
-        """Closed-form decay over the rest period (no input, so no spikes)."""
+    def _rest(self, s: dict[str, Any], learn: bool) -> None:
+        """The rest period: delayed input spikes still in flight are delivered (simulated, no new input), then
+        closed-form decay for the remainder (no input, so no spikes)."""
         p = self.params
         t = p.t_rest
         if t <= 0:
             return
+        if self.delays:
+            n_fly = min(self.n_slots - 1, max(0, round(t / p.dt)))
+            if n_fly:
+                zero = torch.zeros(self.n_modules, s["v_e"].shape[1], self.n_in, device=self.device)
+                self._present(s, zero, learn, n_steps=n_fly)
+                t = t - n_fly * p.dt
+            if "events" in s:
+                empty = torch.zeros(0, dtype=torch.long, device=self.device)
+                s["events"] = [(empty, empty)] * self.n_slots
+            s["gbuf"].zero_()
+            if t <= 0:
+                return
         # conductances vanish within a few ms, so the membranes relax to rest with their own time constants
         s["v_e"] = p.v_rest_e + (s["v_e"] - p.v_rest_e) * _decay(t, p.tau_e)
         s["v_i"] = p.v_rest_i + (s["v_i"] - p.v_rest_i) * _decay(t, p.tau_i)
@@ -297,6 +435,7 @@ class ModuleBank:
             s[g] = s[g] * _decay(t, tau)
         s["ts_e"] = s["ts_e"] + t
         s["ts_i"] = s["ts_i"] + t
+        s["t_ms"] = s["t_ms"] + t
         s["pre"] = s["pre"] * _decay(t, p.tau_pre)
         s["post1"] = s["post1"] * _decay(t, p.tau_post1)
         s["post2"] = s["post2"] * _decay(t, p.tau_post2)
@@ -305,11 +444,12 @@ class ModuleBank:
 
     def _present(
         self,
-        s: dict[str, torch.Tensor],
+        s: dict[str, Any],
         rates: torch.Tensor,
         learn: bool,
         learn_mask: torch.Tensor | None = None,
         record: list[tuple[int, torch.Tensor]] | None = None,
+        n_steps: int | None = None,
     ) -> torch.Tensor:
         """Present input ``rates`` [M, B, n_in] (Hz) for ``t_present``; returns E spike counts [M, B, n_e].
 
@@ -318,7 +458,10 @@ class ModuleBank:
         """
         p = self.params
         dt = p.dt
-        n_steps = p.n_steps
+        n_steps = p.n_steps if n_steps is None else n_steps
+        delays = self.delays
+        if delays and learn and rates.shape[1] != 1:
+            raise ValueError("training presents one image at a time (batch size 1)")
         prob = (rates * (dt * 1e-3)).clamp(max=1.0)
         de, di = dt / p.tau_e, dt / p.tau_i
         k_ge, k_gi = _decay(dt, p.tau_ge), _decay(dt, p.tau_gi)
@@ -360,8 +503,16 @@ class ModuleBank:
             counts += fe
             if record is not None and bool(spk_e.any()):
                 record.append((step, spk_e.nonzero()))
-            # --- synaptic transmission (spikes of this step arrive for the next one)
-            s["ge_e"] = s["ge_e"] + torch.bmm(x, w)
+            # --- synaptic transmission (spikes of this step act from the next one on)
+            if not delays:
+                s["ge_e"] = s["ge_e"] + torch.bmm(x, w)
+            elif learn:
+                am, ai, aj = self._arrivals(s, x)
+                flat = (am * self.n_in + ai) * self.n_e + aj
+                wv = w.view(-1)[flat]
+                s["ge_e"].view(-1).index_add_(0, am * self.n_e + aj, wv)  # batch size 1
+            else:
+                self._schedule(s, x)
             s["ge_i"] = s["ge_i"] + p.w_ei * fe
             s["gi_e"] = s["gi_e"] + p.w_ie * (fi.sum(dim=2, keepdim=True) - fi)
             if learn:
@@ -371,11 +522,66 @@ class ModuleBank:
                     theta_inc = theta_inc * lm[:, 0, :]
                 self.theta.add_(theta_inc)
                 theta = self.theta[:, None, :]
-                s["pre"] = _flush(s["pre"] * k_pre)
                 s["post1"] = _flush(s["post1"] * k_p1)
                 s["post2"] = _flush(s["post2"] * k_p2)
-                stdp_step(w, x, fe, s, p, lm)
+                if delays:
+                    self._stdp_delayed(s, am, ai, aj, flat, wv, fe, lm)
+                else:
+                    s["pre"] = _flush(s["pre"] * k_pre)
+                    stdp_step(w, x, fe, s, p, lm)
+            s["step"] += 1
+            s["t_ms"] += dt
         return counts
+
+    def _schedule(self, s: dict[str, Any], x: torch.Tensor) -> None:
+        """Test mode with delays: add each input spike's weights to the conductance buffer at its arrival step,
+        then deliver this step's slot (the weights are fixed, so scheduling at emission is exact)."""
+        slot = s["step"] % self.n_slots
+        gbuf = s["gbuf"]
+        m_, b_ = x.shape[0], x.shape[1]
+        em, eb, ei = torch.nonzero(x > 0, as_tuple=True)
+        if em.numel():
+            when = (slot + self.delay_steps[em, ei].long()) % self.n_slots  # [K, n_e]
+            j = torch.arange(self.n_e, device=self.device)
+            idx = ((when * m_ + em[:, None]) * b_ + eb[:, None]) * self.n_e + j
+            gbuf.view(-1).index_add_(0, idx.reshape(-1), self.w[em, ei].reshape(-1))
+        s["ge_e"] = s["ge_e"] + gbuf[slot]
+        gbuf[slot].zero_()
+
+    def _stdp_delayed(
+        self,
+        s: dict[str, Any],
+        am: torch.Tensor,
+        ai: torch.Tensor,
+        aj: torch.Tensor,
+        flat: torch.Tensor,
+        wv: torch.Tensor,
+        post: torch.Tensor,
+        lm: torch.Tensor | None,
+    ) -> None:
+        """STDP with per-synapse arrivals ``(am, ai, aj)`` (flat indices ``flat``, weights before ``wv``).
+
+        Pre pathway at each arrival: ``pre = 1`` (the arrival time is stored) and ``w += nu_pre * post1``.
+        Post pathway at each E spike: ``w += nu_post * pre * post2_before`` with the per-synapse
+        ``pre = exp(-(t - t_arrival) / tau_pre)``; then ``post1 = post2 = 1``. Weights clipped to [0, w_max].
+        """
+        p, w = self.params, self.w
+        t_now = float(s["t_ms"])
+        if flat.numel():
+            s["last_arr"].view(-1)[flat] = t_now
+            dw = p.nu_pre * s["post1"][am, 0, aj]
+            if lm is not None:
+                dw = dw * lm[am, 0, 0]
+            w.view(-1)[flat] = (wv + dw).clamp(0.0, p.w_max)
+        qm, _, qj = torch.nonzero(post > 0, as_tuple=True)
+        if qm.numel():
+            pre = torch.exp((s["last_arr"][qm, :, qj] - t_now) / p.tau_pre)  # [k, n_in]
+            inc = p.nu_post * pre * s["post2"][qm, 0, qj][:, None]
+            if lm is not None:
+                inc = inc * lm[qm, 0, 0][:, None]
+            w[qm, :, qj] = (w[qm, :, qj] + inc).clamp(0.0, p.w_max)
+            s["post1"] = torch.where(post > 0, torch.ones_like(post), s["post1"])
+            s["post2"] = torch.where(post > 0, torch.ones_like(post), s["post2"])
 
     # ------------------------------------------------------------------ public
     def train(self, rates: torch.Tensor, progress: bool = False) -> None:
@@ -388,9 +594,9 @@ class ModuleBank:
                 f"rates must be [n_modules={self.n_modules}, N, n_in={self.n_in}], got {tuple(rates.shape)}"
             )
         rates = rates.to(self.device, dtype=self.w.dtype)
-        s = self._fresh_state(1)
+        s = self._fresh_state(1, learn=True)
         p = self.params
-        with torch.no_grad():
+        with torch.no_grad(), _threads(self.device, getattr(self, "threads", 1)):
             for j in tqdm(range(rates.shape[1]), desc="train", disable=not progress, leave=False):
                 self.normalise_weights()
                 r = rates[:, j : j + 1, :]
@@ -417,7 +623,7 @@ class ModuleBank:
         rates = rates.to(self.device, dtype=self.w.dtype)
         out = []
         p = self.params
-        with torch.no_grad():
+        with torch.no_grad(), _threads(self.device, getattr(self, "threads", 1)):
             for a in tqdm(
                 range(0, rates.shape[1], batch_size), desc="respond", disable=not progress, leave=False
             ):
