@@ -395,6 +395,7 @@ class ELMCoreCPU(torch.autograd.Function):
         d_h = np.empty((steps, batch, width), dtype)
         kernels = _kernels() if USE_NUMBA and batch * d_m * width <= NUMPY_MAX_MNK else None
         d_win = None
+        e_all: np.ndarray | None = None
         if kernels is not None:
             e_all = np.empty((steps, batch, d_m), dtype)
             slot_arr = np.full(steps, -1, np.int64)
