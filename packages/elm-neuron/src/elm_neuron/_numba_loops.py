@@ -164,9 +164,9 @@ def forward_loop(  # type: ignore[no-untyped-def]
 ):
     """The forward recurrence of :class:`elm_neuron.fused.ELMCoreCPU`, in place.
 
-    Per step ``t``: ``h = mem[t] w_mem + pre[t]``, ``a = act(h)``, ``th[t] = tanh(a w_out (+ b2c))`` and
-    ``mem[t + 1] = kap mem[t] + g th[t]``. With ReLU the output bias rides on the constant hidden unit (``b2c``
-    unused) and ``hs`` may be ``acts`` (the pre-activations are not kept); with SiLU ``hs`` keeps them.
+    Per step ``t``: ``h = mem[t] w_mem + pre[t]``, ``a = act(h)``, ``th[t] = tanh(a w_out + b2c)`` and
+    ``mem[t + 1] = kap mem[t] + g th[t]``. With ReLU ``hs`` may be ``acts`` (the pre-activations are not
+    kept: ``act'(h) = (act(h) > 0)``); with SiLU ``hs`` keeps them.
     Shapes: ``pre``, ``acts``, ``hs`` ``[T, B, width]``; ``mem`` ``[T + 1, B, d_m]`` (``mem[0]`` the initial
     memory); ``th`` ``[T, B, d_m]``; ``w_mem`` ``[d_m, width]``; ``w_out`` ``[width, d_m]``.
 
@@ -218,15 +218,12 @@ def forward_loop(  # type: ignore[no-untyped-def]
                     h[i, j] = v
                     a[i, j] = v / (math.exp(-v) + 1.0)  # silu; exp overflow -> inf -> the limit 0
             np.dot(a, w_out, o)
-            for i in range(batch):
-                for j in range(d_m):
-                    o[i, j] = o[i, j] + b2c[j]
         th_t = th[t]
         m_old = mem[t]
         m_new = mem[t + 1]
         for i in range(batch):
             for j in range(d_m):
-                th_t[i, j] = _tanh(o[i, j])
+                th_t[i, j] = _tanh(o[i, j] + b2c[j])
                 m_new[i, j] = m_old[i, j] * kap[j] + th_t[i, j] * g[j]
 
 

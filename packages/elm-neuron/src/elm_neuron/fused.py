@@ -260,9 +260,12 @@ class ELMCoreCPU(torch.autograd.Function):
         d_m = kappa.shape[0]
         rows = steps * batch
         relu = activation == "relu"
+        kernels = _kernels() if USE_NUMBA and batch * d_m * (hidden + 1) <= NUMPY_MAX_MNK else None
         # With ReLU the output bias rides on a constant hidden unit: its pre-activation is exactly 1 (a
-        # zero weight column in W1m, a bias of 1), relu(1) = 1, and its outgoing weights are b2.
-        width = hidden + 1 if relu else hidden
+        # zero weight column in W1m, a bias of 1), relu(1) = 1, and its outgoing weights are b2. (Not with
+        # the numba kernels: they add b2 in the tanh pass, and a width of H keeps the products aligned.)
+        const_unit = relu and kernels is None
+        width = hidden + 1 if const_unit else hidden
         w1n = _np(w1, dtype)
         w_b, w1m = w1n[:, :n], w1n[:, n:]
         kap = np.ascontiguousarray(_np(kappa, dtype))
@@ -278,19 +281,18 @@ class ELMCoreCPU(torch.autograd.Function):
         else:
             np.multiply(w_b.T, ws[:, None], out=w_in[:n, :hidden])
         w_in[n, :hidden] = _np(b1, dtype)
-        if relu:
+        if const_unit:
             w_in[n, hidden] = 1.0
         w_out = np.empty((width, d_m), dtype)  # 2/3 [W2^T ; b2]
         np.multiply(_np(w2, dtype).T, _TANH_C, out=w_out[:hidden])
         b2c = _TANH_C * _np(b2, dtype)
-        if relu:
+        if const_unit:
             w_out[hidden] = b2c
 
         mem = np.empty((steps + 1, batch, d_m), dtype)  # mem[t + 1] = m_t, mem[0] = 0
         mem[0] = 0.0
         acts = np.empty((steps, batch, width), dtype)
         th = np.empty((steps, batch, d_m), dtype)
-        kernels = _kernels() if USE_NUMBA and batch * d_m * width <= NUMPY_MAX_MNK else None
         ks_np = None if kappa_s is None else _np(kappa_s, dtype)
         # Sparse raw inputs with one synapse decay: the kernels take the input part from the spikes directly.
         index = None
@@ -352,6 +354,8 @@ class ELMCoreCPU(torch.autograd.Function):
         ctx.activation = activation
         ctx.arrays = (c, mem, hs, acts, th, w_mem, w_out, w_in, w_b, w1m, ws, kap, g, wy)
         ctx.sparse = (index, ks_k) if sparse else None
+        ctx.kernels = kernels
+        ctx.const_unit = const_unit
         ctx.dims = (batch, steps, n, hidden, d_m, feats.dtype)
         # The memory is returned as a [B, T, d_m] view of the time-major buffer.
         return outputs, torch.from_numpy(mem[1:].transpose(1, 0, 2))
@@ -387,13 +391,13 @@ class ELMCoreCPU(torch.autograd.Function):
             d_by = gy_k.sum(0)
         if k and gm is not None:
             eps += gm[:, idx].transpose(1, 0, 2)
-        width = hs.shape[2]  # H + 1 with ReLU (the constant unit; its gradient is computed but unused)
+        width = hs.shape[2]  # H + 1 with the constant unit (its gradient is computed but unused)
         w_out_t = np.ascontiguousarray(w_out.T)  # [d_m, width]
         w_mem_t = np.ascontiguousarray(w_mem.T)  # [width, d_m] (zero row for the constant unit)
         need_e = needs[6] or needs[7]
         d_o = np.empty((steps, batch, d_m), dtype)
         d_h = np.empty((steps, batch, width), dtype)
-        kernels = _kernels() if USE_NUMBA and batch * d_m * width <= NUMPY_MAX_MNK else None
+        kernels = ctx.kernels  # as in the forward pass
         d_win = None
         e_all: np.ndarray | None = None
         if kernels is not None:
@@ -451,7 +455,7 @@ class ELMCoreCPU(torch.autograd.Function):
             d_w_s = (d_wc * w_b.T).sum(1)
         d_b2: np.ndarray | None = None
         if needs[4]:
-            d_b2 = _TANH_C * (d_wout[hidden] if ctx.activation == "relu" else d_o2.sum(0))
+            d_b2 = _TANH_C * (d_wout[hidden] if ctx.const_unit else d_o2.sum(0))
         d_kappa = d_gain = None
         if needs[6]:
             assert e_all is not None
