@@ -26,7 +26,7 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-__all__ = ["backward_loop", "forward_loop", "spike_index", "tanh"]
+__all__ = ["backward_loop", "forward_loop", "readout", "spike_index", "tanh"]
 
 _LN2_HI = 6.93147180369123816490e-01  # ln 2 = _LN2_HI + _LN2_LO; k * _LN2_HI is exact for |k| < 2^11
 _LN2_LO = 1.90821492927058770002e-10
@@ -225,6 +225,18 @@ def forward_loop(  # type: ignore[no-untyped-def]
             for j in range(d_m):
                 th_t[i, j] = _tanh(o[i, j] + b2c[j])
                 m_new[i, j] = m_old[i, j] * kap[j] + th_t[i, j] * g[j]
+
+
+@njit(cache=True, error_model="numpy")
+def readout(mem, w_y_t, b_y, out):  # type: ignore[no-untyped-def]
+    """``out[:, t] = mem[t + 1] w_y_t + b_y`` for every step: ``out`` ``[B, T, n_out]``, ``mem`` time-major."""
+    batch, steps, n_out = out.shape
+    tmp = np.empty((batch, n_out), out.dtype)
+    for t in range(steps):
+        np.dot(mem[t + 1], w_y_t, tmp)
+        for i in range(batch):
+            for j in range(n_out):
+                out[i, t, j] = tmp[i, j] + b_y[j]
 
 
 @njit(cache=True, error_model="numpy")

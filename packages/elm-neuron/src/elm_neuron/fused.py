@@ -343,13 +343,18 @@ class ELMCoreCPU(torch.autograd.Function):
             index = ks_k = None
         wy = _np(w_y, dtype)
         n_out = wy.shape[0]
-        # y^T = W_y m^T + b_y as [n_out, T B] (MKL is faster this way round), then [B, T, n_out].
-        y_t = torch.addmm(
-            b_y.detach().to(w1.dtype)[:, None],
-            w_y.detach().to(w1.dtype),
-            torch.from_numpy(mem[1:].reshape(rows, d_m)).t(),
-        )
-        outputs = y_t.view(n_out, steps, batch).permute(2, 1, 0).contiguous()
+        if kernels is not None and batch * d_m * n_out <= NUMPY_MAX_MNK:
+            out_np = np.empty((batch, steps, n_out), dtype)
+            kernels.readout(mem, np.ascontiguousarray(wy.T), np.ascontiguousarray(_np(b_y, dtype)), out_np)
+            outputs = torch.from_numpy(out_np)
+        else:
+            # y^T = W_y m^T + b_y as [n_out, T B] (MKL is faster this way round), then [B, T, n_out].
+            y_t = torch.addmm(
+                b_y.detach().to(w1.dtype)[:, None],
+                w_y.detach().to(w1.dtype),
+                torch.from_numpy(mem[1:].reshape(rows, d_m)).t(),
+            )
+            outputs = y_t.view(n_out, steps, batch).permute(2, 1, 0).contiguous()
         ctx.set_materialize_grads(False)
         ctx.activation = activation
         ctx.arrays = (c, mem, hs, acts, th, w_mem, w_out, w_in, w_b, w1m, ws, kap, g, wy)
@@ -455,7 +460,12 @@ class ELMCoreCPU(torch.autograd.Function):
             d_w_s = (d_wc * w_b.T).sum(1)
         d_b2: np.ndarray | None = None
         if needs[4]:
-            d_b2 = _TANH_C * (d_wout[hidden] if ctx.const_unit else d_o2.sum(0))
+            if ctx.const_unit:
+                d_b2 = _TANH_C * d_wout[hidden]
+            elif kernels is not None:  # (a vector-matrix product: ten times faster than numpy's sum(0))
+                d_b2 = _TANH_C * np.matmul(np.ones(rows, dtype), d_o2)
+            else:
+                d_b2 = _TANH_C * d_o2.sum(0)
         d_kappa = d_gain = None
         if needs[6]:
             assert e_all is not None
