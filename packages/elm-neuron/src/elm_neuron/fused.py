@@ -18,12 +18,19 @@ matrix products per step and forms every weight gradient after the loop as one p
 ``time x batch`` rows (e.g. ``dW2 = A^T dO``). The loops run in numpy, whose per-call overhead
 for such small arrays is several times lower than torch's; the large products run in torch (MKL).
 
+With numba installed (extra ``fast``; :data:`USE_NUMBA`) the two loops run as compiled kernels instead
+(:mod:`elm_neuron._numba_loops`: BLAS for the small products, one fused pass for the element-wise work per
+step), and sparse raw inputs with one synapse decay enter through their non-zero entries only (the input
+part's trace is carried in the hidden space, ``pre_t = kappa_s pre_{t-1} + x_t Wc^T``, and
+``dWc = sum_t x_t^T D_t`` with the reverse trace ``D_t = dH_t + kappa_s D_{t+1}``). Both paths give the same
+results to rounding (``tests/test_numba.py``).
+
 With one synapse per branch and no routing, the synapse weights are folded into the first layer as well
 (``Wc = W_b diag(w_s)``, ``c_t`` = the trace of the raw inputs): then ``dW_b`` and ``dw_s`` both follow from
 ``dWc`` and the trace needs no backward pass at all.
 
 Checked against ``torch.autograd.gradcheck`` (float64) and against plain autograd through the step-by-step
-equations in ``tests/test_fused.py``.
+equations in ``tests/test_fused.py`` (and ``tests/test_numba.py`` for the kernels).
 """
 
 from __future__ import annotations
