@@ -220,3 +220,17 @@ def test_benchmark_model_float32_paths_agree() -> None:
         res.append([y.detach(), *(p.grad.clone() for p in model.parameters() if p.grad is not None)])
     for a, b in zip(*res, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5 * b.abs().max().item())
+
+
+def test_a_failed_kernel_import_falls_back_to_the_numpy_loops(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    import elm_neuron
+
+    monkeypatch.setattr(fused, "_KERNELS", None)
+    monkeypatch.delattr(elm_neuron, "_numba_loops", raising=False)
+    monkeypatch.setitem(sys.modules, "elm_neuron._numba_loops", None)  # import raises ImportError
+    assert not fused.numba_available()
+    args = _core_args("dense", seed=7, dtype=torch.float64)
+    y, _ = fused.elm_core_cpu(*args, "relu")  # type: ignore[arg-type]
+    assert torch.isfinite(y).all()

@@ -35,12 +35,15 @@ equations in ``tests/test_fused.py`` (and ``tests/test_numba.py`` for the kernel
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
 import torch
 
 __all__ = ["ELMCoreCPU", "elm_core_cpu", "numba_available"]
+
+_log = logging.getLogger(__name__)
 
 #: Run the two time loops through the numba kernels of :mod:`elm_neuron._numba_loops` when numba (and SciPy,
 #: whose BLAS numba calls) are installed, e.g. with the extra ``elm-neuron[fast]``; False: the numpy loops.
@@ -65,6 +68,9 @@ def _kernels() -> Any:
 
             from . import _numba_loops
         except ImportError:
+            _KERNELS = False
+        except Exception as err:  # e.g. numba finds no writable cache folder: run the numpy loops
+            _log.warning("numba kernels unavailable (%s: %s); using the numpy loops", type(err).__name__, err)
             _KERNELS = False
         else:
             _KERNELS = _numba_loops
