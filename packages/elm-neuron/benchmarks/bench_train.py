@@ -13,8 +13,10 @@ The reference (MIT, not on PyPI) must be a local copy of AaronSpieler/elmneuron:
 ``src.expressive_leaky_memory_neuron``, which imports seaborn and matplotlib through the reference's data utils.)
 
 Thread settings are equal for both: ``--threads N`` sets torch's intra-op threads and, before numpy is
-imported, ``OPENBLAS_NUM_THREADS`` (elm-neuron's CPU loops call numpy's BLAS for small products). ``--adam fused`` uses torch's fused Adam update for both models (``default``: plain
-``torch.optim.Adam``).
+imported, ``OPENBLAS_NUM_THREADS`` (elm-neuron's CPU loops call numpy's BLAS, or with the numba kernels of
+the extra ``fast`` SciPy's, for small products; both read it). ``--adam fused`` uses torch's fused Adam update
+for both models (``default``: plain ``torch.optim.Adam``). ``--numpy-loops`` adds elm-neuron with the numpy
+loops of 0.2.0 (``elm_neuron.fused.USE_NUMBA = False``) to the same alternating runs.
 """
 
 from __future__ import annotations
@@ -74,6 +76,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         default=None,
         help="threads while the reference runs (default: as --threads; 0 = torch default, as shipped)",
     )
+    p.add_argument(
+        "--numpy-loops",
+        action="store_true",
+        help="also time elm-neuron with the numpy loops of 0.2.0 (elm_neuron.fused.USE_NUMBA = False)",
+    )
     p.add_argument("--device", default="cpu")
     p.add_argument("--batch", type=int, default=64)
     p.add_argument(
@@ -84,6 +91,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
     import torch
 
+    import elm_neuron.fused as fused
     from elm_neuron import ELM, data
 
     default_threads = torch.get_num_threads()
@@ -91,7 +99,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ref_threads = (
         ours_threads if args.reference_threads is None else (args.reference_threads or default_threads)
     )
-    threads = {"elm_neuron": ours_threads, "reference": ref_threads}
+    threads = {"elm_neuron": ours_threads, "elm_neuron_numpy_loops": ours_threads, "reference": ref_threads}
     device = torch.device(args.device)
     x_np, y_np = data.synthetic_shd(2048, seed=1)
     x = torch.as_tensor(x_np, device=device)
@@ -99,6 +107,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     models: dict[str, torch.nn.Module] = {}
     torch.manual_seed(0)
     models["elm_neuron"] = ELM(32, 10, num_memory=32, tau_m_max=100.0).to(device)
+    if args.numpy_loops:
+        torch.manual_seed(0)
+        models["elm_neuron_numpy_loops"] = ELM(32, 10, num_memory=32, tau_m_max=100.0).to(device)
     if args.reference:
         sys.path.insert(0, args.reference)
         ref_cls = importlib.import_module(args.reference_module).ELM
@@ -108,6 +119,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         )
     for name, model in models.items():  # warm-up (TorchScript profiles the first calls)
         torch.set_num_threads(threads[name])
+        fused.USE_NUMBA = name != "elm_neuron_numpy_loops"
         _train_steps(model, x, y, 3, args.batch, args.adam)  # warm-up
     times: dict[str, list[float]] = {k: [] for k in models}
     cpu: dict[str, list[float]] = {k: [] for k in models}
@@ -115,6 +127,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for _ in range(args.repeats):
         for name, model in models.items():
             torch.set_num_threads(threads[name])
+            fused.USE_NUMBA = name != "elm_neuron_numpy_loops"
             wall, cpu_s, per_step = _train_steps(model, x, y, args.steps, args.batch, args.adam)
             times[name].append(wall)
             cpu[name].append(cpu_s)
@@ -123,6 +136,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "device": str(device),
         "threads": {k: threads[k] for k in models},
         "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+        "numba_kernels": fused.numba_available(),
         "adam": args.adam,
         "steps": args.steps,
         "seconds_per_step": {k: min(v) / args.steps for k, v in times.items()},
@@ -140,6 +154,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             result["median_step_s"]["reference"] / result["median_step_s"]["elm_neuron"]
         )
         result["reference_400_steps_s"] = 400 * result["seconds_per_step"]["reference"]
+        if "elm_neuron_numpy_loops" in models:
+            result["speedup_numpy_loops"] = min(times["reference"]) / min(times["elm_neuron_numpy_loops"])
+            result["speedup_numpy_loops_cpu_time"] = min(cpu["reference"]) / min(
+                cpu["elm_neuron_numpy_loops"]
+            )
     result["elm_neuron_400_steps_s"] = 400 * result["seconds_per_step"]["elm_neuron"]
     print(json.dumps(result, indent=1))
     return result

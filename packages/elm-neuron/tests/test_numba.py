@@ -1,0 +1,236 @@
+"""The numba kernels (extra ``fast``) against the numpy loops of 0.2.0, plain autograd and numpy's tanh."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import elm_neuron.fused as fused
+from elm_neuron import ELM
+
+pytest.importorskip("numba")
+pytest.importorskip("scipy")
+nb = pytest.importorskip("elm_neuron._numba_loops")
+
+
+def _ulps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance in units in the last place between float32 arrays of equal sign."""
+    return np.abs(a.view(np.int32).astype(np.int64) - b.view(np.int32).astype(np.int64))
+
+
+def _tanh_points() -> np.ndarray:
+    return np.concatenate(
+        [
+            np.linspace(-25.0, 25.0, 200_001),
+            np.logspace(-40, 1.5, 20_000),
+            -np.logspace(-40, 1.5, 20_000),
+            [0.0, -0.0, 1e300, -1e300, np.log(2) / 2, -np.log(2) / 2],
+        ]
+    )
+
+
+def test_tanh_float64_within_three_ulp_of_numpy() -> None:
+    x = _tanh_points()
+    out = np.empty_like(x)
+    nb.tanh(x, out)
+    ref = np.tanh(x)
+    rel = np.abs(out - ref) / np.maximum(np.abs(ref), np.finfo(float).tiny)
+    assert rel.max() <= 3 * np.finfo(float).eps
+    assert np.array_equal(np.sign(out), np.sign(ref))
+
+
+def test_tanh_float32_within_three_ulp_of_the_rounded_value() -> None:
+    x = np.clip(_tanh_points(), -1e30, 1e30).astype(np.float32)
+    out = np.empty_like(x)
+    nb.tanh(x, out)
+    ref = np.tanh(x.astype(np.float64)).astype(np.float32)  # correctly rounded (up to double rounding)
+    assert _ulps(out, ref).max() <= 3
+    assert out.dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_tanh_special_values(dtype: type) -> None:
+    x = np.array([np.nan, np.inf, -np.inf, 0.0, 30.0, -30.0], dtype)
+    out = np.empty_like(x)
+    nb.tanh(x, out)
+    assert np.isnan(out[0])
+    np.testing.assert_array_equal(out[1:], [1.0, -1.0, 0.0, 1.0, -1.0])
+
+
+def test_spike_index_lists_the_nonzero_entries_by_time_step() -> None:
+    rng = np.random.default_rng(0)
+    x = ((rng.random((5, 7, 4)) < 0.2) * rng.integers(1, 4, (5, 7, 4))).astype(np.float32)
+    index = nb.spike_index(x, x.size)
+    assert index is not None
+    ptr, rows, cols, vals = index
+    assert ptr[0] == 0 and ptr[-1] == np.count_nonzero(x)
+    for t in range(7):
+        span = slice(ptr[t], ptr[t + 1])
+        got = sorted(zip(rows[span], cols[span], vals[span], strict=True))
+        b, q = np.nonzero(x[:, t])
+        assert got == sorted(zip(b, q, x[b, t, q], strict=True))
+    assert nb.spike_index(x, np.count_nonzero(x) - 1) is None
+
+
+def _core_args(
+    mode: str, seed: int, dtype: torch.dtype, batch: int = 3, steps: int = 9, n: int = 5, hidden: int = 6
+) -> list[torch.Tensor | None]:
+    """Arguments of the fused core. mode: "dense" (branch input, gradient to it), "trace" (raw inputs, one decay
+    per input), "sparse" (raw sparse inputs, one decay for all inputs: the kernels' spike path)."""
+    d_m = 4
+    gen = torch.Generator().manual_seed(seed)
+
+    def rnd(*shape: int) -> torch.Tensor:
+        return torch.randn(*shape, generator=gen, dtype=dtype)
+
+    raw = mode != "dense"
+    if raw:
+        feats = (torch.rand(batch, steps, n, generator=gen, dtype=dtype) < 0.1).to(dtype)
+        feats[0, 0, 0] = 2.0  # a non-binary value
+    else:
+        feats = rnd(batch, steps, n).requires_grad_()
+    if mode == "trace":
+        kappa_s: torch.Tensor | None = 0.2 + 0.7 * torch.rand(n, generator=gen, dtype=dtype)
+    elif mode == "sparse":
+        kappa_s = torch.full((n,), 0.8, dtype=dtype)
+    else:
+        kappa_s = None
+    return [
+        feats,
+        rnd(hidden, n + d_m).requires_grad_(),
+        rnd(hidden).requires_grad_(),
+        rnd(d_m, hidden).requires_grad_(),
+        rnd(d_m).requires_grad_(),
+        (torch.rand(n, generator=gen, dtype=dtype) + 0.1).requires_grad_() if raw else None,
+        (0.3 + 0.6 * torch.rand(d_m, generator=gen, dtype=dtype)).requires_grad_(),
+        torch.rand(d_m, generator=gen, dtype=dtype).requires_grad_(),
+        kappa_s,
+        rnd(2, d_m).requires_grad_(),
+        rnd(2).requires_grad_(),
+    ]
+
+
+def _run_core(
+    args: list[torch.Tensor | None], activation: str, last_step_only: bool, use_numba: bool
+) -> list[torch.Tensor]:
+    fused.USE_NUMBA = use_numba
+    try:
+        for a in args:
+            if a is not None:
+                a.grad = None
+        y, m = fused.elm_core_cpu(*args, activation)  # type: ignore[arg-type]
+        gen = torch.Generator().manual_seed(1)
+        wy = torch.randn(y.shape, generator=gen, dtype=torch.float64).to(y.dtype)
+        wm = torch.randn(m.shape, generator=gen, dtype=torch.float64).to(y.dtype)
+        loss = (y[:, -1] * wy[:, -1]).sum() if last_step_only else (y * wy).sum() + (m * wm).sum()
+        loss.backward()
+    finally:
+        fused.USE_NUMBA = True
+    grads = [a.grad.clone() for a in args if a is not None and a.requires_grad and a.grad is not None]
+    return [y.detach().clone(), m.detach().clone(), *grads]
+
+
+@pytest.mark.parametrize("mode", ["dense", "trace", "sparse"])
+@pytest.mark.parametrize("activation", ["relu", "silu"])
+@pytest.mark.parametrize("last_step_only", [False, True])
+def test_numba_path_equals_numpy_path_float64(mode: str, activation: str, last_step_only: bool) -> None:
+    args = _core_args(mode, seed=11, dtype=torch.float64)
+    fast = _run_core(args, activation, last_step_only, use_numba=True)
+    slow = _run_core(args, activation, last_step_only, use_numba=False)
+    assert len(fast) == len(slow) == 11  # y, m and nine gradients
+    for i, (a, b) in enumerate(zip(fast, slow, strict=True)):
+        torch.testing.assert_close(a, b, rtol=1e-11, atol=1e-13, msg=f"output/gradient {i}")
+
+
+@pytest.mark.parametrize("mode", ["dense", "sparse"])
+@pytest.mark.parametrize("activation", ["relu", "silu"])
+def test_numba_path_is_as_accurate_as_numpy_path_in_float32(mode: str, activation: str) -> None:
+    """float32: both paths agree with the float64 result to float32 rounding level."""
+    args = _core_args(mode, seed=12, dtype=torch.float32, batch=16, steps=30, n=8, hidden=16)
+    fast = _run_core(args, activation, False, use_numba=True)
+    slow = _run_core(args, activation, False, use_numba=False)
+    args64 = [None if a is None else a.detach().double().requires_grad_(a.requires_grad) for a in args]
+    exact = _run_core(args64, activation, False, use_numba=False)
+    for i, (a, b, e) in enumerate(zip(fast, slow, exact, strict=True)):
+        assert a.dtype == torch.float32
+        scale = e.abs().max().item()
+        err_fast = (a.double() - e).abs().max().item() / scale
+        err_slow = (b.double() - e).abs().max().item() / scale
+        # (measured: both below 2e-6 of the largest entry; sums over time x batch x units in float32)
+        assert err_fast < 1e-5 and err_slow < 1e-5, (i, err_fast, err_slow)
+
+
+@pytest.mark.parametrize("activation", ["relu", "silu"])
+def test_gradcheck_numba_spike_path(activation: str) -> None:
+    """(test_fused.py's gradcheck covers the kernels' dense path when numba is installed.)"""
+    args = _core_args("sparse", seed=3 if activation == "relu" else 4, dtype=torch.float64, batch=2, steps=6)
+
+    def f(*a: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        y, m = fused.ELMCoreCPU.apply(*a, activation)
+        return y, m
+
+    assert fused.numba_available()
+    assert torch.autograd.gradcheck(f, args)
+
+
+def test_sparse_path_is_taken_for_spikes_and_left_for_dense_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The spike path and the dense trace give the same results; the density bound selects between them."""
+    args = _core_args("sparse", seed=5, dtype=torch.float64)
+    calls: list[bool] = []
+    real = nb.forward_loop
+
+    def spy(pre, sparse, *rest):  # type: ignore[no-untyped-def]
+        calls.append(bool(sparse))
+        return real(pre, sparse, *rest)
+
+    monkeypatch.setattr(fused._kernels(), "forward_loop", spy)
+    spikes = _run_core(args, "relu", False, use_numba=True)
+    monkeypatch.setattr(fused, "SPARSE_MAX_DENSITY", 0.0)
+    dense = _run_core(args, "relu", False, use_numba=True)
+    assert calls == [True, False]
+    for a, b in zip(spikes, dense, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-11, atol=1e-13)
+
+
+def test_without_numba_the_numpy_loops_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    args = _core_args("sparse", seed=6, dtype=torch.float64)
+    fast = _run_core(args, "silu", False, use_numba=True)
+    monkeypatch.setattr(fused, "_KERNELS", False)  # as after a failed import of numba
+    assert not fused.numba_available()
+    slow = _run_core(args, "silu", False, use_numba=True)
+    for a, b in zip(fast, slow, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-11, atol=1e-13)
+
+
+def test_benchmark_model_float32_paths_agree() -> None:
+    """The spec's benchmark neuron (32 -> 10, d_m = 32, spikes): one training step's outputs and gradients."""
+    torch.manual_seed(0)
+    model = ELM(32, 10, num_memory=32, tau_m_max=100.0)
+    x = (torch.rand(16, 40, 32, generator=torch.Generator().manual_seed(2)) < 0.03).float()
+    res = []
+    for use in (True, False):
+        fused.USE_NUMBA = use
+        try:
+            model.zero_grad()
+            y = model(x)
+            torch.nn.functional.cross_entropy(y[:, -1], torch.arange(16) % 10).backward()
+        finally:
+            fused.USE_NUMBA = True
+        res.append([y.detach(), *(p.grad.clone() for p in model.parameters() if p.grad is not None)])
+    for a, b in zip(*res, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5 * b.abs().max().item())
+
+
+def test_a_failed_kernel_import_falls_back_to_the_numpy_loops(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    import elm_neuron
+
+    monkeypatch.setattr(fused, "_KERNELS", None)
+    monkeypatch.delattr(elm_neuron, "_numba_loops", raising=False)
+    monkeypatch.setitem(sys.modules, "elm_neuron._numba_loops", None)  # import raises ImportError
+    assert not fused.numba_available()
+    args = _core_args("dense", seed=7, dtype=torch.float64)
+    y, _ = fused.elm_core_cpu(*args, "relu")  # type: ignore[arg-type]
+    assert torch.isfinite(y).all()
