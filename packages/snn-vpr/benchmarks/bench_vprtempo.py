@@ -21,7 +21,7 @@ What runs (CPU, one torch thread each, the same images):
   ``evaluate`` do; ``evaluate`` itself is not called because it only logs a table). Its defaults / paper
   settings: 56 x 56 input, patch normalisation 15, 4 epochs, 2 reference traverses; ``filter = 1`` (its
   default 8 subsamples Nordland frames; here every image is a place) and ``max_module = P`` (one module of P
-  output neurons; ``main.py`` cannot build a module larger than the database). Its ``DataLoader`` worker
+  output neurons; its default 500 exceeds these databases, and ``main.py`` then divides by zero). Its ``DataLoader`` worker
   processes (8 for training, 4 for queries) are replaced by in-process loading (``num_workers=0``) so that each
   side uses one thread; everything else is VPRTempo's code.
 - snn-vpr: the quick reproduce settings: ``ModularSNN(region_size=10, n_e=100, epochs=5)``, 350 ms
