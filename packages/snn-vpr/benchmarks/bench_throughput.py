@@ -5,7 +5,8 @@ Compares against
   (VPRSNN issue #18). Nordland modular config: 3300 places / 25 per module = 132 modules, each trained on
   25 places x 2 traverses x 60 epochs = 3000 presentations -> 396,000 presentations in >= 7 days
   (<= 0.65 presentations/s; the reference ran modules as separate jobs, so this is an order of magnitude);
-- VPRTempo (``pip install vprtempo``), reported only when importable (it is not a dependency).
+- VPRTempo (``pip install vprtempo``): only whether it is importable; the comparison itself is
+  ``benchmarks/bench_vprtempo.py``.
 
 Usage: ``python benchmarks/bench_throughput.py [--modules 4] [--places 25] [--n-e 400] [--epochs 1]``.
 Timings on a shared machine are noisy: compare numbers taken back to back on the same machine.
