@@ -3,9 +3,9 @@
 Dev-only, not run in CI. VPRTempo (Hines et al., ICRA 2024; ``pip install vprtempo``, MIT) is *not* a dependency
 of snn-vpr: run this script in an environment that has both, e.g.::
 
-    uv venv /tmp/vt/.venv --python 3.11 && uv pip install --python /tmp/vt/.venv/bin/python vprtempo
-    uv pip install --python /tmp/vt/.venv/bin/python -e packages/snn-vpr -e shared/neurotypes
-    /tmp/vt/.venv/bin/python packages/snn-vpr/benchmarks/bench_vprtempo.py --places 40 100 --json out.json
+    uv venv .venv-vprtempo --python 3.11 && uv pip install --python .venv-vprtempo/bin/python vprtempo
+    uv pip install --python .venv-vprtempo/bin/python -e packages/snn-vpr -e shared/neurotypes
+    .venv-vprtempo/bin/python packages/snn-vpr/benchmarks/bench_vprtempo.py --places 40 100 --json out.json
 
 What runs (CPU, one torch thread each, the same images):
 
