@@ -2,8 +2,11 @@
 
 1. With the true latents of the quick simulation held fixed, run the blocked Gibbs step of the states and
    dynamics (MNIW draw, forward-backward states, sticky transitions) from three starts: one state, random
-   2-state segments, and the true path; print the state ARI every 25 sweeps.
-2. Run the full sampler from one state and from the true path (the true path is injected after the
+   2-state segments, and the true path; print the state ARI every 25 sweeps. Then the same with the collapsed
+   split / merge / reallocate moves of :mod:`bibcluster.statemoves` (5 per sweep) before each Gibbs step.
+2. The collapsed log posterior of the true path minus that of one state, given the true latents and given the
+   latents of a one-state chain after 60 sweeps.
+3. Run the full sampler from one state and from the true path (the true path is injected after the
    initialisation) and print the state ARI.
 
 Run: uv run --package bibcluster python packages/bibcluster/benchmarks/state_mixing.py [--sweeps 200]
@@ -19,6 +22,7 @@ import numpy as np
 from bibcluster import BiClusterSampler, StickyHDPHMM, simulate
 from bibcluster.hmm import ar_loglik, sample_dynamics, sample_states, sample_transitions
 from bibcluster.sampler import _initial_states, init_state, sweep, validate_counts
+from bibcluster.statemoves import collapsed_log_target, state_moves
 from neurotypes import Partition
 
 
@@ -26,7 +30,9 @@ def _ari(a: np.ndarray, b: np.ndarray) -> float:
     return Partition(labels=np.asarray(a)).adjusted_rand_index(Partition(labels=np.asarray(b)))
 
 
-def _fixed_latents(X: np.ndarray, truth: np.ndarray, start: str, sweeps: int, seed: int) -> list[float]:
+def _fixed_latents(
+    X: np.ndarray, truth: np.ndarray, start: str, sweeps: int, seed: int, moves: int = 0
+) -> list[float]:
     hmm = StickyHDPHMM()
     L = hmm.L
     rng = np.random.default_rng(seed)
@@ -39,6 +45,9 @@ def _fixed_latents(X: np.ndarray, truth: np.ndarray, start: str, sweeps: int, se
     trans /= trans.sum(1, keepdims=True)
     out = []
     for _ in range(sweeps):
+        if moves:
+            xi, _ = state_moves(X, xi, beta, hmm, rng, n_moves=moves)
+            trans, beta = sample_transitions(xi, beta, hmm, rng)
         A, b, Q = sample_dynamics(X, xi, hmm, rng)
         xi = sample_states(ar_loglik(X, A, b, Q), trans, beta, rng)
         trans, beta = sample_transitions(xi, beta, hmm, rng)
@@ -46,7 +55,8 @@ def _fixed_latents(X: np.ndarray, truth: np.ndarray, start: str, sweeps: int, se
     return out
 
 
-def _full_sampler(seed: int, start: str, sweeps: int) -> list[float]:
+def _full_sampler(seed: int, start: str, sweeps: int) -> tuple[list[float], float]:
+    """State ARI per sweep, and the collapsed log posterior of the true path minus one state's at the end."""
     Y, truth = simulate.simulate_biclustered(T=200, seed=seed)
     cfg = BiClusterSampler()._config()
     y = validate_counts(Y, cfg.p)
@@ -61,7 +71,12 @@ def _full_sampler(seed: int, start: str, sweeps: int) -> list[float]:
     for it in range(sweeps):
         sweep(y, state, cfg, vtab, rng, it, sweeps)
         out.append(_ari(truth.states, state.xi))
-    return out
+    X = state.stacked()
+    one = np.zeros(len(state.xi), dtype=np.int64)
+    gap = collapsed_log_target(X, truth.states, state.beta, cfg.hmm) - collapsed_log_target(
+        X, one, state.beta, cfg.hmm
+    )
+    return out, gap
 
 
 def main() -> None:
@@ -73,17 +88,25 @@ def main() -> None:
     K, T, P = truth.latents.shape
     X = truth.latents.transpose(1, 0, 2).reshape(T, K * P)
     every = max(1, args.sweeps // 8)
-    for start in ("one", "segments", "truth"):
-        aris = _fixed_latents(X, truth.states, start, args.sweeps, args.seed + 1)
-        print(
-            f"true latents fixed, start {start:8s}: state ARI",
-            [round(a, 2) for a in aris[every - 1 :: every]],
-        )
+    for moves in (0, 5):
+        for start in ("one", "segments", "truth"):
+            aris = _fixed_latents(X, truth.states, start, args.sweeps, args.seed + 1, moves)
+            print(
+                f"true latents fixed, {moves} moves/sweep, start {start:8s}: state ARI",
+                [round(a, 2) for a in aris[every - 1 :: every]],
+            )
+    beta = np.full(StickyHDPHMM().L, 1.0 / StickyHDPHMM().L)
+    one = np.zeros(T, dtype=np.int64)
+    gap = collapsed_log_target(X, truth.states, beta, StickyHDPHMM()) - collapsed_log_target(
+        X, one, beta, StickyHDPHMM()
+    )
+    print(f"collapsed log posterior, true path minus one state, given the true latents: {gap:.1f}")
     for start in ("one", "truth"):
-        aris = _full_sampler(args.seed, start, args.sweeps)
+        aris, gap = _full_sampler(args.seed, start, args.sweeps)
         print(
-            f"full sampler,       start {start:8s}: state ARI",
+            f"full sampler (default moves), start {start:8s}: state ARI",
             [round(a, 2) for a in aris[every - 1 :: every]],
+            f"; true path minus one state given the chain's last latents: {gap:.1f}",
         )
 
 

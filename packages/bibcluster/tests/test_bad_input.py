@@ -61,6 +61,8 @@ def test_wrong_types_and_shapes(good):
         ({"n_jobs": 0}, "n_jobs"),
         ({"init_clusters": 0}, "init_clusters"),
         ({"init_states": 11}, "init_states"),
+        ({"state_moves": -1}, "state_moves"),
+        ({"state_moves": 1.5}, "state_moves"),
         ({"prior": "mfm"}, "prior"),
     ],
 )

@@ -12,8 +12,10 @@ One sweep (the order of the reference's loop, with the choices the spec left ope
 3. *Latents.* Polya-Gamma augmentation ``omega ~ PG(y + r, eta - log r)`` and an information-form FFBS draw of the
    stacked latents. Poisson: the draw uses NB(r_fixed) and is accepted with the Poisson/NB likelihood ratio (an
    MH correction that is exact because the augmented NB update is reversible w.r.t. the NB conditional).
-4. *States.* Forward-backward sampling of ``xi``, then the sticky HDP-HMM transition and ``beta`` updates, then
-   the dynamics again. ``keep_states_heuristic=True`` replaces this step by the reference's scheme (read from its
+4. *States.* ``state_moves`` collapsed split / merge / reallocate moves of the path (dynamics and transitions
+   integrated out, :mod:`bibcluster.statemoves`) followed by fresh transition and dynamics draws; then
+   forward-backward sampling of ``xi``, the sticky HDP-HMM transition and ``beta`` updates, and the dynamics
+   again. ``keep_states_heuristic=True`` replaces this step by the reference's scheme (read from its
    ``run_simulation_*.py``; see :func:`_update_states_reference`): every sweep starts a fresh HMM whose state path is
    drawn from the sticky prior, takes one parameters-then-states Gibbs step from it, and keeps the previous path
    instead once that path is "balanced" (no state above 60% of the bins) until a state exceeds 70%. It is not a
@@ -46,6 +48,7 @@ from bibcluster.glm import laplace_log_marginal, loglik_counts
 from bibcluster.hmm import StickyHDPHMM, ar_loglik, sample_dynamics, sample_states, sample_transitions
 from bibcluster.pg import sample_pg
 from bibcluster.priors import DPPrior, MFMPrior
+from bibcluster.statemoves import state_moves
 from neurotypes import SpikeCounts
 
 __all__ = ["BiClusterSampler", "ChainSamples", "ChainState", "run_chain", "sweep", "validate_counts"]
@@ -152,6 +155,7 @@ class _Config:
     keep_states_heuristic: bool
     init_clusters: int
     init_states: int = 1
+    state_moves: int = 2
 
 
 def _project(state: ChainState, constraint: str | None) -> None:
@@ -349,6 +353,12 @@ def _update_dispersion(y: np.ndarray, state: ChainState, rng: np.random.Generato
 
 def _update_states(state: ChainState, cfg: _Config, rng: np.random.Generator) -> None:
     X = state.stacked()
+    if cfg.state_moves:
+        # collapsed split / merge / reallocate moves (dynamics and transitions integrated out), then fresh draws
+        # of both from their full conditionals given the new path
+        state.xi, _ = state_moves(X, state.xi, state.beta, cfg.hmm, rng, n_moves=cfg.state_moves)
+        state.trans, state.beta = sample_transitions(state.xi, state.beta, cfg.hmm, rng)
+        state.A, state.b, state.Q = sample_dynamics(X, state.xi, cfg.hmm, rng)
     ll = ar_loglik(X, state.A, state.b, state.Q)
     state.xi = sample_states(ll, state.trans, state.beta, rng)
     state.trans, state.beta = sample_transitions(state.xi, state.beta, cfg.hmm, rng)
@@ -580,6 +590,10 @@ class BiClusterSampler:
         Number of k-means clusters to start from (clusters then merge/split); default 6.
     init_states : int
         Number of states in the random piecewise-constant initial state path; default 1.
+    state_moves : int
+        Collapsed split / merge / reallocate moves of the state path per sweep (:mod:`bibcluster.statemoves`),
+        before the forward-backward draw; default 2. ``0`` gives the plain Gibbs step of version 0.2.0, which
+        cannot open new states (see the README). Ignored with ``keep_states_heuristic``.
     n_jobs : int
         Parallel processes for independent chains; default 2 (capped at ``chains``).
     progress : bool
@@ -605,6 +619,7 @@ class BiClusterSampler:
         keep_states_heuristic: bool = False,
         init_clusters: int = 6,
         init_states: int = 1,
+        state_moves: int = 2,
         n_jobs: int = 2,
         progress: bool = False,
     ) -> None:
@@ -617,6 +632,7 @@ class BiClusterSampler:
         self.keep_states_heuristic = keep_states_heuristic
         self.init_clusters = init_clusters
         self.init_states = init_states
+        self.state_moves = state_moves
         self.n_jobs = n_jobs
         self.progress = progress
 
@@ -639,6 +655,12 @@ class BiClusterSampler:
             raise ValueError(
                 f"init_states must be an integer in [1, L={self.hmm.L}], got {self.init_states!r}"
             )
+        if (
+            not isinstance(self.state_moves, (int, np.integer))
+            or isinstance(self.state_moves, bool)
+            or self.state_moves < 0
+        ):
+            raise ValueError(f"state_moves must be a non-negative integer, got {self.state_moves!r}")
         if not isinstance(self.n_jobs, (int, np.integer)) or self.n_jobs < 1:
             raise ValueError(f"n_jobs must be a positive integer, got {self.n_jobs!r}")
         r_fixed = self.r_fixed
@@ -654,6 +676,7 @@ class BiClusterSampler:
             keep_states_heuristic=bool(self.keep_states_heuristic),
             init_clusters=int(self.init_clusters),
             init_states=int(self.init_states),
+            state_moves=int(self.state_moves),
         )
 
     def fit(
