@@ -137,6 +137,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "threads": {k: threads[k] for k in models},
         "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
         "numba_kernels": fused.numba_available(),
+        "scipy_blas_core": fused.blas_core(),  # OpenBLAS kernel set the numba kernels' products run on
         "adam": args.adam,
         "steps": args.steps,
         "seconds_per_step": {k: min(v) / args.steps for k, v in times.items()},

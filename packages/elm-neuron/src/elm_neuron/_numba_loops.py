@@ -26,7 +26,17 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-__all__ = ["backward_loop", "forward_loop", "readout", "spike_index", "tanh"]
+__all__ = [
+    "backward_loop",
+    "finish",
+    "forward_loop",
+    "nonzero_steps",
+    "prepare",
+    "readout",
+    "readout_backward",
+    "spike_index",
+    "tanh",
+]
 
 _LN2_HI = 6.93147180369123816490e-01  # ln 2 = _LN2_HI + _LN2_LO; k * _LN2_HI is exact for |k| < 2^11
 _LN2_LO = 1.90821492927058770002e-10
@@ -124,38 +134,35 @@ def spike_index(x, max_count):  # type: ignore[no-untyped-def]
     """The non-zero entries of ``x`` ``[B, T, n]`` grouped by time step, or ``None`` beyond ``max_count``.
 
     Returns ``(ptr, rows, cols, vals)``: the entries of step ``t`` are ``ptr[t]:ptr[t + 1]``, each with its
-    batch row, input column and value.
+    batch row, input column and value (in the order of rows, then columns). One pass over ``x`` in time-major
+    order; each ``[n]`` row is first counted (a vectorised loop) and only rows with entries are scanned again.
     """
     batch, steps, n = x.shape
     ptr = np.zeros(steps + 1, np.int64)
-    for b in range(batch):
-        for t in range(steps):
+    size = min(max(max_count, 0), x.size)
+    rows = np.empty(size, np.int64)
+    cols = np.empty(size, np.int64)
+    vals = np.empty(size, x.dtype)
+    k = 0
+    for t in range(steps):
+        for b in range(batch):
             xt = x[b, t]
             cnt = 0
             for q in range(n):
                 cnt += xt[q] != 0
-            ptr[t + 1] += cnt
-    for t in range(steps):
-        ptr[t + 1] += ptr[t]
-    total = ptr[steps]
-    if total > max_count:
-        return None
-    rows = np.empty(total, np.int64)
-    cols = np.empty(total, np.int64)
-    vals = np.empty(total, x.dtype)
-    pos = ptr[:steps].copy()
-    for b in range(batch):
-        for t in range(steps):
-            xt = x[b, t]
+            if cnt == 0:
+                continue
+            if k + cnt > max_count:
+                return None
             for q in range(n):
                 v = xt[q]
                 if v != 0:
-                    k = pos[t]
                     rows[k] = b
                     cols[k] = q
                     vals[k] = v
-                    pos[t] = k + 1
-    return ptr, rows, cols, vals
+                    k += 1
+        ptr[t + 1] = k
+    return ptr, rows[:k], cols[:k], vals[:k]
 
 
 @njit(cache=True, error_model="numpy")
@@ -227,16 +234,52 @@ def forward_loop(  # type: ignore[no-untyped-def]
                 m_new[i, j] = m_old[i, j] * kap[j] + th_t[i, j] * g[j]
 
 
+#: Largest ``m * k * n`` of one BLAS call in the kernels: OpenBLAS multiplies on one thread up to here
+#: (above, on ``OPENBLAS_NUM_THREADS`` threads, which ``torch.set_num_threads`` does not bound).
+_MAX_MNK = 262144
+
+
 @njit(cache=True, error_model="numpy")
 def readout(mem, w_y_t, b_y, out):  # type: ignore[no-untyped-def]
-    """``out[:, t] = mem[t + 1] w_y_t + b_y`` for every step: ``out`` ``[B, T, n_out]``, ``mem`` time-major."""
+    """``out[:, t] = mem[t + 1] w_y_t + b_y`` for every step: ``out`` ``[B, T, n_out]``, ``mem`` time-major.
+
+    The products run over blocks of several steps at once (``[steps x B, d_m]`` rows; one thread each).
+    """
     batch, steps, n_out = out.shape
-    tmp = np.empty((batch, n_out), out.dtype)
-    for t in range(steps):
-        np.dot(mem[t + 1], w_y_t, tmp)
-        for i in range(batch):
-            for j in range(n_out):
-                out[i, t, j] = tmp[i, j] + b_y[j]
+    d_m = w_y_t.shape[0]
+    per = max(1, _MAX_MNK // max(1, batch * d_m * n_out))  # steps per product
+    per = min(per, steps)
+    flat = mem.reshape((steps + 1) * batch, d_m)
+    tmp = np.empty((per * batch, n_out), out.dtype)
+    for t0 in range(0, steps, per):
+        cnt = min(per, steps - t0)
+        blk = tmp[: cnt * batch]
+        np.dot(flat[(t0 + 1) * batch : (t0 + 1 + cnt) * batch], w_y_t, blk)
+        for s in range(cnt):
+            for i in range(batch):
+                src = blk[s * batch + i]
+                dst = out[i, t0 + s]
+                for j in range(n_out):
+                    dst[j] = src[j] + b_y[j]
+
+
+@njit(cache=True, error_model="numpy")
+def nonzero_steps(grad, steps):  # type: ignore[no-untyped-def]
+    """Which of the ``steps`` time steps of ``grad`` ``[B, T, ...]`` (as ``[B, T * k]``) hold a non-zero."""
+    batch = grad.shape[0]
+    width = grad.shape[1] // steps
+    out = np.zeros(steps, np.bool_)
+    for b in range(batch):
+        gb = grad[b]
+        for t in range(steps):
+            if out[t]:
+                continue
+            cnt = 0
+            for j in range(t * width, (t + 1) * width):
+                cnt += gb[j] != 0
+            if cnt:
+                out[t] = True
+    return out
 
 
 @njit(cache=True, error_model="numpy")
@@ -329,3 +372,142 @@ def backward_loop(  # type: ignore[no-untyped-def]
                 dq = d_in[cols[k]]
                 for j in range(width):
                     dq[j] = dq[j] + v * st[j]
+
+
+@njit(cache=True, error_model="numpy")
+def prepare(w1, b1, w2, b2, ws, kap, gain, consts):  # type: ignore[no-untyped-def]
+    """The folded weights of :class:`elm_neuron.fused.ELMCoreCPU` (one pass instead of a dozen numpy calls).
+
+    ``w1`` ``[H, n + d_m]``, ``w2`` ``[d_m, H]``, ``ws`` ``[n]`` (or empty: no synapse weights to fold),
+    ``consts = [2/3, 1.7159]`` in the dtype of the weights. Returns ``w_mem = diag(kap) W1m^T`` ``[d_m, H]``
+    and its transpose, ``w_in = [Wc^T ; b1]`` ``[n + 1, H]`` (``Wc = W_b diag(ws)``), ``w_out = 2/3 W2^T``
+    ``[H, d_m]`` and its transpose, ``b2c = 2/3 b2`` and ``g = 1.7159 gain``; each entry is the one product
+    the numpy path computes.
+    """
+    hidden = w1.shape[0]
+    d_m = kap.shape[0]
+    n = w1.shape[1] - d_m
+    c23 = consts[0]
+    dt = w1.dtype
+    w_mem = np.empty((d_m, hidden), dt)
+    w_mem_t = np.empty((hidden, d_m), dt)
+    w_in = np.empty((n + 1, hidden), dt)
+    w_out = np.empty((hidden, d_m), dt)
+    w_out_t = np.empty((d_m, hidden), dt)
+    fold = ws.shape[0] > 0
+    for h in range(hidden):
+        row = w1[h]
+        for q in range(n):
+            w_in[q, h] = row[q] * ws[q] if fold else row[q]
+        w_in[n, h] = b1[h]
+        for j in range(d_m):
+            v = row[n + j] * kap[j]
+            w_mem[j, h] = v
+            w_mem_t[h, j] = v
+    for j in range(d_m):
+        for h in range(hidden):
+            v = w2[j, h] * c23
+            w_out[h, j] = v
+            w_out_t[j, h] = v
+    b2c = b2 * c23
+    g = gain * consts[1]
+    return w_mem, w_mem_t, w_in, w_out, w_out_t, b2c, g
+
+
+@njit(cache=True, error_model="numpy")
+def readout_backward(gy, gm, mem, w_y):  # type: ignore[no-untyped-def]
+    """The readout's backward pass over the steps with a non-zero output or memory gradient.
+
+    ``gy`` ``[B, T, n_out]`` and ``gm`` ``[B, T, d_m]`` are the gradients of the outputs and the memory
+    (either may be empty: none), ``mem`` ``[T + 1, B, d_m]`` time-major, ``w_y`` ``[n_out, d_m]``. Returns
+    ``slot`` ``[T]`` (``j`` at the ``j``-th step with a non-zero gradient, else -1), ``eps`` ``[k, B, d_m]``
+    (the direct ``dL/dm`` at those steps: ``gy w_y + gm``), ``d_wy = sum gy^T m`` and ``d_by = sum gy``.
+    """
+    steps = mem.shape[0] - 1
+    batch, d_m = mem.shape[1], mem.shape[2]
+    n_out = w_y.shape[0]
+    dt = mem.dtype
+    has_y = gy.size > 0
+    has_m = gm.size > 0
+    slot = np.full(steps, -1, np.int64)
+    k = 0
+    for t in range(steps):
+        cnt = 0
+        if has_y:
+            for b in range(batch):
+                for o in range(n_out):
+                    cnt += gy[b, t, o] != 0
+        if has_m and cnt == 0:
+            for b in range(batch):
+                for j in range(d_m):
+                    cnt += gm[b, t, j] != 0
+        if cnt > 0:
+            slot[t] = k
+            k += 1
+    eps = np.zeros((k, batch, d_m), dt)
+    d_wy = np.zeros((n_out, d_m), dt)
+    d_by = np.zeros(n_out, dt)
+    for t in range(steps):
+        s = slot[t]
+        if s < 0:
+            continue
+        ep = eps[s]
+        m = mem[t + 1]
+        if has_y:
+            for b in range(batch):
+                er = ep[b]
+                mb = m[b]
+                for o in range(n_out):
+                    v = gy[b, t, o]
+                    d_by[o] += v
+                    wo = w_y[o]
+                    dw = d_wy[o]
+                    for j in range(d_m):
+                        er[j] += v * wo[j]
+                        dw[j] += v * mb[j]
+        if has_m:
+            for b in range(batch):
+                er = ep[b]
+                for j in range(d_m):
+                    er[j] += gm[b, t, j]
+    return slot, eps, d_wy, d_by
+
+
+@njit(cache=True, error_model="numpy")
+def finish(d_wm, d_wout, d_win, d_o, w1, ws, kap, consts):  # type: ignore[no-untyped-def]
+    """Parameter gradients from the gradients of the folded weights (see :func:`prepare`).
+
+    ``d_wm`` ``[d_m, H]`` (of ``w_mem``), ``d_wout`` ``[H, d_m]`` (of ``w_out``), ``d_win`` ``[n + 1, H]``,
+    ``d_o`` ``[rows, d_m]`` (the output bias's gradient is ``2/3`` its column sums). Returns the gradients of ``w1`` ``[H, n + d_m]``, ``b1``, ``w2`` ``[d_m, H]``,
+    ``b2``, ``ws`` (empty when not folded) and the weight part of ``d kappa`` (``sum_h d_wm W1m^T``).
+    """
+    d_m, hidden = d_wm.shape
+    n = w1.shape[1] - d_m
+    c23 = consts[0]
+    dt = w1.dtype
+    fold = ws.shape[0] > 0
+    d_w1 = np.empty((hidden, n + d_m), dt)
+    d_b1 = np.empty(hidden, dt)
+    d_w2 = np.empty((d_m, hidden), dt)
+    d_ws = np.zeros(n if fold else 0, dt)
+    d_kap = np.zeros(d_m, dt)
+    for h in range(hidden):
+        row = w1[h]
+        out = d_w1[h]
+        for q in range(n):
+            v = d_win[q, h]
+            if fold:
+                out[q] = v * ws[q]
+                d_ws[q] += v * row[q]
+            else:
+                out[q] = v
+        d_b1[h] = d_win[n, h]
+        for j in range(d_m):
+            v = d_wm[j, h]
+            out[n + j] = v * kap[j]
+            d_kap[j] += v * row[n + j]
+    for j in range(d_m):
+        for h in range(hidden):
+            d_w2[j, h] = c23 * d_wout[h, j]
+    d_b2 = c23 * np.dot(np.ones(d_o.shape[0], dt), d_o)  # (a BLAS call; a loop here is slower)
+    return d_w1, d_b1, d_w2, d_b2, d_ws, d_kap

@@ -35,13 +35,14 @@ equations in ``tests/test_fused.py`` (and ``tests/test_numba.py`` for the kernel
 
 from __future__ import annotations
 
+import ctypes
 import logging
 from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = ["ELMCoreCPU", "elm_core_cpu", "numba_available"]
+__all__ = ["ELMCoreCPU", "blas_core", "elm_core_cpu", "numba_available"]
 
 _log = logging.getLogger(__name__)
 
@@ -75,6 +76,29 @@ def _kernels() -> Any:
         else:
             _KERNELS = _numba_loops
     return _KERNELS or None
+
+
+def blas_core() -> str | None:
+    """The kernel set (core name) that SciPy's OpenBLAS runs, e.g. ``"SkylakeX"``, or None when unknown.
+
+    Looks for a loaded ``libscipy_openblas`` (SciPy's wheels on Linux) in ``/proc/self/maps``; None elsewhere
+    or before SciPy's BLAS is loaded.
+    """
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as maps:
+            paths = {line.split()[-1] for line in maps if "scipy_openblas" in line and ".so" in line}
+    except OSError:
+        return None
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+            getter = getattr(lib, "scipy_openblas_get_corename", None) or lib.openblas_get_corename
+        except (OSError, AttributeError):
+            continue
+        getter.restype = ctypes.c_char_p
+        name = getter()
+        return name.decode() if name else None
+    return None
 
 
 _TANH_A = 1.7159  # scaled tanh of the reference: 1.7159 tanh(2/3 x)
@@ -237,6 +261,174 @@ def _backward_numpy(
         carry = new
 
 
+def _features(x: np.ndarray, ks_np: np.ndarray | None) -> np.ndarray:
+    """Time-major features ``[T, B, n + 1]``: ``[c_t, 1]`` (``c``: the branch input ``x`` ``[B, T, n]``, or
+    with decays ``ks_np`` its synapse trace ``c_t = ks c_{t-1} + x_t``)."""
+    batch, steps, n = x.shape
+    dtype = x.dtype
+    c = np.empty((steps, batch, n + 1), dtype)
+    np.copyto(c[:, :, :n], x.transpose(1, 0, 2))
+    c[:, :, n] = 1.0
+    if ks_np is not None and steps > 1:
+        ks = np.zeros((batch, n + 1), dtype)  # decay 0 keeps the constant column at 1
+        ks[:, :n] = ks_np
+        tmp_c = np.empty((batch, n + 1), dtype)
+        for t in range(1, steps):
+            np.multiply(c[t - 1], ks, out=tmp_c)
+            np.add(c[t], tmp_c, out=c[t])
+    return c
+
+
+_NP_DTYPES = {torch.float32: np.dtype(np.float32), torch.float64: np.dtype(np.float64)}
+_EMPTY: dict[np.dtype[Any], tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]] = {}
+
+
+def _empties(dtype: np.dtype[Any]) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+    """Cached (empty 1-D array, ``[2/3, 1.7159]``, empty spike index) in ``dtype`` for the kernels' arguments."""
+    got = _EMPTY.get(dtype)
+    if got is None:
+        got = (np.zeros(0, dtype), np.array([_TANH_C, _TANH_A], dtype), _no_index(dtype))
+        for a in (got[0], got[1], *got[2]):
+            a.flags.writeable = False
+        _EMPTY[dtype] = got
+    return got
+
+
+def _forward_kernels(
+    ctx: Any,
+    kernels: Any,
+    x: np.ndarray,
+    feats_dtype: torch.dtype,
+    tensors: tuple[torch.Tensor, ...],
+    w_s: torch.Tensor | None,
+    kappa_s: torch.Tensor | None,
+    activation: str,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """:meth:`ELMCoreCPU.forward` with the numba kernels (see :mod:`elm_neuron._numba_loops`)."""
+    w1, b1, w2, b2, kappa, gain, w_y, b_y = tensors
+    dtype = x.dtype
+    batch, steps, n = x.shape
+    hidden = w1.shape[0]
+    d_m = kappa.shape[0]
+    relu = activation == "relu"
+    empty, consts, no_index = _empties(dtype)
+    w1n = _np(w1, dtype)
+    kap = np.ascontiguousarray(_np(kappa, dtype))
+    ws = empty if w_s is None else _np(w_s, dtype)
+    w_mem, w_mem_t, w_in, w_out, w_out_t, b2c, g = kernels.prepare(
+        w1n, _np(b1, dtype), _np(w2, dtype), _np(b2, dtype), ws, kap, _np(gain, dtype), consts
+    )
+    mem = np.empty((steps + 1, batch, d_m), dtype)  # mem[t + 1] = m_t, mem[0] = 0
+    mem[0] = 0.0
+    acts = np.empty((steps, batch, hidden), dtype)
+    hs = acts if relu else np.empty((steps, batch, hidden), dtype)  # ReLU: act'(h) = (relu(h) > 0)
+    th = np.empty((steps, batch, d_m), dtype)
+    ks_np = None if kappa_s is None else _np(kappa_s, dtype)
+    # Sparse raw inputs with one synapse decay: the kernels take the input part from the spikes directly.
+    index = None
+    if ks_np is not None and n > 0 and bool((ks_np == ks_np[0]).all()):
+        index = kernels.spike_index(np.ascontiguousarray(x), int(SPARSE_MAX_DENSITY * x.size))
+    sparse = index is not None
+    c = None
+    if sparse:
+        assert ks_np is not None
+        pre = np.empty((0, 0, 0), dtype)
+        ks_k = np.ascontiguousarray(ks_np[:1])
+    else:
+        c = _features(x, ks_np)
+        pre = _mm(c.reshape(steps * batch, n + 1), w_in).reshape(steps, batch, hidden)
+        index, ks_k = no_index, consts[:1]
+    kernels.forward_loop(
+        pre, sparse, *index, w_in, ks_k, w_mem, w_out, b2c, kap, g, relu, mem, acts, hs, th
+    )
+    wy = _np(w_y, dtype)
+    n_out = wy.shape[0]
+    if batch * d_m * n_out <= NUMPY_MAX_MNK:
+        out_np = np.empty((batch, steps, n_out), dtype)
+        kernels.readout(mem, np.ascontiguousarray(wy.T), np.ascontiguousarray(_np(b_y, dtype)), out_np)
+        outputs = torch.from_numpy(out_np)
+    else:
+        y_t = torch.addmm(
+            b_y.detach().to(w1.dtype)[:, None],
+            w_y.detach().to(w1.dtype),
+            torch.from_numpy(mem[1:].reshape(steps * batch, d_m)).t(),
+        )
+        outputs = y_t.view(n_out, steps, batch).permute(2, 1, 0).contiguous()
+    ctx.set_materialize_grads(False)
+    ctx.activation = activation
+    ctx.arrays = (c, mem, hs, acts, th, w_mem_t, w_out_t, w1n, ws, kap, g, wy, w_in)
+    ctx.sparse = (index, ks_k) if sparse else None
+    ctx.kernels = kernels
+    ctx.dims = (batch, steps, n, hidden, d_m, feats_dtype)
+    return outputs, torch.from_numpy(mem[1:].transpose(1, 0, 2))
+
+
+def _backward_kernels(
+    ctx: Any, grad_outputs: torch.Tensor | None, grad_memory: torch.Tensor | None
+) -> tuple[torch.Tensor | None, ...]:
+    """:meth:`ELMCoreCPU.backward` with the numba kernels."""
+    c, mem, hs, acts, th, w_mem_t, w_out_t, w1n, ws, kap, g, wy, w_in = ctx.arrays
+    batch, steps, n, hidden, d_m, feats_dtype = ctx.dims
+    kernels = ctx.kernels
+    dtype = mem.dtype
+    rows = steps * batch
+    needs = ctx.needs_input_grad
+    empty, consts, no_index = _empties(dtype)
+    empty3 = empty.reshape(0, 0, 0)
+    gy = empty3 if grad_outputs is None else _np(grad_outputs, dtype)
+    gm = empty3 if grad_memory is None else _np(grad_memory, dtype)
+    slot, eps, d_wy, d_by = kernels.readout_backward(gy, gm, mem, wy)
+    e_all = np.empty((steps, batch, d_m), dtype)
+    d_o = np.empty((steps, batch, d_m), dtype)
+    d_h = np.empty((steps, batch, hidden), dtype)
+    sparse = ctx.sparse is not None
+    if sparse:
+        index, ks_k = ctx.sparse
+        d_win = np.zeros((n + 1, hidden), dtype)
+    else:
+        index, ks_k, d_win = no_index, consts[:1], np.zeros((1, hidden), dtype)
+    relu = ctx.activation == "relu"
+    kernels.backward_loop(
+        eps, slot, th, g, acts, hs, relu, w_out_t, w_mem_t, kap, e_all, d_o, d_h, sparse, *index, ks_k,
+        d_win,
+    )
+    d_h2 = d_h.reshape(rows, hidden)
+    d_wm = _mm(mem[:steps].reshape(rows, d_m).T, d_h2)  # d / d (diag(kappa) W1m^T)  [d_m, H]
+    d_wout = _mm(acts.reshape(rows, hidden).T, d_o.reshape(rows, d_m))  # d / d w_out  [H, d_m]
+    if not sparse:
+        d_win = _mm(c.reshape(rows, n + 1).T, d_h2)  # d / d [Wc^T ; b1]
+    d_w1, d_b1, d_w2, d_b2, d_ws, d_kap_w = kernels.finish(
+        d_wm, d_wout, d_win, d_o.reshape(rows, d_m), w1n, ws, kap, consts
+    )
+    d_kappa = d_gain = None
+    if needs[6]:
+        d_kappa = d_kap_w + np.einsum("tbd,tbd->d", e_all, mem[:steps])
+    if needs[7]:
+        d_gain = _TANH_A * np.einsum("tbd,tbd->d", e_all, th)
+    d_feats = None
+    if needs[0]:
+        d_c = torch.from_numpy(d_h2) @ torch.from_numpy(np.ascontiguousarray(w_in[:n].T))
+        d_feats = d_c.reshape(steps, batch, n).transpose(0, 1).to(feats_dtype)
+
+    def out(a: np.ndarray | None, need: bool) -> torch.Tensor | None:
+        return torch.from_numpy(a) if need and a is not None else None
+
+    return (
+        d_feats,
+        out(d_w1, needs[1]),
+        out(d_b1, needs[2]),
+        out(d_w2, needs[3]),
+        out(d_b2, needs[4]),
+        out(d_ws if ws.size else None, needs[5]),
+        out(d_kappa, needs[6]),
+        out(d_gain, needs[7]),
+        None,
+        out(d_wy, needs[9]),
+        out(d_by, needs[10]),
+        None,
+    )
+
+
 class ELMCoreCPU(torch.autograd.Function):
     """Outputs ``y`` ``[B, T, n_out]`` and memory ``m`` ``[B, T, d_m]`` of an ELM neuron with one hidden layer.
 
@@ -266,7 +458,7 @@ class ELMCoreCPU(torch.autograd.Function):
         b_y: torch.Tensor,
         activation: str,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        dtype = np.dtype(str(w1.dtype).removeprefix("torch."))
+        dtype = _NP_DTYPES.get(w1.dtype) or np.dtype(str(w1.dtype).removeprefix("torch."))
         x = _np(feats, dtype)
         batch, steps, n = x.shape
         hidden = w1.shape[0]
@@ -274,6 +466,9 @@ class ELMCoreCPU(torch.autograd.Function):
         rows = steps * batch
         relu = activation == "relu"
         kernels = _kernels() if USE_NUMBA and batch * d_m * (hidden + 1) <= NUMPY_MAX_MNK else None
+        if kernels is not None:
+            tensors = (w1, b1, w2, b2, kappa, gain, w_y, b_y)
+            return _forward_kernels(ctx, kernels, x, feats.dtype, tensors, w_s, kappa_s, activation)
         # With ReLU the output bias rides on a constant hidden unit: its pre-activation is exactly 1 (a
         # zero weight column in W1m, a bias of 1), relu(1) = 1, and its outgoing weights are b2. (Not with
         # the numba kernels: they add b2 in the tanh pass, and a width of H keeps the products aligned.)
@@ -314,17 +509,7 @@ class ELMCoreCPU(torch.autograd.Function):
         sparse = index is not None
         c = pre = None
         if not sparse:
-            # Time-major features [c_t, 1] (c: the branch input, or the synapse trace computed here).
-            c = np.empty((steps, batch, n + 1), dtype)
-            np.copyto(c[:, :, :n], x.transpose(1, 0, 2))
-            c[:, :, n] = 1.0
-            if ks_np is not None and steps > 1:
-                ks = np.zeros((batch, n + 1), dtype)  # decay 0 keeps the constant column at 1
-                ks[:, :n] = ks_np
-                tmp_c = np.empty((batch, n + 1), dtype)
-                for t in range(1, steps):
-                    np.multiply(c[t - 1], ks, out=tmp_c)
-                    np.add(c[t], tmp_c, out=c[t])
+            c = _features(x, ks_np)
             # Input part of the first layer for all steps at once: pre = [c, 1] [Wc^T ; b1].
             pre = _mm(c.reshape(rows, n + 1), w_in).reshape(steps, batch, width)
         if kernels is not None:
@@ -383,6 +568,8 @@ class ELMCoreCPU(torch.autograd.Function):
     def backward(
         ctx: Any, grad_outputs: torch.Tensor | None, grad_memory: torch.Tensor | None
     ) -> tuple[torch.Tensor | None, ...]:
+        if ctx.kernels is not None:
+            return _backward_kernels(ctx, grad_outputs, grad_memory)
         c, mem, hs, acts, th, w_mem, w_out, w_in, w_b, w1m, ws, kap, g, wy = ctx.arrays
         batch, steps, n, hidden, d_m, feats_dtype = ctx.dims
         dtype = w_mem.dtype
@@ -394,7 +581,11 @@ class ELMCoreCPU(torch.autograd.Function):
         gm = None if grad_memory is None else _np(grad_memory, dtype)
         nonzero = np.zeros(steps, bool)
         for grad in (gy, gm):
-            if grad is not None:  # (faster than grad.any(axis=(0, 2)))
+            if grad is None:
+                continue
+            if ctx.kernels is not None and grad.flags.c_contiguous:
+                nonzero |= ctx.kernels.nonzero_steps(grad.reshape(batch, -1), steps)
+            else:  # (faster than grad.any(axis=(0, 2)))
                 nonzero |= (grad.reshape(batch, -1) != 0).any(0).reshape(steps, -1).any(1)
         idx = np.flatnonzero(nonzero)
         k = idx.size
