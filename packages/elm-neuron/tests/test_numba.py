@@ -58,9 +58,14 @@ def test_tanh_special_values(dtype: type) -> None:
     np.testing.assert_array_equal(out[1:], [1.0, -1.0, 0.0, 1.0, -1.0])
 
 
-def test_spike_index_lists_the_nonzero_entries_by_time_step() -> None:
-    rng = np.random.default_rng(0)
-    x = ((rng.random((5, 7, 4)) < 0.2) * rng.integers(1, 4, (5, 7, 4))).astype(np.float32)
+@pytest.mark.parametrize("n", [4, 63, 64, 65, 130])
+def test_spike_index_lists_the_nonzero_entries_by_time_step(n: int) -> None:
+    """Rows of up to 64 inputs go through bit masks, wider ones through counts: both list every entry."""
+    rng = np.random.default_rng(n)
+    x = ((rng.random((5, 7, n)) < 0.2) * rng.integers(1, 4, (5, 7, n))).astype(np.float32)
+    x[1, 2, :] = 1.0  # a full row (bit 63 set for n >= 64)
+    x[3, 4, -1] = -2.5
+    x[0, 6, :] = 0.0  # an empty row
     index = nb.spike_index(x, x.size)
     assert index is not None
     ptr, rows, cols, vals = index
@@ -70,6 +75,7 @@ def test_spike_index_lists_the_nonzero_entries_by_time_step() -> None:
         got = sorted(zip(rows[span], cols[span], vals[span], strict=True))
         b, q = np.nonzero(x[:, t])
         assert got == sorted(zip(b, q, x[b, t, q], strict=True))
+        assert list(zip(rows[span], cols[span], strict=True)) == list(zip(b, q, strict=True))  # row-major
     assert nb.spike_index(x, np.count_nonzero(x) - 1) is None
 
 
