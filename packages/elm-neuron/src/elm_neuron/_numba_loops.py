@@ -212,44 +212,55 @@ def forward_loop(  # type: ignore[no-untyped-def]
     d_m = kap.shape[0]
     n = w_in.shape[0] - 1
     o = np.empty((batch, d_m), acts.dtype)
-    state = np.zeros((batch, width), acts.dtype)  # P_t (sparse inputs)
-    inp = np.empty((batch, width), acts.dtype)
+    state = np.zeros((batch, width), acts.dtype)  # P_t without the bias (sparse inputs)
     decay = ks[0]
     bias = w_in[n]
     for t in range(steps):
-        if sparse:
-            flat = state.reshape(batch * width)
-            for j in range(batch * width):
-                flat[j] = flat[j] * decay
+        if sparse:  # P_t = ks P_{t-1} (decayed in the previous step's pass) + x_t w_in[:n]
             for k in range(ptr[t], ptr[t + 1]):
                 st = state[rows[k]]
                 v = vals[k]
                 wq = w_in[cols[k]]
                 for j in range(width):
                     st[j] = st[j] + v * wq[j]
+        a = acts[t]
+        h = a if relu else hs[t]
+        np.dot(mem[t], w_mem, h)
+        # h += pre_t (sparse: P_t + bias, and P_t decays for the next step in the same pass), a = act(h)
+        if sparse and relu:
+            for i in range(batch):
+                st = state[i]
+                ai = a[i]
+                for j in range(width):
+                    sj = st[j]
+                    v = ai[j] + (sj + bias[j])
+                    st[j] = sj * decay
+                    ai[j] = v if v > 0 else 0.0
+        elif sparse:
+            for i in range(batch):
+                st = state[i]
+                hi = h[i]
+                ai = a[i]
+                for j in range(width):
+                    sj = st[j]
+                    v = hi[j] + (sj + bias[j])
+                    st[j] = sj * decay
+                    hi[j] = v
+                    ai[j] = v / (math.exp(-v) + 1.0)  # silu; exp overflow -> inf -> the limit 0
+        elif relu:
+            p = pre[t]
             for i in range(batch):
                 for j in range(width):
-                    inp[i, j] = state[i, j] + bias[j]
-            p = inp
+                    v = h[i, j] + p[i, j]
+                    a[i, j] = v if v > 0 else 0.0
         else:
             p = pre[t]
-        a = acts[t]
-        if relu:
-            np.dot(mem[t], w_mem, a)
-            for i in range(batch):
-                for j in range(width):
-                    v = a[i, j] + p[i, j]
-                    a[i, j] = v if v > 0 else 0.0
-            np.dot(a, w_out, o)
-        else:
-            h = hs[t]
-            np.dot(mem[t], w_mem, h)
             for i in range(batch):
                 for j in range(width):
                     v = h[i, j] + p[i, j]
                     h[i, j] = v
-                    a[i, j] = v / (math.exp(-v) + 1.0)  # silu; exp overflow -> inf -> the limit 0
-            np.dot(a, w_out, o)
+                    a[i, j] = v / (math.exp(-v) + 1.0)
+        np.dot(a, w_out, o)
         th_t = th[t]
         m_old = mem[t]
         m_new = mem[t + 1]
@@ -335,7 +346,8 @@ def backward_loop(  # type: ignore[no-untyped-def]
     ``eps[slot[t]]`` is the direct ``dL/dm_t`` at the steps with ``slot[t] >= 0``. Per step, backwards:
     ``e_all[t] = eps[slot[t]] + carry`` (the total ``dL/dm_t``), ``d_o[t] = e g (1 - th[t]^2)``,
     ``d_h[t] = (d_o[t] w_out_t) act'(h)`` and ``carry = d_h[t] w_mem_t + kap e``. ``act'`` is ``acts > 0`` for
-    ReLU and the SiLU derivative of ``hs`` otherwise.
+    ReLU and the SiLU derivative of ``hs`` otherwise. The carry is written straight into ``e_all[t - 1]`` (and
+    not computed out of step 0: the initial memory is fixed).
 
     With ``sparse`` (see :func:`forward_loop`) the gradient of ``w_in`` goes to ``d_in`` ``[n + 1, width]``
     (zeros on entry): ``d_in[:n] = sum_t c_t^T d_h[t] = sum_t x_t^T D_t`` with the reverse trace
@@ -345,19 +357,21 @@ def backward_loop(  # type: ignore[no-untyped-def]
     width = d_h.shape[2]
     n = d_in.shape[0] - 1
     carry = np.zeros((batch, d_m), th.dtype)
-    new = np.empty((batch, d_m), th.dtype)
     state = np.zeros((batch, width), th.dtype)  # D_t (sparse inputs)
     decay = ks[0]
+    d_bias = d_in[n]
+    if steps > 0:
+        e_all[steps - 1] = 0.0  # no carry into the last step
     for t in range(steps - 1, -1, -1):
-        e = e_all[t]
+        e = e_all[t]  # the carry from step t + 1 (written there), plus the direct gradient here
         s = slot[t]
         if s >= 0:
             eps_t = eps[s]
             for i in range(batch):
+                ei = e[i]
+                epi = eps_t[i]
                 for j in range(d_m):
-                    e[i, j] = eps_t[i, j] + carry[i, j]
-        else:
-            e[:, :] = carry
+                    ei[j] = epi[j] + ei[j]
         th_t = th[t]
         do = d_o[t]
         for i in range(batch):
@@ -369,8 +383,10 @@ def backward_loop(  # type: ignore[no-untyped-def]
         if relu:
             a = acts[t]
             for i in range(batch):
+                ai = a[i]
+                dhi = dh[i]
                 for j in range(width):
-                    dh[i, j] = dh[i, j] if a[i, j] > 0 else 0.0
+                    dhi[j] = dhi[j] if ai[j] > 0 else 0.0
         else:
             h = hs[t]
             for i in range(batch):
@@ -378,13 +394,7 @@ def backward_loop(  # type: ignore[no-untyped-def]
                     v = h[i, j]
                     sig = 1.0 / (math.exp(-v) + 1.0)
                     dh[i, j] = dh[i, j] * (sig * (1.0 + v * (1.0 - sig)))
-        np.dot(dh, w_mem_t, new)
-        for i in range(batch):
-            for j in range(d_m):
-                new[i, j] = new[i, j] + e[i, j] * kap[j]
-        carry, new = new, carry
         if sparse:
-            d_bias = d_in[n]
             for i in range(batch):
                 st = state[i]
                 dhi = dh[i]
@@ -397,6 +407,12 @@ def backward_loop(  # type: ignore[no-untyped-def]
                 dq = d_in[cols[k]]
                 for j in range(width):
                     dq[j] = dq[j] + v * st[j]
+        if t > 0:  # the carry into step t - 1: dL/dm_{t-1} through m_t
+            nxt = e_all[t - 1]
+            np.dot(dh, w_mem_t, nxt)
+            for i in range(batch):
+                for j in range(d_m):
+                    nxt[i, j] = nxt[i, j] + e[i, j] * kap[j]
 
 
 @njit(cache=True, error_model="numpy")
