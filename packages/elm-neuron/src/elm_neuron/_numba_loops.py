@@ -34,8 +34,10 @@ __all__ = [
     "prepare",
     "readout",
     "readout_backward",
+    "matmul",
     "spike_index",
     "tanh",
+    "weight_grads",
 ]
 
 _LN2_HI = 6.93147180369123816490e-01  # ln 2 = _LN2_HI + _LN2_LO; k * _LN2_HI is exact for |k| < 2^11
@@ -120,6 +122,198 @@ def _tanh_overload(x):  # type: ignore[no-untyped-def]
     if isinstance(x, types.Float) and x.bitwidth == 32:
         return lambda x: _tanh32(x)
     return lambda x: _tanh64(x)
+
+
+# ---------------------------------------------------------------------------------------------- matmul
+def _host_has_avx512() -> bool:
+    """Whether the host CPU has AVX-512F (LLVM then keeps a 16-float vector in one register)."""
+    try:
+        from llvmlite import binding as llvm
+
+        return bool(llvm.get_host_cpu_features().get("avx512f", False))
+    except Exception:  # pragma: no cover - no feature list from LLVM
+        return False
+
+
+#: Use the register-tiled products of :func:`matmul` (True on CPUs with AVX-512; elsewhere ``np.dot``, i.e.
+#: SciPy's BLAS, whose 256-bit kernels are then as fast). Read when the kernels are compiled (and cached).
+VECTOR_MATMUL = _host_has_avx512()
+
+
+def _make_tile(rows, vecs):  # type: ignore[no-untyped-def]
+    """An intrinsic computing one ``rows x (vecs * lanes)`` block of ``c (+)= a @ b`` in vector registers.
+
+    ``tile(a, b, c, i0, j0, accumulate)``: ``c[i0:i0 + rows, j0:j0 + vecs * lanes]`` is set to (or with
+    ``accumulate`` increased by) ``a[i0:i0 + rows] @ b[:, j0:j0 + vecs * lanes]``, with ``lanes = 64 / itemsize``
+    (one 512-bit vector: 16 float32 or 8 float64). ``a`` may have any strides; rows of ``b`` and ``c`` must be
+    contiguous (the caller checks). The ``rows x vecs`` accumulators stay in registers over the whole inner
+    dimension: per step ``k`` it loads ``vecs`` vectors of ``b[k]``, broadcasts ``rows`` scalars of
+    ``a[:, k]`` and issues ``rows x vecs`` fused multiply-adds, so each output is
+    ``fma(a[i, K-1], b[K-1, j], ... fma(a[i, 0], b[0, j], 0))`` (or starting from ``c[i, j]``).
+    """
+    from llvmlite import ir
+    from numba.core import cgutils
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def tile(typingctx, a, b, c, i0, j0, accumulate):  # type: ignore[no-untyped-def]
+        if not (
+            isinstance(a, types.Array)
+            and a.ndim == 2
+            and a.dtype in (types.float32, types.float64)
+            and isinstance(b, types.Array)
+            and isinstance(c, types.Array)
+            and b.dtype == a.dtype
+            and c.dtype == a.dtype
+        ):
+            return None
+        sig = types.void(a, b, c, types.intp, types.intp, types.boolean)
+
+        def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+            av, bv, cv, i0v, j0v, acc_flag = args
+            aty, bty, cty = signature.args[:3]
+            ft = context.get_value_type(aty.dtype)
+            size = 4 if aty.dtype == types.float32 else 8
+            lanes = 64 // size
+            vt = ir.VectorType(ft, lanes)
+            pvt = vt.as_pointer()
+            i32 = ir.IntType(32)
+            arr = [cgutils.create_struct_proxy(t)(context, builder, value=v) for t, v in zip((aty, bty, cty), (av, bv, cv))]
+            strides = [cgutils.unpack_tuple(builder, x.strides, 2) for x in arr]
+            step = ir.Constant(i0v.type, size)
+            sa0, sa1 = (builder.sdiv(s, step) for s in strides[0])  # element strides
+            ldb = builder.sdiv(strides[1][0], step)
+            ldc = builder.sdiv(strides[2][0], step)
+            shape_a = cgutils.unpack_tuple(builder, arr[0].shape, 2)
+
+            def const(v):  # type: ignore[no-untyped-def]
+                return ir.Constant(i0v.type, v)
+
+            name = f"llvm.fma.v{lanes}{'f32' if size == 4 else 'f64'}"
+            fma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vt, [vt, vt, vt]), name)
+            zero = ir.Constant(vt, [ir.Constant(ft, 0.0)] * lanes)
+            undef = ir.Constant(vt, ir.Undefined)
+            splat = ir.Constant(ir.VectorType(i32, lanes), [ir.Constant(i32, 0)] * lanes)
+            accs = [[cgutils.alloca_once(builder, vt) for _ in range(vecs)] for _ in range(rows)]
+            c_ptr = []
+            for r in range(rows):
+                base = builder.add(builder.mul(builder.add(i0v, const(r)), ldc), j0v)
+                c_ptr.append(
+                    [builder.bitcast(builder.gep(arr[2].data, [builder.add(base, const(v * lanes))]), pvt)
+                     for v in range(vecs)]
+                )
+            with builder.if_else(acc_flag) as (then, otherwise):
+                with then:
+                    for r in range(rows):
+                        for v in range(vecs):
+                            builder.store(builder.load(c_ptr[r][v], align=size), accs[r][v])
+                with otherwise:
+                    for r in range(rows):
+                        for v in range(vecs):
+                            builder.store(zero, accs[r][v])
+            a_row = [builder.mul(builder.add(i0v, const(r)), sa0) for r in range(rows)]
+            with cgutils.for_range(builder, shape_a[1]) as loop:
+                k = loop.index
+                b_base = builder.add(builder.mul(k, ldb), j0v)
+                b_vec = [
+                    builder.load(
+                        builder.bitcast(builder.gep(arr[1].data, [builder.add(b_base, const(v * lanes))]), pvt),
+                        align=size,
+                    )
+                    for v in range(vecs)
+                ]
+                a_k = builder.mul(k, sa1)
+                for r in range(rows):
+                    x = builder.load(builder.gep(arr[0].data, [builder.add(a_row[r], a_k)]))
+                    xs = builder.shuffle_vector(builder.insert_element(undef, x, ir.Constant(i32, 0)), undef, splat)
+                    for v in range(vecs):
+                        builder.store(builder.call(fma, [xs, b_vec[v], builder.load(accs[r][v])]), accs[r][v])
+            for r in range(rows):
+                for v in range(vecs):
+                    builder.store(builder.load(accs[r][v]), c_ptr[r][v], align=size)
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    return tile
+
+
+_TILE_4x4 = _make_tile(4, 4)
+_TILE_4x2 = _make_tile(4, 2)
+_TILE_4x1 = _make_tile(4, 1)
+_TILE_1x4 = _make_tile(1, 4)
+_TILE_1x2 = _make_tile(1, 2)
+_TILE_1x1 = _make_tile(1, 1)
+
+
+@njit(cache=True, error_model="numpy")
+def matmul(a, b, c, accumulate=False):  # type: ignore[no-untyped-def]
+    """``c = a @ b`` (``accumulate``: ``c += a @ b``) for 2-D arrays of one float dtype.
+
+    With :data:`VECTOR_MATMUL`, when the columns of ``b`` and ``c`` are contiguous and their number is a
+    multiple of one vector (16 float32 or 8 float64), the product runs in register tiles of 4 rows and up
+    to 4 vectors (see :func:`_make_tile`; about 2.5x the speed of SciPy's BLAS with 256-bit kernels at
+    ``64 x 32 x 64``, and single-threaded at every size); otherwise through ``np.dot`` (BLAS).
+    """
+    m, k = a.shape
+    n = b.shape[1]
+    size = a.itemsize
+    lanes = 64 // size
+    tiles = (
+        VECTOR_MATMUL
+        and n % lanes == 0
+        and b.strides[1] == size
+        and c.strides[1] == size
+        and c.shape[0] == m
+        and c.shape[1] == n
+        and b.shape[0] == k
+    )
+    if not tiles:
+        if accumulate:
+            c += np.dot(np.ascontiguousarray(a), np.ascontiguousarray(b))
+        else:
+            np.dot(np.ascontiguousarray(a), np.ascontiguousarray(b), c)
+        return
+    m4 = m - m % 4
+    j0 = 0
+    while j0 < n:
+        rest = n - j0
+        if rest >= 4 * lanes:
+            for i0 in range(0, m4, 4):
+                _TILE_4x4(a, b, c, i0, j0, accumulate)
+            for i0 in range(m4, m):
+                _TILE_1x4(a, b, c, i0, j0, accumulate)
+            j0 += 4 * lanes
+        elif rest >= 2 * lanes:
+            for i0 in range(0, m4, 4):
+                _TILE_4x2(a, b, c, i0, j0, accumulate)
+            for i0 in range(m4, m):
+                _TILE_1x2(a, b, c, i0, j0, accumulate)
+            j0 += 2 * lanes
+        else:
+            for i0 in range(0, m4, 4):
+                _TILE_4x1(a, b, c, i0, j0, accumulate)
+            for i0 in range(m4, m):
+                _TILE_1x1(a, b, c, i0, j0, accumulate)
+            j0 += lanes
+
+
+@njit(cache=True, error_model="numpy")
+def weight_grads(mem, d_h, acts, d_o):  # type: ignore[no-untyped-def]
+    """``d_wm = M^T D_h`` ``[d_m, H]`` and ``d_wout = A^T D_o`` ``[H, d_m]`` over all ``T x B`` rows.
+
+    ``M = mem[:T]`` (the memory entering each step), ``A = acts``; all time-major. With
+    :data:`VECTOR_MATMUL` the two products run through :func:`matmul` (one thread); callers otherwise use
+    torch's BLAS (which honours ``torch.set_num_threads``).
+    """
+    steps, batch, d_m = d_o.shape
+    hidden = d_h.shape[2]
+    rows = steps * batch
+    d_wm = np.empty((d_m, hidden), d_h.dtype)
+    d_wout = np.empty((hidden, d_m), d_h.dtype)
+    matmul(mem[:steps].reshape(rows, d_m).T, d_h.reshape(rows, hidden), d_wm)
+    matmul(acts.reshape(rows, hidden).T, d_o.reshape(rows, d_m), d_wout)
+    return d_wm, d_wout
 
 
 @njit(cache=True, error_model="numpy")
@@ -225,7 +419,7 @@ def forward_loop(  # type: ignore[no-untyped-def]
                     st[j] = st[j] + v * wq[j]
         a = acts[t]
         h = a if relu else hs[t]
-        np.dot(mem[t], w_mem, h)
+        matmul(mem[t], w_mem, h)
         # h += pre_t (sparse: P_t + bias, and P_t decays for the next step in the same pass), a = act(h)
         if sparse and relu:
             for i in range(batch):
@@ -260,7 +454,7 @@ def forward_loop(  # type: ignore[no-untyped-def]
                     v = h[i, j] + p[i, j]
                     h[i, j] = v
                     a[i, j] = v / (math.exp(-v) + 1.0)
-        np.dot(a, w_out, o)
+        matmul(a, w_out, o)
         th_t = th[t]
         m_old = mem[t]
         m_new = mem[t + 1]
@@ -379,7 +573,7 @@ def backward_loop(  # type: ignore[no-untyped-def]
                 f = 1.0 - th_t[i, j] * th_t[i, j]
                 do[i, j] = e[i, j] * (f * g[j])
         dh = d_h[t]
-        np.dot(do, w_out_t, dh)
+        matmul(do, w_out_t, dh)
         if relu:
             a = acts[t]
             for i in range(batch):
@@ -409,7 +603,7 @@ def backward_loop(  # type: ignore[no-untyped-def]
                     dq[j] = dq[j] + v * st[j]
         if t > 0:  # the carry into step t - 1: dL/dm_{t-1} through m_t
             nxt = e_all[t - 1]
-            np.dot(dh, w_mem_t, nxt)
+            matmul(dh, w_mem_t, nxt)
             for i in range(batch):
                 for j in range(d_m):
                     nxt[i, j] = nxt[i, j] + e[i, j] * kap[j]

@@ -393,8 +393,11 @@ def _backward_kernels(
         d_win,
     )
     d_h2 = d_h.reshape(rows, hidden)
-    d_wm = _mm(mem[:steps].reshape(rows, d_m).T, d_h2)  # d / d (diag(kappa) W1m^T)  [d_m, H]
-    d_wout = _mm(acts.reshape(rows, hidden).T, d_o.reshape(rows, d_m))  # d / d w_out  [H, d_m]
+    if kernels.VECTOR_MATMUL:  # d / d (diag(kappa) W1m^T) [d_m, H] and d / d w_out [H, d_m]
+        d_wm, d_wout = kernels.weight_grads(mem, d_h, acts, d_o)
+    else:
+        d_wm = _mm(mem[:steps].reshape(rows, d_m).T, d_h2)
+        d_wout = _mm(acts.reshape(rows, hidden).T, d_o.reshape(rows, d_m))
     if not sparse:
         d_win = _mm(c.reshape(rows, n + 1).T, d_h2)  # d / d [Wc^T ; b1]
     d_w1, d_b1, d_w2, d_b2, d_ws, d_kap_w = kernels.finish(
