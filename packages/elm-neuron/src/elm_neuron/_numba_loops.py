@@ -178,7 +178,10 @@ def _make_tile(rows, vecs):  # type: ignore[no-untyped-def]
             vt = ir.VectorType(ft, lanes)
             pvt = vt.as_pointer()
             i32 = ir.IntType(32)
-            arr = [cgutils.create_struct_proxy(t)(context, builder, value=v) for t, v in zip((aty, bty, cty), (av, bv, cv))]
+            arr = [
+                cgutils.create_struct_proxy(t)(context, builder, value=v)
+                for t, v in zip((aty, bty, cty), (av, bv, cv))
+            ]
             strides = [cgutils.unpack_tuple(builder, x.strides, 2) for x in arr]
             step = ir.Constant(i0v.type, size)
             sa0, sa1 = (builder.sdiv(s, step) for s in strides[0])  # element strides
@@ -199,8 +202,10 @@ def _make_tile(rows, vecs):  # type: ignore[no-untyped-def]
             for r in range(rows):
                 base = builder.add(builder.mul(builder.add(i0v, const(r)), ldc), j0v)
                 c_ptr.append(
-                    [builder.bitcast(builder.gep(arr[2].data, [builder.add(base, const(v * lanes))]), pvt)
-                     for v in range(vecs)]
+                    [
+                        builder.bitcast(builder.gep(arr[2].data, [builder.add(base, const(v * lanes))]), pvt)
+                        for v in range(vecs)
+                    ]
                 )
             with builder.if_else(acc_flag) as (then, otherwise):
                 with then:
@@ -217,7 +222,9 @@ def _make_tile(rows, vecs):  # type: ignore[no-untyped-def]
                 b_base = builder.add(builder.mul(k, ldb), j0v)
                 b_vec = [
                     builder.load(
-                        builder.bitcast(builder.gep(arr[1].data, [builder.add(b_base, const(v * lanes))]), pvt),
+                        builder.bitcast(
+                            builder.gep(arr[1].data, [builder.add(b_base, const(v * lanes))]), pvt
+                        ),
                         align=size,
                     )
                     for v in range(vecs)
@@ -225,7 +232,9 @@ def _make_tile(rows, vecs):  # type: ignore[no-untyped-def]
                 a_k = builder.mul(k, sa1)
                 for r in range(rows):
                     x = builder.load(builder.gep(arr[0].data, [builder.add(a_row[r], a_k)]))
-                    xs = builder.shuffle_vector(builder.insert_element(undef, x, ir.Constant(i32, 0)), undef, splat)
+                    xs = builder.shuffle_vector(
+                        builder.insert_element(undef, x, ir.Constant(i32, 0)), undef, splat
+                    )
                     for v in range(vecs):
                         builder.store(builder.call(fma, [xs, b_vec[v], builder.load(accs[r][v])]), accs[r][v])
             for r in range(rows):
@@ -236,6 +245,26 @@ def _make_tile(rows, vecs):  # type: ignore[no-untyped-def]
         return sig, codegen
 
     return tile
+
+
+def _dot_into(a, b, c):  # type: ignore[no-untyped-def]  # pragma: no cover - replaced in compiled code
+    """``c[:] = a @ b`` through BLAS (``np.dot`` writes into ``c`` directly when it is C-contiguous)."""
+    c[:] = a @ b
+
+
+@overload(_dot_into, inline="always")
+def _dot_into_overload(a, b, c):  # type: ignore[no-untyped-def]
+    if isinstance(c, types.Array) and c.layout == "C":
+
+        def direct(a, b, c):  # type: ignore[no-untyped-def]
+            np.dot(np.ascontiguousarray(a), np.ascontiguousarray(b), c)
+
+        return direct
+
+    def copy(a, b, c):  # type: ignore[no-untyped-def]
+        c[:, :] = np.dot(np.ascontiguousarray(a), np.ascontiguousarray(b))
+
+    return copy
 
 
 _TILE_4x4 = _make_tile(4, 4)
@@ -272,7 +301,7 @@ def matmul(a, b, c, accumulate=False):  # type: ignore[no-untyped-def]
         if accumulate:
             c += np.dot(np.ascontiguousarray(a), np.ascontiguousarray(b))
         else:
-            np.dot(np.ascontiguousarray(a), np.ascontiguousarray(b), c)
+            _dot_into(a, b, c)
         return
     m4 = m - m % 4
     j0 = 0

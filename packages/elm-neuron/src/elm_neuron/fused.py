@@ -338,9 +338,7 @@ def _forward_kernels(
         c = _features(x, ks_np)
         pre = _mm(c.reshape(steps * batch, n + 1), w_in).reshape(steps, batch, hidden)
         index, ks_k = no_index, consts[:1]
-    kernels.forward_loop(
-        pre, sparse, *index, w_in, ks_k, w_mem, w_out, b2c, kap, g, relu, mem, acts, hs, th
-    )
+    kernels.forward_loop(pre, sparse, *index, w_in, ks_k, w_mem, w_out, b2c, kap, g, relu, mem, acts, hs, th)
     wy = _np(w_y, dtype)
     n_out = wy.shape[0]
     if batch * d_m * n_out <= NUMPY_MAX_MNK:
@@ -389,7 +387,22 @@ def _backward_kernels(
         index, ks_k, d_win = no_index, consts[:1], np.zeros((1, hidden), dtype)
     relu = ctx.activation == "relu"
     kernels.backward_loop(
-        eps, slot, th, g, acts, hs, relu, w_out_t, w_mem_t, kap, e_all, d_o, d_h, sparse, *index, ks_k,
+        eps,
+        slot,
+        th,
+        g,
+        acts,
+        hs,
+        relu,
+        w_out_t,
+        w_mem_t,
+        kap,
+        e_all,
+        d_o,
+        d_h,
+        sparse,
+        *index,
+        ks_k,
         d_win,
     )
     d_h2 = d_h.reshape(rows, hidden)
