@@ -30,11 +30,10 @@ __all__ = [
     "backward_loop",
     "finish",
     "forward_loop",
-    "nonzero_steps",
+    "matmul",
     "prepare",
     "readout",
     "readout_backward",
-    "matmul",
     "spike_index",
     "tanh",
     "weight_grads",
@@ -180,7 +179,7 @@ def _make_tile(rows, vecs):  # type: ignore[no-untyped-def]
             i32 = ir.IntType(32)
             arr = [
                 cgutils.create_struct_proxy(t)(context, builder, value=v)
-                for t, v in zip((aty, bty, cty), (av, bv, cv))
+                for t, v in zip((aty, bty, cty), (av, bv, cv), strict=True)
             ]
             strides = [cgutils.unpack_tuple(builder, x.strides, 2) for x in arr]
             step = ir.Constant(i0v.type, size)
@@ -502,43 +501,34 @@ _MAX_MNK = 262144
 def readout(mem, w_y_t, b_y, out):  # type: ignore[no-untyped-def]
     """``out[:, t] = mem[t + 1] w_y_t + b_y`` for every step: ``out`` ``[B, T, n_out]``, ``mem`` time-major.
 
-    The products run over blocks of several steps at once (``[steps x B, d_m]`` rows; one thread each).
+    With :data:`VECTOR_MATMUL` one product over all ``T x B`` rows, with ``w_y_t``'s columns padded with zeros
+    to a whole number of vectors (:func:`matmul`'s tiles; the padding does not change the other columns);
+    otherwise BLAS products over blocks of several steps (one thread each).
     """
     batch, steps, n_out = out.shape
     d_m = w_y_t.shape[0]
-    per = max(1, _MAX_MNK // max(1, batch * d_m * n_out))  # steps per product
-    per = min(per, steps)
+    lanes = 64 // out.itemsize
+    if VECTOR_MATMUL:
+        per = steps
+        width = (n_out + lanes - 1) // lanes * lanes
+        w = np.zeros((d_m, width), out.dtype)
+        w[:, :n_out] = w_y_t
+    else:
+        per = min(max(1, _MAX_MNK // max(1, batch * d_m * n_out)), steps)  # steps per product
+        width = n_out
+        w = w_y_t
     flat = mem.reshape((steps + 1) * batch, d_m)
-    tmp = np.empty((per * batch, n_out), out.dtype)
+    tmp = np.empty((per * batch, width), out.dtype)
     for t0 in range(0, steps, per):
         cnt = min(per, steps - t0)
         blk = tmp[: cnt * batch]
-        np.dot(flat[(t0 + 1) * batch : (t0 + 1 + cnt) * batch], w_y_t, blk)
+        matmul(flat[(t0 + 1) * batch : (t0 + 1 + cnt) * batch], w, blk)
         for s in range(cnt):
             for i in range(batch):
                 src = blk[s * batch + i]
                 dst = out[i, t0 + s]
                 for j in range(n_out):
                     dst[j] = src[j] + b_y[j]
-
-
-@njit(cache=True, error_model="numpy")
-def nonzero_steps(grad, steps):  # type: ignore[no-untyped-def]
-    """Which of the ``steps`` time steps of ``grad`` ``[B, T, ...]`` (as ``[B, T * k]``) hold a non-zero."""
-    batch = grad.shape[0]
-    width = grad.shape[1] // steps
-    out = np.zeros(steps, np.bool_)
-    for b in range(batch):
-        gb = grad[b]
-        for t in range(steps):
-            if out[t]:
-                continue
-            cnt = 0
-            for j in range(t * width, (t + 1) * width):
-                cnt += gb[j] != 0
-            if cnt:
-                out[t] = True
-    return out
 
 
 @njit(cache=True, error_model="numpy")
@@ -579,7 +569,6 @@ def backward_loop(  # type: ignore[no-untyped-def]
     steps, batch, d_m = th.shape
     width = d_h.shape[2]
     n = d_in.shape[0] - 1
-    carry = np.zeros((batch, d_m), th.dtype)
     state = np.zeros((batch, width), th.dtype)  # D_t (sparse inputs)
     decay = ks[0]
     d_bias = d_in[n]
@@ -694,18 +683,22 @@ def readout_backward(gy, gm, mem, w_y):  # type: ignore[no-untyped-def]
     has_y = gy.size > 0
     has_m = gm.size > 0
     slot = np.full(steps, -1, np.int64)
+    cnt = np.zeros(steps, np.int64)  # non-zero entries per step (scanned in memory order)
+    if has_y:
+        for b in range(batch):
+            for t in range(steps):
+                gt = gy[b, t]
+                for o in range(n_out):
+                    cnt[t] += gt[o] != 0
+    if has_m:
+        for b in range(batch):
+            for t in range(steps):
+                gt = gm[b, t]
+                for j in range(d_m):
+                    cnt[t] += gt[j] != 0
     k = 0
     for t in range(steps):
-        cnt = 0
-        if has_y:
-            for b in range(batch):
-                for o in range(n_out):
-                    cnt += gy[b, t, o] != 0
-        if has_m and cnt == 0:
-            for b in range(batch):
-                for j in range(d_m):
-                    cnt += gm[b, t, j] != 0
-        if cnt > 0:
+        if cnt[t] > 0:
             slot[t] = k
             k += 1
     eps = np.zeros((k, batch, d_m), dt)

@@ -35,14 +35,13 @@ equations in ``tests/test_fused.py`` (and ``tests/test_numba.py`` for the kernel
 
 from __future__ import annotations
 
-import ctypes
 import logging
 from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = ["ELMCoreCPU", "blas_core", "elm_core_cpu", "numba_available"]
+__all__ = ["ELMCoreCPU", "elm_core_cpu", "numba_available"]
 
 _log = logging.getLogger(__name__)
 
@@ -76,29 +75,6 @@ def _kernels() -> Any:
         else:
             _KERNELS = _numba_loops
     return _KERNELS or None
-
-
-def blas_core() -> str | None:
-    """The kernel set (core name) that SciPy's OpenBLAS runs, e.g. ``"SkylakeX"``, or None when unknown.
-
-    Looks for a loaded ``libscipy_openblas`` (SciPy's wheels on Linux) in ``/proc/self/maps``; None elsewhere
-    or before SciPy's BLAS is loaded.
-    """
-    try:
-        with open("/proc/self/maps", encoding="utf-8") as maps:
-            paths = {line.split()[-1] for line in maps if "scipy_openblas" in line and ".so" in line}
-    except OSError:
-        return None
-    for path in sorted(paths):
-        try:
-            lib = ctypes.CDLL(path)
-            getter = getattr(lib, "scipy_openblas_get_corename", None) or lib.openblas_get_corename
-        except (OSError, AttributeError):
-            continue
-        getter.restype = ctypes.c_char_p
-        name = getter()
-        return name.decode() if name else None
-    return None
 
 
 _TANH_A = 1.7159  # scaled tanh of the reference: 1.7159 tanh(2/3 x)
@@ -279,7 +255,10 @@ def _features(x: np.ndarray, ks_np: np.ndarray | None) -> np.ndarray:
     return c
 
 
-_NP_DTYPES = {torch.float32: np.dtype(np.float32), torch.float64: np.dtype(np.float64)}
+_NP_DTYPES: dict[torch.dtype, np.dtype[Any]] = {
+    torch.float32: np.dtype(np.float32),
+    torch.float64: np.dtype(np.float64),
+}
 _EMPTY: dict[np.dtype[Any], tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]] = {}
 
 
@@ -338,6 +317,7 @@ def _forward_kernels(
         c = _features(x, ks_np)
         pre = _mm(c.reshape(steps * batch, n + 1), w_in).reshape(steps, batch, hidden)
         index, ks_k = no_index, consts[:1]
+    assert index is not None
     kernels.forward_loop(pre, sparse, *index, w_in, ks_k, w_mem, w_out, b2c, kap, g, relu, mem, acts, hs, th)
     wy = _np(w_y, dtype)
     n_out = wy.shape[0]
@@ -474,7 +454,7 @@ class ELMCoreCPU(torch.autograd.Function):
         b_y: torch.Tensor,
         activation: str,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        dtype = _NP_DTYPES.get(w1.dtype) or np.dtype(str(w1.dtype).removeprefix("torch."))
+        dtype: np.dtype[Any] = _NP_DTYPES.get(w1.dtype) or np.dtype(str(w1.dtype).removeprefix("torch."))
         x = _np(feats, dtype)
         batch, steps, n = x.shape
         hidden = w1.shape[0]
@@ -485,10 +465,10 @@ class ELMCoreCPU(torch.autograd.Function):
         if kernels is not None:
             tensors = (w1, b1, w2, b2, kappa, gain, w_y, b_y)
             return _forward_kernels(ctx, kernels, x, feats.dtype, tensors, w_s, kappa_s, activation)
-        # With ReLU the output bias rides on a constant hidden unit: its pre-activation is exactly 1 (a
-        # zero weight column in W1m, a bias of 1), relu(1) = 1, and its outgoing weights are b2. (Not with
-        # the numba kernels: they add b2 in the tanh pass, and a width of H keeps the products aligned.)
-        const_unit = relu and kernels is None
+        # The numpy loops. With ReLU the output bias rides on a constant hidden unit: its pre-activation is
+        # exactly 1 (a zero weight column in W1m, a bias of 1), relu(1) = 1, and its outgoing weights are b2.
+        # (Not in the kernels: they add b2 in the tanh pass, and a width of H keeps the products aligned.)
+        const_unit = relu
         width = hidden + 1 if const_unit else hidden
         w1n = _np(w1, dtype)
         w_b, w1m = w1n[:, :n], w1n[:, n:]
@@ -518,62 +498,23 @@ class ELMCoreCPU(torch.autograd.Function):
         acts = np.empty((steps, batch, width), dtype)
         th = np.empty((steps, batch, d_m), dtype)
         ks_np = None if kappa_s is None else _np(kappa_s, dtype)
-        # Sparse raw inputs with one synapse decay: the kernels take the input part from the spikes directly.
-        index = None
-        if kernels is not None and ks_np is not None and n > 0 and bool(np.all(ks_np == ks_np[0])):
-            index = kernels.spike_index(np.ascontiguousarray(x), int(SPARSE_MAX_DENSITY * x.size))
-        sparse = index is not None
-        c = pre = None
-        if not sparse:
-            c = _features(x, ks_np)
-            # Input part of the first layer for all steps at once: pre = [c, 1] [Wc^T ; b1].
-            pre = _mm(c.reshape(rows, n + 1), w_in).reshape(steps, batch, width)
-        if kernels is not None:
-            # act'(h) = (h > 0) = (relu(h) > 0) with ReLU: the pre-activations need not be kept
-            hs = acts if relu else np.empty((steps, batch, width), dtype)
-            if index is None:
-                index = _no_index(dtype)
-            ks_k = np.ascontiguousarray(ks_np[:1]) if sparse and ks_np is not None else np.zeros(1, dtype)
-            kernels.forward_loop(
-                np.empty((0, 0, 0), dtype) if pre is None else pre,
-                sparse,
-                *index,
-                w_in,
-                ks_k,
-                w_mem,
-                w_out,
-                b2c,
-                kap,
-                g,
-                relu,
-                mem,
-                acts,
-                hs,
-                th,
-            )
-        else:
-            assert pre is not None
-            hs = _forward_numpy(pre, mem, acts, th, w_mem, w_out, b2c, kap, g, relu)
-            index = ks_k = None
+        c = _features(x, ks_np)
+        # Input part of the first layer for all steps at once: pre = [c, 1] [Wc^T ; b1].
+        pre = _mm(c.reshape(rows, n + 1), w_in).reshape(steps, batch, width)
+        hs = _forward_numpy(pre, mem, acts, th, w_mem, w_out, b2c, kap, g, relu)
         wy = _np(w_y, dtype)
         n_out = wy.shape[0]
-        if kernels is not None and batch * d_m * n_out <= NUMPY_MAX_MNK:
-            out_np = np.empty((batch, steps, n_out), dtype)
-            kernels.readout(mem, np.ascontiguousarray(wy.T), np.ascontiguousarray(_np(b_y, dtype)), out_np)
-            outputs = torch.from_numpy(out_np)
-        else:
-            # y^T = W_y m^T + b_y as [n_out, T B] (MKL is faster this way round), then [B, T, n_out].
-            y_t = torch.addmm(
-                b_y.detach().to(w1.dtype)[:, None],
-                w_y.detach().to(w1.dtype),
-                torch.from_numpy(mem[1:].reshape(rows, d_m)).t(),
-            )
-            outputs = y_t.view(n_out, steps, batch).permute(2, 1, 0).contiguous()
+        # y^T = W_y m^T + b_y as [n_out, T B] (MKL is faster this way round), then [B, T, n_out].
+        y_t = torch.addmm(
+            b_y.detach().to(w1.dtype)[:, None],
+            w_y.detach().to(w1.dtype),
+            torch.from_numpy(mem[1:].reshape(rows, d_m)).t(),
+        )
+        outputs = y_t.view(n_out, steps, batch).permute(2, 1, 0).contiguous()
         ctx.set_materialize_grads(False)
         ctx.activation = activation
         ctx.arrays = (c, mem, hs, acts, th, w_mem, w_out, w_in, w_b, w1m, ws, kap, g, wy)
-        ctx.sparse = (index, ks_k) if sparse else None
-        ctx.kernels = kernels
+        ctx.kernels = None
         ctx.const_unit = const_unit
         ctx.dims = (batch, steps, n, hidden, d_m, feats.dtype)
         # The memory is returned as a [B, T, d_m] view of the time-major buffer.
@@ -597,11 +538,7 @@ class ELMCoreCPU(torch.autograd.Function):
         gm = None if grad_memory is None else _np(grad_memory, dtype)
         nonzero = np.zeros(steps, bool)
         for grad in (gy, gm):
-            if grad is None:
-                continue
-            if ctx.kernels is not None and grad.flags.c_contiguous:
-                nonzero |= ctx.kernels.nonzero_steps(grad.reshape(batch, -1), steps)
-            else:  # (faster than grad.any(axis=(0, 2)))
+            if grad is not None:  # (faster than grad.any(axis=(0, 2)))
                 nonzero |= (grad.reshape(batch, -1) != 0).any(0).reshape(steps, -1).any(1)
         idx = np.flatnonzero(nonzero)
         k = idx.size
@@ -622,43 +559,8 @@ class ELMCoreCPU(torch.autograd.Function):
         need_e = needs[6] or needs[7]
         d_o = np.empty((steps, batch, d_m), dtype)
         d_h = np.empty((steps, batch, width), dtype)
-        kernels = ctx.kernels  # as in the forward pass
-        d_win = None
-        e_all: np.ndarray | None = None
-        if kernels is not None:
-            e_all = np.empty((steps, batch, d_m), dtype)
-            slot_arr = np.full(steps, -1, np.int64)
-            slot_arr[idx] = np.arange(k)
-            sparse = ctx.sparse is not None
-            if sparse:
-                index, ks_k = ctx.sparse
-                d_win = np.zeros((n + 1, width), dtype)
-            else:
-                index, ks_k = _no_index(dtype), np.zeros(1, dtype)
-            kernels.backward_loop(
-                eps,
-                slot_arr,
-                th,
-                g,
-                acts,
-                hs,
-                ctx.activation == "relu",
-                w_out_t,
-                w_mem_t,
-                kap,
-                e_all,
-                d_o,
-                d_h,
-                sparse,
-                *index,
-                ks_k,
-                np.zeros((1, width), dtype) if d_win is None else d_win,
-            )
-        else:
-            e_all = np.empty((steps, batch, d_m), dtype) if need_e else None
-            _backward_numpy(
-                eps, idx, th, g, hs, ctx.activation == "relu", w_out_t, w_mem_t, kap, e_all, d_o, d_h
-            )
+        e_all = np.empty((steps, batch, d_m), dtype) if need_e else None
+        _backward_numpy(eps, idx, th, g, hs, ctx.activation == "relu", w_out_t, w_mem_t, kap, e_all, d_o, d_h)
 
         d_h2 = d_h.reshape(rows, width)
         d_o2 = d_o.reshape(rows, d_m)
@@ -666,8 +568,7 @@ class ELMCoreCPU(torch.autograd.Function):
         d_kap_w = (d_wm * w1m.T).sum(1)
         d_wout = _mm(acts.reshape(rows, -1).T, d_o2)  # d / d w_out  [width, d_m]
         d_w1 = d_w_s = None
-        if d_win is None:
-            d_win = _mm(c.reshape(rows, n + 1).T, d_h2)  # d / d [Wc^T ; b1]
+        d_win = _mm(c.reshape(rows, n + 1).T, d_h2)  # d / d [Wc^T ; b1]
         d_wc = d_win[:n, :hidden]
         if needs[1]:
             d_w1 = np.empty((hidden, n + d_m), dtype)
@@ -680,12 +581,7 @@ class ELMCoreCPU(torch.autograd.Function):
             d_w_s = (d_wc * w_b.T).sum(1)
         d_b2: np.ndarray | None = None
         if needs[4]:
-            if ctx.const_unit:
-                d_b2 = _TANH_C * d_wout[hidden]
-            elif kernels is not None:  # (a vector-matrix product: ten times faster than numpy's sum(0))
-                d_b2 = _TANH_C * np.matmul(np.ones(rows, dtype), d_o2)
-            else:
-                d_b2 = _TANH_C * d_o2.sum(0)
+            d_b2 = _TANH_C * (d_wout[hidden] if ctx.const_unit else d_o2.sum(0))
         d_kappa = d_gain = None
         if needs[6]:
             assert e_all is not None
