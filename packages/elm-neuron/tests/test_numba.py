@@ -338,15 +338,3 @@ def test_matmul_propagates_nan_and_inf() -> None:
     assert np.all(np.isnan(c[1]))
     rows = np.arange(8) != 1
     assert np.all(np.isinf(c[rows, 5])) and np.all(c[rows][:, np.arange(32) != 5] == 4.0)
-
-
-def test_weight_gradient_products() -> None:
-    rng = np.random.default_rng(2)
-    steps, batch, d_m, hidden = 5, 6, 16, 32
-    mem = rng.standard_normal((steps + 1, batch, d_m))
-    d_h = rng.standard_normal((steps, batch, hidden))
-    acts = rng.standard_normal((steps, batch, hidden))
-    d_o = rng.standard_normal((steps, batch, d_m))
-    d_wm, d_wout = nb.weight_grads(mem, d_h, acts, d_o)
-    np.testing.assert_allclose(d_wm, np.einsum("tbd,tbh->dh", mem[:steps], d_h), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(d_wout, np.einsum("tbh,tbd->hd", acts, d_o), rtol=1e-12, atol=1e-12)

@@ -36,7 +36,6 @@ __all__ = [
     "readout_backward",
     "spike_index",
     "tanh",
-    "weight_grads",
 ]
 
 _LN2_HI = 6.93147180369123816490e-01  # ln 2 = _LN2_HI + _LN2_LO; k * _LN2_HI is exact for |k| < 2^11
@@ -327,24 +326,6 @@ def matmul(a, b, c, accumulate=False):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, error_model="numpy")
-def weight_grads(mem, d_h, acts, d_o):  # type: ignore[no-untyped-def]
-    """``d_wm = M^T D_h`` ``[d_m, H]`` and ``d_wout = A^T D_o`` ``[H, d_m]`` over all ``T x B`` rows.
-
-    ``M = mem[:T]`` (the memory entering each step), ``A = acts``; all time-major. With
-    :data:`VECTOR_MATMUL` the two products run through :func:`matmul` (one thread); callers otherwise use
-    torch's BLAS (which honours ``torch.set_num_threads``).
-    """
-    steps, batch, d_m = d_o.shape
-    hidden = d_h.shape[2]
-    rows = steps * batch
-    d_wm = np.empty((d_m, hidden), d_h.dtype)
-    d_wout = np.empty((hidden, d_m), d_h.dtype)
-    matmul(mem[:steps].reshape(rows, d_m).T, d_h.reshape(rows, hidden), d_wm)
-    matmul(acts.reshape(rows, hidden).T, d_o.reshape(rows, d_m), d_wout)
-    return d_wm, d_wout
-
-
-@njit(cache=True, error_model="numpy")
 def tanh(x, out):  # type: ignore[no-untyped-def]
     """``out[:] = tanh(x)`` for 1-D arrays with :func:`_tanh` (for tests)."""
     for i in range(x.shape[0]):
@@ -553,6 +534,9 @@ def backward_loop(  # type: ignore[no-untyped-def]
     vals,
     ks,
     d_in,
+    mem,
+    d_wm,
+    d_wout,
 ):
     """Back-propagation through the recurrence of :func:`forward_loop`, in place.
 
@@ -565,6 +549,11 @@ def backward_loop(  # type: ignore[no-untyped-def]
     With ``sparse`` (see :func:`forward_loop`) the gradient of ``w_in`` goes to ``d_in`` ``[n + 1, width]``
     (zeros on entry): ``d_in[:n] = sum_t c_t^T d_h[t] = sum_t x_t^T D_t`` with the reverse trace
     ``D_t = d_h[t] + ks D_{t+1}``, and ``d_in[n] = sum_t d_h[t]`` (the bias).
+
+    With ``d_wm`` ``[d_m, width]`` and ``d_wout`` ``[width, d_m]`` non-empty (zeros on entry; with
+    :data:`VECTOR_MATMUL`) the weight gradients ``sum_t mem[t]^T d_h[t]`` and ``sum_t acts[t]^T d_o[t]`` are
+    accumulated step by step while the step's arrays are in cache; ``mem`` is the forward memory
+    ``[T + 1, B, d_m]``.
     """
     steps, batch, d_m = th.shape
     width = d_h.shape[2]
@@ -619,6 +608,9 @@ def backward_loop(  # type: ignore[no-untyped-def]
                 dq = d_in[cols[k]]
                 for j in range(width):
                     dq[j] = dq[j] + v * st[j]
+        if d_wm.size > 0:
+            matmul(mem[t].T, dh, d_wm, True)
+            matmul(acts[t].T, do, d_wout, True)
         if t > 0:  # the carry into step t - 1: dL/dm_{t-1} through m_t
             nxt = e_all[t - 1]
             matmul(dh, w_mem_t, nxt)

@@ -366,6 +366,9 @@ def _backward_kernels(
     else:
         index, ks_k, d_win = no_index, consts[:1], np.zeros((1, hidden), dtype)
     relu = ctx.activation == "relu"
+    in_loop = kernels.VECTOR_MATMUL  # weight gradients accumulated in the loop (else torch's BLAS after it)
+    d_wm = np.zeros((d_m, hidden) if in_loop else (0, 0), dtype)  # d / d (diag(kappa) W1m^T)
+    d_wout = np.zeros((hidden, d_m) if in_loop else (0, 0), dtype)  # d / d w_out
     kernels.backward_loop(
         eps,
         slot,
@@ -384,11 +387,12 @@ def _backward_kernels(
         *index,
         ks_k,
         d_win,
+        mem,
+        d_wm,
+        d_wout,
     )
     d_h2 = d_h.reshape(rows, hidden)
-    if kernels.VECTOR_MATMUL:  # d / d (diag(kappa) W1m^T) [d_m, H] and d / d w_out [H, d_m]
-        d_wm, d_wout = kernels.weight_grads(mem, d_h, acts, d_o)
-    else:
+    if not in_loop:
         d_wm = _mm(mem[:steps].reshape(rows, d_m).T, d_h2)
         d_wout = _mm(acts.reshape(rows, hidden).T, d_o.reshape(rows, d_m))
     if not sparse:
