@@ -19,10 +19,13 @@ matrix products per step and forms every weight gradient after the loop as one p
 for such small arrays is several times lower than torch's; the large products run in torch (MKL).
 
 With numba installed (extra ``fast``; :data:`USE_NUMBA`) the two loops run as compiled kernels instead
-(:mod:`elm_neuron._numba_loops`: BLAS for the small products, one fused pass for the element-wise work per
-step), and sparse raw inputs with one synapse decay enter through their non-zero entries only (the input
-part's trace is carried in the hidden space, ``pre_t = kappa_s pre_{t-1} + x_t Wc^T``, and
-``dWc = sum_t x_t^T D_t`` with the reverse trace ``D_t = dH_t + kappa_s D_{t+1}``). Both paths give the same
+(:mod:`elm_neuron._numba_loops`: one fused pass for the element-wise work per step; the small products in
+register-tiled AVX-512 code where the CPU has it, else SciPy's BLAS), and sparse raw inputs with one synapse
+decay enter through their non-zero entries only (the input part's trace is carried in the hidden space,
+``pre_t = kappa_s pre_{t-1} + x_t Wc^T``, and ``dWc = sum_t x_t^T D_t`` with the reverse trace
+``D_t = dH_t + kappa_s D_{t+1}``). The kernels also fold the weights, run the readout and its backward pass and
+assemble the parameter gradients (:func:`_forward_kernels`, :func:`_backward_kernels`), and with the tiled
+products they accumulate the weight gradients step by step inside the backward loop. Both paths give the same
 results to rounding (``tests/test_numba.py``).
 
 With one synapse per branch and no routing, the synapse weights are folded into the first layer as well
