@@ -369,7 +369,10 @@ def _backward_kernels(
     else:
         index, ks_k, d_win = no_index, consts[:1], np.zeros((1, hidden), dtype)
     relu = ctx.activation == "relu"
-    in_loop = kernels.VECTOR_MATMUL  # weight gradients accumulated in the loop (else torch's BLAS after it)
+    # Weight gradients accumulated in the loop when both products fit the tiles (whole vectors of 64 bytes);
+    # else one product each over all steps through torch's BLAS after it.
+    lanes = 64 // dtype.itemsize
+    in_loop = kernels.VECTOR_MATMUL and hidden % lanes == 0 and d_m % lanes == 0
     d_wm = np.zeros((d_m, hidden) if in_loop else (0, 0), dtype)  # d / d (diag(kappa) W1m^T)
     d_wout = np.zeros((hidden, d_m) if in_loop else (0, 0), dtype)  # d / d w_out
     kernels.backward_loop(
