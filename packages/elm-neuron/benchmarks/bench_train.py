@@ -137,6 +137,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "threads": {k: threads[k] for k in models},
         "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
         "numba_kernels": fused.numba_available(),
+        # register-tiled products in the kernels (AVX-512 CPUs); else SciPy's BLAS (see OPENBLAS_CORETYPE)
+        "vector_matmul": bool(fused.numba_available() and fused._kernels().VECTOR_MATMUL),
+        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
         "adam": args.adam,
         "steps": args.steps,
         "seconds_per_step": {k: min(v) / args.steps for k, v in times.items()},

@@ -19,10 +19,13 @@ matrix products per step and forms every weight gradient after the loop as one p
 for such small arrays is several times lower than torch's; the large products run in torch (MKL).
 
 With numba installed (extra ``fast``; :data:`USE_NUMBA`) the two loops run as compiled kernels instead
-(:mod:`elm_neuron._numba_loops`: BLAS for the small products, one fused pass for the element-wise work per
-step), and sparse raw inputs with one synapse decay enter through their non-zero entries only (the input
-part's trace is carried in the hidden space, ``pre_t = kappa_s pre_{t-1} + x_t Wc^T``, and
-``dWc = sum_t x_t^T D_t`` with the reverse trace ``D_t = dH_t + kappa_s D_{t+1}``). Both paths give the same
+(:mod:`elm_neuron._numba_loops`: one fused pass for the element-wise work per step; the small products in
+register-tiled AVX-512 code where the CPU has it, else SciPy's BLAS), and sparse raw inputs with one synapse
+decay enter through their non-zero entries only (the input part's trace is carried in the hidden space,
+``pre_t = kappa_s pre_{t-1} + x_t Wc^T``, and ``dWc = sum_t x_t^T D_t`` with the reverse trace
+``D_t = dH_t + kappa_s D_{t+1}``). The kernels also fold the weights, run the readout and its backward pass and
+assemble the parameter gradients (:func:`_forward_kernels`, :func:`_backward_kernels`), and with the tiled
+products they accumulate the weight gradients step by step inside the backward loop. Both paths give the same
 results to rounding (``tests/test_numba.py``).
 
 With one synapse per branch and no routing, the synapse weights are folded into the first layer as well
@@ -237,6 +240,201 @@ def _backward_numpy(
         carry = new
 
 
+def _features(x: np.ndarray, ks_np: np.ndarray | None) -> np.ndarray:
+    """Time-major features ``[T, B, n + 1]``: ``[c_t, 1]`` (``c``: the branch input ``x`` ``[B, T, n]``, or
+    with decays ``ks_np`` its synapse trace ``c_t = ks c_{t-1} + x_t``)."""
+    batch, steps, n = x.shape
+    dtype = x.dtype
+    c = np.empty((steps, batch, n + 1), dtype)
+    np.copyto(c[:, :, :n], x.transpose(1, 0, 2))
+    c[:, :, n] = 1.0
+    if ks_np is not None and steps > 1:
+        ks = np.zeros((batch, n + 1), dtype)  # decay 0 keeps the constant column at 1
+        ks[:, :n] = ks_np
+        tmp_c = np.empty((batch, n + 1), dtype)
+        for t in range(1, steps):
+            np.multiply(c[t - 1], ks, out=tmp_c)
+            np.add(c[t], tmp_c, out=c[t])
+    return c
+
+
+_NP_DTYPES: dict[torch.dtype, np.dtype[Any]] = {
+    torch.float32: np.dtype(np.float32),
+    torch.float64: np.dtype(np.float64),
+}
+_EMPTY: dict[np.dtype[Any], tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]] = {}
+
+
+def _empties(dtype: np.dtype[Any]) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+    """Cached (empty 1-D array, ``[2/3, 1.7159]``, empty spike index) in ``dtype`` for the kernels' arguments."""
+    got = _EMPTY.get(dtype)
+    if got is None:
+        got = (np.zeros(0, dtype), np.array([_TANH_C, _TANH_A], dtype), _no_index(dtype))
+        for a in (got[0], got[1], *got[2]):
+            a.flags.writeable = False
+        _EMPTY[dtype] = got
+    return got
+
+
+def _forward_kernels(
+    ctx: Any,
+    kernels: Any,
+    x: np.ndarray,
+    feats_dtype: torch.dtype,
+    tensors: tuple[torch.Tensor, ...],
+    w_s: torch.Tensor | None,
+    kappa_s: torch.Tensor | None,
+    activation: str,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """:meth:`ELMCoreCPU.forward` with the numba kernels (see :mod:`elm_neuron._numba_loops`)."""
+    w1, b1, w2, b2, kappa, gain, w_y, b_y = tensors
+    dtype = x.dtype
+    batch, steps, n = x.shape
+    hidden = w1.shape[0]
+    d_m = kappa.shape[0]
+    relu = activation == "relu"
+    empty, consts, no_index = _empties(dtype)
+    w1n = _np(w1, dtype)
+    kap = np.ascontiguousarray(_np(kappa, dtype))
+    ws = empty if w_s is None else _np(w_s, dtype)
+    w_mem, w_mem_t, w_in, w_out, w_out_t, b2c, g = kernels.prepare(
+        w1n, _np(b1, dtype), _np(w2, dtype), _np(b2, dtype), ws, kap, _np(gain, dtype), consts
+    )
+    mem = np.empty((steps + 1, batch, d_m), dtype)  # mem[t + 1] = m_t, mem[0] = 0
+    mem[0] = 0.0
+    acts = np.empty((steps, batch, hidden), dtype)
+    hs = acts if relu else np.empty((steps, batch, hidden), dtype)  # ReLU: act'(h) = (relu(h) > 0)
+    th = np.empty((steps, batch, d_m), dtype)
+    ks_np = None if kappa_s is None else _np(kappa_s, dtype)
+    # Sparse raw inputs with one synapse decay: the kernels take the input part from the spikes directly.
+    index = None
+    if ks_np is not None and n > 0 and bool((ks_np == ks_np[0]).all()):
+        index = kernels.spike_index(np.ascontiguousarray(x), int(SPARSE_MAX_DENSITY * x.size))
+    sparse = index is not None
+    c = None
+    if sparse:
+        assert ks_np is not None
+        pre = np.empty((0, 0, 0), dtype)
+        ks_k = np.ascontiguousarray(ks_np[:1])
+    else:
+        c = _features(x, ks_np)
+        pre = _mm(c.reshape(steps * batch, n + 1), w_in).reshape(steps, batch, hidden)
+        index, ks_k = no_index, consts[:1]
+    assert index is not None
+    kernels.forward_loop(pre, sparse, *index, w_in, ks_k, w_mem, w_out, b2c, kap, g, relu, mem, acts, hs, th)
+    wy = _np(w_y, dtype)
+    n_out = wy.shape[0]
+    if batch * d_m * n_out <= NUMPY_MAX_MNK:
+        out_np = np.empty((batch, steps, n_out), dtype)
+        kernels.readout(mem, np.ascontiguousarray(wy.T), np.ascontiguousarray(_np(b_y, dtype)), out_np)
+        outputs = torch.from_numpy(out_np)
+    else:
+        y_t = torch.addmm(
+            b_y.detach().to(w1.dtype)[:, None],
+            w_y.detach().to(w1.dtype),
+            torch.from_numpy(mem[1:].reshape(steps * batch, d_m)).t(),
+        )
+        outputs = y_t.view(n_out, steps, batch).permute(2, 1, 0).contiguous()
+    ctx.set_materialize_grads(False)
+    ctx.activation = activation
+    ctx.arrays = (c, mem, hs, acts, th, w_mem_t, w_out_t, w1n, ws, kap, g, wy, w_in)
+    ctx.sparse = (index, ks_k) if sparse else None
+    ctx.kernels = kernels
+    ctx.dims = (batch, steps, n, hidden, d_m, feats_dtype)
+    return outputs, torch.from_numpy(mem[1:].transpose(1, 0, 2))
+
+
+def _backward_kernels(
+    ctx: Any, grad_outputs: torch.Tensor | None, grad_memory: torch.Tensor | None
+) -> tuple[torch.Tensor | None, ...]:
+    """:meth:`ELMCoreCPU.backward` with the numba kernels."""
+    c, mem, hs, acts, th, w_mem_t, w_out_t, w1n, ws, kap, g, wy, w_in = ctx.arrays
+    batch, steps, n, hidden, d_m, feats_dtype = ctx.dims
+    kernels = ctx.kernels
+    dtype = mem.dtype
+    rows = steps * batch
+    needs = ctx.needs_input_grad
+    empty, consts, no_index = _empties(dtype)
+    empty3 = empty.reshape(0, 0, 0)
+    gy = empty3 if grad_outputs is None else _np(grad_outputs, dtype)
+    gm = empty3 if grad_memory is None else _np(grad_memory, dtype)
+    slot, eps, d_wy, d_by = kernels.readout_backward(gy, gm, mem, wy)
+    e_all = np.empty((steps, batch, d_m), dtype)
+    d_o = np.empty((steps, batch, d_m), dtype)
+    d_h = np.empty((steps, batch, hidden), dtype)
+    sparse = ctx.sparse is not None
+    if sparse:
+        index, ks_k = ctx.sparse
+        d_win = np.zeros((n + 1, hidden), dtype)
+    else:
+        index, ks_k, d_win = no_index, consts[:1], np.zeros((1, hidden), dtype)
+    relu = ctx.activation == "relu"
+    # Weight gradients accumulated in the loop when both products fit the tiles (whole vectors of 64 bytes);
+    # else one product each over all steps through torch's BLAS after it.
+    lanes = 64 // dtype.itemsize
+    in_loop = kernels.VECTOR_MATMUL and hidden % lanes == 0 and d_m % lanes == 0
+    d_wm = np.zeros((d_m, hidden) if in_loop else (0, 0), dtype)  # d / d (diag(kappa) W1m^T)
+    d_wout = np.zeros((hidden, d_m) if in_loop else (0, 0), dtype)  # d / d w_out
+    kernels.backward_loop(
+        eps,
+        slot,
+        th,
+        g,
+        acts,
+        hs,
+        relu,
+        w_out_t,
+        w_mem_t,
+        kap,
+        e_all,
+        d_o,
+        d_h,
+        sparse,
+        *index,
+        ks_k,
+        d_win,
+        mem,
+        d_wm,
+        d_wout,
+    )
+    d_h2 = d_h.reshape(rows, hidden)
+    if not in_loop:
+        d_wm = _mm(mem[:steps].reshape(rows, d_m).T, d_h2)
+        d_wout = _mm(acts.reshape(rows, hidden).T, d_o.reshape(rows, d_m))
+    if not sparse:
+        d_win = _mm(c.reshape(rows, n + 1).T, d_h2)  # d / d [Wc^T ; b1]
+    d_w1, d_b1, d_w2, d_b2, d_ws, d_kap_w = kernels.finish(
+        d_wm, d_wout, d_win, d_o.reshape(rows, d_m), w1n, ws, kap, consts
+    )
+    d_kappa = d_gain = None
+    if needs[6]:
+        d_kappa = d_kap_w + np.einsum("tbd,tbd->d", e_all, mem[:steps])
+    if needs[7]:
+        d_gain = _TANH_A * np.einsum("tbd,tbd->d", e_all, th)
+    d_feats = None
+    if needs[0]:
+        d_c = torch.from_numpy(d_h2) @ torch.from_numpy(np.ascontiguousarray(w_in[:n].T))
+        d_feats = d_c.reshape(steps, batch, n).transpose(0, 1).to(feats_dtype)
+
+    def out(a: np.ndarray | None, need: bool) -> torch.Tensor | None:
+        return torch.from_numpy(a) if need and a is not None else None
+
+    return (
+        d_feats,
+        out(d_w1, needs[1]),
+        out(d_b1, needs[2]),
+        out(d_w2, needs[3]),
+        out(d_b2, needs[4]),
+        out(d_ws if ws.size else None, needs[5]),
+        out(d_kappa, needs[6]),
+        out(d_gain, needs[7]),
+        None,
+        out(d_wy, needs[9]),
+        out(d_by, needs[10]),
+        None,
+    )
+
+
 class ELMCoreCPU(torch.autograd.Function):
     """Outputs ``y`` ``[B, T, n_out]`` and memory ``m`` ``[B, T, d_m]`` of an ELM neuron with one hidden layer.
 
@@ -266,7 +464,7 @@ class ELMCoreCPU(torch.autograd.Function):
         b_y: torch.Tensor,
         activation: str,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        dtype = np.dtype(str(w1.dtype).removeprefix("torch."))
+        dtype: np.dtype[Any] = _NP_DTYPES.get(w1.dtype) or np.dtype(str(w1.dtype).removeprefix("torch."))
         x = _np(feats, dtype)
         batch, steps, n = x.shape
         hidden = w1.shape[0]
@@ -274,10 +472,13 @@ class ELMCoreCPU(torch.autograd.Function):
         rows = steps * batch
         relu = activation == "relu"
         kernels = _kernels() if USE_NUMBA and batch * d_m * (hidden + 1) <= NUMPY_MAX_MNK else None
-        # With ReLU the output bias rides on a constant hidden unit: its pre-activation is exactly 1 (a
-        # zero weight column in W1m, a bias of 1), relu(1) = 1, and its outgoing weights are b2. (Not with
-        # the numba kernels: they add b2 in the tanh pass, and a width of H keeps the products aligned.)
-        const_unit = relu and kernels is None
+        if kernels is not None:
+            tensors = (w1, b1, w2, b2, kappa, gain, w_y, b_y)
+            return _forward_kernels(ctx, kernels, x, feats.dtype, tensors, w_s, kappa_s, activation)
+        # The numpy loops. With ReLU the output bias rides on a constant hidden unit: its pre-activation is
+        # exactly 1 (a zero weight column in W1m, a bias of 1), relu(1) = 1, and its outgoing weights are b2.
+        # (Not in the kernels: they add b2 in the tanh pass, and a width of H keeps the products aligned.)
+        const_unit = relu
         width = hidden + 1 if const_unit else hidden
         w1n = _np(w1, dtype)
         w_b, w1m = w1n[:, :n], w1n[:, n:]
@@ -307,72 +508,23 @@ class ELMCoreCPU(torch.autograd.Function):
         acts = np.empty((steps, batch, width), dtype)
         th = np.empty((steps, batch, d_m), dtype)
         ks_np = None if kappa_s is None else _np(kappa_s, dtype)
-        # Sparse raw inputs with one synapse decay: the kernels take the input part from the spikes directly.
-        index = None
-        if kernels is not None and ks_np is not None and n > 0 and bool(np.all(ks_np == ks_np[0])):
-            index = kernels.spike_index(np.ascontiguousarray(x), int(SPARSE_MAX_DENSITY * x.size))
-        sparse = index is not None
-        c = pre = None
-        if not sparse:
-            # Time-major features [c_t, 1] (c: the branch input, or the synapse trace computed here).
-            c = np.empty((steps, batch, n + 1), dtype)
-            np.copyto(c[:, :, :n], x.transpose(1, 0, 2))
-            c[:, :, n] = 1.0
-            if ks_np is not None and steps > 1:
-                ks = np.zeros((batch, n + 1), dtype)  # decay 0 keeps the constant column at 1
-                ks[:, :n] = ks_np
-                tmp_c = np.empty((batch, n + 1), dtype)
-                for t in range(1, steps):
-                    np.multiply(c[t - 1], ks, out=tmp_c)
-                    np.add(c[t], tmp_c, out=c[t])
-            # Input part of the first layer for all steps at once: pre = [c, 1] [Wc^T ; b1].
-            pre = _mm(c.reshape(rows, n + 1), w_in).reshape(steps, batch, width)
-        if kernels is not None:
-            # act'(h) = (h > 0) = (relu(h) > 0) with ReLU: the pre-activations need not be kept
-            hs = acts if relu else np.empty((steps, batch, width), dtype)
-            if index is None:
-                index = _no_index(dtype)
-            ks_k = np.ascontiguousarray(ks_np[:1]) if sparse and ks_np is not None else np.zeros(1, dtype)
-            kernels.forward_loop(
-                np.empty((0, 0, 0), dtype) if pre is None else pre,
-                sparse,
-                *index,
-                w_in,
-                ks_k,
-                w_mem,
-                w_out,
-                b2c,
-                kap,
-                g,
-                relu,
-                mem,
-                acts,
-                hs,
-                th,
-            )
-        else:
-            assert pre is not None
-            hs = _forward_numpy(pre, mem, acts, th, w_mem, w_out, b2c, kap, g, relu)
-            index = ks_k = None
+        c = _features(x, ks_np)
+        # Input part of the first layer for all steps at once: pre = [c, 1] [Wc^T ; b1].
+        pre = _mm(c.reshape(rows, n + 1), w_in).reshape(steps, batch, width)
+        hs = _forward_numpy(pre, mem, acts, th, w_mem, w_out, b2c, kap, g, relu)
         wy = _np(w_y, dtype)
         n_out = wy.shape[0]
-        if kernels is not None and batch * d_m * n_out <= NUMPY_MAX_MNK:
-            out_np = np.empty((batch, steps, n_out), dtype)
-            kernels.readout(mem, np.ascontiguousarray(wy.T), np.ascontiguousarray(_np(b_y, dtype)), out_np)
-            outputs = torch.from_numpy(out_np)
-        else:
-            # y^T = W_y m^T + b_y as [n_out, T B] (MKL is faster this way round), then [B, T, n_out].
-            y_t = torch.addmm(
-                b_y.detach().to(w1.dtype)[:, None],
-                w_y.detach().to(w1.dtype),
-                torch.from_numpy(mem[1:].reshape(rows, d_m)).t(),
-            )
-            outputs = y_t.view(n_out, steps, batch).permute(2, 1, 0).contiguous()
+        # y^T = W_y m^T + b_y as [n_out, T B] (MKL is faster this way round), then [B, T, n_out].
+        y_t = torch.addmm(
+            b_y.detach().to(w1.dtype)[:, None],
+            w_y.detach().to(w1.dtype),
+            torch.from_numpy(mem[1:].reshape(rows, d_m)).t(),
+        )
+        outputs = y_t.view(n_out, steps, batch).permute(2, 1, 0).contiguous()
         ctx.set_materialize_grads(False)
         ctx.activation = activation
         ctx.arrays = (c, mem, hs, acts, th, w_mem, w_out, w_in, w_b, w1m, ws, kap, g, wy)
-        ctx.sparse = (index, ks_k) if sparse else None
-        ctx.kernels = kernels
+        ctx.kernels = None
         ctx.const_unit = const_unit
         ctx.dims = (batch, steps, n, hidden, d_m, feats.dtype)
         # The memory is returned as a [B, T, d_m] view of the time-major buffer.
@@ -383,6 +535,8 @@ class ELMCoreCPU(torch.autograd.Function):
     def backward(
         ctx: Any, grad_outputs: torch.Tensor | None, grad_memory: torch.Tensor | None
     ) -> tuple[torch.Tensor | None, ...]:
+        if ctx.kernels is not None:
+            return _backward_kernels(ctx, grad_outputs, grad_memory)
         c, mem, hs, acts, th, w_mem, w_out, w_in, w_b, w1m, ws, kap, g, wy = ctx.arrays
         batch, steps, n, hidden, d_m, feats_dtype = ctx.dims
         dtype = w_mem.dtype
@@ -415,43 +569,8 @@ class ELMCoreCPU(torch.autograd.Function):
         need_e = needs[6] or needs[7]
         d_o = np.empty((steps, batch, d_m), dtype)
         d_h = np.empty((steps, batch, width), dtype)
-        kernels = ctx.kernels  # as in the forward pass
-        d_win = None
-        e_all: np.ndarray | None = None
-        if kernels is not None:
-            e_all = np.empty((steps, batch, d_m), dtype)
-            slot_arr = np.full(steps, -1, np.int64)
-            slot_arr[idx] = np.arange(k)
-            sparse = ctx.sparse is not None
-            if sparse:
-                index, ks_k = ctx.sparse
-                d_win = np.zeros((n + 1, width), dtype)
-            else:
-                index, ks_k = _no_index(dtype), np.zeros(1, dtype)
-            kernels.backward_loop(
-                eps,
-                slot_arr,
-                th,
-                g,
-                acts,
-                hs,
-                ctx.activation == "relu",
-                w_out_t,
-                w_mem_t,
-                kap,
-                e_all,
-                d_o,
-                d_h,
-                sparse,
-                *index,
-                ks_k,
-                np.zeros((1, width), dtype) if d_win is None else d_win,
-            )
-        else:
-            e_all = np.empty((steps, batch, d_m), dtype) if need_e else None
-            _backward_numpy(
-                eps, idx, th, g, hs, ctx.activation == "relu", w_out_t, w_mem_t, kap, e_all, d_o, d_h
-            )
+        e_all = np.empty((steps, batch, d_m), dtype) if need_e else None
+        _backward_numpy(eps, idx, th, g, hs, ctx.activation == "relu", w_out_t, w_mem_t, kap, e_all, d_o, d_h)
 
         d_h2 = d_h.reshape(rows, width)
         d_o2 = d_o.reshape(rows, d_m)
@@ -459,8 +578,7 @@ class ELMCoreCPU(torch.autograd.Function):
         d_kap_w = (d_wm * w1m.T).sum(1)
         d_wout = _mm(acts.reshape(rows, -1).T, d_o2)  # d / d w_out  [width, d_m]
         d_w1 = d_w_s = None
-        if d_win is None:
-            d_win = _mm(c.reshape(rows, n + 1).T, d_h2)  # d / d [Wc^T ; b1]
+        d_win = _mm(c.reshape(rows, n + 1).T, d_h2)  # d / d [Wc^T ; b1]
         d_wc = d_win[:n, :hidden]
         if needs[1]:
             d_w1 = np.empty((hidden, n + d_m), dtype)
@@ -473,12 +591,7 @@ class ELMCoreCPU(torch.autograd.Function):
             d_w_s = (d_wc * w_b.T).sum(1)
         d_b2: np.ndarray | None = None
         if needs[4]:
-            if ctx.const_unit:
-                d_b2 = _TANH_C * d_wout[hidden]
-            elif kernels is not None:  # (a vector-matrix product: ten times faster than numpy's sum(0))
-                d_b2 = _TANH_C * np.matmul(np.ones(rows, dtype), d_o2)
-            else:
-                d_b2 = _TANH_C * d_o2.sum(0)
+            d_b2 = _TANH_C * (d_wout[hidden] if ctx.const_unit else d_o2.sum(0))
         d_kappa = d_gain = None
         if needs[6]:
             assert e_all is not None
