@@ -126,3 +126,20 @@ def test_reference_state_scheme_keep_rules():
     s = state(np.where(np.arange(T) < 0.65 * T, 0, 1), True)  # 65%: kept path stays kept
     _update_states_reference(s, cfg, rng, it=500, n_iter=1000)
     assert s.keep_states
+
+
+def test_crt_counts_match_their_mean_and_range():
+    """E[m] = conc (psi(conc + n) - psi(conc)); 1 <= m <= n where n > 0, 0 where n = 0."""
+    from scipy.special import digamma
+
+    from bibcluster.hmm import crt_counts
+
+    rng = np.random.default_rng(0)
+    n = np.array([[0, 1, 7], [30, 2, 0]])
+    conc = np.array([[0.5, 2.0, 0.3], [5.0, 1e-3, 1.0]])
+    draws = np.stack([crt_counts(n, conc, rng) for _ in range(20_000)])
+    assert np.all(draws[:, n == 0] == 0)
+    assert np.all((draws[:, n > 0] >= 1) & (draws[:, n > 0] <= n[n > 0]))
+    expected = conc * (digamma(conc + n) - digamma(conc))
+    se = draws.std(0) / np.sqrt(len(draws)) + 1e-12
+    assert np.all(np.abs(draws.mean(0) - expected) < 5 * se + 1e-9)

@@ -16,6 +16,7 @@ from scipy.stats import invwishart
 __all__ = [
     "StickyHDPHMM",
     "ar_loglik",
+    "crt_counts",
     "sample_dynamics",
     "sample_states",
     "sample_transitions",
@@ -101,6 +102,23 @@ def sample_states(
     return states
 
 
+def crt_counts(n: np.ndarray, conc: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Chinese-restaurant table counts: ``m = sum_{i < n} Bernoulli(conc / (i + conc))``, elementwise.
+
+    One uniform per customer (``n.sum()`` in all), not one per cell and customer index.
+    """
+    n = np.asarray(n, dtype=np.int64)
+    flat_n = n.ravel()
+    cell = np.repeat(np.arange(flat_n.size), flat_n)
+    if cell.size == 0:
+        return np.zeros(n.shape, dtype=np.int64)
+    first = np.cumsum(flat_n) - flat_n  # index of each cell's first customer
+    i = np.arange(cell.size) - first[cell]  # the customer's index within its cell
+    c = np.asarray(conc, dtype=float).ravel()[cell]
+    seated = rng.random(cell.size) < c / (i + c)
+    return np.bincount(cell, weights=seated, minlength=flat_n.size).astype(np.int64).reshape(n.shape)
+
+
 def sample_transitions(
     states: np.ndarray, beta: np.ndarray, hmm: StickyHDPHMM, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -112,12 +130,8 @@ def sample_transitions(
     n = np.zeros((L, L), dtype=np.int64)
     np.add.at(n, (states[:-1], states[1:]), 1)
     conc = hmm.alpha * beta[None, :] + hmm.kappa * np.eye(L)
-    # m_jk: number of tables in restaurant j serving dish k (Chinese restaurant draws, vectorised over j, k)
-    m = np.zeros((L, L), dtype=np.int64)
-    for i in range(int(n.max()) if n.size else 0):
-        active = n > i
-        prob = conc / (i + conc)
-        m += (active & (rng.random((L, L)) < prob)).astype(np.int64)
+    # m_jk: number of tables in restaurant j serving dish k (Chinese restaurant table counts)
+    m = crt_counts(n, conc, rng)
     rho = hmm.kappa / (hmm.alpha + hmm.kappa)
     diag = np.diag(m)
     w = rng.binomial(diag, rho / (rho + beta * (1 - rho)))
