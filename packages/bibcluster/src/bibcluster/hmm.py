@@ -17,6 +17,7 @@ __all__ = [
     "StickyHDPHMM",
     "ar_loglik",
     "crt_counts",
+    "mniw_prior",
     "sample_dynamics",
     "sample_states",
     "sample_transitions",
@@ -147,6 +148,11 @@ def sample_transitions(
     return trans, beta_new
 
 
+def mniw_prior(D: int, s0_scale: float) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    """The dynamics prior ``(M0 = [I | 0], K0 = I, nu0 = D + 2, S0 = s0_scale I)`` for latent dimension D."""
+    return np.hstack([np.eye(D), np.zeros((D, 1))]), np.eye(D + 1), float(D + 2), s0_scale * np.eye(D)
+
+
 def sample_dynamics(
     X: np.ndarray, states: np.ndarray, hmm: StickyHDPHMM, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -156,10 +162,7 @@ def sample_dynamics(
     """
     T, D = X.shape
     L = hmm.L
-    nu0 = D + 2
-    S0 = hmm.s0_scale * np.eye(D)
-    M0 = np.hstack([np.eye(D), np.zeros((D, 1))])
-    K0 = np.eye(D + 1)
+    M0, K0, nu0, S0 = mniw_prior(D, hmm.s0_scale)
     Z = np.hstack([X[:-1], np.ones((T - 1, 1))])
     Y = X[1:]
     s = states[1:]

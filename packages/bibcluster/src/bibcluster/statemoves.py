@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaln
 
-from bibcluster.hmm import StickyHDPHMM
+from bibcluster.hmm import StickyHDPHMM, mniw_prior
 
 __all__ = ["collapsed_log_target", "cut_probabilities", "mniw_log_evidence", "path_log_prior", "state_moves"]
 
@@ -48,14 +48,13 @@ def mniw_log_evidence(
     ``(..., D, D+1)``, ``YY = sum y y'`` ``(..., D, D)`` and the number of pairs ``n``.
     """
     D = YY.shape[-1]
-    nu0 = D + 2
-    M0 = np.hstack([np.eye(D), np.zeros((D, 1))])
-    Kn = np.eye(D + 1) + ZZ
-    Syx = M0 + YZ
-    Syy = np.eye(D) + YY
+    M0, K0, nu0, S0 = mniw_prior(D, s0_scale)
+    Kn = K0 + ZZ
+    Syx = M0 @ K0 + YZ
+    Syy = M0 @ K0 @ M0.T + YY
     # Mn = Syx Kn^-1 ; Sn = S0 + Syy - Mn Syx'
     Mn = np.swapaxes(np.linalg.solve(Kn, np.swapaxes(Syx, -1, -2)), -1, -2)
-    Sn = s0_scale * np.eye(D) + Syy - Mn @ np.swapaxes(Syx, -1, -2)
+    Sn = S0 + Syy - Mn @ np.swapaxes(Syx, -1, -2)
     Sn = 0.5 * (Sn + np.swapaxes(Sn, -1, -2))
     n = np.asarray(n, dtype=float)
     nun = nu0 + n
@@ -64,8 +63,9 @@ def mniw_log_evidence(
     lgam = (gammaln(nun[..., None] / 2.0 + half) - gammaln(nu0 / 2.0 + half)).sum(-1)
     out = (
         -0.5 * n * D * np.log(np.pi)
+        + 0.5 * D * np.linalg.slogdet(K0)[1]
         - 0.5 * D * np.linalg.slogdet(Kn)[1]
-        + 0.5 * nu0 * D * np.log(s0_scale)
+        + 0.5 * nu0 * np.linalg.slogdet(S0)[1]
         - 0.5 * nun * np.linalg.slogdet(Sn)[1]
         + lgam
     )
