@@ -1,15 +1,28 @@
-"""Time one sweep of bibcluster against a reference-style sweep, back to back on the same machine.
+"""Time one sweep of bibcluster against the reference's sweep, back to back on the same machine (N = 30, T = 500).
 
-The reference-style sweep (bibcluster.refbench) re-implements (no code copied) the steps of one iteration of the
-reference as it does them; "listed steps" times only the PG draw, the naive FFBS and the GLM fits.
+Three baselines, in order of fidelity:
 
-Run: uv run --package bibcluster --with statsmodels python packages/bibcluster/benchmarks/bench_sweep.py
-Timings on a shared 2-core machine are noisy: compare the two numbers from the same run.
+1. ``--peer-python PATH``: one iteration of the reference's loop on its real dependency stack (pyhsmm,
+   autoregressive, statsmodels, polyagamma) by ``peer_sweep.py``, run by the Python of an environment built with
+   ``setup_peer_env.sh``. This is the number the README reports.
+2. ``bibcluster.refbench.reference_style_sweep``: the emulation without pyhsmm (a lower bound: it leaves out
+   pyhsmm's model construction and its AR-HSMM trajectory generation, which the reference runs per neuron).
+3. The same emulation restricted to the steps the spec listed (PG draw, naive FFBS, GLM fits).
+
+bibcluster's sweep is timed at K = 3 clusters (as the baselines) with one and with two Polya-Gamma threads.
+
+Run: uv run --package bibcluster --with statsmodels python packages/bibcluster/benchmarks/bench_sweep.py \\
+        [--peer-python DIR/.venv/bin/python] [--rounds 3]
+Timings on a shared 2-core machine are noisy: compare numbers from the same run, on an idle machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
+import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -20,21 +33,45 @@ from bibcluster.simulate import simulate_biclustered
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--N", type=int, default=30)
-    ap.add_argument("--T", type=int, default=500)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--N", type=int, default=30, help="neurons (3 clusters; default 30)")
+    ap.add_argument("--T", type=int, default=500, help="time bins (default 500)")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds of all timings (default 3)")
+    ap.add_argument("--peer-python", default=None, help="Python of an environment from setup_peer_env.sh")
     args = ap.parse_args()
-    Y, _ = simulate_biclustered(n_per_cluster=args.N // 3, T=args.T, seed=0)
+    Y, truth = simulate_biclustered(n_per_cluster=args.N // 3, T=args.T, seed=0)
     rng = np.random.default_rng(0)
-    ref = float(np.median([reference_style_sweep(Y.counts, 3, 2, rng) for _ in range(args.repeats)]))
-    listed = float(
-        np.median([reference_style_sweep(Y.counts, 3, 2, rng, full=False) for _ in range(args.repeats)])
-    )
-    ours = time_per_sweep(N=args.N, T=args.T, n_sweeps=10)
-    print(
-        f"N={args.N} T={args.T}: reference-style sweep {ref:.3f} s (listed steps only {listed:.3f} s), "
-        f"bibcluster sweep {ours:.4f} s, ratio {ref / ours:.1f}x ({listed / ours:.1f}x)"
-    )
+    rows: dict[str, list[float]] = {"peer": [], "emulated": [], "listed": [], "ours_1": [], "ours_2": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        counts = Path(tmp) / "counts.npz"
+        np.savez(counts, counts=Y.counts, z=truth.z)
+        for _ in range(args.rounds):
+            if args.peer_python:
+                out = subprocess.run(
+                    [args.peer_python, str(Path(__file__).with_name("peer_sweep.py")), str(counts)],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout
+                rows["peer"].append(json.loads(out.strip().splitlines()[-1])["median_s"])
+            rows["emulated"].append(
+                float(np.median([reference_style_sweep(Y.counts, 3, 2, rng) for _ in range(3)]))
+            )
+            rows["listed"].append(
+                float(np.median([reference_style_sweep(Y.counts, 3, 2, rng, full=False) for _ in range(3)]))
+            )
+            rows["ours_1"].append(time_per_sweep(N=args.N, T=args.T, n_sweeps=15, threads=1))
+            rows["ours_2"].append(time_per_sweep(N=args.N, T=args.T, n_sweeps=15, threads=2))
+    med = {k: float(np.median(v)) for k, v in rows.items() if v}
+    print(f"N={args.N} T={args.T}, medians of {args.rounds} rounds (seconds per sweep):")
+    for key in ("ours_1", "ours_2"):
+        print(f"  bibcluster, {key[-1]} PG thread(s): {med[key]:.4f}")
+    for base in ("peer", "emulated", "listed"):
+        if base in med:
+            print(
+                f"  {base:9s} {med[base]:.3f}  ->  {med[base] / med['ours_1']:.1f}x (1 thread), "
+                f"{med[base] / med['ours_2']:.1f}x (2 threads)"
+            )
+    print(json.dumps({"rounds": rows, "medians": med}))
 
 
 if __name__ == "__main__":

@@ -11,11 +11,48 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ffbs"]
+from bibcluster._kernels import ffbs_kernel
+
+__all__ = ["ffbs", "ffbs_by_state"]
 
 
 def _sym(a: np.ndarray) -> np.ndarray:
     return np.asarray(0.5 * (a + a.swapaxes(-1, -2)))
+
+
+def ffbs_by_state(
+    J: np.ndarray,
+    h: np.ndarray,
+    A: np.ndarray,
+    b: np.ndarray,
+    Q: np.ndarray,
+    xi: np.ndarray,
+    m0: np.ndarray,
+    P0: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """:func:`ffbs` with per-state dynamics ``A (L, D, D)``, ``b (L, D)``, ``Q (L, D, D)`` and a state path ``xi``.
+
+    The transition into step t uses state ``xi[t]`` (as ``ffbs(J, h, A[xi], b[xi], Q[xi], ...)``), but only the L
+    noise covariances are inverted; the recursion runs compiled.
+    """
+    Qi = np.linalg.inv(Q)
+    Qi = 0.5 * (Qi + Qi.transpose(0, 2, 1))
+    lam0 = np.linalg.inv(P0)
+    z = rng.standard_normal(h.shape)
+    return np.asarray(
+        ffbs_kernel(
+            np.ascontiguousarray(J, dtype=float),
+            np.ascontiguousarray(h, dtype=float),
+            np.ascontiguousarray(A, dtype=float),
+            np.ascontiguousarray(b, dtype=float),
+            Qi,
+            np.asarray(xi, dtype=np.int64),
+            lam0,
+            lam0 @ np.asarray(m0, dtype=float),
+            z,
+        )
+    )
 
 
 def ffbs(
@@ -44,6 +81,26 @@ def ffbs(
     -------
     numpy.ndarray
         One draw, shape ``(T, D)``.
+    """
+    T, D = h.shape
+    Q = np.array(Q, dtype=float)
+    Q[0] = np.eye(D)  # entry 0 is unused; keep its inverse harmless
+    return ffbs_by_state(J, h, A, b, Q, np.arange(T), m0, P0, rng)
+
+
+def ffbs_numpy(
+    J: np.ndarray,
+    h: np.ndarray,
+    A: np.ndarray,
+    b: np.ndarray,
+    Q: np.ndarray,
+    m0: np.ndarray,
+    P0: np.ndarray,
+    z: np.ndarray,
+) -> np.ndarray:
+    """The same recursion as :func:`ffbs` in plain numpy, with the standard normal draws ``z (T, D)`` given.
+
+    Kept as the independent statement of the compiled kernel (the tests compare both on the same ``z``).
     """
     T, D = h.shape
     lam_f = np.empty((T, D, D))  # filtered precision
@@ -76,7 +133,6 @@ def ffbs(
     # backward pass: X_t | X_{t+1} ~ N(cov_b[t] (eta_f[t] + A'Q^-1 (X_{t+1} - b)), cov_b[t]); the factorisations
     # are batched over t, only matrix-vector products remain sequential
     x = np.empty((T, D))
-    z = rng.standard_normal((T, D))
     x[T - 1] = _draw_info(_sym(lam_f[T - 1]), eta_f[T - 1], z[T - 1])
     if T > 1:
         cb = _sym(cov_b[:-1])

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import invwishart
+
+from bibcluster._kernels import sample_states_kernel
 
 __all__ = [
     "StickyHDPHMM",
@@ -85,22 +86,17 @@ def sample_states(
     init : numpy.ndarray
         ``(L,)`` initial distribution.
     """
-    T, L = loglik.shape
-    # scaled forward recursion in probability space (emission likelihoods rescaled per step)
-    lik = np.exp(loglik - loglik.max(1, keepdims=True))
-    alpha: np.ndarray = np.empty((T, L))
-    a = np.maximum(init, 1e-300) * lik[0]
-    alpha[0] = a / a.sum()
-    for t in range(1, T):
-        a = (alpha[t - 1] @ trans) * lik[t]
-        alpha[t] = a / a.sum()
-    states = np.empty(T, dtype=np.int64)
+    T = loglik.shape[0]
+    # scaled forward recursion in probability space, backward draws by inverse CDF (compiled loop)
     u: np.ndarray = np.asarray(rng.random(T))
-    states[T - 1] = min(int(np.searchsorted(np.cumsum(alpha[T - 1]), u[T - 1])), L - 1)
-    for t in range(T - 2, -1, -1):
-        p = alpha[t] * trans[:, states[t + 1]]
-        states[t] = min(int(np.searchsorted(np.cumsum(p), u[t] * p.sum())), L - 1)
-    return states
+    return np.asarray(
+        sample_states_kernel(
+            np.ascontiguousarray(loglik, dtype=float),
+            np.ascontiguousarray(trans, dtype=float),
+            np.asarray(init, dtype=float),
+            u,
+        )
+    )
 
 
 def crt_counts(n: np.ndarray, conc: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -159,30 +155,36 @@ def sample_dynamics(
     """Conjugate MNIW draw of ``(A_s, b_s, Q_s)`` for every state s given the latents and the state path.
 
     Unused states get a draw from the prior. Returns ``A (L, D, D)``, ``b (L, D)``, ``Q (L, D, D)``.
+    All states are drawn at once: ``Q_s ~ IW(nu0 + n_s, S_n)`` as the inverse of a Bartlett-decomposition
+    Wishart draw, then ``[A_s | b_s] | Q_s ~ MN(M_n, Q_s, K_n^-1)``.
     """
     T, D = X.shape
     L = hmm.L
     M0, K0, nu0, S0 = mniw_prior(D, hmm.s0_scale)
-    Z = np.hstack([X[:-1], np.ones((T - 1, 1))])
-    Y = X[1:]
-    s = states[1:]
-    A = np.empty((L, D, D))
-    b = np.empty((L, D))
-    Q = np.empty((L, D, D))
-    for ell in range(L):
-        sel = s == ell
-        Zs, Ys = Z[sel], Y[sel]
-        Sxx = K0 + Zs.T @ Zs
-        Syx = M0 @ K0 + Ys.T @ Zs
-        Syy = M0 @ K0 @ M0.T + Ys.T @ Ys
-        Sxx_inv = np.linalg.inv(Sxx)
-        Mn = Syx @ Sxx_inv
-        Sn = S0 + Syy - Mn @ Syx.T
-        Sn = 0.5 * (Sn + Sn.T) + 1e-10 * np.eye(D)
-        Qs = np.atleast_2d(invwishart.rvs(df=nu0 + int(sel.sum()), scale=Sn, random_state=rng))
-        Qs = 0.5 * (Qs + Qs.T)
-        Lq = np.linalg.cholesky(Qs)
-        Lk = np.linalg.cholesky(0.5 * (Sxx_inv + Sxx_inv.T))
-        W = Mn + Lq @ rng.standard_normal((D, D + 1)) @ Lk.T
-        A[ell], b[ell], Q[ell] = W[:, :D], W[:, D], Qs
-    return A, b, Q
+    P = D + 1
+    W = np.hstack([X[:-1], np.ones((T - 1, 1)), X[1:]])  # (T-1, 2D+1): z_t = (X_{t-1}, 1), y_t = X_t
+    onehot = (np.asarray(states)[1:, None] == np.arange(L)[None, :]).astype(float)  # (T-1, L)
+    F = W.shape[1]
+    stats = (onehot.T @ (W[:, :, None] * W[:, None, :]).reshape(T - 1, F * F)).reshape(L, F, F)
+    n = onehot.sum(0)
+    Sxx = K0 + stats[:, :P, :P]
+    Syx = M0 @ K0 + stats[:, P:, :P]
+    Syy = M0 @ K0 @ M0.T + stats[:, P:, P:]
+    Sxx_inv = np.linalg.inv(Sxx)
+    Sxx_inv = 0.5 * (Sxx_inv + Sxx_inv.transpose(0, 2, 1))
+    Mn = Syx @ Sxx_inv
+    Sn = S0 + Syy - Mn @ Syx.transpose(0, 2, 1)
+    Sn = 0.5 * (Sn + Sn.transpose(0, 2, 1)) + 1e-10 * np.eye(D)
+    # Bartlett: Q^-1 ~ Wishart(nu, Sn^-1) = C B B' C' with Sn^-1 = C C', B lower triangular,
+    # B_ii = sqrt(chi2(nu - i)) (i = 0..D-1), B_ij ~ N(0, 1) below the diagonal
+    nu = nu0 + n
+    Cw = np.linalg.cholesky(np.linalg.inv(Sn))
+    B = np.tril(rng.standard_normal((L, D, D)), -1)
+    B[:, np.arange(D), np.arange(D)] = np.sqrt(rng.chisquare(nu[:, None] - np.arange(D)[None, :]))
+    CB = Cw @ B
+    Q = np.linalg.inv(CB @ CB.transpose(0, 2, 1))
+    Q = 0.5 * (Q + Q.transpose(0, 2, 1))
+    Lq = np.linalg.cholesky(Q)
+    Lk = np.linalg.cholesky(Sxx_inv)
+    Wd = Mn + Lq @ rng.standard_normal((L, D, P)) @ Lk.transpose(0, 2, 1)
+    return Wd[:, :, :D].copy(), Wd[:, :, D].copy(), Q

@@ -2,18 +2,53 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from polyagamma import random_polyagamma
 
 __all__ = ["pg_mean", "sample_pg"]
 
+#: Arrays at least this large are drawn in two halves from two child generators (whatever the thread count,
+#: so results do not depend on it); the halves run on two threads when ``threads > 1``.
+SPLIT_MIN = 4096
 
-def sample_pg(b: np.ndarray, c: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Draw ``omega ~ PG(b, c)`` elementwise (``b > 0``); vectorised over arrays of equal shape."""
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _thread_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bibcluster-pg")
+        return _pool
+
+
+def sample_pg(b: np.ndarray, c: np.ndarray, rng: np.random.Generator, threads: int = 1) -> np.ndarray:
+    """Draw ``omega ~ PG(b, c)`` elementwise (``b > 0``); vectorised over arrays of equal shape.
+
+    ``threads = 2`` draws the two halves of a large array concurrently (``polyagamma`` releases the GIL); the
+    draws are the same for any ``threads``.
+    """
     b = np.asarray(b, dtype=float)
     c = np.asarray(c, dtype=float)
-    out = random_polyagamma(b.ravel(), c.ravel(), random_state=rng)
-    return np.asarray(out, dtype=float).reshape(np.broadcast_shapes(b.shape, c.shape))
+    shape = np.broadcast_shapes(b.shape, c.shape)
+    bf = np.broadcast_to(b, shape).ravel()
+    cf = np.broadcast_to(c, shape).ravel()
+    n = bf.size
+    if n < SPLIT_MIN:
+        out = random_polyagamma(bf, cf, random_state=rng)
+        return np.asarray(out, dtype=float).reshape(shape)
+    gens = [np.random.default_rng(int(s)) for s in rng.integers(0, 2**63 - 1, size=2)]
+    parts = [slice(0, n // 2), slice(n // 2, n)]
+
+    def draw(i: int) -> np.ndarray:
+        return np.asarray(random_polyagamma(bf[parts[i]], cf[parts[i]], random_state=gens[i]), dtype=float)
+
+    halves = list(_thread_pool().map(draw, (0, 1))) if threads > 1 else [draw(0), draw(1)]
+    return np.concatenate(halves).reshape(shape)
 
 
 def pg_mean(b: np.ndarray | float, c: np.ndarray | float) -> np.ndarray:

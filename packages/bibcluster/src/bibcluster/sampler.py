@@ -34,7 +34,9 @@ state (``init_states=1``); the reference starts from one neuron cluster.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,8 +44,9 @@ from typing import Any
 import numpy as np
 from scipy.cluster.vq import kmeans2
 from scipy.ndimage import gaussian_filter1d
+from threadpoolctl import threadpool_limits
 
-from bibcluster.ffbs import ffbs
+from bibcluster.ffbs import ffbs_by_state
 from bibcluster.glm import laplace_log_marginal, loglik_counts
 from bibcluster.hmm import StickyHDPHMM, ar_loglik, sample_dynamics, sample_states, sample_transitions
 from bibcluster.pg import sample_pg
@@ -156,6 +159,7 @@ class _Config:
     init_clusters: int
     init_states: int = 1
     state_moves: int = 2
+    threads: int = 1
 
 
 def _project(state: ChainState, constraint: str | None) -> None:
@@ -247,11 +251,11 @@ def _update_labels(
 
 
 def _pg_pseudo(
-    y: np.ndarray, eta: np.ndarray, r: np.ndarray, rng: np.random.Generator
+    y: np.ndarray, eta: np.ndarray, r: np.ndarray, rng: np.random.Generator, threads: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
     """PG draws and pseudo-observations of ``eta``: ``eta ~ N(kappa/omega + log r, 1/omega)``."""
     rr = r[:, None]
-    omega = sample_pg(y + rr, eta - np.log(rr), rng)
+    omega = sample_pg(y + rr, eta - np.log(rr), rng, threads)
     omega = np.maximum(omega, 1e-10)
     target = (y - rr) / 2.0 / omega + np.log(rr)
     return omega, target
@@ -270,7 +274,7 @@ def _update_latents(
     K = state.K
     D = K * P
     eta_old = state.log_rate()
-    omega, target = _pg_pseudo(y, eta_old, state.r, rng)
+    omega, target = _pg_pseudo(y, eta_old, state.r, rng, cfg.threads)
     resid = target - state.d[:, None]  # pseudo-observation of mu + c'x
     H = np.concatenate([np.ones((N, 1)), state.C], 1)  # (N, P)
     J = np.zeros((T, D, D))
@@ -282,7 +286,7 @@ def _update_latents(
         J[:, sl, sl] = (omega[m].T @ HH).reshape(T, P, P)
         h[:, sl] = (omega[m] * resid[m]).T @ H[m]
     xi = state.xi
-    X_new = ffbs(J, h, state.A[xi], state.b[xi], state.Q[xi], np.zeros(D), np.eye(D), rng)
+    X_new = ffbs_by_state(J, h, state.A, state.b, state.Q, xi, np.zeros(D), np.eye(D), rng)
     if cfg.family == "poisson":
         old_lat = state.lat
         state.set_stacked(X_new)
@@ -310,7 +314,7 @@ def _update_loadings(
     N, T = y.shape
     P = cfg.p + 1
     eta_old = state.log_rate()
-    omega, target = pg if pg is not None else _pg_pseudo(y, eta_old, state.r, rng)
+    omega, target = pg if pg is not None else _pg_pseudo(y, eta_old, state.r, rng, cfg.threads)
     L = state.lat[state.z]  # (N, T, P)
     G = np.concatenate([np.ones((N, T, 1)), L[:, :, 1:]], 2)
     yt = target - L[:, :, 0]
@@ -514,7 +518,23 @@ def run_chain(
     seed: np.random.SeedSequence | int,
     progress: bool = False,
 ) -> ChainSamples:
-    """Run one chain and keep every post-burn-in draw."""
+    """Run one chain and keep every post-burn-in draw.
+
+    BLAS runs single-threaded inside the chain: its matrices are small (D x D), and idle BLAS threads spinning
+    between calls would take the core that the second Polya-Gamma thread needs.
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _run_chain(y, cfg, n_iter, burn_in, seed, progress)
+
+
+def _run_chain(
+    y: np.ndarray,
+    cfg: _Config,
+    n_iter: int,
+    burn_in: int,
+    seed: np.random.SeedSequence | int,
+    progress: bool,
+) -> ChainSamples:
     rng = np.random.default_rng(seed)
     vtab = cfg.prior.table(y.shape[0])
     state = init_state(y, cfg, rng)
@@ -596,6 +616,10 @@ class BiClusterSampler:
         cannot open new states (see the README). Ignored with ``keep_states_heuristic``.
     n_jobs : int
         Parallel processes for independent chains; default 2 (capped at ``chains``).
+    threads : int, optional
+        Threads per chain for the Polya-Gamma draws, the largest single cost of a sweep (1 or 2). Default: the
+        cores left per chain process, at most 2 (``min(2, cpu_count // processes)``). The draws, and so the
+        results, are the same for any value.
     progress : bool
         Show a tqdm bar per chain (only when ``n_jobs == 1``).
 
@@ -622,6 +646,7 @@ class BiClusterSampler:
         state_moves: int = 2,
         n_jobs: int = 2,
         progress: bool = False,
+        threads: int | None = None,
     ) -> None:
         self.p = p
         self.family = family
@@ -635,6 +660,7 @@ class BiClusterSampler:
         self.state_moves = state_moves
         self.n_jobs = n_jobs
         self.progress = progress
+        self.threads = threads
 
     def _config(self) -> _Config:
         if not isinstance(self.p, (int, np.integer)) or isinstance(self.p, bool) or self.p < 1:
@@ -663,6 +689,12 @@ class BiClusterSampler:
             raise ValueError(f"state_moves must be a non-negative integer, got {self.state_moves!r}")
         if not isinstance(self.n_jobs, (int, np.integer)) or self.n_jobs < 1:
             raise ValueError(f"n_jobs must be a positive integer, got {self.n_jobs!r}")
+        if self.threads is not None and (
+            not isinstance(self.threads, (int, np.integer))
+            or isinstance(self.threads, bool)
+            or self.threads < 1
+        ):
+            raise ValueError(f"threads must be a positive integer or None, got {self.threads!r}")
         r_fixed = self.r_fixed
         if self.family == "poisson" and r_fixed is None:
             r_fixed = 100.0
@@ -677,7 +709,13 @@ class BiClusterSampler:
             init_clusters=int(self.init_clusters),
             init_states=int(self.init_states),
             state_moves=int(self.state_moves),
+            threads=self._threads(1),
         )
+
+    def _threads(self, processes: int) -> int:
+        if self.threads is not None:
+            return min(int(self.threads), 2)
+        return max(1, min(2, (os.cpu_count() or 1) // max(processes, 1)))
 
     def fit(
         self, Y: SpikeCounts, n_iter: int = 600, burn_in: int = 200, chains: int = 2, seed: int | None = 0
@@ -706,6 +744,7 @@ class BiClusterSampler:
             raise ValueError(f"burn_in must be an integer in [0, n_iter={n_iter}), got {burn_in!r}")
         seeds = np.random.SeedSequence(seed).spawn(chains)
         workers = min(self.n_jobs, chains)
+        cfg = dataclasses.replace(cfg, threads=self._threads(workers))
         jobs = [(y, cfg, n_iter, burn_in, s, self.progress and workers == 1) for s in seeds]
         if workers > 1:
             with ProcessPoolExecutor(max_workers=workers) as pool:

@@ -33,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaln
 
+from bibcluster._kernels import allocate_kernel, mniw_evidence_flat
 from bibcluster.hmm import StickyHDPHMM, mniw_prior
 
 __all__ = ["collapsed_log_target", "cut_probabilities", "mniw_log_evidence", "path_log_prior", "state_moves"]
@@ -123,13 +124,8 @@ class _Pairs:
 
 
 def _evidence(pairs: _Pairs, flat: np.ndarray, s0_scale: float) -> np.ndarray:
-    """MNIW evidence of flat statistics (zero where there are no pairs)."""
-    ZZ, YZ, YY, n = pairs.split(np.atleast_2d(flat))
-    out = np.zeros(len(n))
-    has = n > 0
-    if has.any():
-        out[has] = mniw_log_evidence(ZZ[has], YZ[has], YY[has], n[has], s0_scale)
-    return out
+    """MNIW evidence of flat statistics (zero where there are no pairs); compiled, see :func:`mniw_log_evidence`."""
+    return np.asarray(mniw_evidence_flat(np.ascontiguousarray(np.atleast_2d(flat)), pairs.D, float(s0_scale)))
 
 
 def collapsed_log_target(X: np.ndarray, xi: np.ndarray, beta: np.ndarray, hmm: StickyHDPHMM) -> float:
@@ -190,21 +186,20 @@ def _allocate(
     starts = pos[np.r_[True, ids[pos][1:] != ids[pos][:-1]]]
     ends = starts + np.bincount(ids[pos], minlength=n_pieces)
     order = np.argsort(-np.maximum.reduceat(lev[pos], np.searchsorted(pos, starts)), kind="stable")
-    stats = np.zeros((2, pairs.cum.shape[1]))
-    ev = np.zeros(2)
-    out = np.zeros(n_pieces, dtype=np.int64)
-    logp = 0.0
-    for k in order:
-        cand = stats + pairs.span(int(starts[k]), int(ends[k]))[None, :]
-        new_ev = _evidence(pairs, cand, s0_scale)
-        gain = new_ev - ev
-        prob = np.exp(gain - gain.max())
-        prob /= prob.sum()
-        j = int(rng.random() < prob[1]) if assign is None else int(assign[k])
-        logp += float(np.log(max(prob[j], 1e-300)))
-        out[k] = j
-        stats[j], ev[j] = cand[j], new_ev[j]
-    return out, logp
+    replay = assign is not None
+    u = np.zeros(n_pieces) if replay else rng.random(n_pieces)
+    out, logp = allocate_kernel(
+        pairs.cum,
+        starts.astype(np.int64),
+        ends.astype(np.int64),
+        order.astype(np.int64),
+        pairs.D,
+        float(s0_scale),
+        u,
+        np.zeros(n_pieces, dtype=np.int64) if assign is None else np.asarray(assign, dtype=np.int64),
+        replay,
+    )
+    return np.asarray(out), float(logp)
 
 
 def _boundaries(xi: np.ndarray, inner: np.ndarray) -> np.ndarray:

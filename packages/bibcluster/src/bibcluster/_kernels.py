@@ -1,0 +1,378 @@
+"""Compiled inner loops of the sweep (numba, ``cache=True``).
+
+Each kernel has a plain numpy counterpart that states the same computation and is used by the tests as the
+independent check: :func:`bibcluster.ffbs.ffbs_reference` for :func:`ffbs_kernel`,
+:func:`bibcluster.statemoves.mniw_log_evidence` for :func:`mniw_evidence_flat`, and a direct enumeration for
+:func:`sample_states_kernel`. Random numbers are drawn by the caller's ``numpy.random.Generator`` and passed in,
+so results do not depend on numba's own generator.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+__all__ = ["allocate_kernel", "ffbs_kernel", "mniw_evidence_flat", "sample_states_kernel"]
+
+_LOG_PI = math.log(math.pi)
+
+
+@njit(cache=True)
+def _chol_logdet(M: np.ndarray) -> float:
+    """log det of a symmetric positive-definite matrix through its Cholesky factor (nan if not positive)."""
+    n = M.shape[0]
+    Lm = np.zeros((n, n))
+    out = 0.0
+    for i in range(n):
+        for j in range(i + 1):
+            s = M[i, j]
+            for k in range(j):
+                s -= Lm[i, k] * Lm[j, k]
+            if i == j:
+                if s <= 0.0:
+                    return np.nan
+                Lm[i, i] = math.sqrt(s)
+                out += math.log(s)
+            else:
+                Lm[i, j] = s / Lm[j, j]
+    return out
+
+
+@njit(cache=True)
+def _evidence_one(flat: np.ndarray, D: int, s0_scale: float) -> float:
+    """MNIW evidence of one set of flat statistics (see ``statemoves._Pairs``); 0 when there are no pairs."""
+    n = flat[flat.shape[0] - 1]
+    if n <= 0.0:
+        return 0.0
+    W = 2 * D + 1
+    P = D + 1
+    # Kn = I + ZZ ; Syx = [I | 0] + YZ ; Syy = I + YY ; Sn = s0 I + Syy - Syx Kn^-1 Syx'
+    Kn = np.empty((P, P))
+    for i in range(P):
+        for j in range(P):
+            Kn[i, j] = flat[i * W + j] + (1.0 if i == j else 0.0)
+    Syx = np.empty((D, P))
+    for i in range(D):
+        for j in range(P):
+            Syx[i, j] = flat[(P + i) * W + j] + (1.0 if i == j else 0.0)
+    # Cholesky of Kn, then V = Lk^-1 Syx' so that Syx Kn^-1 Syx' = V'V
+    Lk = np.zeros((P, P))
+    logdet_k = 0.0
+    for i in range(P):
+        for j in range(i + 1):
+            s = Kn[i, j]
+            for k in range(j):
+                s -= Lk[i, k] * Lk[j, k]
+            if i == j:
+                Lk[i, i] = math.sqrt(s)
+                logdet_k += math.log(s)
+            else:
+                Lk[i, j] = s / Lk[j, j]
+    V = np.empty((P, D))
+    for c in range(D):
+        for i in range(P):
+            s = Syx[c, i]
+            for k in range(i):
+                s -= Lk[i, k] * V[k, c]
+            V[i, c] = s / Lk[i, i]
+    Sn = np.empty((D, D))
+    for i in range(D):
+        for j in range(i + 1):
+            s = flat[(P + i) * W + P + j] + (1.0 + s0_scale if i == j else 0.0)
+            for k in range(P):
+                s -= V[k, i] * V[k, j]
+            Sn[i, j] = s
+            Sn[j, i] = s
+    logdet_s = _chol_logdet(Sn)
+    nu0 = D + 2.0
+    nun = nu0 + n
+    lgam = 0.0
+    for j in range(1, D + 1):
+        half = 0.5 * (1.0 - j)
+        lgam += math.lgamma(nun / 2.0 + half) - math.lgamma(nu0 / 2.0 + half)
+    return (
+        -0.5 * n * D * _LOG_PI
+        - 0.5 * D * logdet_k
+        + 0.5 * nu0 * D * math.log(s0_scale)
+        - 0.5 * nun * logdet_s
+        + lgam
+    )
+
+
+@njit(cache=True)
+def mniw_evidence_flat(flat: np.ndarray, D: int, s0_scale: float) -> np.ndarray:
+    """MNIW log evidence of each row of flat statistics ``(B, (2D+1)^2 + 1)``; 0 for rows without pairs."""
+    out = np.zeros(flat.shape[0])
+    for b in range(flat.shape[0]):
+        out[b] = _evidence_one(flat[b], D, s0_scale)
+    return out
+
+
+@njit(cache=True)
+def allocate_kernel(
+    cum: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    order: np.ndarray,
+    D: int,
+    s0_scale: float,
+    u: np.ndarray,
+    assign: np.ndarray,
+    replay: bool,
+) -> tuple[np.ndarray, float]:
+    """Sequential allocation of pieces ``[starts[k], ends[k])`` to two groups in the given order.
+
+    Each piece joins group 1 with probability proportional to its evidence gain (``u[k] < p_1``), or, with
+    ``replay``, the group in ``assign``; returns the allocation and its log probability.
+    """
+    F = cum.shape[1]
+    stats = np.zeros((2, F))
+    cand = np.empty(F)
+    ev = np.zeros(2)
+    new_ev = np.zeros(2)
+    out = np.zeros(len(starts), dtype=np.int64)
+    logp = 0.0
+    for k in order:
+        a, b = starts[k], ends[k]
+        for g in range(2):
+            for f in range(F):
+                cand[f] = stats[g, f] + cum[b, f] - cum[a, f]
+            new_ev[g] = _evidence_one(cand, D, s0_scale)
+        g0 = new_ev[0] - ev[0]
+        g1 = new_ev[1] - ev[1]
+        m = max(g0, g1)
+        p1 = math.exp(g1 - m) / (math.exp(g0 - m) + math.exp(g1 - m))
+        j = assign[k] if replay else (1 if u[k] < p1 else 0)
+        pj = p1 if j == 1 else 1.0 - p1
+        logp += math.log(max(pj, 1e-300))
+        out[k] = j
+        for f in range(F):
+            stats[j, f] += cum[b, f] - cum[a, f]
+        ev[j] = new_ev[j]
+    return out, logp
+
+
+@njit(cache=True)
+def ffbs_kernel(
+    J: np.ndarray,
+    h: np.ndarray,
+    A: np.ndarray,
+    b: np.ndarray,
+    Qinv: np.ndarray,
+    idx: np.ndarray,
+    lam0: np.ndarray,
+    eta0: np.ndarray,
+    z: np.ndarray,
+) -> np.ndarray:
+    """Information-form FFBS (see :mod:`bibcluster.ffbs`) with the transition into step t given by ``idx[t]``.
+
+    ``A (S, D, D)``, ``b (S, D)``, ``Qinv (S, D, D)`` hold S parameter sets (one per state); ``idx (T,)`` picks
+    the set of the transition into each step (entry 0 unused). ``lam0, eta0``: prior information of ``X_0``;
+    ``z (T, D)``: standard normal draws.
+    """
+    T, D = h.shape
+    S = A.shape[0]
+    AtQ = np.empty((S, D, D))
+    AtQA = np.empty((S, D, D))
+    for s in range(S):
+        AtQ[s] = A[s].T @ Qinv[s]
+        AtQA[s] = AtQ[s] @ A[s]
+    lam_f = np.empty((T, D, D))
+    eta_f = np.empty((T, D))
+    cov_b = np.empty((T, D, D))
+    lam_p = lam0.copy()
+    eta_p = eta0.copy()
+    for t in range(T):
+        lam = lam_p + J[t]
+        eta = eta_p + h[t]
+        lam_f[t] = lam
+        eta_f[t] = eta
+        if t + 1 < T:
+            s = idx[t + 1]
+            om = np.linalg.inv(lam + AtQA[s])
+            om = 0.5 * (om + om.T)
+            cov_b[t] = om
+            G = om @ AtQ[s]
+            lam_p = Qinv[s] - AtQ[s].T @ G
+            lam_p = 0.5 * (lam_p + lam_p.T)
+            eta_p = G.T @ eta + lam_p @ b[s]
+    x = np.empty((T, D))
+    lamT = 0.5 * (lam_f[T - 1] + lam_f[T - 1].T)
+    Lc = np.linalg.cholesky(lamT)
+    mean = np.linalg.solve(lamT, eta_f[T - 1])
+    x[T - 1] = mean + np.linalg.solve(Lc.T, z[T - 1].copy())
+    for t in range(T - 2, -1, -1):
+        s = idx[t + 1]
+        cb = cov_b[t]
+        Lb = np.linalg.cholesky(cb)
+        x[t] = cb @ (eta_f[t] + AtQ[s] @ (x[t + 1] - b[s])) + Lb @ z[t]
+    return x
+
+
+@njit(cache=True)
+def sample_states_kernel(
+    loglik: np.ndarray, trans: np.ndarray, init: np.ndarray, u: np.ndarray
+) -> np.ndarray:
+    """Forward filtering, backward sampling of a discrete path with uniforms ``u (T,)`` (inverse-CDF draws)."""
+    T, L = loglik.shape
+    alpha = np.empty((T, L))
+    a = np.empty(L)
+    for t in range(T):
+        m = loglik[t, 0]
+        for k in range(1, L):
+            m = max(m, loglik[t, k])
+        tot = 0.0
+        for k in range(L):
+            if t == 0:
+                prior = max(init[k], 1e-300)
+            else:
+                prior = 0.0
+                for j in range(L):
+                    prior += alpha[t - 1, j] * trans[j, k]
+            a[k] = prior * math.exp(loglik[t, k] - m)
+            tot += a[k]
+        for k in range(L):
+            alpha[t, k] = a[k] / tot
+    states = np.empty(T, dtype=np.int64)
+    p = np.empty(L)
+    for t in range(T - 1, -1, -1):
+        tot = 0.0
+        for k in range(L):
+            p[k] = alpha[t, k] if t == T - 1 else alpha[t, k] * trans[k, states[t + 1]]
+            tot += p[k]
+        target = u[t] * tot
+        acc = 0.0
+        choice = L - 1
+        for k in range(L):
+            acc += p[k]
+            if target < acc:
+                choice = k
+                break
+        states[t] = choice
+    return states
+
+
+@njit(cache=True)
+def _solve_small(H: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, float]:
+    """Solve ``H x = g`` for a small symmetric positive-definite H by Cholesky; also return log det H."""
+    P = H.shape[0]
+    Lm = np.zeros((P, P))
+    logdet = 0.0
+    for i in range(P):
+        for j in range(i + 1):
+            s = H[i, j]
+            for k in range(j):
+                s -= Lm[i, k] * Lm[j, k]
+            if i == j:
+                Lm[i, i] = math.sqrt(max(s, 1e-300))
+                logdet += math.log(max(s, 1e-300))
+            else:
+                Lm[i, j] = s / Lm[j, j]
+    v = np.empty(P)
+    for i in range(P):
+        s = g[i]
+        for k in range(i):
+            s -= Lm[i, k] * v[k]
+        v[i] = s / Lm[i, i]
+    x = np.empty(P)
+    for i in range(P - 1, -1, -1):
+        s = v[i]
+        for k in range(i + 1, P):
+            s -= Lm[k, i] * x[k]
+        x[i] = s / Lm[i, i]
+    return x, logdet
+
+
+@njit(cache=True, fastmath=True)
+def _glm_eval(
+    yi: np.ndarray,
+    off: np.ndarray,
+    Gk: np.ndarray,
+    ri: float,
+    poisson: bool,
+    beta: np.ndarray,
+    grad: np.ndarray,
+    H: np.ndarray,
+    with_llf: bool,
+) -> float:
+    """Gradient and negative Hessian of the log posterior at beta, and (``with_llf``) the log-likelihood without
+    the terms that depend on the counts only: NB ``r log r + y eta - (y + r) log(r + lambda)``, Poisson
+    ``y eta - lambda``."""
+    T, P = Gk.shape
+    for a in range(P):
+        grad[a] = -beta[a]
+        for c in range(P):
+            H[a, c] = 1.0 if a == c else 0.0
+    llf = 0.0
+    for t in range(T):
+        eta = off[t]
+        for a in range(P):
+            eta += Gk[t, a] * beta[a]
+        yt = yi[t]
+        lam = math.exp(min(eta, 700.0))
+        if poisson:
+            g = yt - lam
+            w = lam
+            if with_llf:
+                llf += yt * eta - lam
+        else:
+            inv = 1.0 / (ri + lam)
+            g = yt - (yt + ri) * lam * inv
+            w = (yt + ri) * lam * ri * inv * inv
+            if with_llf:
+                llf += yt * eta - (yt + ri) * math.log(ri + lam)
+        for a in range(P):
+            ga = Gk[t, a]
+            grad[a] += g * ga
+            wa = w * ga
+            for c in range(a + 1):
+                H[a, c] += wa * Gk[t, c]
+    for a in range(P):
+        for c in range(a):
+            H[c, a] = H[a, c]
+    if with_llf and not poisson:
+        llf += T * ri * math.log(ri)
+    return llf
+
+
+@njit(cache=True)
+def laplace_kernel(
+    y: np.ndarray,
+    offset: np.ndarray,
+    G: np.ndarray,
+    r: np.ndarray,
+    poisson: bool,
+    beta0: np.ndarray,
+    n_newton: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Laplace log marginal (without the count-only constants) of every neuron under every cluster.
+
+    Damped Newton steps (at most ``n_newton``; a step is scaled to length <= 2; stop once a step is below 1e-10)
+    on ``log p(y_i | beta) - |beta|^2 / 2`` from ``beta0 (N, K, P)``, with the design ``G (K, T, P)`` (intercept
+    column included) and offsets ``(K, T)``; NB with dispersions ``r (N,)`` or Poisson. Returns ``(N, K)`` values
+    of ``llf - |beta|^2 / 2 - log det H / 2`` (llf without the terms that depend on the counts only) and the
+    modes ``(N, K, P)``.
+    """
+    N = y.shape[0]
+    K, _, P = G.shape
+    out = np.empty((N, K))
+    modes = np.empty((N, K, P))
+    grad = np.empty(P)
+    H = np.empty((P, P))
+    for i in range(N):
+        for k in range(K):
+            beta = beta0[i, k].copy()
+            for _ in range(n_newton):
+                _glm_eval(y[i], offset[k], G[k], r[i], poisson, beta, grad, H, False)
+                step, _ = _solve_small(H, grad)
+                norm = math.sqrt(np.sum(step * step))
+                beta += step * min(1.0, 2.0 / max(norm, 1e-12))
+                if norm < 1e-10:
+                    break
+            llf = _glm_eval(y[i], offset[k], G[k], r[i], poisson, beta, grad, H, True)
+            _, logdet = _solve_small(H, grad)
+            out[i, k] = llf - 0.5 * np.sum(beta * beta) - 0.5 * logdet
+            modes[i, k] = beta
+    return out, modes
