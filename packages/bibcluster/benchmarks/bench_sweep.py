@@ -3,8 +3,8 @@
 Three baselines, in order of fidelity:
 
 1. ``--peer-python PATH``: one iteration of the reference's loop on its real dependency stack (pyhsmm,
-   autoregressive, statsmodels, polyagamma) by ``peer_sweep.py``, run by the Python of an environment built with
-   ``setup_peer_env.sh``. This is the number the README reports.
+   autoregressive, statsmodels, polyagamma) by ``bibcluster.peer_sweep``, run by the Python of an environment built
+   with ``setup_peer_env.sh``. This is the number the README reports.
 2. ``bibcluster.refbench.reference_style_sweep``: the emulation without pyhsmm (a lower bound: it leaves out
    pyhsmm's model construction and its AR-HSMM trajectory generation, which the reference runs per neuron).
 3. The same emulation restricted to the steps the spec listed (PG draw, naive FFBS, GLM fits).
@@ -20,13 +20,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import tempfile
-from pathlib import Path
 
 import numpy as np
 
-from bibcluster.refbench import reference_style_sweep
+from bibcluster.refbench import peer_sweep, reference_style_sweep
 from bibcluster.reproduce import time_per_sweep
 from bibcluster.simulate import simulate_biclustered
 
@@ -41,26 +38,17 @@ def main() -> None:
     Y, truth = simulate_biclustered(n_per_cluster=args.N // 3, T=args.T, seed=0)
     rng = np.random.default_rng(0)
     rows: dict[str, list[float]] = {"peer": [], "emulated": [], "listed": [], "ours_1": [], "ours_2": []}
-    with tempfile.TemporaryDirectory() as tmp:
-        counts = Path(tmp) / "counts.npz"
-        np.savez(counts, counts=Y.counts, z=truth.z)
-        for _ in range(args.rounds):
-            if args.peer_python:
-                out = subprocess.run(
-                    [args.peer_python, str(Path(__file__).with_name("peer_sweep.py")), str(counts)],
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                ).stdout
-                rows["peer"].append(json.loads(out.strip().splitlines()[-1])["median_s"])
-            rows["emulated"].append(
-                float(np.median([reference_style_sweep(Y.counts, 3, 2, rng) for _ in range(3)]))
-            )
-            rows["listed"].append(
-                float(np.median([reference_style_sweep(Y.counts, 3, 2, rng, full=False) for _ in range(3)]))
-            )
-            rows["ours_1"].append(time_per_sweep(N=args.N, T=args.T, n_sweeps=15, threads=1))
-            rows["ours_2"].append(time_per_sweep(N=args.N, T=args.T, n_sweeps=15, threads=2))
+    for _ in range(args.rounds):
+        if args.peer_python:
+            rows["peer"].append(float(peer_sweep(Y.counts, truth.z, args.peer_python)["median_s"]))
+        rows["emulated"].append(
+            float(np.median([reference_style_sweep(Y.counts, 3, 2, rng) for _ in range(3)]))
+        )
+        rows["listed"].append(
+            float(np.median([reference_style_sweep(Y.counts, 3, 2, rng, full=False) for _ in range(3)]))
+        )
+        rows["ours_1"].append(time_per_sweep(N=args.N, T=args.T, n_sweeps=15, threads=1))
+        rows["ours_2"].append(time_per_sweep(N=args.N, T=args.T, n_sweeps=15, threads=2))
     med = {k: float(np.median(v)) for k, v in rows.items() if v}
     print(f"N={args.N} T={args.T}, medians of {args.rounds} rounds (seconds per sweep):")
     for key in ("ours_1", "ours_2"):

@@ -64,6 +64,8 @@ def test_wrong_types_and_shapes(good):
         ({"state_moves": -1}, "state_moves"),
         ({"state_moves": 1.5}, "state_moves"),
         ({"prior": "mfm"}, "prior"),
+        ({"threads": 0}, "threads"),
+        ({"threads": True}, "threads"),
     ],
 )
 def test_bad_sampler_settings(good, kwargs, match):
@@ -90,3 +92,27 @@ def test_simulation_rejects_bad_arguments():
         simulate.simulate_biclustered(r=0.0)
     with pytest.raises(ValueError, match="rate"):
         simulate.simulate_structureless(rate=0.0)
+
+
+def test_peer_sweep_needs_a_python_with_the_reference_stack(tmp_path):
+    import sys
+
+    from bibcluster.refbench import peer_sweep
+
+    y = np.ones((3, 20), dtype=np.int64)
+    z = np.zeros(3, dtype=np.int64)
+    with pytest.raises(ValueError, match="python must be the path"):
+        peer_sweep(y, z, tmp_path / "no-python")
+    with pytest.raises(ValueError, match="iters"):
+        peer_sweep(y, z, sys.executable, iters=0)
+    # this environment has no pyhsmm: the subprocess fails and the error says so
+    with pytest.raises(RuntimeError, match="peer sweep failed"):
+        peer_sweep(y, z, sys.executable, iters=1)
+
+
+def test_reproduce_rejects_a_missing_peer_python(tmp_path):
+    from bibcluster import reproduce
+
+    with pytest.raises(ValueError, match="peer_python"):
+        reproduce(tmp_path / "out", peer_python=tmp_path / "missing")
+    assert not (tmp_path / "out").exists()

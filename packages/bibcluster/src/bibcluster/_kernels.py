@@ -289,48 +289,48 @@ def _solve_small(H: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, float]:
 def _glm_eval(
     yi: np.ndarray,
     off: np.ndarray,
-    Gk: np.ndarray,
+    Gt: np.ndarray,
     ri: float,
     poisson: bool,
     beta: np.ndarray,
     grad: np.ndarray,
     H: np.ndarray,
+    g: np.ndarray,
+    w: np.ndarray,
     with_llf: bool,
 ) -> float:
-    """Gradient and negative Hessian of the log posterior at beta, and (``with_llf``) the log-likelihood without
-    the terms that depend on the counts only: NB ``r log r + y eta - (y + r) log(r + lambda)``, Poisson
-    ``y eta - lambda``."""
-    T, P = Gk.shape
-    for a in range(P):
-        grad[a] = -beta[a]
-        for c in range(P):
-            H[a, c] = 1.0 if a == c else 0.0
+    """Gradient and negative Hessian of the log posterior at beta (design ``Gt (P, T)``, transposed), and
+    (``with_llf``) the log-likelihood without the terms that depend on the counts only: NB
+    ``r log r + y eta - (y + r) log(r + lambda)``, Poisson ``y eta - lambda``. ``g, w (T,)`` are scratch space."""
+    P, T = Gt.shape
     llf = 0.0
     for t in range(T):
         eta = off[t]
         for a in range(P):
-            eta += Gk[t, a] * beta[a]
+            eta += Gt[a, t] * beta[a]
         yt = yi[t]
         lam = math.exp(min(eta, 700.0))
         if poisson:
-            g = yt - lam
-            w = lam
+            g[t] = yt - lam
+            w[t] = lam
             if with_llf:
                 llf += yt * eta - lam
         else:
             inv = 1.0 / (ri + lam)
-            g = yt - (yt + ri) * lam * inv
-            w = (yt + ri) * lam * ri * inv * inv
+            g[t] = yt - (yt + ri) * lam * inv
+            w[t] = (yt + ri) * lam * ri * inv * inv
             if with_llf:
                 llf += yt * eta - (yt + ri) * math.log(ri + lam)
-        for a in range(P):
-            ga = Gk[t, a]
-            grad[a] += g * ga
-            wa = w * ga
-            for c in range(a + 1):
-                H[a, c] += wa * Gk[t, c]
     for a in range(P):
-        for c in range(a):
+        acc = 0.0
+        for t in range(T):
+            acc += g[t] * Gt[a, t]
+        grad[a] = acc - beta[a]
+        for c in range(a + 1):
+            acc = 0.0
+            for t in range(T):
+                acc += w[t] * Gt[a, t] * Gt[c, t]
+            H[a, c] = acc + (1.0 if a == c else 0.0)
             H[c, a] = H[a, c]
     if with_llf and not poisson:
         llf += T * ri * math.log(ri)
@@ -356,22 +356,27 @@ def laplace_kernel(
     modes ``(N, K, P)``.
     """
     N = y.shape[0]
-    K, _, P = G.shape
+    K, T, P = G.shape
+    Gt = np.empty((K, P, T))
+    for k in range(K):
+        Gt[k] = G[k].T
     out = np.empty((N, K))
     modes = np.empty((N, K, P))
     grad = np.empty(P)
     H = np.empty((P, P))
+    g = np.empty(T)
+    w = np.empty(T)
     for i in range(N):
         for k in range(K):
             beta = beta0[i, k].copy()
             for _ in range(n_newton):
-                _glm_eval(y[i], offset[k], G[k], r[i], poisson, beta, grad, H, False)
+                _glm_eval(y[i], offset[k], Gt[k], r[i], poisson, beta, grad, H, g, w, False)
                 step, _ = _solve_small(H, grad)
                 norm = math.sqrt(np.sum(step * step))
                 beta += step * min(1.0, 2.0 / max(norm, 1e-12))
                 if norm < 1e-10:
                     break
-            llf = _glm_eval(y[i], offset[k], G[k], r[i], poisson, beta, grad, H, True)
+            llf = _glm_eval(y[i], offset[k], Gt[k], r[i], poisson, beta, grad, H, g, w, True)
             _, logdet = _solve_small(H, grad)
             out[i, k] = llf - 0.5 * np.sum(beta * beta) - 0.5 * logdet
             modes[i, k] = beta

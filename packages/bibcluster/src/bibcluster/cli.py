@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -25,6 +26,13 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--full", action="store_true", help="paper scale: T = 500, 10,000 sweeps (hours)")
     r.add_argument("--seed", type=int, default=0, help="seed (default: %(default)s)")
     r.add_argument("--jobs", type=int, default=2, help="parallel chain processes (default: %(default)s)")
+    r.add_argument(
+        "--peer-python",
+        default=os.environ.get("BIBCLUSTER_PEER_PYTHON") or None,
+        help="Python of an environment with the reference's stack (pyhsmm, autoregressive, statsmodels; built by "
+        "benchmarks/setup_peer_env.sh): the speed claim is then timed against the reference's iteration on it "
+        "(default: $BIBCLUSTER_PEER_PYTHON, else none)",
+    )
 
     f = sub.add_parser(
         "fit", help="fit a neurotypes.SpikeCounts .npz file and print the point estimates as JSON"
@@ -47,7 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "reproduce":
         from bibcluster.reproduce import reproduce
 
-        report = reproduce(args.out, quick=not args.full, seed=args.seed, n_jobs=args.jobs)
+        report = reproduce(
+            args.out, quick=not args.full, seed=args.seed, n_jobs=args.jobs, peer_python=args.peer_python
+        )
         print(report.to_markdown())
         return 0
     from bibcluster import BiClusterSampler

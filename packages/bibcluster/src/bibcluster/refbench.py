@@ -18,14 +18,18 @@ identifiability projections with their deep copies, and the bookkeeping of the r
 
 from __future__ import annotations
 
+import json
+import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
 from bibcluster.glm import loglik_counts
 from bibcluster.pg import sample_pg
 
-__all__ = ["naive_ffbs", "reference_style_sweep"]
+__all__ = ["naive_ffbs", "peer_sweep", "reference_style_sweep"]
 
 
 def naive_ffbs(
@@ -136,3 +140,43 @@ def reference_style_sweep(
         for i in range(N):
             _crt_sum(y[i], 10.0, rng)
     return time.perf_counter() - t0
+
+
+def peer_sweep(counts: np.ndarray, z: np.ndarray, python: str | Path, iters: int = 10) -> dict:
+    """Time the reference's iteration on its real dependency stack (``bibcluster/peer_sweep.py``).
+
+    Parameters
+    ----------
+    counts, z : numpy.ndarray
+        Counts ``(N, T)`` and the true neuron labels (the timed chain keeps them).
+    python : str or Path
+        The Python of an environment with pyhsmm, autoregressive, statsmodels and polyagamma, e.g. one built by
+        ``benchmarks/setup_peer_env.sh`` in the source tree.
+    iters : int
+        Timed iterations (10 covers one cycle of the reference's auxiliary-trajectory schedule).
+
+    Returns
+    -------
+    dict
+        ``median_s`` (seconds per iteration), ``mean_s``, ``parts_mean_s`` (per step) and the peer's package
+        ``versions``.
+    """
+    exe = Path(python)
+    if not exe.is_file():
+        raise ValueError(f"python must be the path of a Python executable, got {str(python)!r}")
+    if not isinstance(iters, (int, np.integer)) or iters < 1:
+        raise ValueError(f"iters must be a positive integer, got {iters!r}")
+    script = Path(__file__).with_name("peer_sweep.py")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "counts.npz"
+        np.savez(path, counts=np.asarray(counts), z=np.asarray(z))
+        done = subprocess.run(
+            [str(exe), str(script), str(path), "--iters", str(int(iters))],
+            check=False,
+            capture_output=True,
+            text=True,
+        )
+    if done.returncode != 0:
+        raise RuntimeError(f"the peer sweep failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
+    result: dict = json.loads(done.stdout.strip().splitlines()[-1])
+    return result

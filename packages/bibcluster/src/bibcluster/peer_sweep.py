@@ -1,8 +1,8 @@
 """Time one iteration of the reference's NB simulation loop on the real peer stack (pyhsmm + autoregressive).
 
 This script does not import bibcluster: it runs in a separate environment that holds the reference's dependencies
-(pyhsmm 0.1.7, autoregressive 0.1.1, pybasicbayes, statsmodels, polyagamma, scipy; see
-``setup_peer_env.sh``). It re-implements (no code copied) the sequence of operations of one iteration of the
+(pyhsmm 0.1.7, autoregressive 0.1.1, pybasicbayes, statsmodels, polyagamma, scipy; built by the package's
+``benchmarks/setup_peer_env.sh``), started by :func:`bibcluster.refbench.peer_sweep`. It re-implements (no code copied) the sequence of operations of one iteration of the
 reference's ``run_simulation_NB.py`` as read from its source, using the same libraries for the same steps:
 
 1. select the active clusters' latents and the dynamics blocks (``np.ix_`` over 10 states), build the block loading
@@ -22,7 +22,7 @@ reference's ``run_simulation_NB.py`` as read from its source, using the same lib
 8. relabelling by the Hungarian algorithm with per-state deep copies.
 
 The numbers it prints are wall times per iteration (median over iterations, all 10 phases of the auxiliary
-trajectory cycle), with a per-step breakdown. Run it through ``bench_sweep.py --peer-python PATH``.
+trajectory cycle), with a per-step breakdown, as one JSON line.
 """
 
 from __future__ import annotations
@@ -348,9 +348,22 @@ def main() -> None:
             for key, val in marks.items():
                 parts[key].append(val - prev)
                 prev = val
+    import importlib.metadata as md
+
     print(
         json.dumps(
             {
+                "versions": {
+                    name: md.version(name)
+                    for name in (
+                        "pyhsmm",
+                        "autoregressive",
+                        "pybasicbayes",
+                        "statsmodels",
+                        "polyagamma",
+                        "numpy",
+                    )
+                },
                 "median_s": float(np.median(times)),
                 "mean_s": float(np.mean(times)),
                 "parts_mean_s": {k: float(np.mean(v)) for k, v in parts.items()},
