@@ -134,3 +134,27 @@ def test_pg_draws_do_not_depend_on_thread_count() -> None:
     two = sample_pg(b, c, np.random.default_rng(7), threads=2)
     np.testing.assert_array_equal(one, two)
     assert one.shape == (n,)
+
+
+def test_nb_row_loglik_equals_scipy_terms() -> None:
+    from scipy.special import gammaln
+
+    from bibcluster._kernels import nb_loglik_rows
+    from bibcluster.glm import loglik_counts
+
+    rng = np.random.default_rng(8)
+    N, T = 5, 300
+    eta = rng.normal(0.3, 0.8, (N, T))
+    y = rng.poisson(np.exp(eta) * rng.gamma(3.0, 1 / 3.0, (N, T))).astype(float)
+    y[0, :3] = [0.0, 57.0, 120.0]  # long products of logs too
+    r = rng.uniform(0.5, 80.0, N)
+    want = loglik_counts(y, eta, r[:, None]).sum(1)
+    got = nb_loglik_rows(y, eta, r) - gammaln(y + 1).sum(1)
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-8)
+
+
+def test_pair_statistics_kernel_equals_numpy() -> None:
+    from bibcluster._kernels import pair_cumsum
+
+    X = np.random.default_rng(9).standard_normal((70, 4))
+    np.testing.assert_allclose(pair_cumsum(X), _Pairs.cumulative_pairs(X), rtol=1e-12, atol=1e-10)

@@ -155,6 +155,61 @@ def allocate_kernel(
 
 
 @njit(cache=True)
+def _cholesky(M: np.ndarray) -> np.ndarray:
+    """Lower Cholesky factor of a small symmetric positive-definite matrix (raises on a non-positive pivot)."""
+    n = M.shape[0]
+    Lm = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i + 1):
+            s = M[i, j]
+            for k in range(j):
+                s -= Lm[i, k] * Lm[j, k]
+            if i == j:
+                if not s > 0.0:
+                    raise np.linalg.LinAlgError("matrix is not positive definite")
+                Lm[i, i] = math.sqrt(s)
+            else:
+                Lm[i, j] = s / Lm[j, j]
+    return Lm
+
+
+@njit(cache=True)
+def _inverse_from_cholesky(Lm: np.ndarray) -> np.ndarray:
+    """``(L L')^-1 = L^-T L^-1`` from the lower factor L (symmetric result)."""
+    n = Lm.shape[0]
+    Li = np.zeros((n, n))  # L^-1, lower triangular
+    for j in range(n):
+        Li[j, j] = 1.0 / Lm[j, j]
+        for i in range(j + 1, n):
+            s = 0.0
+            for k in range(j, i):
+                s -= Lm[i, k] * Li[k, j]
+            Li[i, j] = s / Lm[i, i]
+    out = np.empty((n, n))
+    for i in range(n):
+        for j in range(i + 1):
+            s = 0.0
+            for k in range(i, n):
+                s += Li[k, i] * Li[k, j]
+            out[i, j] = s
+            out[j, i] = s
+    return out
+
+
+@njit(cache=True)
+def _solve_upper_transposed(Lm: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Solve ``L' x = z`` for a lower-triangular L (so ``x ~ N(0, (L L')^-1)`` when ``z ~ N(0, I)``)."""
+    n = Lm.shape[0]
+    x = np.empty(n)
+    for i in range(n - 1, -1, -1):
+        s = z[i]
+        for k in range(i + 1, n):
+            s -= Lm[k, i] * x[k]
+        x[i] = s / Lm[i, i]
+    return x
+
+
+@njit(cache=True)
 def ffbs_kernel(
     J: np.ndarray,
     h: np.ndarray,
@@ -170,7 +225,8 @@ def ffbs_kernel(
 
     ``A (S, D, D)``, ``b (S, D)``, ``Qinv (S, D, D)`` hold S parameter sets (one per state); ``idx (T,)`` picks
     the set of the transition into each step (entry 0 unused). ``lam0, eta0``: prior information of ``X_0``;
-    ``z (T, D)``: standard normal draws.
+    ``z (T, D)``: standard normal draws. The backward draw of ``X_t | X_{t+1}`` uses the noise ``L_t^-T z_t``
+    with ``L_t`` the Cholesky factor of its precision ``lam_f[t] + A'Q^-1 A``.
     """
     T, D = h.shape
     S = A.shape[0]
@@ -179,35 +235,67 @@ def ffbs_kernel(
     for s in range(S):
         AtQ[s] = A[s].T @ Qinv[s]
         AtQA[s] = AtQ[s] @ A[s]
-    lam_f = np.empty((T, D, D))
     eta_f = np.empty((T, D))
     cov_b = np.empty((T, D, D))
+    chol_b = np.empty((T, D, D))
     lam_p = lam0.copy()
     eta_p = eta0.copy()
+    lam = np.empty((D, D))
+    eta = np.empty(D)
+    G = np.empty((D, D))
+    tmp = np.empty((D, D))
     for t in range(T):
-        lam = lam_p + J[t]
-        eta = eta_p + h[t]
-        lam_f[t] = lam
+        for i in range(D):
+            eta[i] = eta_p[i] + h[t, i]
+            for j in range(D):
+                lam[i, j] = lam_p[i, j] + J[t, i, j]
         eta_f[t] = eta
-        if t + 1 < T:
-            s = idx[t + 1]
-            om = np.linalg.inv(lam + AtQA[s])
-            om = 0.5 * (om + om.T)
-            cov_b[t] = om
-            G = om @ AtQ[s]
-            lam_p = Qinv[s] - AtQ[s].T @ G
-            lam_p = 0.5 * (lam_p + lam_p.T)
-            eta_p = G.T @ eta + lam_p @ b[s]
+        if t + 1 == T:
+            break
+        s = idx[t + 1]
+        M = lam + AtQA[s]
+        M = 0.5 * (M + M.T)
+        Lm = _cholesky(M)
+        om = _inverse_from_cholesky(Lm)
+        cov_b[t] = om
+        chol_b[t] = Lm
+        # G = om AtQ ; lam_p = Qinv - AtQ' G ; eta_p = G' eta + lam_p b
+        for i in range(D):
+            for j in range(D):
+                acc = 0.0
+                for k in range(D):
+                    acc += om[i, k] * AtQ[s, k, j]
+                G[i, j] = acc
+        for i in range(D):
+            for j in range(D):
+                acc = 0.0
+                for k in range(D):
+                    acc += AtQ[s, k, i] * G[k, j]
+                tmp[i, j] = Qinv[s, i, j] - acc
+        for i in range(D):
+            for j in range(D):
+                lam_p[i, j] = 0.5 * (tmp[i, j] + tmp[j, i])
+        for i in range(D):
+            acc = 0.0
+            for k in range(D):
+                acc += G[k, i] * eta[k] + lam_p[i, k] * b[s, k]
+            eta_p[i] = acc
     x = np.empty((T, D))
-    lamT = 0.5 * (lam_f[T - 1] + lam_f[T - 1].T)
-    Lc = np.linalg.cholesky(lamT)
-    mean = np.linalg.solve(lamT, eta_f[T - 1])
-    x[T - 1] = mean + np.linalg.solve(Lc.T, z[T - 1].copy())
+    lamT = np.empty((D, D))
+    for i in range(D):
+        for j in range(D):
+            lamT[i, j] = 0.5 * (lam[i, j] + lam[j, i])
+    Lc = _cholesky(lamT)
+    cov = _inverse_from_cholesky(Lc)
+    mean = cov @ eta_f[T - 1]
+    x[T - 1] = mean + _solve_upper_transposed(Lc, z[T - 1])
+    v = np.empty(D)
     for t in range(T - 2, -1, -1):
         s = idx[t + 1]
-        cb = cov_b[t]
-        Lb = np.linalg.cholesky(cb)
-        x[t] = cb @ (eta_f[t] + AtQ[s] @ (x[t + 1] - b[s])) + Lb @ z[t]
+        for i in range(D):
+            v[i] = x[t + 1, i] - b[s, i]
+        rhs = eta_f[t] + AtQ[s] @ v
+        x[t] = cov_b[t] @ rhs + _solve_upper_transposed(chol_b[t], z[t])
     return x
 
 
@@ -381,3 +469,54 @@ def laplace_kernel(
             out[i, k] = llf - 0.5 * np.sum(beta * beta) - 0.5 * logdet
             modes[i, k] = beta
     return out, modes
+
+
+@njit(cache=True, fastmath=True)
+def nb_loglik_rows(y: np.ndarray, eta: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Per-row NB log-likelihood ``sum_t log NB(y_it; mean exp(eta_it), dispersion r_i)`` without the
+    ``-log y_it!`` terms (they do not depend on the parameters); ``y`` holds non-negative integers.
+
+    Uses ``lgamma(y + r) - lgamma(r) = sum_{j < y} log(r + j)`` (exact for integer y; counts are small).
+    """
+    N, T = y.shape
+    out = np.zeros(N)
+    for i in range(N):
+        ri = r[i]
+        logr = math.log(ri)
+        acc = 0.0
+        for t in range(T):
+            yt = y[i, t]
+            e = eta[i, t]
+            lse = max(logr, e) + math.log1p(math.exp(-abs(logr - e)))
+            acc += ri * logr + yt * e - (yt + ri) * lse
+            for j in range(int(yt)):
+                acc += math.log(ri + j)
+        out[i] = acc
+    return out
+
+
+@njit(cache=True)
+def pair_cumsum(X: np.ndarray) -> np.ndarray:
+    """Cumulative regression statistics of the pairs ``z_t = (X_{t-1}, 1)``, ``y_t = X_t`` (see
+    ``statemoves._Pairs``): row ``b`` holds the sums over bins ``t < b`` of the flattened outer product of
+    ``w_t = (z_t, y_t)`` and, last, the pair count (bin 0 has no pair)."""
+    T, D = X.shape
+    W = 2 * D + 1
+    F = W * W + 1
+    cum = np.zeros((T + 1, F))
+    w = np.empty(W)
+    for t in range(T):
+        for f in range(F):
+            cum[t + 1, f] = cum[t, f]
+        if t == 0:
+            continue
+        for a in range(D):
+            w[a] = X[t - 1, a]
+            w[D + 1 + a] = X[t, a]
+        w[D] = 1.0
+        for a in range(W):
+            wa = w[a]
+            for c in range(W):
+                cum[t + 1, a * W + c] += wa * w[c]
+        cum[t + 1, F - 1] += 1.0
+    return cum

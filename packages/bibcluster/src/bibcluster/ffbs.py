@@ -108,6 +108,7 @@ def ffbs_numpy(
     cov_b = np.empty(
         (T, D, D)
     )  # (lam_f[t] + A'Q^-1 A)^-1: the covariance of X_t | X_{t+1} in the backward pass
+    chol_b = np.empty((T, D, D))  # lower Cholesky factor of that precision
     lam_p = np.linalg.inv(P0)
     eta_p = lam_p @ m0
     if T > 1:
@@ -124,21 +125,21 @@ def ffbs_numpy(
         if t + 1 < T:
             # information-form prediction through the Woodbury identity: one D x D inverse per step,
             # (Q + A lam^-1 A')^-1 = Q^-1 - Q^-1 A (lam + A'Q^-1 A)^-1 A'Q^-1
-            omega_inv = np.linalg.inv(lam + AtQA[t])
+            M = _sym(lam + AtQA[t])
+            omega_inv = np.linalg.inv(M)
             cov_b[t] = omega_inv
+            chol_b[t] = np.linalg.cholesky(M)
             G = omega_inv @ AtQ[t]
             lam_p = Qi[t] - AtQ[t].T @ G
             lam_p = 0.5 * (lam_p + lam_p.T)
             eta_p = G.T @ eta + lam_p @ b1[t]
-    # backward pass: X_t | X_{t+1} ~ N(cov_b[t] (eta_f[t] + A'Q^-1 (X_{t+1} - b)), cov_b[t]); the factorisations
-    # are batched over t, only matrix-vector products remain sequential
+    # backward pass: X_t | X_{t+1} ~ N(cov_b[t] (eta_f[t] + A'Q^-1 (X_{t+1} - b)), cov_b[t]), the noise drawn as
+    # L^-T z with L the Cholesky factor of the precision
     x = np.empty((T, D))
     x[T - 1] = _draw_info(_sym(lam_f[T - 1]), eta_f[T - 1], z[T - 1])
-    if T > 1:
-        cb = _sym(cov_b[:-1])
-        noise = np.matmul(np.linalg.cholesky(cb), z[:-1, :, None])[..., 0]
-        for t in range(T - 2, -1, -1):
-            x[t] = cb[t] @ (eta_f[t] + AtQ[t] @ (x[t + 1] - b1[t])) + noise[t]
+    for t in range(T - 2, -1, -1):
+        noise = np.linalg.solve(chol_b[t].T, z[t])
+        x[t] = cov_b[t] @ (eta_f[t] + AtQ[t] @ (x[t + 1] - b1[t])) + noise
     return x
 
 

@@ -46,6 +46,7 @@ from scipy.cluster.vq import kmeans2
 from scipy.ndimage import gaussian_filter1d
 from threadpoolctl import threadpool_limits
 
+from bibcluster._kernels import nb_loglik_rows
 from bibcluster.ffbs import ffbs_by_state
 from bibcluster.glm import laplace_log_marginal, loglik_counts
 from bibcluster.hmm import StickyHDPHMM, ar_loglik, sample_dynamics, sample_states, sample_transitions
@@ -347,8 +348,13 @@ def _update_dispersion(y: np.ndarray, state: ChainState, rng: np.random.Generato
     logr = np.log(state.r)
     prop = logr + step * rng.standard_normal(logr.shape)
 
+    yf = np.ascontiguousarray(y, dtype=float)
+    eta = np.ascontiguousarray(eta, dtype=float)
+
     def target(lr: np.ndarray) -> np.ndarray:
-        ll = loglik_counts(y, eta, np.exp(lr)[:, None]).sum(1)
+        # the count likelihood without its -log y! terms, which cancel in the ratio (compiled; tested against
+        # glm.loglik_counts)
+        ll = nb_loglik_rows(yf, eta, np.exp(lr))
         return np.asarray(ll - 0.5 * ((lr - _LOGR_PRIOR_MEAN) / _LOGR_PRIOR_SD) ** 2)
 
     acc = np.log(rng.random(len(logr))) < target(prop) - target(logr)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaln
 
-from bibcluster._kernels import allocate_kernel, mniw_evidence_flat
+from bibcluster._kernels import allocate_kernel, mniw_evidence_flat, pair_cumsum
 from bibcluster.hmm import StickyHDPHMM, mniw_prior
 
 __all__ = ["collapsed_log_target", "cut_probabilities", "mniw_log_evidence", "path_log_prior", "state_moves"]
@@ -93,14 +93,22 @@ class _Pairs:
     """
 
     def __init__(self, X: np.ndarray) -> None:
+        self.D = X.shape[1]
+        self.cum = np.asarray(
+            pair_cumsum(np.ascontiguousarray(X, dtype=float))
+        )  # compiled; see cumulative_pairs
+
+    @staticmethod
+    def cumulative_pairs(X: np.ndarray) -> np.ndarray:
+        """The statistics ``cum`` in plain numpy (the statement :func:`bibcluster._kernels.pair_cumsum` is tested
+        against)."""
         T, D = X.shape
-        self.D = D
         Z = np.vstack([np.zeros((1, D + 1)), np.hstack([X[:-1], np.ones((T - 1, 1))])])
         Y = np.vstack([np.zeros((1, D)), X[1:]])
         W = np.hstack([Z, Y])  # (T, 2D+1): the outer product W W' holds ZZ, YZ' and YY
         outer = (W[:, :, None] * W[:, None, :]).reshape(T, -1)
-        self.flat = np.c_[outer, np.r_[0.0, np.ones(T - 1)]]  # per bin, the pair count last
-        self.cum = np.vstack([np.zeros((1, self.flat.shape[1])), np.cumsum(self.flat, 0)])
+        flat = np.c_[outer, np.r_[0.0, np.ones(T - 1)]]  # per bin, the pair count last
+        return np.asarray(np.vstack([np.zeros((1, flat.shape[1])), np.cumsum(flat, 0)]))
 
     def split(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(ZZ, YZ, YY, n)`` from flat statistics ``(..., (2D+1)^2 + 1)``."""
