@@ -58,3 +58,18 @@ def test_inference_data():
     idata = post.to_inference_data()
     assert idata.posterior["n_clusters"].shape == (2, 4)
     assert idata.posterior["z"].shape == (2, 4, 9)
+
+
+@pytest.mark.parametrize("family", ["nb", "poisson"])
+def test_recorded_log_likelihood_matches_the_kept_draws(family):
+    from bibcluster.glm import loglik_counts
+    from bibcluster.sampler import run_chain
+
+    Y, _ = simulate.simulate_biclustered(T=60, seed=3)
+    cfg = BiClusterSampler(family=family)._config()
+    chain = run_chain(Y.counts, cfg, n_iter=4, burn_in=1, seed=0)
+    for s in range(3):
+        eta = chain.log_rate[s].astype(float)  # stored as float32
+        r = None if family == "poisson" else chain.r[s][:, None]
+        want = float(loglik_counts(Y.counts, eta, r).sum())
+        assert chain.log_lik[s] == pytest.approx(want, rel=1e-5)

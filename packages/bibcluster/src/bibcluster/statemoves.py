@@ -210,6 +210,12 @@ def _allocate(
     return np.asarray(out), float(logp)
 
 
+def _first_bins(ids: np.ndarray) -> np.ndarray:
+    """First bin of each piece (pieces are numbered 0, 1, ... in time order; -1 marks bins outside them)."""
+    start = (ids >= 0) & np.r_[True, ids[1:] != ids[:-1]]
+    return np.flatnonzero(start)
+
+
 def _boundaries(xi: np.ndarray, inner: np.ndarray) -> np.ndarray:
     return np.asarray(inner & (xi != np.r_[xi[0], xi[:-1]]))
 
@@ -246,7 +252,7 @@ def _one_move(
         new = xi.copy()
         new[region] = np.where(out[ids[region]] == 1, s2, s)
         b_new = _boundaries(new, inner)
-        first = np.array([np.flatnonzero(ids == k)[0] for k in range(n_pieces)])
+        first = _first_bins(ids)
         _, logp_rev = _allocate(
             pairs, lev, ids, n_pieces, hmm.s0_scale, rng, (xi[first] == s2).astype(np.int64)
         )
@@ -294,7 +300,7 @@ def _one_move(
     b_old = _boundaries(xi, inner)
     cuts = b_old | (inner & (rng.random(T) < q))
     ids, n_pieces = _pieces(region, cuts)
-    first = np.array([np.flatnonzero(ids == k)[0] for k in range(n_pieces)])
+    first = _first_bins(ids)
     _, logp = _allocate(pairs, lev, ids, n_pieces, hmm.s0_scale, rng, (xi[first] == s2).astype(np.int64))
     U2 = U - 1
     p_split_new = 1.0 if U2 == 1 else 0.5
