@@ -20,23 +20,43 @@ _LOG_PI = math.log(math.pi)
 
 
 @njit(cache=True)
-def _chol_logdet(M: np.ndarray) -> float:
-    """log det of a symmetric positive-definite matrix through its Cholesky factor (nan if not positive)."""
+def _cholesky_into(M: np.ndarray, Lm: np.ndarray) -> bool:
+    """Lower Cholesky factor of a small symmetric matrix into ``Lm``; False if a pivot is not positive."""
     n = M.shape[0]
-    Lm = np.zeros((n, n))
-    out = 0.0
     for i in range(n):
         for j in range(i + 1):
             s = M[i, j]
             for k in range(j):
                 s -= Lm[i, k] * Lm[j, k]
             if i == j:
-                if s <= 0.0:
-                    return np.nan
+                if not s > 0.0:
+                    return False
                 Lm[i, i] = math.sqrt(s)
-                out += math.log(s)
             else:
                 Lm[i, j] = s / Lm[j, j]
+        for j in range(i + 1, n):
+            Lm[i, j] = 0.0
+    return True
+
+
+@njit(cache=True)
+def _cholesky(M: np.ndarray) -> np.ndarray:
+    """Lower Cholesky factor of a small symmetric positive-definite matrix (raises otherwise)."""
+    Lm = np.empty_like(M)
+    if not _cholesky_into(M, Lm):
+        raise np.linalg.LinAlgError("matrix is not positive definite")
+    return Lm
+
+
+@njit(cache=True)
+def _chol_logdet(M: np.ndarray) -> float:
+    """log det of a symmetric positive-definite matrix through its Cholesky factor (nan if not positive)."""
+    Lm = np.empty_like(M)
+    if not _cholesky_into(M, Lm):
+        return np.nan
+    out = 0.0
+    for i in range(M.shape[0]):
+        out += 2.0 * math.log(Lm[i, i])
     return out
 
 
@@ -57,19 +77,11 @@ def _evidence_one(flat: np.ndarray, D: int, s0_scale: float) -> float:
     for i in range(D):
         for j in range(P):
             Syx[i, j] = flat[(P + i) * W + j] + (1.0 if i == j else 0.0)
-    # Cholesky of Kn, then V = Lk^-1 Syx' so that Syx Kn^-1 Syx' = V'V
-    Lk = np.zeros((P, P))
+    # Cholesky of Kn (= I + ZZ, positive definite), then V = Lk^-1 Syx' so that Syx Kn^-1 Syx' = V'V
+    Lk = _cholesky(Kn)
     logdet_k = 0.0
     for i in range(P):
-        for j in range(i + 1):
-            s = Kn[i, j]
-            for k in range(j):
-                s -= Lk[i, k] * Lk[j, k]
-            if i == j:
-                Lk[i, i] = math.sqrt(s)
-                logdet_k += math.log(s)
-            else:
-                Lk[i, j] = s / Lk[j, j]
+        logdet_k += 2.0 * math.log(Lk[i, i])
     V = np.empty((P, D))
     for c in range(D):
         for i in range(P):
@@ -152,25 +164,6 @@ def allocate_kernel(
             stats[j, f] += cum[b, f] - cum[a, f]
         ev[j] = new_ev[j]
     return out, logp
-
-
-@njit(cache=True)
-def _cholesky(M: np.ndarray) -> np.ndarray:
-    """Lower Cholesky factor of a small symmetric positive-definite matrix (raises on a non-positive pivot)."""
-    n = M.shape[0]
-    Lm = np.zeros((n, n))
-    for i in range(n):
-        for j in range(i + 1):
-            s = M[i, j]
-            for k in range(j):
-                s -= Lm[i, k] * Lm[j, k]
-            if i == j:
-                if not s > 0.0:
-                    raise np.linalg.LinAlgError("matrix is not positive definite")
-                Lm[i, i] = math.sqrt(s)
-            else:
-                Lm[i, j] = s / Lm[j, j]
-    return Lm
 
 
 @njit(cache=True)
@@ -345,32 +338,17 @@ def sample_states_kernel(
 @njit(cache=True)
 def _solve_small(H: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, float]:
     """Solve ``H x = g`` for a small symmetric positive-definite H by Cholesky; also return log det H."""
+    Lm = _cholesky(H)
     P = H.shape[0]
-    Lm = np.zeros((P, P))
     logdet = 0.0
-    for i in range(P):
-        for j in range(i + 1):
-            s = H[i, j]
-            for k in range(j):
-                s -= Lm[i, k] * Lm[j, k]
-            if i == j:
-                Lm[i, i] = math.sqrt(max(s, 1e-300))
-                logdet += math.log(max(s, 1e-300))
-            else:
-                Lm[i, j] = s / Lm[j, j]
     v = np.empty(P)
     for i in range(P):
+        logdet += 2.0 * math.log(Lm[i, i])
         s = g[i]
         for k in range(i):
             s -= Lm[i, k] * v[k]
         v[i] = s / Lm[i, i]
-    x = np.empty(P)
-    for i in range(P - 1, -1, -1):
-        s = v[i]
-        for k in range(i + 1, P):
-            s -= Lm[k, i] * x[k]
-        x[i] = s / Lm[i, i]
-    return x, logdet
+    return _solve_upper_transposed(Lm, v), logdet
 
 
 @njit(cache=True, fastmath=True)

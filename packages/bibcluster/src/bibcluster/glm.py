@@ -96,26 +96,10 @@ def laplace_log_marginal_numpy(
     r: np.ndarray | None,
     n_newton: int = 8,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`laplace_log_marginal` batched in numpy over all pairs (the statement the compiled kernel is tested
-    against; Newton runs until every pair's step is below 1e-10).
+    """:func:`laplace_log_marginal` batched in numpy over all pairs, with the same parameters and returns.
 
-    Parameters
-    ----------
-    y : numpy.ndarray
-        Counts ``(N, T)``.
-    offset : numpy.ndarray
-        ``mu^(k)``, shape ``(K, T)``.
-    design : numpy.ndarray
-        ``x^(k)``, shape ``(K, T, p)``; the intercept column is added here.
-    r : numpy.ndarray or None
-        NB dispersions ``(N,)`` or None for Poisson.
-    n_newton : int
-        Maximum Newton iterations from a moment-matched start (stops early once every step is below 1e-10).
-
-    Returns
-    -------
-    (log_ml, beta_hat) : tuple of numpy.ndarray
-        ``(N, K)`` log marginals and ``(N, K, p+1)`` posterior modes of ``(d_i, c_i)``.
+    The statement the compiled kernel is tested against. Newton runs on all pairs together until every pair's
+    step is below 1e-10 (or ``n_newton`` steps).
     """
     N, T = y.shape
     K, _, p = design.shape
