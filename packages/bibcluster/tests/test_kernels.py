@@ -158,3 +158,20 @@ def test_pair_statistics_kernel_equals_numpy() -> None:
 
     X = np.random.default_rng(9).standard_normal((70, 4))
     np.testing.assert_allclose(pair_cumsum(X), _Pairs.cumulative_pairs(X), rtol=1e-12, atol=1e-10)
+
+
+def test_pg_thread_pool_works_in_a_forked_chain_process() -> None:
+    """A pool created in the parent must not be reused by a forked child (its threads do not exist there)."""
+    import multiprocessing as mp
+
+    n = SPLIT_MIN + 10
+    b, c = np.full(n, 12.0), np.zeros(n)
+    sample_pg(b, c, np.random.default_rng(0), threads=2)  # the parent's pool exists now
+    ctx = mp.get_context("fork")
+    with ctx.Pool(1) as pool:
+        child = pool.apply_async(_draw_in_child, (n,)).get(timeout=60)
+    np.testing.assert_array_equal(child, sample_pg(b, c, np.random.default_rng(1), threads=1))
+
+
+def _draw_in_child(n: int) -> np.ndarray:
+    return sample_pg(np.full(n, 12.0), np.zeros(n), np.random.default_rng(1), threads=2)

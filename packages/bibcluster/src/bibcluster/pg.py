@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -15,14 +16,18 @@ __all__ = ["pg_mean", "sample_pg"]
 SPLIT_MIN = 4096
 
 _pool: ThreadPoolExecutor | None = None
+_pool_pid = -1
 _pool_lock = threading.Lock()
 
 
 def _thread_pool() -> ThreadPoolExecutor:
-    global _pool
+    """The module's two-thread pool, created per process (a forked chain process must not reuse its parent's
+    pool, whose threads do not exist in the child)."""
+    global _pool, _pool_pid
     with _pool_lock:
-        if _pool is None:
+        if _pool is None or _pool_pid != os.getpid():
             _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bibcluster-pg")
+            _pool_pid = os.getpid()
         return _pool
 
 
