@@ -2,9 +2,17 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import baselines, io, localize, match, synth
+from . import baselines, dataset, io, localize, match, synth
+from .dataset import (
+    DatasetScores,
+    ImageRecord,
+    aggregate,
+    aggregate_combined,
+    record_from_scores,
+    summary_table,
+)
 from .labels import SparseLabels
-from .scores import THRESHOLDS, DatasetScores, FisbeScores, SubsetScores, ThresholdScores, aggregate, evaluate
+from .scores import THRESHOLDS, FisbeScores, SubsetScores, ThresholdScores, evaluate
 
 try:
     __version__ = version("fisbe-bench")
@@ -15,15 +23,20 @@ __all__ = [
     "THRESHOLDS",
     "DatasetScores",
     "FisbeScores",
+    "ImageRecord",
     "SparseLabels",
     "SubsetScores",
     "ThresholdScores",
     "__version__",
     "aggregate",
+    "aggregate_combined",
     "baselines",
+    "dataset",
     "evaluate",
     "io",
     "localize",
     "match",
+    "record_from_scores",
+    "summary_table",
     "synth",
 ]

@@ -20,7 +20,6 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 from skimage.filters import threshold_otsu
-from sklearn.mixture import GaussianMixture
 
 __all__ = ["colour_clustering"]
 
@@ -84,6 +83,12 @@ def colour_clustering(
     rng = np.random.default_rng(seed)
     fit_idx = rng.choice(n_fg, size=min(n_fg, max_samples), replace=False)
     k = min(n_colours, fit_idx.size)
+    try:
+        from sklearn.mixture import GaussianMixture
+    except ImportError as err:  # pragma: no cover - exercised only without the extra
+        raise ImportError(
+            "the colour-clustering baseline needs scikit-learn: pip install 'fisbe-bench[baseline]'"
+        ) from err
     gmm = GaussianMixture(n_components=k, covariance_type="full", reg_covar=1e-4, random_state=seed)
     gmm.fit(feats[fit_idx])
     cluster = np.zeros(total.shape, dtype=np.int32)

@@ -21,10 +21,13 @@ matching, avF1, coverage C, S = (avF1 + C) / 2, false splits/merges).
 
 --pred and --gt are single files or folders (matched by file-name stem, e.g. pred/X.hdf <-> gt/X.zarr).
 Formats: zarr groups (FISBe layout: volumes/gt_instances, volumes/raw), HDF5 (.hdf/.h5/.hdf5), TIFF.
-The FISBe leaderboard setting is `--app flylight` (greedy, clDice, predicted instances of <= 800
+The FISBe leaderboard setting is `--app flylight` (3-D, greedy, clDice, predicted instances of <= 800
 voxels removed); without it no instances are removed unless --min-instance-size is given.
+`--ndim 2` evaluates 2-D images (YX or CYX), thinned in 2-D as the official evaluator does.
 Writes <out>/fisbe_scores.json (per image, in the official evaluator's keys, plus the dataset
-aggregate computed from summed counts) and <out>/fisbe_scores.md (a table).
+aggregate computed from summed counts), <out>/fisbe_scores.md (a table) and <out>/summary.csv (the
+official summary layout: per-image rows, then mean, sum and avg_inst; avg_inst is FISBe's combined
+score when completely and partly labelled images are mixed, see --split-file).
 """
 
 
@@ -69,6 +72,25 @@ def _add_eval_args(p: argparse.ArgumentParser) -> None:
         help="GT is partly labelled: unmatched predictions on unlabelled structure are not FPs",
     )
     p.add_argument(
+        "--split-file",
+        default=None,
+        help="set --partly per image from a FISBe sample list (the official sample_list_per_split.txt format); "
+        "'fisbe' uses the list shipped with the package; images it does not name use --partly",
+    )
+    p.add_argument(
+        "--ndim",
+        type=int,
+        choices=[2, 3],
+        default=3,
+        help="spatial dimensions: 3 = ZYX/CZYX volumes (default), 2 = YX/CYX images",
+    )
+    p.add_argument(
+        "--no-background-coverage",
+        action="store_true",
+        help="do not let the prediction background count as covering a GT neuron (matters only with "
+        "--criterion iou; the official evaluator counts it)",
+    )
+    p.add_argument(
         "--fs-threshold", type=float, default=0.05, help="clRecall threshold for false splits (default: 0.05)"
     )
     p.add_argument(
@@ -94,18 +116,27 @@ def run_eval(args: argparse.Namespace) -> dict[str, Any]:
     """Evaluate all (pred, gt) pairs described by parsed CLI arguments and write JSON + Markdown."""
     from tqdm import tqdm
 
+    from .dataset import aggregate, aggregate_combined, record_from_scores, summary_table
     from .io import atomic_write_text, find_pairs, read_labels
-    from .scores import aggregate, evaluate
+    from .official import fisbe_split
+    from .scores import evaluate
 
     min_size = args.min_instance_size
-    matching, criterion = args.matching, args.criterion
+    matching, criterion, ndim = args.matching, args.criterion, args.ndim
     if args.app == "flylight":
         min_size, matching, criterion = 800 if min_size is None else min_size, "greedy", "cldice"
+        ndim = 3
+    split: dict[str, tuple[str, bool]] = {}
+    if args.split_file is not None:
+        split = fisbe_split(None if args.split_file == "fisbe" else args.split_file)
     pairs = find_pairs(args.pred, args.gt)
     results = []
     names = []
+    flags = []
     for pred_path, gt_path in tqdm(pairs, desc="images", unit="image", disable=args.no_progress):
-        gt = read_labels(gt_path, args.gt_key)
+        name = pred_path.name.split(".")[0]
+        partly = split[name][1] if name in split else bool(args.partly)
+        gt = read_labels(gt_path, args.gt_key, ndim=ndim)
         dim: tuple[int, ...] | None = None
         if gt_path.suffix == ".zarr" or gt_path.name.endswith(".zarr"):
             import zarr
@@ -113,35 +144,45 @@ def run_eval(args: argparse.Namespace) -> dict[str, Any]:
             node: Any = zarr.open(str(gt_path), mode="r")[args.gt_key]
             attrs = dict(node.attrs)
             dim = tuple(int(v) for v in attrs.get("dim_neurons", ())) or None
-        pred = read_labels(pred_path, args.pred_key)
+        pred = read_labels(pred_path, args.pred_key, ndim=ndim)
         s = evaluate(
             gt,
             pred,
             matching=matching,
             min_instance_size=min_size,
-            partly=args.partly,
+            partly=partly,
             criterion=criterion,
             fs_threshold=args.fs_threshold,
             fm_threshold=args.fm_threshold,
             dim_instances=dim,
+            ndim=ndim,
+            background_covers=not args.no_background_coverage,
         )
         results.append(s)
-        names.append(pred_path.name.split(".")[0])
-    agg = aggregate(results)
+        names.append(name)
+        flags.append(partly)
+    records = [record_from_scores(s, n) for s, n in zip(results, names, strict=True)]
+    if len(set(flags)) > 1:
+        agg = aggregate_combined([r for r in records if not r.partly], [r for r in records if r.partly])
+    else:
+        agg = aggregate(records)
     payload = {
         "settings": {
             "matching": matching,
             "criterion": criterion,
             "min_instance_size": min_size,
-            "partly": bool(args.partly),
+            "ndim": ndim,
+            "partly": {n: f for n, f in zip(names, flags, strict=True)},
             "fs_threshold": args.fs_threshold,
             "fm_threshold": args.fm_threshold,
+            "background_covers": not args.no_background_coverage,
         },
         "images": {n: s.to_reference_dict() for n, s in zip(names, results, strict=True)},
         "dataset": agg.to_dict(),
     }
     out = Path(args.out)
     atomic_write_text(out / "fisbe_scores.json", json.dumps(payload, indent=1, default=float))
+    atomic_write_text(out / "summary.csv", _summary_csv(summary_table(records)))
     head = "| image | nGT | nPred | S | avF1 | C | clDiceTP | tp | FS | FM |"
     lines = [head, "|" + "---|" * 10]
     for n, s in zip(names, results, strict=True):
@@ -168,6 +209,20 @@ def run_eval(args: argparse.Namespace) -> dict[str, Any]:
     )
     atomic_write_text(out / "fisbe_scores.md", text)
     return payload
+
+
+def _summary_csv(rows: list[tuple[str, dict[str, float]]]) -> str:
+    """The official summary.csv text (``;``-separated, header ``sample;<columns>``)."""
+    import csv
+    import io
+
+    cols = list(rows[0][1])
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";", lineterminator="\n")
+    w.writerow(["sample", *cols])
+    for name, row in rows:
+        w.writerow([name, *(repr(float(row[c])) for c in cols)])
+    return buf.getvalue()
 
 
 def eval_main(argv: Sequence[str] | None = None) -> int:
@@ -197,8 +252,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     rp.add_argument("--full", action="store_true", help="paper-scale setting (more, larger toy volumes)")
     rp.add_argument("--out", default="reports/fisbe-bench", help="output folder (default: %(default)s)")
     rp.add_argument(
-        "--data", default=None, help="folder with the real FISBe sample (default: the bundled test data)"
+        "--data",
+        default=None,
+        help="folder with the real FISBe sample (<name>.zarr, pred/<name>.hdf; default: $FISBE_SAMPLE_DIR); "
+        "without it the claims that need the images are reported 'not testable offline'",
     )
+    rp.add_argument("--quiet", action="store_true", help="hide the progress bar")
     ev = sub.add_parser(
         "eval",
         help="evaluate predictions (same as fisbe-eval)",
@@ -219,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "reproduce":
             from .reproduce import reproduce
 
-            report = reproduce(args.out, quick=not args.full, data_dir=args.data)
+            report = reproduce(args.out, quick=not args.full, data_dir=args.data, progress=not args.quiet)
             print(report.to_markdown())
             return 0
         if args.command == "eval":
@@ -228,7 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"dataset S = {payload['dataset']['S']:.4f}")
             return 0
         return _toy(args)
-    except (ValueError, TypeError, FileNotFoundError) as err:
+    except (ValueError, TypeError, FileNotFoundError, ImportError) as err:
         print(f"fisbe-bench: error: {err}", file=sys.stderr)
         return 2
 

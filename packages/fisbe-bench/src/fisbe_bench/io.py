@@ -1,8 +1,8 @@
 """Readers for FISBe data: zarr groups (``volumes/raw``, ``volumes/gt_instances``), HDF5 and TIFF.
 
 Label volumes are read slab by slab along Z straight into :class:`~fisbe_bench.labels.SparseLabels`,
-so a full 400 x 700 x 700 x C FISBe volume never sits in memory densely.  Optional dependencies:
-``zarr`` (extra ``[zarr]``), ``h5py`` (``[hdf5]``), ``tifffile`` (``[tif]``).
+so a full 400 x 700 x 700 x C FISBe volume never sits in memory densely.  zarr and h5py are
+dependencies of the package; TIFF needs ``tifffile`` (extra ``[tif]``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .labels import SparseLabels, as_sparse
+from .labels import SparseLabels, as_sparse, check_ndim
 
 __all__ = [
     "GT_KEY",
@@ -97,8 +97,14 @@ def _sparse_from_slabs(arr: Any, name: str, slab_voxels: int = 2**25) -> SparseL
     )
 
 
-def read_labels(path: str | os.PathLike[str], key: str | None = None) -> SparseLabels:
-    """Read a label volume (``[Z, Y, X]`` or ``[C, Z, Y, X]``) from zarr, HDF5 or TIFF.
+def _read_array(arr: Any, name: str, ndim: int) -> SparseLabels:
+    if ndim == 3:
+        return _sparse_from_slabs(arr, name)
+    return as_sparse(np.asarray(arr[...]), name, ndim)  # 2-D images are small: read whole
+
+
+def read_labels(path: str | os.PathLike[str], key: str | None = None, *, ndim: int = 3) -> SparseLabels:
+    """Read a label volume (``[Z, Y, X]`` or ``[C, Z, Y, X]``) or image from zarr, HDF5 or TIFF.
 
     Parameters
     ----------
@@ -107,19 +113,24 @@ def read_labels(path: str | os.PathLike[str], key: str | None = None) -> SparseL
     key : str, optional
         Array inside a zarr group / HDF5 file (zarr default: ``volumes/gt_instances``).
         HDF5 files with a single dataset need no key.  Ignored for TIFF.
+    ndim : {3, 2}
+        Spatial dimensions: 3 reads ``[Z, Y, X]`` / ``[C, Z, Y, X]`` volumes, 2 reads ``[Y, X]`` /
+        ``[C, Y, X]`` images.
 
     Raises
     ------
     FileNotFoundError, ValueError, TypeError
         Missing file, missing key / wrong layout, non-integer labels.
     """
+    ndim = check_ndim(ndim)
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"path does not exist: {p}")
     kind = _kind(p)
     if kind == "zarr":
-        zarr = _need("zarr", "zarr")
-        group = zarr.open(str(p), mode="r")
+        import zarr
+
+        group: Any = zarr.open(str(p), mode="r")
         k = key or GT_KEY
         try:
             arr = group[k]
@@ -129,9 +140,10 @@ def read_labels(path: str | os.PathLike[str], key: str | None = None) -> SparseL
             ) from None
         if not hasattr(arr, "shape"):
             raise ValueError(f"key {k!r} in {p} is a group, not an array")
-        return _sparse_from_slabs(arr, f"{p}:{k}")
+        return _read_array(arr, f"{p}:{k}", ndim)
     if kind == "hdf5":
-        h5py = _need("h5py", "hdf5")
+        import h5py
+
         with h5py.File(p, "r") as f:
             if key is None:
                 names: list[str] = []
@@ -141,9 +153,9 @@ def read_labels(path: str | os.PathLike[str], key: str | None = None) -> SparseL
                 key = names[0]
             if key not in f or not isinstance(f[key], h5py.Dataset):
                 raise ValueError(f"key {key!r} is not a dataset in HDF5 file {p}")
-            return _sparse_from_slabs(f[key], f"{p}:{key}")
+            return _read_array(f[key], f"{p}:{key}", ndim)
     tifffile = _need("tifffile", "tif")
-    return as_sparse(tifffile.imread(str(p)), str(p))
+    return as_sparse(tifffile.imread(str(p)), str(p), ndim)
 
 
 @dataclass(frozen=True)
@@ -180,9 +192,10 @@ def read_fisbe_zarr(
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"path does not exist: {p}")
-    zarr = _need("zarr", "zarr")
+    import zarr
+
     try:
-        group = zarr.open_group(str(p), mode="r")
+        group: Any = zarr.open_group(str(p), mode="r")
     except Exception as err:
         raise ValueError(f"{p} is not a zarr group (expected FISBe layout with {GT_KEY})") from err
     try:
