@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fisbe_bench.reproduce import missing_sample_files
+from fisbe_bench.data import missing_sample_files
 
 HERE = Path(__file__).parent / "data" / "fisbe-sample"
 

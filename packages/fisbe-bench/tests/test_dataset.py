@@ -16,8 +16,8 @@ from fisbe_bench import (
     summary_table,
     synth,
 )
+from fisbe_bench.data import fisbe_split, read_summary_csv
 from fisbe_bench.dataset import FLYLIGHT_SUMMARY_COLUMNS
-from fisbe_bench.official import fisbe_split, read_summary_csv
 
 #: avg_inst columns that need the TP / FP / FN of partly labelled images at thresholds other than 0.5
 UNDETERMINED = {f"th_0_{k} fscore" for k in (1, 2, 3, 4, 6, 7, 8, 9)} | {

@@ -110,7 +110,7 @@ def test_fisbe_eval_cli_writes_json_and_markdown(files, tmp_path, capsys):
             "flylight",
             "--out",
             str(out),
-            "--no-progress",
+            "-q",
         ]
     )
     assert rc == 0
@@ -125,9 +125,7 @@ def test_fisbe_eval_cli_writes_json_and_markdown(files, tmp_path, capsys):
 
 def test_cli_errors_and_help(files, tmp_path, capsys):
     root, *_ = files
-    rc = eval_main(
-        ["--pred", str(root / "pred"), "--gt", str(root / "gt"), "--out", str(tmp_path), "--no-progress"]
-    )
+    rc = eval_main(["--pred", str(root / "pred"), "--gt", str(root / "gt"), "--out", str(tmp_path), "-q"])
     assert rc == 2
     assert "key is required" in capsys.readouterr().err
     with pytest.raises(SystemExit):
@@ -147,9 +145,9 @@ def test_cli_summary_csv_in_the_official_layout(files, tmp_path):
     root, gt, pred, _ = files
     out = tmp_path / "res"
     args = ["--pred", str(root / "pred" / "caseA.hdf"), "--gt", str(root / "gt" / "caseA.zarr")]
-    args += ["--pred-key", "volumes/labels", "--out", str(out), "--no-progress"]
+    args += ["--pred-key", "volumes/labels", "--out", str(out), "-q"]
     assert eval_main(args) == 0
-    from fisbe_bench.official import read_summary_csv
+    from fisbe_bench.data import read_summary_csv
 
     cols, rows = read_summary_csv(out / "summary.csv")
     assert [n for n, _ in rows] == ["caseA", "mean", "sum", "avg_inst"]
@@ -167,7 +165,7 @@ def test_cli_split_file_sets_partly_per_image(files, tmp_path):
     )
     out = tmp_path / "res"
     args = ["--pred", str(root / "pred"), "--gt", str(root / "gt"), "--pred-key", "volumes/labels"]
-    assert eval_main([*args, "--out", str(out), "--no-progress", "--split-file", str(split)]) == 0
+    assert eval_main([*args, "--out", str(out), "-q", "--split-file", str(split)]) == 0
     payload = json.loads((out / "fisbe_scores.json").read_text())
     assert payload["settings"]["partly"] == {"caseA": True}
     ref = evaluate(gt, pred, min_instance_size=None, partly=True, dim_instances=[2, 4])
@@ -204,7 +202,7 @@ def test_2d_images_from_tiff_and_hdf5(tmp_path):
             "2",
             "--out",
             str(out),
-            "--no-progress",
+            "-q",
         ]
     )
     assert rc == 0

@@ -1,32 +1,37 @@
 """The 2-D mode (``ndim=2``) and the official-evaluator semantics of issue 27, against published values.
 
-``data/official-2d/reference.json`` holds small 2-D (YX, CYX) and 3-D cases with the official evaluator's
-complete output for each, computed with ``evalinstseg`` at commit cc34f4d (scikit-image 0.24.0, numpy
-2.4.6) by ``data/official-2d/make_reference.py`` (its docstring says how to rerun it).  The inputs are
-stored in the file, so these tests need no evaluator.  Every number the official evaluator writes is
+The package ships (``fisbe_bench.data.evalinstseg_cases()``) small 2-D (YX, CYX) and 3-D cases with the
+official evaluator's complete output for each, computed with ``evalinstseg`` at commit cc34f4d (scikit-image
+0.24.0, numpy 2.4.6) by ``tools/make_official_cases.py`` (its docstring says how to rerun it).  The inputs
+are stored in the file, so these tests need no evaluator.  Every number the official evaluator writes is
 compared (1e-12), and every key it writes must exist on our side.
 """
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from fisbe_bench import evaluate
+from fisbe_bench.data import decode_runs, evalinstseg_cases
 
-REF = json.loads((Path(__file__).parent / "data" / "official-2d" / "reference.json").read_text())
+REF = evalinstseg_cases()
 CASES = REF["cases"]
 
 
 def _decode(enc: dict) -> np.ndarray:
+    """Run-length decoding written out here (independent of ``fisbe_bench.data.decode_runs``)."""
     flat = np.zeros(int(np.prod(enc["shape"])), dtype=enc["dtype"])
     for start, length, value in enc["runs"]:
         flat[start : start + length] = value
     return flat.reshape(enc["shape"])
+
+
+def test_decode_runs_matches():
+    for c in CASES.values():
+        np.testing.assert_array_equal(decode_runs(c["gt"]), _decode(c["gt"]))
 
 
 def _leaves(obj, prefix=""):

@@ -8,9 +8,8 @@ import pytest
 
 from fisbe_bench import evaluate
 from fisbe_bench.cli import eval_main
+from fisbe_bench.data import PRED_KEY, r14a02_official, read_summary_csv
 from fisbe_bench.io import read_fisbe_zarr, read_labels
-from fisbe_bench.official import r14a02_official, read_summary_csv
-from fisbe_bench.reproduce import PRED_KEY
 
 pytestmark = pytest.mark.slow
 
@@ -28,7 +27,7 @@ def test_cli_flylight_on_both_real_images(tmp_path, fisbe_sample):
             "flylight",
             "--out",
             str(tmp_path),
-            "--no-progress",
+            "-q",
             "--split-file",
             "fisbe",
         ]

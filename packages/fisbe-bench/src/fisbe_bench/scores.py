@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from neurotypes.validation import check_bool, check_choice, check_float, check_int
+
 from .labels import Instances, as_sparse, check_ndim, check_pair, normalize, overlap_voxels
 from .localize import (
     Skeleton,
@@ -128,7 +130,14 @@ class FisbeScores:
     background_covers: bool = True
 
     def threshold(self, th: float) -> ThresholdScores:
-        """The per-threshold entry for ``th`` (one of :data:`THRESHOLDS`)."""
+        """The per-threshold entry for ``th`` (one of :data:`THRESHOLDS`).
+
+        Raises
+        ------
+        TypeError, ValueError
+            ``th`` is not a number, or not one of :data:`THRESHOLDS`.
+        """
+        th = check_float("th", th)
         for t in self.per_threshold:
             if abs(t.threshold - th) < 1e-9:
                 return t
@@ -205,21 +214,32 @@ def _validate(
     min_instance_size: int | None,
     fs_threshold: float,
     fm_threshold: float,
-) -> None:
-    if matching not in ("greedy", "hungarian"):
-        raise ValueError(f"matching must be 'greedy' or 'hungarian', got {matching!r}")
-    if criterion not in ("cldice", "iou"):
-        raise ValueError(f"criterion must be 'cldice' or 'iou', got {criterion!r}")
-    if min_instance_size is not None:
-        if isinstance(min_instance_size, bool) or not isinstance(min_instance_size, int | np.integer):
-            raise TypeError(
-                f"min_instance_size must be an int or None, got {type(min_instance_size).__name__}"
-            )
-        if min_instance_size < 0:
-            raise ValueError(f"min_instance_size must be >= 0, got {min_instance_size}")
-    for name, v in (("fs_threshold", fs_threshold), ("fm_threshold", fm_threshold)):
-        if not (isinstance(v, int | float | np.floating) and 0.0 <= float(v) < 1.0):
-            raise ValueError(f"{name} must be a number in [0, 1), got {v!r}")
+    partly: bool,
+    background_covers: bool,
+) -> tuple[int | None, float, float]:
+    check_choice("matching", matching, ("greedy", "hungarian"))
+    check_choice("criterion", criterion, ("cldice", "iou"))
+    size = None if min_instance_size is None else check_int("min_instance_size", min_instance_size, minimum=0)
+    fs = check_float("fs_threshold", fs_threshold, minimum=0.0)
+    fm = check_float("fm_threshold", fm_threshold, minimum=0.0)
+    for name, v in (("fs_threshold", fs), ("fm_threshold", fm)):
+        if v >= 1.0:
+            raise ValueError(f"{name} must lie in [0, 1), got {v}")
+    check_bool("partly", partly)
+    check_bool("background_covers", background_covers)
+    return size, fs, fm
+
+
+def _dim_ids(dim_instances: Any, gi: Instances) -> list[int]:
+    if isinstance(dim_instances, str | bytes) or not isinstance(dim_instances, Sequence | np.ndarray):
+        raise TypeError(f"dim_instances must be a sequence of GT ids, got {type(dim_instances).__name__}")
+    out = []
+    for d in dim_instances:
+        v = check_int("dim_instances entries", d, minimum=1)
+        if v not in gi.raw_to_id:
+            raise ValueError(f"dim_instances must list GT ids present in gt; {v} is not")
+        out.append(gi.raw_to_id[v])
+    return out
 
 
 def _coverage(
@@ -378,16 +398,17 @@ def evaluate(
     ValueError
         Shape mismatch, negative ids, empty ground truth, unknown options.
     """
-    _validate(matching, criterion, min_instance_size, fs_threshold, fm_threshold)
+    min_instance_size, fs_threshold, fm_threshold = _validate(
+        matching, criterion, min_instance_size, fs_threshold, fm_threshold, partly, background_covers
+    )
     ndim = check_ndim(ndim)
-    if not isinstance(background_covers, bool | np.bool_):
-        raise TypeError(f"background_covers must be a bool, got {type(background_covers).__name__}")
     gs = as_sparse(gt, "gt", ndim)
     ps = as_sparse(pred, "pred", ndim)
     check_pair(gs, ps)
     gi = normalize(gs)
     if gi.n == 0:
         raise ValueError("gt is empty: the ground truth must contain at least one instance (id > 0)")
+    dim_ids = None if dim_instances is None else _dim_ids(dim_instances, gi)
     pi = normalize(ps, min_instance_size)
     ng, npd = gi.n, pi.n
 
@@ -459,12 +480,7 @@ def evaluate(
     fs = _m2m(fs_threshold)[0] if fs_threshold != fm_threshold else _m2m(fm_threshold)[0]
 
     dim = None
-    if dim_instances is not None:
-        dim_ids: list[int] = []
-        for d in dim_instances:
-            if int(d) not in gi.raw_to_id:
-                raise ValueError(f"dim_instances must list GT ids present in gt; {d} is not")
-            dim_ids.append(gi.raw_to_id[int(d)])
+    if dim_ids is not None:
         dim = _subset("dim", dim_ids, gi, gt_skels, pred_skels, npd, loc, rec, pred_overlaps, matching)
     ov_ids = sorted(int(v) for v in np.unique(gi.labels.lookup(gt_ov_vox)) if v > 0) if gt_overlaps else []
     overlap = _subset("overlap", ov_ids, gi, gt_skels, pred_skels, npd, loc, rec, pred_overlaps, matching)

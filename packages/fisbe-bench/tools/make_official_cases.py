@@ -1,14 +1,22 @@
-"""Write ``reference.json``: small 2-D (and a few 3-D) cases and the official evaluator's results for them.
+"""Write ``evalinstseg_cases.json``: small cases and the official evaluator's complete output for each.
 
-Run it with the official evaluator installed (it is not on PyPI), in a separate environment::
+Run it with the official evaluator (it is not on PyPI) and this package installed in one separate environment::
 
     git clone https://github.com/Kainmueller-Lab/evaluate-instance-segmentation  # commit cc34f4d
-    python -m venv venv && venv/bin/pip install ./evaluate-instance-segmentation   # scikit-image 0.24
-    venv/bin/python make_reference.py reference.json
+    python -m venv venv && venv/bin/pip install ./evaluate-instance-segmentation ./shared/neurotypes \
+        ./packages/fisbe-bench                                                      # scikit-image 0.24
+    venv/bin/python tools/make_official_cases.py src/fisbe_bench/data/official/evalinstseg_cases.json
 
-The inputs are built here with numpy / scipy and stored (run-length coded) in the JSON next to the official output of
-``evalinstseg.evaluate.evaluate_volume`` (every metric, ``evaluate_false_labels=True``), so the test
-reads both from the file and never needs the evaluator.
+Two groups of cases, each with the output of ``evalinstseg.evaluate.evaluate_volume`` (every metric,
+``evaluate_false_labels=True``):
+
+- ``cases``: small 2-D (YX, CYX) and 3-D inputs built here with numpy / scipy and stored in the file
+  (run-length coded);
+- ``synthetic``: the package's synthetic cases A and B (``fisbe_bench.synth``), stored by the SHA-256 of their
+  arrays, under both matchings, with and without the 800-voxel filter, with clDice and IoU.
+
+The package's tests and ``reproduce`` read inputs and official numbers from the file and never need the
+evaluator.
 """
 
 from __future__ import annotations
@@ -148,10 +156,19 @@ def plain(o):
     return o
 
 
+def sha256(arr):
+    import hashlib
+
+    a = np.ascontiguousarray(arr)
+    return hashlib.sha256(str(a.dtype).encode() + str(a.shape).encode() + a.tobytes()).hexdigest()
+
+
 def main(path):
     import evalinstseg
     import skimage
     from evalinstseg.evaluate import evaluate_volume
+
+    from fisbe_bench import synth
 
     result = {
         "provenance": (
@@ -159,10 +176,11 @@ def main(path):
             f"commit cc34f4d, scikit-image {skimage.__version__}, numpy {np.__version__}: "
             "evalinstseg.evaluate.evaluate_volume(gt, pred, ndim, out, localization_criterion, assignment_strategy, "
             f"evaluate_false_labels=True, add_general_metrics={ADD_GENERAL}, remove_small_components, partly, "
-            "dim_insts).metricsDict, by tests/data/official-2d/make_reference.py."
+            "dim_insts).metricsDict, by tools/make_official_cases.py."
         ),
         "evalinstseg_file": evalinstseg.__file__.rsplit("/", 2)[-2],
         "cases": {},
+        "synthetic": {},
     }
     for name, (gt, pred, opt) in cases().items():
         m = evaluate_volume(
@@ -179,6 +197,46 @@ def main(path):
             dim_insts=opt.get("dim", []),
         ).metricsDict
         result["cases"][name] = {"options": opt, "gt": encode(gt), "pred": encode(pred), "official": plain(m)}
+    ga, pa = synth.case_a()
+    gb, pb = synth.case_b(seed=0)
+    gch = np.stack(
+        [(ga == k).astype(np.uint8) for k in range(1, 5)]
+    )  # case A ground truth, one neuron per channel
+    runs = [
+        ("A", ga, pa, c, m, r, [])
+        for c in ("cldice", "iou")
+        for m in ("greedy", "hungarian")
+        for r in (None, 800)
+    ]
+    runs += [
+        ("B", gb, pb, c, m, r, [])
+        for c in ("cldice", "iou")
+        for m in ("greedy", "hungarian")
+        for r in (None, 800)
+    ]
+    runs += [("A_channels", gch, pa, "cldice", "greedy", r, [2, 4]) for r in (None, 800)]
+    for case, gt, pred, criterion, matching, min_size, dim in runs:
+        opt = {"ndim": 3, "criterion": criterion, "matching": matching, "min_size": min_size, "dim": dim}
+        m = evaluate_volume(
+            gt.copy(),
+            pred.copy(),
+            3,
+            tempfile.mkdtemp() + "/x",
+            localization_criterion=criterion,
+            assignment_strategy=matching,
+            evaluate_false_labels=True,
+            add_general_metrics=ADD_GENERAL,
+            remove_small_components=min_size,
+            dim_insts=dim,
+        ).metricsDict
+        name = f"{case}_{criterion}_{matching}_{'rm800' if min_size else 'all'}"
+        result["synthetic"][name] = {
+            "case": case,
+            "options": opt,
+            "gt_sha256": sha256(gt),
+            "pred_sha256": sha256(pred),
+            "official": plain(m),
+        }
     with open(path, "w") as fh:
         json.dump(result, fh, separators=(",", ":"))
         fh.write("\n")
