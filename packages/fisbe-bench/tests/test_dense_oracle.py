@@ -59,7 +59,10 @@ def oracle(gt, pred, fs_th=0.05, fm_th=0.1):
         # float, under every numpy); comparing float32 *scalars* with a Python float would be float64 in numpy 1.x
         th32 = np.float32(th)
         pairs = sorted(
-            (-loc[g, p], g, p) for g in range(1, len(gm) + 1) for p in range(1, len(pm) + 1) if loc[g, p] > th32
+            (-loc[g, p], g, p)
+            for g in range(1, len(gm) + 1)
+            for p in range(1, len(pm) + 1)
+            if loc[g, p] > th32
         )
         ug, up, acc = set(), set(), []
         for _, g, p in pairs:
