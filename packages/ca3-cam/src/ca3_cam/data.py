@@ -16,11 +16,14 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from ca3_cam.schedule import Operation, Schedule
+
 __all__ = [
     "RECORDINGS",
     "load_network_config",
     "load_recording",
     "parse_recording_csv",
+    "read_schedule",
     "reference_testbench_path",
 ]
 
@@ -103,7 +106,7 @@ def _sorted(rows: list[tuple[int, int]]) -> NDArray[np.int64]:
 
 def load_recording(experiment: int) -> dict[str, NDArray[np.int64]]:
     """The SpiNNaker recording of experiment 1, 2 or 3 as ``{population: rows (time_ms, index)}``."""
-    if experiment not in RECORDINGS:
+    if isinstance(experiment, bool) or experiment not in RECORDINGS:
         raise ValueError(f"experiment must be one of {sorted(RECORDINGS)}, got {experiment!r}")
     name, c, _, _ = RECORDINGS[experiment]
     return parse_recording_csv(_data_dir() / name, c)
@@ -112,7 +115,7 @@ def load_recording(experiment: int) -> dict[str, NDArray[np.int64]]:
 def reference_testbench_path(name: str) -> Path:
     """Path of a shipped authors' testbench: ``"tb1"`` (30 operations) or ``"tb2"`` (Experiment 2)."""
     files = {"tb1": "tb1_piramidal_input_spikes.json", "tb2": "tb2_piramidal_cont_input_spikes.json"}
-    if name not in files:
+    if not isinstance(name, str) or name not in files:
         raise ValueError(f"name must be one of {sorted(files)}, got {name!r}")
     return _data_dir() / files[name]
 
@@ -121,3 +124,113 @@ def load_network_config() -> dict[str, object]:
     """The authors' ``network_config.json`` (neuron and synapse parameters), for cross-checks."""
     with open(_data_dir() / "network_config.json") as fh:
         return dict(json.load(fh))
+
+
+def _read_operations_csv(path: Path, n_cues: int, n_content: int) -> Schedule:
+    from neurotypes import FormatError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise FormatError(f"file {str(path)!r} is not a text table (not UTF-8)") from None
+    rows = [r for r in csv.reader(text.splitlines()) if r and any(c.strip() for c in r)]
+    if not rows or [c.strip().lower() for c in rows[0]] != ["op", "t_ms", "cue", "bits"]:
+        raise FormatError(f"file {str(path)!r}: an operations table needs the header 'op,t_ms,cue,bits'")
+    ops: list[Operation] = []
+    for r, row in enumerate(rows[1:], start=2):
+        if len(row) != 4:
+            raise FormatError(f"file {str(path)!r}, row {r}: expected 4 cells (op, t_ms, cue, bits)")
+        kind, t, cue, bits = (c.strip() for c in row)
+        try:
+            cue_i = int(cue) if cue else None
+            bit_set = frozenset(int(b) for b in bits.replace(";", " ").split()) if bits else frozenset()
+            ops.append(Operation(kind, int(t), cue_i, bit_set))  # type: ignore[arg-type]
+        except ValueError:
+            raise FormatError(f"file {str(path)!r}, row {r}: t_ms, cue and bits must be integers") from None
+    if not ops:
+        raise FormatError(f"file {str(path)!r} lists no operation")
+    try:
+        return Schedule(n_cues, n_content, tuple(ops), t_stop_ms=ops[-1].t_ms + 14, warn_spacing=False)
+    except (TypeError, ValueError) as exc:
+        raise FormatError(f"file {str(path)!r}: {exc}") from None
+
+
+def read_schedule(path: str | Path, *, n_cues: int | None = None, n_content: int | None = None) -> Schedule:
+    """Read a schedule of memory operations from a file, chosen by its suffix.
+
+    - ``.json``/``.txt``: the authors' testbench format (:func:`ca3_cam.experiments.from_reference_json`);
+    - ``.csv``: an operations table with header ``op,t_ms,cue,bits`` (``op`` is ``learn``, ``recall_cue`` or
+      ``recall_content``; ``bits`` space-separated content bits; needs ``n_cues`` and ``n_content``);
+    - ``.npz`` (neurotypes ``SpikeTrains``) or ``.nwb`` (a Units table): spikes of the ``n_cues + n_content``
+      inputs on the 1-ms grid (cues first), decoded into operations
+      (:func:`ca3_cam.experiments.schedule_from_input_times`; needs ``n_cues``).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    n_cues, n_content : int, optional
+        Size of the memory (>= 1) where the format does not say it.
+
+    Returns
+    -------
+    Schedule
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    neurotypes.FormatError
+        The file is not what its suffix says (a ``ValueError`` naming it).
+    ValueError, TypeError
+        A missing or bad ``n_cues``/``n_content``.
+    """
+    from ca3_cam.experiments import from_reference_json, schedule_from_input_times
+    from neurotypes import FormatError, SpikeTrains
+    from neurotypes.validation import check_int, check_path
+
+    p = check_path("path", path)
+    if n_cues is not None:
+        n_cues = check_int("n_cues", n_cues, minimum=1)
+    if n_content is not None:
+        n_content = check_int("n_content", n_content, minimum=1)
+    suffix = p.suffix.lower()
+    if suffix in (".json", ".txt"):
+        return from_reference_json(p)
+    if suffix == ".csv":
+        if n_cues is None or n_content is None:
+            raise ValueError(
+                f"n_cues and n_content: an operations table ({str(p)!r}) needs both (CLI: --cues, --content)"
+            )
+        return _read_operations_csv(p, n_cues, n_content)
+    if suffix in (".npz", ".nwb"):
+        if suffix == ".npz":
+            import neurotypes
+
+            st = neurotypes.load(p)
+            if not isinstance(st, SpikeTrains):
+                raise FormatError(
+                    f"file {str(p)!r} holds a {type(st).__name__}, not SpikeTrains of the inputs"
+                )
+        else:
+            st = SpikeTrains.from_nwb(p)
+        if n_cues is None:
+            raise ValueError(
+                f"n_cues: the input spikes of {str(p)!r} do not say which inputs are cues (CLI: --cues)"
+            )
+        if not 0 < n_cues < st.n_units:
+            raise ValueError(
+                f"n_cues must lie in [1, {st.n_units - 1}] for {st.n_units} inputs, got {n_cues}"
+            )
+        ms = st.times * 1000.0
+        if not np.allclose(ms, np.round(ms), atol=1e-6):
+            raise FormatError(f"file {str(p)!r}: input spikes must lie on the 1-ms grid")
+        per = [np.round(ms[st.units == u]).astype(np.int64).tolist() for u in range(st.n_units)]
+        try:
+            return schedule_from_input_times(per[:n_cues], per[n_cues:], round(st.t_stop * 1000.0))
+        except ValueError as exc:
+            raise FormatError(f"file {str(p)!r}: {exc}") from None
+    raise FormatError(
+        f"file {str(p)!r}: unknown format {suffix or '(no suffix)'}; ca3-cam reads schedules from .json/.txt "
+        "(authors' testbenches), .csv (op,t_ms,cue,bits), .npz and .nwb (input spike trains)"
+    )

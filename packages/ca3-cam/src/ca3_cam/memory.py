@@ -41,10 +41,10 @@ class IdealCAM:
     """
 
     def __init__(self, n_cues: int, n_content: int) -> None:
-        self.n_cues = int(n_cues)
-        self.n_content = int(n_content)
-        if self.n_cues < 1 or self.n_content < 1:
-            raise ValueError(f"n_cues and n_content must be >= 1, got {n_cues}, {n_content}")
+        from neurotypes.validation import check_int
+
+        self.n_cues = check_int("n_cues", n_cues, minimum=1)
+        self.n_content = check_int("n_content", n_content, minimum=1)
         self.memory_: dict[int, frozenset[int]] = {}
 
     def learn(self, cue: int, content_bits: object) -> None:
@@ -88,8 +88,16 @@ def decode_answers(schedule: Schedule, output_rows: NDArray[np.int64], *, window
     The answer to a recall at ``t`` is the set of Output neurons of the other kind (content bits for a recall
     by cue, cues for a recall by content) that fire in ``(t, t + window_ms]``; the echo is the queried kind.
     """
+    from neurotypes.validation import check_array, check_int
+
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be a Schedule, got {type(schedule).__name__}")
+    window_ms = check_int("window_ms", window_ms, minimum=1)
+    rows = check_array("output_rows", output_rows, dtype="int")
+    if rows.size and (rows.ndim != 2 or rows.shape[1] != 2):
+        raise ValueError(f"output_rows must be rows (time_ms, index), got shape {rows.shape}")
+    rows = rows.reshape(-1, 2)
     c = schedule.n_cues
-    rows = np.asarray(output_rows, dtype=np.int64).reshape(-1, 2)
     res: list[Answer] = []
     for op in schedule.operations:
         if op.kind == "learn":
@@ -125,7 +133,7 @@ def rows_to_spiketrains(
 
 
 def _check_engine(engine: object) -> str:
-    if engine not in ENGINES:
+    if not isinstance(engine, str) or engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     return str(engine)
 
@@ -133,6 +141,10 @@ def _check_engine(engine: object) -> str:
 def run_schedule(network: Network, schedule: Schedule, engine: str = "numpy") -> dict[str, NDArray[np.int64]]:
     """Run ``schedule`` on a fresh ``network`` with ``engine``; spikes as ``{population: rows (time_ms, i)}``."""
     engine = _check_engine(engine)
+    if not isinstance(network, Network):
+        raise TypeError(f"network must be a Network (build_network), got {type(network).__name__}")
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be a Schedule, got {type(schedule).__name__}")
     if (schedule.n_cues, schedule.n_content) != (network.n_cues, network.n_content):
         raise ValueError(
             f"schedule is for {schedule.n_cues} cues x {schedule.n_content} bits, network for "

@@ -64,11 +64,13 @@ class NeuronParams:
     i_offset: float = 0.0
 
     def __post_init__(self) -> None:
+        from neurotypes.validation import check_float
+
         for name in ("cm", "tau_m", "tau_syn_E", "tau_syn_I"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
-        if self.tau_refrac < 0:
-            raise ValueError(f"tau_refrac must be >= 0, got {self.tau_refrac}")
+            check_float(name, getattr(self, name), positive=True)
+        check_float("tau_refrac", self.tau_refrac, minimum=0.0)
+        for name in ("v_rest", "v_reset", "v_thresh", "i_offset"):
+            check_float(name, getattr(self, name))
         if not self.v_thresh > self.v_reset:
             raise ValueError(f"v_thresh must be > v_reset, got {self.v_thresh} <= {self.v_reset}")
 
@@ -130,14 +132,26 @@ class STDPParams:
     depress_first: bool = True
 
     def __post_init__(self) -> None:
-        if not (self.tau_plus > 0 and self.tau_minus > 0):
-            raise ValueError(f"tau_plus and tau_minus must be > 0, got {self.tau_plus}, {self.tau_minus}")
-        if self.A_plus < 0 or self.A_minus < 0:
-            raise ValueError(f"A_plus and A_minus must be >= 0, got {self.A_plus}, {self.A_minus}")
+        from neurotypes.validation import check_bool, check_float, check_int
+
+        check_float("tau_plus", self.tau_plus, positive=True)
+        check_float("tau_minus", self.tau_minus, positive=True)
+        check_float("A_plus", self.A_plus, minimum=0.0)
+        check_float("A_minus", self.A_minus, minimum=0.0)
+        check_float("w_min", self.w_min)
+        check_float("w_max", self.w_max)
         if not self.w_max > self.w_min:
             raise ValueError(f"w_max must be > w_min, got {self.w_max} <= {self.w_min}")
-        if self.post_history < 2:
-            raise ValueError(f"post_history must be >= 2, got {self.post_history}")
+        check_int("post_history", self.post_history, minimum=2)
+        for name in (
+            "a_scaled_by_wmax",
+            "backprop_delay",
+            "nearest",
+            "zero_lag",
+            "clip_each",
+            "depress_first",
+        ):
+            check_bool(name, getattr(self, name))
 
     @property
     def step_plus(self) -> float:
@@ -174,6 +188,25 @@ class CA3Params:
     w_init_plastic: float = 0.0
     delay_plastic: int = 1
     ring_buffer_saturation: bool = True
+
+    def __post_init__(self) -> None:
+        from neurotypes.validation import check_bool, check_float, check_int
+
+        for name in ("default_neuron", "fast_neuron", "output_neuron"):
+            if not isinstance(getattr(self, name), NeuronParams):
+                raise TypeError(f"{name} must be a NeuronParams, got {type(getattr(self, name)).__name__}")
+        if not isinstance(self.stdp, STDPParams):
+            raise TypeError(f"stdp must be an STDPParams, got {type(self.stdp).__name__}")
+        for name in (
+            "w_exc",
+            "w_cont_cue_to_cond",
+            "w_cond_int_to_cond",
+            "w_lateral_per_bit",
+            "w_init_plastic",
+        ):
+            check_float(name, getattr(self, name), minimum=0.0)
+        check_int("delay_plastic", self.delay_plastic, minimum=1)
+        check_bool("ring_buffer_saturation", self.ring_buffer_saturation)
 
     @classmethod
     def default(cls) -> CA3Params:

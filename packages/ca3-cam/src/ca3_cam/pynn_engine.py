@@ -8,8 +8,6 @@ Only standard PyNN API is used (``IF_curr_exp``, ``SpikeSourceArray``, ``FromLis
 from __future__ import annotations
 
 import importlib
-import math
-import os
 from typing import Any
 
 import numpy as np
@@ -30,8 +28,7 @@ def import_backend(engine: str) -> Any:
     """Import the PyNN backend for ``engine`` ("nest" or "spinnaker"), with a clear error if missing."""
     if engine not in PYNN_MODULES:
         raise ValueError(f"engine must be one of {sorted(PYNN_MODULES)}, got {engine!r}")
-    if engine == "nest":
-        os.environ.setdefault("PYNEST_QUIET", "1")
+    # NEST prints a banner on import unless PYNEST_QUIET is set: that is the user's choice (environment), not ours.
     try:
         return importlib.import_module(PYNN_MODULES[engine])
     except ImportError as err:
@@ -130,14 +127,18 @@ def build_pynn_network(
 
 
 def _spike_rows(pop: Any, offset: int) -> NDArray[np.int64]:
+    """A population's recorded spikes as rows ``(time_ms, index)``, read through ``SpikeTrains.from_neo``.
+
+    PyNN hands back a neo ``Block``; times are floored to the millisecond and shifted back by ``offset``.
+    """
+    from neurotypes import SpikeTrains
+
     block = pop.get_data("spikes", clear=False)
-    rows: list[tuple[int, int]] = []
-    for k, st in enumerate(block.segments[0].spiketrains):
-        idx = int(st.annotations.get("source_index", k))
-        for t in np.asarray(st.magnitude, dtype=float):
-            rows.append((math.floor(t + 1e-9) - offset, idx))
-    a = np.asarray(sorted(rows), dtype=np.int64).reshape(-1, 2)
-    return a
+    st = SpikeTrains.from_neo(block.segments[0], n_units=pop.size)
+    ms = np.floor(st.times * 1000.0 + 1e-6).astype(np.int64) - offset
+    rows = np.stack([ms, st.units.astype(np.int64)], axis=1)
+    order = np.lexsort((rows[:, 1], rows[:, 0]))
+    return np.asarray(rows[order], dtype=np.int64).reshape(-1, 2)
 
 
 def run_pynn(

@@ -48,6 +48,11 @@ def step_response_mv(weight_na: float, neuron: NeuronParams, *, scheme: str = "s
         ``"spinnaker"``: the step-averaged current held constant over the step (this simulator);
         ``"exact"``: the exact solution of the linear ODE with an exponentially decaying current.
     """
+    from neurotypes.validation import check_float
+
+    weight_na = check_float("weight_na", weight_na)
+    if not isinstance(neuron, NeuronParams):
+        raise TypeError(f"neuron must be a NeuronParams, got {type(neuron).__name__}")
     dt = 1.0
     tm, ts, cm = neuron.tau_m, neuron.tau_syn_E, neuron.cm
     if scheme == "spinnaker":
@@ -67,6 +72,9 @@ def ring_buffer_range(max_weight: float) -> float:
     CueContRecall's excitation at 8 nA, which is why two stored bits together with the 6 nA cue inhibition
     do not fire a cue neuron in the recordings.
     """
+    from neurotypes.validation import check_float
+
+    max_weight = check_float("max_weight", max_weight)
     if max_weight <= 0:
         return 0.0
     power = max(0, math.ceil(math.log2(max_weight)))
@@ -279,9 +287,13 @@ class NumpySimulator:
             For every population (``Input`` included), the rows ``(time_ms, neuron_index)`` of its spikes
             in this interval, sorted by time then index.
         """
-        if isinstance(duration, bool) or not isinstance(duration, int | np.integer) or duration < 1:
-            raise ValueError(f"duration must be an int >= 1 (ms), got {duration!r}")
-        src = np.asarray(source_spikes, dtype=np.int64).reshape(-1, 2)
+        from neurotypes.validation import check_array, check_int
+
+        duration = check_int("duration", duration, minimum=1)
+        src = check_array("source_spikes", source_spikes, dtype="int")
+        if src.size and (src.ndim != 2 or src.shape[1] != 2):
+            raise ValueError(f"source_spikes must be rows (time_ms, input_index), got shape {src.shape}")
+        src = src.reshape(-1, 2)
         t0, t1 = self.t, self.t + int(duration)
         if src.size and (src[:, 0].min() < t0 or src[:, 0].max() >= t1):
             raise ValueError(

@@ -1,4 +1,4 @@
-"""Testbench generators for the paper's three experiments, and a loader for the authors' JSON testbenches."""
+"""The schedules of the paper's three experiments, and readers of the authors' JSON testbenches (``ca3_cam.testbench``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ from pathlib import Path
 
 from ca3_cam.schedule import LEARN_STEPS, Operation, Schedule
 
-__all__ = ["STATE_MAP", "from_reference_json", "functional", "state_map", "stress"]
+__all__ = [
+    "STATE_MAP",
+    "from_reference_json",
+    "functional",
+    "schedule_from_input_times",
+    "state_map",
+    "stress",
+]
 
 #: The 4x4 map of states of Experiment 3 (row-major cells are the cues; states are one-hot content bits).
 STATE_MAP: tuple[tuple[int, ...], ...] = ((0, 5, 1, 3), (0, 3, 4, 5), (0, 5, 4, 3), (2, 4, 4, 3))
@@ -43,9 +50,13 @@ def stress(c: int = 5, m: int = 10, spacing_ms: int = 14, t0_ms: int = 1) -> Sch
     ``3 (2c + m)`` operations, ``spacing_ms`` apart from ``t0_ms`` (60 x 14 ms from 1 ms by default, as
     recorded).
     """
-    if c < 1 or m < 1:
-        raise ValueError(f"c and m must be >= 1, got c={c}, m={m}")
-    if c + 1 >= 2**m:
+    from neurotypes.validation import check_int
+
+    c = check_int("c", c, minimum=1)
+    m = check_int("m", m, minimum=1)
+    spacing_ms = check_int("spacing_ms", spacing_ms, minimum=1)
+    t0_ms = check_int("t0_ms", t0_ms, minimum=0)
+    if m < 64 and c + 1 >= 2**m:
         raise ValueError(
             f"the binary code of c must fit in m bits with a non-empty complement, got c={c}, m={m}"
         )
@@ -80,11 +91,22 @@ def state_map(
     Defaults are the recorded run: a 4x4 map (16 cues, 6 states), learns 7 ms apart from 0 ms, the queries
     {1, 2, 4}, {3}, {5}, {0} 6 ms apart from 112 ms, 140 ms in all.
     """
-    cells = [int(s) for row in grid for s in row]
+    from neurotypes.validation import check_int
+
+    learn_spacing_ms = check_int("learn_spacing_ms", learn_spacing_ms, minimum=LEARN_STEPS)
+    query_spacing_ms = check_int("query_spacing_ms", query_spacing_ms, minimum=1)
+    if isinstance(grid, str | bytes) or not isinstance(grid, Sequence):
+        raise TypeError("grid must be a sequence of rows of state indices")
+    cells = [check_int(f"grid[{i}]", s, minimum=0) for i, row in enumerate(grid) for s in row]
     if not cells:
         raise ValueError("grid must not be empty")
-    if min(cells) < 0:
-        raise ValueError(f"grid states must be >= 0, got {min(cells)}")
+    if isinstance(queries, str | bytes) or not isinstance(queries, Sequence):
+        raise TypeError("queries must be a sequence of sets of states")
+    for i, q in enumerate(queries):
+        if not q:
+            raise ValueError(f"queries[{i}] must not be empty")
+        for b in q:
+            check_int(f"queries[{i}]", b, minimum=0)
     m = max(max(cells) + 1, *(max(q) + 1 for q in queries)) if queries else max(cells) + 1
     ops = [Operation("learn", k * learn_spacing_ms, k, frozenset({s})) for k, s in enumerate(cells)]
     t = len(cells) * learn_spacing_ms
@@ -102,28 +124,76 @@ def from_reference_json(path: str | Path) -> Schedule:
 
     Raises
     ------
-    ValueError
-        On a malformed file or spikes that do not form operations.
+    FileNotFoundError
+        No file at ``path``.
+    neurotypes.FormatError
+        A malformed file (a ``ValueError`` naming it), or spikes that do not form operations.
     """
+    from neurotypes import FormatError
+    from neurotypes.validation import check_path
+
+    p = check_path("path", path)
     try:
-        data = json.loads(Path(path).read_text())
+        data = json.loads(p.read_text(encoding="utf-8"))
         sim_time = int(data["simTime"])
         cue_times = [[int(t) for t in ts] for ts in data["cue"]]
         cont_times = [[int(t) for t in ts] for ts in data["cont"]]
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise ValueError(
-            f"{path} is not a testbench (needs simTime, cue, cont lists of ints): {err}"
-        ) from err
-    c, m = len(cue_times), len(cont_times)
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError) as err:
+        raise FormatError(
+            f"file {str(p)!r} is not a testbench (needs simTime, cue, cont lists of ints): {type(err).__name__}: {err}"
+        ) from None
+    try:
+        return schedule_from_input_times(cue_times, cont_times, sim_time)
+    except ValueError as err:
+        raise FormatError(f"file {str(p)!r}: {err}") from None
+
+
+def schedule_from_input_times(
+    cue_times: Sequence[Sequence[int]], content_times: Sequence[Sequence[int]], t_stop_ms: int
+) -> Schedule:
+    """Decode the operations of a memory from the spike times (ms) of its cue and content inputs.
+
+    Parameters
+    ----------
+    cue_times : sequence of sequences of int
+        For each of the ``c`` cue inputs, its spike times in ms.
+    content_times : sequence of sequences of int
+        For each of the ``m`` content inputs, its spike times in ms.
+    t_stop_ms : int
+        Duration of the run (extended to leave 8 ms after the last operation).
+
+    Returns
+    -------
+    Schedule
+        A cue spiking with content on three consecutive ms is a learn; a cue alone a recall by cue; content alone
+        a recall by content.
+
+    Raises
+    ------
+    ValueError
+        No inputs, several cues at once, or a learn whose inputs do not repeat on 3 consecutive ms.
+
+    Examples
+    --------
+    >>> s = schedule_from_input_times([[0, 1, 2, 20]], [[0, 1, 2], []], 40)
+    >>> [(op.kind, op.t_ms) for op in s.operations]
+    [('learn', 0), ('recall_cue', 20)]
+    """
+    from neurotypes.validation import check_int
+
+    t_stop_ms = check_int("t_stop_ms", t_stop_ms, minimum=0)
+    c, m = len(cue_times), len(content_times)
     if c < 1 or m < 1:
-        raise ValueError(f"{path}: cue and cont must list at least one input each")
+        raise ValueError("cue_times and content_times must list at least one input each")
     at: dict[int, tuple[set[int], set[int]]] = {}
     for i, ts in enumerate(cue_times):
         for t in ts:
-            at.setdefault(t, (set(), set()))[0].add(i)
-    for b, ts in enumerate(cont_times):
+            at.setdefault(check_int(f"cue_times[{i}]", t, minimum=0), (set(), set()))[0].add(i)
+    for b, ts in enumerate(content_times):
         for t in ts:
-            at.setdefault(t, (set(), set()))[1].add(b)
+            at.setdefault(check_int(f"content_times[{b}]", t, minimum=0), (set(), set()))[1].add(b)
+    if not at:
+        raise ValueError("the inputs hold no spike: no operation to run")
     ops: list[Operation] = []
     times = sorted(at)
     k = 0
@@ -131,13 +201,11 @@ def from_reference_json(path: str | Path) -> Schedule:
         t = times[k]
         cues, bits = at[t]
         if len(cues) > 1:
-            raise ValueError(f"{path}: more than one cue spikes at {t} ms")
+            raise ValueError(f"more than one cue spikes at {t} ms")
         if cues and bits:
             same = all(at.get(t + d) == (cues, bits) for d in range(1, LEARN_STEPS))
             if not same:
-                raise ValueError(
-                    f"{path}: a learn at {t} ms must repeat its inputs on {LEARN_STEPS} consecutive ms"
-                )
+                raise ValueError(f"a learn at {t} ms must repeat its inputs on {LEARN_STEPS} consecutive ms")
             ops.append(Operation("learn", t, next(iter(cues)), frozenset(bits)))
             k += LEARN_STEPS
             continue
@@ -146,4 +214,4 @@ def from_reference_json(path: str | Path) -> Schedule:
         else:
             ops.append(Operation("recall_content", t, None, frozenset(bits)))
         k += 1
-    return Schedule(c, m, tuple(ops), t_stop_ms=max(sim_time, ops[-1].t_ms + 8), warn_spacing=False)
+    return Schedule(c, m, tuple(ops), t_stop_ms=max(t_stop_ms, ops[-1].t_ms + 8), warn_spacing=False)
