@@ -47,4 +47,3 @@ print(sample.tolist())
 spikes = model.layer_spikes(torch.as_tensor(tokens[None, :200]))[0]
 trains = to_spike_trains(spikes, dt=1e-3)
 fig = plot_spike_raster(trains, "LIF-only control, layer 0 (reconstructed AM-SU)")
-fig  # noqa: B018  (the gallery shows the last expression of a cell)

@@ -666,7 +666,7 @@ def save_model(model: AstroSNNLM, path: str | os.PathLike[str], tokenizer: Token
         raise ValueError(f"a parameter is named {_META!r}")
     arrays[_META] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     buf = io.BytesIO()
-    np.savez(buf, allow_pickle=False, **arrays)
+    np.savez(buf, **arrays)  # numeric arrays only: nothing is pickled (older numpy has no allow_pickle here)
     return atomic_write_bytes(path, buf.getvalue())
 
 
