@@ -624,15 +624,13 @@ def save_arrays(
     except (TypeError, ValueError) as exc:
         raise TypeError(f"metadata must be JSON-serialisable (finite numbers): {exc}") from None
     buf = io.BytesIO()
-    np.savez_compressed(
-        buf,
-        **{
-            SCHEMA_KEY: np.array(format),
-            VERSION_KEY: np.array(version, dtype=np.int64),
-            META_KEY: np.array(meta_text),
-        },
+    members: dict[str, Any] = {
+        SCHEMA_KEY: np.array(format),
+        VERSION_KEY: np.array(version, dtype=np.int64),
+        META_KEY: np.array(meta_text),
         **payload,
-    )
+    }
+    np.savez_compressed(buf, **members)
     return atomic_write_bytes(path, buf.getvalue())
 
 
