@@ -13,7 +13,6 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import NoReturn
 
 from neurotypes.cli import CommandLine, UserError
 
@@ -67,20 +66,6 @@ def _info_extra() -> Mapping[str, str]:
 
 
 cli.add_info(_info_extra)
-
-
-def _name_the_command_in_errors() -> None:
-    """Sub-command errors start with ``ap-prune: error:`` like the others (neurotypes 0.2.0 prefixes them with
-    the sub-command's prog, ``ap-prune run: error:``); remove once neurotypes' parser does this itself."""
-    for parser in cli.sub.choices.values():
-
-        def error(message: str, parser: argparse.ArgumentParser = parser) -> NoReturn:
-            parser.exit(2, f"{cli.dist}: error: {message} (see {parser.prog} --help)\n")
-
-        parser.error = error  # type: ignore[method-assign]
-
-
-_name_the_command_in_errors()
 
 
 def _hidden(text: str) -> tuple[int, ...]:

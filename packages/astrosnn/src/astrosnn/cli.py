@@ -11,7 +11,6 @@ import argparse
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import NoReturn
 
 from neurotypes.cli import CommandLine, UserError
 
@@ -94,21 +93,6 @@ def _info_extra() -> Mapping[str, str]:
 
 
 cli.add_info(_info_extra)
-
-
-def _name_the_command_in_errors() -> None:
-    """Sub-command errors start with ``astrosnn: error:`` like the others (neurotypes 0.2.0 prefixes them with
-    the sub-command's prog, ``astrosnn fit: error:``); remove once neurotypes' parser does this itself."""
-    sub = cli.sub.choices
-    for parser in sub.values():
-
-        def error(message: str, parser: argparse.ArgumentParser = parser) -> NoReturn:
-            parser.exit(2, f"{cli.dist}: error: {message} (see {parser.prog} --help)\n")
-
-        parser.error = error  # type: ignore[method-assign]
-
-
-_name_the_command_in_errors()
 
 
 def _check_sizes(args: argparse.Namespace, names: Sequence[str]) -> None:
