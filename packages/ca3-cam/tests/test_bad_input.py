@@ -17,10 +17,12 @@ from ca3_cam import (
     STDPParams,
     build_network,
     decode_answers,
+    ideal_answers,
     run_schedule,
     testbench,
 )
 from ca3_cam.data import load_recording, read_schedule, reference_testbench_path
+from ca3_cam.memory import rows_to_spiketrains
 from ca3_cam.plots import plot_raster, plot_scaling
 from ca3_cam.reproduce import experiment_schedule, scaling_accuracy, spike_differences
 from ca3_cam.simulator import ring_buffer_range, step_response_mv
@@ -249,3 +251,18 @@ def test_other_public_functions(tmp_path):
     unknown = tmp_path / "sched.xyz"
     unknown.write_text("x")
     _raises(read_schedule, unknown, name="sched.xyz")
+
+
+@SETTINGS
+@given(
+    rows=st.sampled_from([[[0.5, 1]], [[1, 2, 3]], [[np.nan, 0]], "rows"]),
+    t_stop=st.one_of(st.integers(max_value=-1), not_an_int),
+)
+def test_rows_to_spiketrains(rows, t_stop):
+    net = build_network(2, 2)
+    _raises(rows_to_spiketrains, {"Output": rows}, net, 10, name="rows['Output']")
+    _raises(rows_to_spiketrains, {"Output": [[1, 0]]}, net, t_stop, name="t_stop_ms")
+    _raises(rows_to_spiketrains, {"Nowhere": [[1, 0]]}, net, 10, name="Nowhere")
+    _raises(rows_to_spiketrains, [[1, 0]], net, 10, name="rows")
+    _raises(rows_to_spiketrains, {}, "network", 10, name="network")
+    _raises(ideal_answers, "schedule", name="schedule")
