@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ca3_cam import CA3CAM, CA3Params, IdealCAM, NeuronParams, Operation, Schedule, decode_answers, testbench
@@ -152,6 +152,9 @@ def test_ideal_cam():
 ONE_SYNAPSE_NA = 3.0 / max(
     step_response_mv(1.0, NeuronParams()), step_response_mv(1.0, NeuronParams(cm=0.14, tau_m=0.5))
 )
+# per target: cue->content links end on ContCue (default neurons), content->cue links on CueCont ("fast")
+FIRES_CONT_CUE_NA = 3.0 / step_response_mv(1.0, NeuronParams())
+FIRES_CUE_CONT_NA = 3.0 / step_response_mv(1.0, NeuronParams(cm=0.14, tau_m=0.5))
 
 op_strategy = st.tuples(
     st.sampled_from(["learn", "learn", "recall_cue", "recall_content"]),
@@ -179,8 +182,8 @@ def _check_sequence(c, m, ops, *, single_bit_queries):
             for k, v in ideal.memory_.items():
                 stored[k, sorted(v)] = True
             w = mem.weights()
-            assert np.array_equal(w["cue_to_content"] >= ONE_SYNAPSE_NA, stored)
-            assert np.array_equal(w["content_to_cue"] >= ONE_SYNAPSE_NA, stored.T)
+            assert np.array_equal(w["cue_to_content"] >= FIRES_CONT_CUE_NA, stored)
+            assert np.array_equal(w["content_to_cue"] >= FIRES_CUE_CONT_NA, stored.T)
             assert np.all(w["cue_to_content"][stored] > w_max - 1.0)
         elif kind == "recall_cue":
             assert mem.recall_by_cue(cue) == ideal.recall_by_cue(cue)
@@ -198,6 +201,14 @@ def _check_sequence(c, m, ops, *, single_bit_queries):
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(c=st.integers(1, 8), m=st.integers(1, 16), ops=st.lists(op_strategy, min_size=1, max_size=12))
+@example(  # found by hypothesis: a forgotten content->cue link at 3.32 nA, below CueCont's 3.36 nA
+    c=2,
+    m=2,
+    ops=[
+        *[("learn", 1, {1}), ("learn", 1, {0}), ("learn", 0, {0}), ("learn", 0, {1}), ("learn", 1, {0})],
+        *[("recall_content", 0, {1}), ("recall_cue", 1, {0}), ("recall_content", 0, {0})],
+    ],
+)
 def test_random_sequences_with_overwrites_match_ideal_cam(c, m, ops):
     """Learn / overwrite / recall by cue / recall by one content bit (as the paper's stress test)."""
     _check_sequence(c, m, ops, single_bit_queries=True)

@@ -73,11 +73,36 @@ def parse_recording_csv(path: str | Path, n_cues: int) -> dict[str, NDArray[np.i
     ``INcue``/``INcont`` become ``Input`` (content bits offset by ``n_cues``) and ``OUTcue``/``OUTcont``
     become ``Output`` likewise, matching :func:`ca3_cam.build_network`.
 
+    Parameters
+    ----------
+    path : str or path-like
+        A CSV file with the columns ``TimeStamp (ms)``, ``INcue``, ``INcont``, one per CA3 population,
+        ``OUTcue`` and ``OUTcont``; each cell a bracketed list of neuron indices.
+    n_cues : int
+        Number of cues (>= 1): the offset of content bits in ``Input`` and ``Output``.
+
+    Returns
+    -------
+    dict of str to ndarray of int64, shape (n, 2)
+
     Raises
     ------
+    FileNotFoundError
+        No file at ``path``.
     ValueError
         If the header lacks a column or a cell is malformed.
+
+    Examples
+    --------
+    >>> from ca3_cam.data import RECORDINGS, _data_dir
+    >>> rows = parse_recording_csv(_data_dir() / RECORDINGS[1][0], 5)
+    >>> rows["Output"][:2].tolist()
+    [[5, 0], [5, 5]]
     """
+    from neurotypes.validation import check_int, check_path
+
+    path = check_path("path", path)
+    n_cues = check_int("n_cues", n_cues, minimum=1)
     out: dict[str, list[tuple[int, int]]] = {k: [] for k in [*_COLUMNS.values(), "Input", "Output"]}
     with open(path, newline="") as fh:
         reader = csv.reader(fh)
@@ -105,7 +130,29 @@ def _sorted(rows: list[tuple[int, int]]) -> NDArray[np.int64]:
 
 
 def load_recording(experiment: int) -> dict[str, NDArray[np.int64]]:
-    """The SpiNNaker recording of experiment 1, 2 or 3 as ``{population: rows (time_ms, index)}``."""
+    """The SpiNNaker recording of experiment 1, 2 or 3 as ``{population: rows (time_ms, index)}``.
+
+    Parameters
+    ----------
+    experiment : {1, 2, 3}
+        The paper's experiment.
+
+    Returns
+    -------
+    dict of str to ndarray of int64, shape (n, 2)
+        Spikes of ``Input``, the eight CA3 populations and ``Output``.
+
+    Raises
+    ------
+    ValueError
+        If ``experiment`` is not 1, 2 or 3.
+
+    Examples
+    --------
+    >>> rec = load_recording(1)
+    >>> sum(len(r) for r in rec.values())
+    322
+    """
     if isinstance(experiment, bool) or experiment not in RECORDINGS:
         raise ValueError(f"experiment must be one of {sorted(RECORDINGS)}, got {experiment!r}")
     name, c, _, _ = RECORDINGS[experiment]
@@ -113,7 +160,27 @@ def load_recording(experiment: int) -> dict[str, NDArray[np.int64]]:
 
 
 def reference_testbench_path(name: str) -> Path:
-    """Path of a shipped authors' testbench: ``"tb1"`` (30 operations) or ``"tb2"`` (Experiment 2)."""
+    """Path of a shipped authors' testbench: ``"tb1"`` (30 operations) or ``"tb2"`` (Experiment 2).
+
+    Parameters
+    ----------
+    name : {"tb1", "tb2"}
+        The testbench.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not one of the two.
+
+    Examples
+    --------
+    >>> reference_testbench_path("tb2").suffix
+    '.json'
+    """
     files = {"tb1": "tb1_piramidal_input_spikes.json", "tb2": "tb2_piramidal_cont_input_spikes.json"}
     if not isinstance(name, str) or name not in files:
         raise ValueError(f"name must be one of {sorted(files)}, got {name!r}")
@@ -121,7 +188,18 @@ def reference_testbench_path(name: str) -> Path:
 
 
 def load_network_config() -> dict[str, object]:
-    """The authors' ``network_config.json`` (neuron and synapse parameters), for cross-checks."""
+    """The authors' ``network_config.json`` (neuron and synapse parameters), for cross-checks.
+
+    Returns
+    -------
+    dict
+        The parsed JSON.
+
+    Examples
+    --------
+    >>> isinstance(load_network_config(), dict)
+    True
+    """
     with open(_data_dir() / "network_config.json") as fh:
         return dict(json.load(fh))
 
@@ -184,6 +262,12 @@ def read_schedule(path: str | Path, *, n_cues: int | None = None, n_content: int
         The file is not what its suffix says (a ``ValueError`` naming it).
     ValueError, TypeError
         A missing or bad ``n_cues``/``n_content``.
+
+    Examples
+    --------
+    >>> s = read_schedule(reference_testbench_path("tb2"))
+    >>> s.n_cues, s.n_content, len(s)
+    (5, 10, 60)
     """
     from ca3_cam.experiments import from_reference_json, schedule_from_input_times
     from neurotypes import FormatError, SpikeTrains

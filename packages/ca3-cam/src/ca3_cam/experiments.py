@@ -22,7 +22,19 @@ STATE_MAP: tuple[tuple[int, ...], ...] = ((0, 5, 1, 3), (0, 3, 4, 5), (0, 5, 4, 
 
 
 def functional() -> Schedule:
-    """Experiment 1 (c = 5, m = 10, 90 ms): learn, recall by cue and by content, forget by re-learning."""
+    """Experiment 1 (c = 5, m = 10, 90 ms): learn, recall by cue and by content, forget by re-learning.
+
+    Returns
+    -------
+    Schedule
+        Nine operations 10 ms apart from 0 ms, as recorded on SpiNNaker.
+
+    Examples
+    --------
+    >>> s = functional()
+    >>> len(s), s.t_stop_ms
+    (9, 90)
+    """
     ops = (
         Operation("learn", 0, 0, frozenset({0, 1, 8, 9})),
         Operation("learn", 10, 4, frozenset({1, 5, 6})),
@@ -49,6 +61,32 @@ def stress(c: int = 5, m: int = 10, spacing_ms: int = 14, t0_ms: int = 1) -> Sch
     (recalls and probes repeated), then its original code (recalls and probes repeated):
     ``3 (2c + m)`` operations, ``spacing_ms`` apart from ``t0_ms`` (60 x 14 ms from 1 ms by default, as
     recorded).
+
+    Parameters
+    ----------
+    c : int, default 5
+        Number of cues, >= 1, with ``c + 1 < 2**m``.
+    m : int, default 10
+        Number of content bits, >= 1.
+    spacing_ms : int, default 14
+        Time between operations, >= 3 (a warning below 14).
+    t0_ms : int, default 1
+        Time of the first operation, >= 0.
+
+    Returns
+    -------
+    Schedule
+
+    Raises
+    ------
+    ValueError, TypeError
+        If an argument breaks its rule.
+
+    Examples
+    --------
+    >>> s = stress()
+    >>> len(s), s.operations[2].bits
+    (60, frozenset({0, 1}))
     """
     from neurotypes.validation import check_int
 
@@ -89,7 +127,34 @@ def state_map(
     """Experiment 3: every cell of a map learns its state (one-hot), then content queries find the cells.
 
     Defaults are the recorded run: a 4x4 map (16 cues, 6 states), learns 7 ms apart from 0 ms, the queries
-    {1, 2, 4}, {3}, {5}, {0} 6 ms apart from 112 ms, 140 ms in all.
+    {1, 2, 4}, {3}, {5}, {0} 6 ms apart from 112 ms (the recording covers 0-139 ms; the schedule runs on to
+    10 ms after the last query, 146 ms).
+
+    Parameters
+    ----------
+    grid : sequence of sequences of int
+        The state (>= 0) of every cell; cells are cues, row-major.
+    queries : sequence of sets of int
+        The states looked up, one recall by content each (non-empty).
+    learn_spacing_ms : int, default 7
+        Time between learns, >= 3.
+    query_spacing_ms : int, default 6
+        Time between queries, >= 1.
+
+    Returns
+    -------
+    Schedule
+
+    Raises
+    ------
+    ValueError, TypeError
+        If an argument breaks its rule.
+
+    Examples
+    --------
+    >>> s = state_map()
+    >>> s.n_cues, s.n_content, s.t_stop_ms
+    (16, 6, 146)
     """
     from neurotypes.validation import check_int
 
@@ -122,12 +187,27 @@ def from_reference_json(path: str | Path) -> Schedule:
     A cue spiking with content on three consecutive ms is a learn; a cue alone is a recall by cue; content
     alone is a recall by content.
 
+    Parameters
+    ----------
+    path : str or path-like
+        A JSON file.
+
+    Returns
+    -------
+    Schedule
+
     Raises
     ------
     FileNotFoundError
         No file at ``path``.
     neurotypes.FormatError
         A malformed file (a ``ValueError`` naming it), or spikes that do not form operations.
+
+    Examples
+    --------
+    >>> from ca3_cam.data import reference_testbench_path
+    >>> len(from_reference_json(reference_testbench_path("tb2")))
+    60
     """
     from neurotypes import FormatError
     from neurotypes.validation import check_path
