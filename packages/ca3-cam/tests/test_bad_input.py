@@ -14,6 +14,7 @@ from ca3_cam import (
     IdealCAM,
     NeuronParams,
     NumpySimulator,
+    Schedule,
     STDPParams,
     build_network,
     decode_answers,
@@ -266,3 +267,22 @@ def test_rows_to_spiketrains(rows, t_stop):
     _raises(rows_to_spiketrains, [[1, 0]], net, 10, name="rows")
     _raises(rows_to_spiketrains, {}, "network", 10, name="network")
     _raises(ideal_answers, "schedule", name="schedule")
+
+
+@SETTINGS
+@given(
+    arg=st.sampled_from(["n_cues", "n_content", "t_stop_ms", "warn_spacing", "operations"]), data=st.data()
+)
+def test_schedule(arg, data):
+    bad = data.draw(
+        {
+            "n_cues": st.one_of(st.integers(max_value=0), not_an_int),
+            "n_content": st.one_of(st.integers(max_value=0), not_an_int),
+            "t_stop_ms": st.one_of(st.integers(max_value=-1), not_an_int),
+            "warn_spacing": st.one_of(st.integers(), st.text(max_size=2), st.none()),
+            "operations": st.one_of(st.integers(), st.text(max_size=2), st.none()),
+        }[arg]
+    )
+    kwargs = {"n_cues": 2, "n_content": 2, "operations": (), "t_stop_ms": 10, "warn_spacing": False}
+    kwargs[arg] = bad
+    _raises(Schedule, **kwargs, name=arg)
