@@ -53,6 +53,7 @@ def test_sizes(n):
     _raises(CA3CAM, 5, n, name="n_content")
     _raises(IdealCAM, n, 3, name="n_cues")
     _raises(build_network, n, 3, name="n_cues")
+    _raises(build_network, 2, 3, params=n, name="params")
 
 
 @SETTINGS
