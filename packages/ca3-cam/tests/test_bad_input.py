@@ -157,6 +157,7 @@ def test_ca3_params(arg, data):
     duration=st.one_of(st.integers(max_value=0), not_an_int),
 )
 def test_simulator_run(bad, duration):
+    _raises(NumpySimulator, "network", name="network")
     sim = NumpySimulator(build_network(2, 2))
     spikes = {
         "time": [[50, 0]],
@@ -287,3 +288,19 @@ def test_schedule(arg, data):
     kwargs = {"n_cues": 2, "n_content": 2, "operations": (), "t_stop_ms": 10, "warn_spacing": False}
     kwargs[arg] = bad
     _raises(Schedule, **kwargs, name=arg)
+
+
+@SETTINGS
+@given(
+    t_stop=st.one_of(st.integers(max_value=0), not_an_int),
+    rows=st.sampled_from([[[0.5, 1]], [[1, 2, 3]], "r"]),
+)
+def test_run_pynn(t_stop, rows):
+    from ca3_cam import run_pynn
+
+    net = build_network(2, 2)
+    _raises(run_pynn, "nest", "network", [[0, 0]], 10, name="network")
+    _raises(run_pynn, "nest", net, [[0, 0]], t_stop, name="t_stop_ms")
+    _raises(run_pynn, "nest", net, rows, 10, name="input_rows")
+    _raises(run_pynn, "nest", net, [[0, 0]], 10, setup_kwargs=[1], name="setup_kwargs")
+    _raises(run_pynn, "brian", net, [[0, 0]], 10, name="engine")

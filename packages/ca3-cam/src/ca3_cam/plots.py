@@ -66,6 +66,20 @@ def plot_raster(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``spikes`` is not a mapping of integer rows or lacks a population.
+
+    Examples
+    --------
+    >>> from ca3_cam import build_network, run_schedule, testbench
+    >>> from ca3_cam.data import load_recording
+    >>> rows = run_schedule(build_network(5, 10), testbench.functional())
+    >>> fig = plot_raster(rows, "Experiment 1", recorded=load_recording(1))
+    >>> len(fig.axes)
+    1
     """
     from matplotlib.figure import Figure
 
@@ -110,6 +124,19 @@ def plot_scaling(results: Sequence[Mapping[str, float]], title: str = "") -> Fig
     Returns
     -------
     matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If ``results`` is empty or a row lacks a key.
+
+    Examples
+    --------
+    >>> from ca3_cam.reproduce import scaling_accuracy
+    >>> row = {"n_cues": 5, "n_content": 10, **scaling_accuracy(5, 10, 1, n_probes=5)}
+    >>> fig = plot_scaling([{**row, "accuracy_post_history_64": 1.0}])
+    >>> fig.axes[0].get_ylabel()
+    'fraction of answers = IdealCAM'
     """
     from matplotlib.figure import Figure
 

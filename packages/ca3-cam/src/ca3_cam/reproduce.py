@@ -34,7 +34,27 @@ EXPERIMENTS = {1: "functional", 2: "stress", 3: "state_map"}
 
 
 def experiment_schedule(experiment: int) -> Schedule:
-    """The schedule of experiment 1 (functional), 2 (stress) or 3 (state map)."""
+    """The schedule of experiment 1 (functional), 2 (stress) or 3 (state map).
+
+    Parameters
+    ----------
+    experiment : {1, 2, 3}
+        The paper's experiment.
+
+    Returns
+    -------
+    Schedule
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``experiment`` is not 1, 2 or 3.
+
+    Examples
+    --------
+    >>> experiment_schedule(2).t_stop_ms
+    851
+    """
     if isinstance(experiment, bool) or not isinstance(experiment, int | np.integer):
         raise TypeError(f"experiment must be an int (1, 2 or 3), got {type(experiment).__name__}")
     if experiment == 1:
@@ -60,6 +80,16 @@ def spike_differences(
     -------
     dict
         ``{population: (only in a, only in b)}``, each a sorted list of ``(ms, index)``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``a`` or ``b`` is not a mapping of integer rows.
+
+    Examples
+    --------
+    >>> spike_differences({"Output": [[5, 0], [6, 1]]}, {"Output": [[5, 0]]})
+    {'Output': ([(6, 1)], [])}
     """
     from neurotypes.validation import check_array
 
@@ -110,6 +140,21 @@ def scaling_accuracy(
         Seed (>= 0) of the random memories and probes.
     params : CA3Params, optional
         Network parameters.
+
+    Returns
+    -------
+    dict of str to float
+        ``accuracy``, ``accuracy_by_cue``, ``accuracy_by_content`` and ``wall_s_per_model_s``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If an argument breaks its rule.
+
+    Examples
+    --------
+    >>> scaling_accuracy(5, 10, 1, n_probes=5)["accuracy"]
+    1.0
     """
     from neurotypes.validation import check_int
 
@@ -348,6 +393,17 @@ def reproduce(
     Returns
     -------
     neurotypes.Report
+        The claims with their computed verdicts (also written to ``out_dir``).
+
+    Raises
+    ------
+    TypeError, ValueError
+        If an argument breaks its rule.
+
+    Examples
+    --------
+    >>> report = reproduce("reports/ca3-cam")  # doctest: +SKIP
+    >>> [c.verdict for c in report.claims]  # doctest: +SKIP
     """
     from ca3_cam import __version__
 

@@ -47,6 +47,21 @@ def step_response_mv(weight_na: float, neuron: NeuronParams, *, scheme: str = "s
     scheme : {"spinnaker", "exact"}
         ``"spinnaker"``: the step-averaged current held constant over the step (this simulator);
         ``"exact"``: the exact solution of the linear ODE with an exponentially decaying current.
+
+    Returns
+    -------
+    float
+        The membrane potential above rest (mV) at the end of the step.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``weight_na`` is not finite, ``neuron`` not a NeuronParams or ``scheme`` unknown.
+
+    Examples
+    --------
+    >>> round(step_response_mv(6.0, NeuronParams()), 2)  # one 6 nA synapse: above the 3 mV to threshold
+    5.47
     """
     from neurotypes.validation import check_float
 
@@ -71,6 +86,26 @@ def ring_buffer_range(max_weight: float) -> float:
     more when ``max_weight`` is itself a power of two); larger sums saturate. For the CA3 memory this caps
     CueContRecall's excitation at 8 nA, which is why two stored bits together with the 6 nA cue inhibition
     do not fire a cue neuron in the recordings.
+
+    Parameters
+    ----------
+    max_weight : float
+        The largest weight (nA) onto the population's synapse type; finite.
+
+    Returns
+    -------
+    float
+        The saturation level (nA); 0 for no positive weight.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``max_weight`` is not a finite number.
+
+    Examples
+    --------
+    >>> ring_buffer_range(6.0), ring_buffer_range(4.0)
+    (8.0, 8.0)
     """
     from neurotypes.validation import check_float
 
@@ -150,6 +185,11 @@ def stdp_update(
     delay_bp : int
         Back-propagation (dendritic) delay in ms.
     stdp : STDPParams
+
+    Returns
+    -------
+    ndarray, shape (n_post,)
+        The new weights (nA).
     """
     begin = last_t - delay_bp if last_t >= delay_bp else 0
     end = t - delay_bp if t >= delay_bp else 0
@@ -198,9 +238,25 @@ class NumpySimulator:
     ----------
     t : int
         The current time (ms); the next :meth:`run` starts here.
+
+    Raises
+    ------
+    TypeError
+        If ``network`` is not a :class:`Network`.
+
+    Examples
+    --------
+    >>> from ca3_cam import build_network, testbench
+    >>> sched = testbench.functional()
+    >>> sim = NumpySimulator(build_network(5, 10))
+    >>> rows = sim.run(sched.input_spikes(), sched.t_stop_ms)
+    >>> sim.t, len(rows["Output"])
+    (90, 57)
     """
 
     def __init__(self, network: Network) -> None:
+        if not isinstance(network, Network):
+            raise TypeError(f"network must be a Network (build_network), got {type(network).__name__}")
         self.network = network
         self.t = 0
         self._source = network.population("Input")
