@@ -61,6 +61,7 @@ def _run_schedule(args: argparse.Namespace) -> int:
     from ca3_cam.plots import plot_raster
     from ca3_cam.reproduce import experiment_schedule
     from neurotypes import SpikeTrains, atomic_write_bytes
+    from neurotypes.reproduction import save_figure
 
     if (args.schedule is None) == (args.experiment is None):
         raise ValueError("give a schedule file or --experiment 1|2|3 (one of the two)")
@@ -74,7 +75,7 @@ def _run_schedule(args: argparse.Namespace) -> int:
     rows = run_schedule(network, sched, args.engine)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    plot_raster(rows, f"{label} on {args.engine}").savefig(out / "raster.png", dpi=90)
+    save_figure(plot_raster(rows, f"{label} on {args.engine}"), out / "raster.png", dpi=90)
     lines = []
     for a, w in zip(decode_answers(sched, rows["Output"]), ideal_answers(sched), strict=True):
         op = a.operation
