@@ -18,9 +18,13 @@ From the command line::
 import tempfile
 from pathlib import Path
 
-from ca3_cam import build_network, decode_answers, ideal_answers, run_schedule
-from ca3_cam.data import read_schedule
+import numpy as np
+
+from ca3_cam import CA3CAM, build_network, decode_answers, ideal_answers, run_schedule
+from ca3_cam.data import activity_patterns, read_schedule
 from ca3_cam.memory import rows_to_spiketrains
+from neurotypes import SpikeTrains
+from neurotypes.io import read_spike_trains
 
 folder = Path(tempfile.mkdtemp())
 table = folder / "operations.csv"
@@ -51,3 +55,23 @@ trains = rows_to_spiketrains(rows, network, sched.t_stop_ms)
 trains["Output"].save(folder / "output.npz")
 trains["Output"].to_nwb(folder / "output.nwb")
 print(sorted(p.name for p in folder.iterdir()))
+
+# %%
+# A recording as memories
+# -----------------------
+# Spike trains of a recording (an NWB Units table here; any format ``neurotypes.io`` reads) become memories:
+# each distinct set of units that fire together in a 10-ms bin is stored under a cue, with the units as
+# content bits. The memory then tells in which patterns a unit took part, from that unit alone. Here the
+# recording is made up and written as NWB first; with your own file, start at ``read_spike_trains``.
+rng = np.random.default_rng(0)
+made_up = SpikeTrains.from_unit_times([np.sort(rng.uniform(0, 2.0, n)) for n in (40, 25, 30)], t_stop=2.0)
+made_up.to_nwb(folder / "recording.nwb")
+
+recording = read_spike_trains(folder / "recording.nwb")
+patterns, first_s = activity_patterns(recording, 0.01)
+mem = CA3CAM(len(patterns), recording.n_units)
+for cue, pattern in enumerate(patterns):
+    mem.learn(cue, pattern)
+for unit in range(recording.n_units):
+    cues = sorted(mem.recall_by_content({unit}))
+    print(f"unit {unit} fired in the patterns first seen at {[round(float(first_s[c]), 3) for c in cues]} s")

@@ -20,6 +20,7 @@ from ca3_cam.schedule import Operation, Schedule
 
 __all__ = [
     "RECORDINGS",
+    "activity_patterns",
     "load_network_config",
     "load_recording",
     "parse_recording_csv",
@@ -318,3 +319,62 @@ def read_schedule(path: str | Path, *, n_cues: int | None = None, n_content: int
         f"file {str(p)!r}: unknown format {suffix or '(no suffix)'}; ca3-cam reads schedules from .json/.txt "
         "(authors' testbenches), .csv (op,t_ms,cue,bits), .npz and .nwb (input spike trains)"
     )
+
+
+def activity_patterns(
+    spikes: object, bin_size: float, *, max_patterns: int | None = None
+) -> tuple[list[frozenset[int]], NDArray[np.float64]]:
+    """The distinct co-activity patterns of a recording: memories for the CAM, with the units as content bits.
+
+    The spikes are counted in bins of ``bin_size`` seconds (``SpikeTrains.bin``); each bin in which at least
+    one unit fires gives the set of units that fire in it. Distinct sets are kept in the order they first
+    occur. Storing pattern ``k`` under cue ``k`` (``CA3CAM(len(patterns), spikes.n_units)``) makes the memory
+    answer "in which of these patterns did unit ``u`` take part" (recall by content) and "which units made up
+    pattern ``k``" (recall by cue).
+
+    Parameters
+    ----------
+    spikes : neurotypes.SpikeTrains
+        A recording, e.g. from :func:`neurotypes.io.read_spike_trains` (an NWB Units table, any neo format).
+    bin_size : float
+        Bin width in seconds, > 0.
+    max_patterns : int, optional
+        Keep at most this many patterns (the first ones), >= 1.
+
+    Returns
+    -------
+    patterns : list of frozenset of int
+        The distinct non-empty sets of co-active units.
+    first_s : ndarray of float64
+        For each pattern, the start (s) of the first bin that shows it.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``spikes`` is not a SpikeTrains, ``bin_size`` is not a positive finite number or ``max_patterns`` < 1.
+
+    Examples
+    --------
+    >>> from neurotypes import SpikeTrains
+    >>> st = SpikeTrains([0.001, 0.002, 0.013, 0.031, 0.032], [0, 1, 1, 0, 1], n_units=2, t_stop=0.04)
+    >>> patterns, first_s = activity_patterns(st, 0.01)
+    >>> [sorted(p) for p in patterns], first_s.tolist()
+    ([[0, 1], [1]], [0.0, 0.01])
+    """
+    from neurotypes import SpikeTrains
+    from neurotypes.validation import check_float, check_int
+
+    if not isinstance(spikes, SpikeTrains):
+        raise TypeError(f"spikes must be a neurotypes.SpikeTrains, got {type(spikes).__name__}")
+    bin_size = check_float("bin_size", bin_size, positive=True)
+    if max_patterns is not None:
+        max_patterns = check_int("max_patterns", max_patterns, minimum=1)
+    active = spikes.bin(bin_size).counts > 0
+    seen: dict[frozenset[int], float] = {}
+    for k in np.flatnonzero(active.any(axis=0)):
+        pattern = frozenset(int(u) for u in np.flatnonzero(active[:, k]))
+        if pattern not in seen:
+            seen[pattern] = spikes.t_start + float(k) * bin_size
+            if max_patterns is not None and len(seen) == max_patterns:
+                break
+    return list(seen), np.asarray(list(seen.values()), dtype=np.float64)
