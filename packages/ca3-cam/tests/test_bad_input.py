@@ -168,6 +168,8 @@ def test_simulator_run(bad, duration):
     }[bad]
     _raises(sim.run, spikes, 10, name="source_spikes")
     _raises(sim.run, [[0, 0]], duration, name="duration")
+    _raises(sim.run, [[0, 0]], 10, progress="yes", name="progress")
+    _raises(run_schedule, build_network(5, 10), testbench.functional(), progress=1, name="progress")
 
 
 @SETTINGS

@@ -9,7 +9,18 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ca3_cam import CA3CAM, CA3Params, IdealCAM, NeuronParams, Operation, Schedule, decode_answers, testbench
+from ca3_cam import (
+    CA3CAM,
+    CA3Params,
+    IdealCAM,
+    NeuronParams,
+    Operation,
+    Schedule,
+    build_network,
+    decode_answers,
+    run_schedule,
+    testbench,
+)
 from ca3_cam.cli import main
 from ca3_cam.simulator import step_response_mv
 from neurotypes import SDR, SpikeTrains
@@ -279,3 +290,13 @@ def test_no_warning_from_default_spacing():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         CA3CAM(2, 2).learn(0, 1).recall_by_cue(0)
+
+
+def test_progress_bar_changes_nothing(capsys):
+    sched = testbench.functional()
+    net = build_network(5, 10)
+    quiet = run_schedule(net, sched)
+    shown = run_schedule(net, sched, progress=True)
+    assert quiet.keys() == shown.keys()
+    assert all(np.array_equal(quiet[k], shown[k]) for k in quiet)
+    assert "simulating" in capsys.readouterr().err

@@ -72,7 +72,7 @@ def _run_schedule(args: argparse.Namespace) -> int:
         sched = experiment_schedule(args.experiment)
         label = f"Experiment {args.experiment}"
     network = build_network(sched.n_cues, sched.n_content)
-    rows = run_schedule(network, sched, args.engine)
+    rows = run_schedule(network, sched, args.engine, progress=not args.quiet)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     save_figure(plot_raster(rows, f"{label} on {args.engine}"), out / "raster.png", dpi=90)

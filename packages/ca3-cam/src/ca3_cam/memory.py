@@ -260,7 +260,9 @@ def _check_engine(engine: object) -> str:
     return str(engine)
 
 
-def run_schedule(network: Network, schedule: Schedule, engine: str = "numpy") -> dict[str, NDArray[np.int64]]:
+def run_schedule(
+    network: Network, schedule: Schedule, engine: str = "numpy", *, progress: bool = False
+) -> dict[str, NDArray[np.int64]]:
     """Run ``schedule`` on a fresh ``network`` with ``engine``; spikes as ``{population: rows (time_ms, i)}``.
 
     Parameters
@@ -271,6 +273,8 @@ def run_schedule(network: Network, schedule: Schedule, engine: str = "numpy") ->
         The operations (see :mod:`ca3_cam.testbench` and :func:`ca3_cam.data.read_schedule`).
     engine : {"numpy", "nest", "spinnaker"}
         The numpy engine, or a PyNN backend (extras ``nest``/``spinnaker``).
+    progress : bool, default False
+        Show a progress bar over the simulated milliseconds (numpy engine).
 
     Returns
     -------
@@ -289,7 +293,10 @@ def run_schedule(network: Network, schedule: Schedule, engine: str = "numpy") ->
     >>> rows["Output"][:3].tolist()
     [[5, 0], [5, 5], [5, 6]]
     """
+    from neurotypes.validation import check_bool
+
     engine = _check_engine(engine)
+    progress = check_bool("progress", progress)
     if not isinstance(network, Network):
         raise TypeError(f"network must be a Network (build_network), got {type(network).__name__}")
     if not isinstance(schedule, Schedule):
@@ -300,7 +307,7 @@ def run_schedule(network: Network, schedule: Schedule, engine: str = "numpy") ->
             f"{network.n_cues} x {network.n_content}"
         )
     if engine == "numpy":
-        return NumpySimulator(network).run(schedule.input_spikes(), schedule.t_stop_ms)
+        return NumpySimulator(network).run(schedule.input_spikes(), schedule.t_stop_ms, progress=progress)
     from ca3_cam.pynn_engine import run_pynn
 
     return run_pynn(engine, network, schedule.input_spikes(), schedule.t_stop_ms)

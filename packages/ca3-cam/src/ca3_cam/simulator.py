@@ -23,6 +23,7 @@ grid point (:func:`step_response_mv`).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -327,7 +328,9 @@ class NumpySimulator:
         }
 
     # ----------------------------------------------------------------------------------------------- run
-    def run(self, source_spikes: ArrayLike, duration: int) -> dict[str, NDArray[np.int64]]:
+    def run(
+        self, source_spikes: ArrayLike, duration: int, *, progress: bool = False
+    ) -> dict[str, NDArray[np.int64]]:
         """Advance ``duration`` ms, driving ``Input`` with ``source_spikes``.
 
         Parameters
@@ -336,6 +339,8 @@ class NumpySimulator:
             Rows ``(time_ms, input_index)`` with ``self.t <= time_ms < self.t + duration``.
         duration : int
             Steps (ms) to simulate, >= 1.
+        progress : bool, default False
+            Show a progress bar over the time steps (tqdm).
 
         Returns
         -------
@@ -343,9 +348,10 @@ class NumpySimulator:
             For every population (``Input`` included), the rows ``(time_ms, neuron_index)`` of its spikes
             in this interval, sorted by time then index.
         """
-        from neurotypes.validation import check_array, check_int
+        from neurotypes.validation import check_array, check_bool, check_int
 
         duration = check_int("duration", duration, minimum=1)
+        progress = check_bool("progress", progress)
         src = check_array("source_spikes", source_spikes, dtype="int")
         if src.size and (src.ndim != 2 or src.shape[1] != 2):
             raise ValueError(f"source_spikes must be rows (time_ms, input_index), got shape {src.shape}")
@@ -361,7 +367,12 @@ class NumpySimulator:
         by_time: dict[int, NDArray[np.int64]] = {}
         for tt in np.unique(src[:, 0]) if src.size else []:
             by_time[int(tt)] = np.unique(src[src[:, 0] == tt, 1])
-        for t in range(t0, t1):
+        steps: Iterable[int] = range(t0, t1)
+        if progress:
+            from tqdm.auto import tqdm
+
+            steps = tqdm(steps, desc="simulating", unit="ms", leave=False)
+        for t in steps:
             fired = self._neuron_step(t)
             spikes: dict[str, NDArray[np.int64]] = {}
             if t in by_time:
