@@ -1,9 +1,12 @@
-"""Embedded default data: uniform random patterns, and the parameter-grid CSV loader.
+"""Default data (uniform random patterns) and readers of the users' data.
 
 The method needs no recorded data: its patterns are uniformly random
 ``a``-of-``n`` subsets (:func:`random_sdr`, :func:`random_subsets`). Users bring
-patterns as ``neurotypes.SDR`` (from dense arrays, index lists or saved files)
-and parameter grids as CSV files (:func:`read_parameter_csv`).
+patterns as ``neurotypes.SDR`` (from dense arrays, index lists or saved ``.npz``
+files), population activity as spike recordings (NWB Units tables, every format
+neo reads, neurotypes ``.npz``) turned into one pattern per time bin
+(:func:`read_patterns`, :func:`patterns_from_counts`), and parameter grids as
+CSV files (:func:`read_parameter_csv`).
 """
 
 from __future__ import annotations
@@ -18,11 +21,19 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from neurotypes import SDR
+from neurotypes import SDR, FormatError, SpikeCounts, SpikeTrains
+from neurotypes.validation import check_path, check_positive
 
 from ._validation import check_int, check_rng
 
-__all__ = ["ParameterRow", "random_sdr", "random_subsets", "read_parameter_csv"]
+__all__ = [
+    "ParameterRow",
+    "patterns_from_counts",
+    "random_sdr",
+    "random_subsets",
+    "read_parameter_csv",
+    "read_patterns",
+]
 
 # Largest float matrix the argpartition sampler builds at once (elements).
 _CHUNK_ELEMENTS = 1 << 22
@@ -183,8 +194,15 @@ def read_parameter_csv(path: str | os.PathLike[str]) -> list[ParameterRow]:
         If the header lacks a required column, has unknown columns, a value is
         not an integer, or the file has no rows.
     """
-    p = Path(path)
-    with p.open(newline="") as fh:
+    p = check_path("path", path)
+    try:
+        return _parse_parameter_csv(p)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise FormatError(f"{p.name}: not a CSV text file of parameter points ({exc})") from exc
+
+
+def _parse_parameter_csv(p: Path) -> list[ParameterRow]:
+    with p.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         # "M" (the paper's symbol) is accepted for the union size column.
         reader.fieldnames = [("m" if h.strip() == "M" else h.strip()) for h in (reader.fieldnames or [])]
@@ -216,3 +234,95 @@ def read_parameter_csv(path: str | os.PathLike[str]) -> list[ParameterRow]:
     if not rows:
         raise ValueError(f"{p.name}: no parameter rows after the header")
     return rows
+
+
+def patterns_from_counts(counts: SpikeCounts) -> list[SDR]:
+    """One pattern per time bin: the units that fired at least once in the bin.
+
+    Parameters
+    ----------
+    counts : neurotypes.SpikeCounts
+        Binned population activity, shape ``(n_units, n_bins)``.
+
+    Returns
+    -------
+    list of neurotypes.SDR
+        ``n_bins`` patterns over ``n = n_units`` cells.
+
+    Raises
+    ------
+    TypeError
+        If ``counts`` is not a ``SpikeCounts``.
+
+    Examples
+    --------
+    >>> from neurotypes import SpikeCounts
+    >>> [p.active.tolist() for p in patterns_from_counts(SpikeCounts([[0, 2], [1, 1]], bin_size=0.1))]
+    [[1], [0, 1]]
+    """
+    if not isinstance(counts, SpikeCounts):
+        raise TypeError(f"counts must be a neurotypes.SpikeCounts, got {type(counts).__name__}")
+    active = np.asarray(counts.counts) > 0
+    return [SDR(counts.n_units, np.flatnonzero(active[:, t])) for t in range(counts.n_bins)]
+
+
+def read_patterns(path: str | os.PathLike[str], *, bin_size: float = 0.05) -> list[SDR]:
+    """Read activity patterns from a file, detected by its suffix.
+
+    ``.npz``: a saved ``neurotypes.SDR`` (one pattern), ``SpikeCounts`` (one pattern per bin) or
+    ``SpikeTrains``; ``.nwb``: the Units table; any other suffix neo reads (``.abf``, ``.plx``, ...): its spike
+    trains, one segment after the other. Spike trains are binned with ``bin_size`` and each bin becomes the
+    pattern of the units that fired in it (:func:`patterns_from_counts`).
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    bin_size : float, default 0.05
+        Bin width in seconds for spike trains, > 0.
+
+    Returns
+    -------
+    list of neurotypes.SDR
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no file at ``path``.
+    ValueError
+        If the file cannot be read (a ``neurotypes.FormatError`` naming the file) or holds no patterns.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from neurotypes import SDR
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "x.npz"
+    >>> _ = SDR(10, [1, 4]).save(f)
+    >>> read_patterns(f)
+    [SDR(n=10, active=[1, 4])]
+    """
+    p = check_path("path", path)
+    width = check_positive("bin_size", bin_size)
+    from neurotypes import load
+    from neurotypes.io import read_spike_trains
+
+    try:
+        value: Any = load(p) if p.suffix.lower() == ".npz" else read_spike_trains(p)
+    except (FormatError, FileNotFoundError):
+        raise
+    except Exception as exc:  # a reader library's own error: name the file, keep the cause
+        raise FormatError(f"{p.name}: cannot read spike trains or patterns ({type(exc).__name__}: {exc})") from exc
+    values = value if isinstance(value, list) else [value]
+    patterns: list[SDR] = []
+    for v in values:
+        if isinstance(v, SDR):
+            patterns.append(v)
+        elif isinstance(v, SpikeCounts):
+            patterns.extend(patterns_from_counts(v))
+        elif isinstance(v, SpikeTrains):
+            patterns.extend(patterns_from_counts(v.bin(width)))
+        else:
+            raise FormatError(f"{p.name} holds a {type(v).__name__}, not an SDR, SpikeCounts or SpikeTrains")
+    if not patterns:
+        raise FormatError(f"{p.name}: no activity patterns in the file")
+    return patterns
