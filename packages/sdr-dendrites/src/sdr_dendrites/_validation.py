@@ -7,7 +7,6 @@ whose message names the argument and the rule it broke.
 
 from __future__ import annotations
 
-import numbers
 from fractions import Fraction
 from typing import Any
 

@@ -48,7 +48,7 @@ _run.add_argument("--bin-size", type=float, default=0.05, help="bin width in sec
 _tab = cli.add_command(
     "table",
     "print P_fm, P_fn and union probabilities for parameter points",
-    description="Exact probabilities for one point (--n --a --s --theta [--v] [--m]) or for every row of a "
+    description="Exact probabilities for one point (--n --a --s --theta [--noise-cells V] [--m]) or for every row of a "
     "CSV file with columns n,a,s,theta[,v,m] (--csv). P_fm: false match; P_fn: false negative when v of "
     "the a active cells are replaced by noise; union: false match of a segment storing m patterns "
     "(expected-size plug-in and exact mixture).",
@@ -57,7 +57,9 @@ _tab.add_argument("--n", type=int, help="population size")
 _tab.add_argument("--a", type=int, help="active cells per pattern")
 _tab.add_argument("--s", type=int, help="synapses on the segment")
 _tab.add_argument("--theta", type=int, help="NMDA threshold")
-_tab.add_argument("--v", type=int, default=None, help="active cells replaced by noise (for P_fn)")
+_tab.add_argument(
+    "--noise-cells", dest="v", type=int, default=None, help="active cells replaced by noise, v (for P_fn)"
+)
 _tab.add_argument("--m", type=int, default=None, help="patterns stored on the segment (for unions)")
 _tab.add_argument("--csv", default=None, help="CSV of points with header n,a,s,theta[,v,m]")
 
@@ -115,7 +117,9 @@ def _values(rows: list[ParameterRow]) -> list[dict[str, object]]:
         if r.m is None:
             rec["union_plug_in"] = rec["union_mixture"] = None
         else:
-            rec["union_plug_in"] = float(union_false_match_probability(r.n, r.a, r.s, r.theta, r.m, "expected"))
+            rec["union_plug_in"] = float(
+                union_false_match_probability(r.n, r.a, r.s, r.theta, r.m, "expected")
+            )
             rec["union_mixture"] = float(
                 union_false_match_probability(r.n, r.a, r.s, r.theta, r.m, "exact_mixture")
             )
@@ -219,9 +223,7 @@ def _handle_min_synapses(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sdr-dendrites`` command; returns the exit status."""
-    return cli.main(
-        argv, {"run": _handle_run, "table": _handle_table, "min-synapses": _handle_min_synapses}
-    )
+    return cli.main(argv, {"run": _handle_run, "table": _handle_table, "min-synapses": _handle_min_synapses})
 
 
 if __name__ == "__main__":  # pragma: no cover

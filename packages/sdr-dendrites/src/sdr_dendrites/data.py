@@ -311,7 +311,9 @@ def read_patterns(path: str | os.PathLike[str], *, bin_size: float = 0.05) -> li
     except (FormatError, FileNotFoundError):
         raise
     except Exception as exc:  # a reader library's own error: name the file, keep the cause
-        raise FormatError(f"{p.name}: cannot read spike trains or patterns ({type(exc).__name__}: {exc})") from exc
+        raise FormatError(
+            f"{p.name}: cannot read spike trains or patterns ({type(exc).__name__}: {exc})"
+        ) from exc
     values = value if isinstance(value, list) else [value]
     patterns: list[SDR] = []
     for v in values:

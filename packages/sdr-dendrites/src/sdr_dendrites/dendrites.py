@@ -572,12 +572,12 @@ def segment_false_matches(
     per_a = np.array([p_fm[int(a)] for a in sizes])
     matches = 0
     predicted = 0.0
-    for i in teachers:
-        synapses = _subsample(pats[int(i)], s_, gen)
+    for teacher in teachers.tolist():
+        synapses = _subsample(pats[teacher], s_, gen)
         hits = dense[:, synapses].sum(axis=1) >= theta_
-        hits[i] = False
+        hits[teacher] = False
         matches += int(hits.sum())
-        predicted += float(per_a.sum() - per_a[i])
+        predicted += float(per_a.sum() - per_a[teacher])
     comparisons = int(teachers.size) * (len(pats) - 1)
     return PatternMatches(
         n=n,

@@ -76,7 +76,9 @@ def effect_of_s_figure(
     return fig
 
 
-def effect_of_noise_figure(noise: ArrayLike, curves: Mapping[int, Sequence[float]], *, a: int, s: int) -> Figure:
+def effect_of_noise_figure(
+    noise: ArrayLike, curves: Mapping[int, Sequence[float]], *, a: int, s: int
+) -> Figure:
     """False-negative probability against the fraction of active cells replaced, one curve per threshold.
 
     Parameters

@@ -37,7 +37,6 @@ from .union import set_false_match_probability, union_false_match_probability
 __all__ = [
     "CLAIMS",
     "PAPER_TABLE_1",
-    "claim_dense_control",
     "claim_effect_of_n",
     "claim_effect_of_s",
     "claim_monte_carlo",
@@ -271,7 +270,9 @@ def claim_union(ctx: ClaimContext) -> tuple[Claim, Claim]:
         sims[f"M={m}"] = {"mc": r.estimate, "stderr": r.stderr, "z vs mixture": r.zscore(mix[1000][m - 1])}
         dots[m] = (r.estimate, r.stderr)
     fig = ctx.figure(
-        union_figure(ms, plug, mix, dots, title=f"Union property (a={a}, s={s}, theta={theta}); dots: MC, n=1000"),
+        union_figure(
+            ms, plug, mix, dots, title=f"Union property (a={a}, s={s}, theta={theta}); dots: MC, n=1000"
+        ),
         "union.png",
     )
     errs = {f"n={n}, M={m}": _rel_err(plug[n][m - 1], p) for (n, m), p in _UNION_PAPER.items()}
@@ -398,7 +399,9 @@ def claim_monte_carlo(ctx: ClaimContext) -> Claim:
             r = simulate("false_match", n=n, a=a, s=s, theta=theta, n_trials=n_trials, seed=seed)
         elif label.startswith("FN"):
             p = float(false_negative_probability(a, s, theta, kw["v"]))
-            r = simulate("false_negative", n=n, a=a, s=s, theta=theta, v=kw["v"], n_trials=n_trials, seed=seed)
+            r = simulate(
+                "false_negative", n=n, a=a, s=s, theta=theta, v=kw["v"], n_trials=n_trials, seed=seed
+            )
         else:
             p = float(union_false_match_probability(n, a, s, theta, kw["m"], "exact_mixture"))
             r = simulate("union", n=n, a=a, s=s, theta=theta, m=kw["m"], n_trials=n_trials, seed=seed)
