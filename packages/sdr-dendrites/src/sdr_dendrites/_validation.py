@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from neurotypes.validation import check_int, check_probability, check_rng
+from neurotypes.validation import check_bool, check_int, check_probability, check_rng
 
 __all__ = [
     "as_int_array",
+    "check_bool",
     "check_fm_args",
     "check_fn_args",
     "check_int",

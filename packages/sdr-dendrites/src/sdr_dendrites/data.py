@@ -69,7 +69,7 @@ def random_sdr(n: int, a: int, rng: np.random.Generator | int | None = None) -> 
     a_ = check_int("a", a, minimum=0)
     if a_ > n_:
         raise ValueError(f"a (active cells) must be <= n (population size), got a={a_} > n={n_}")
-    gen = check_rng(rng)
+    gen = check_rng(rng, "rng")
     if a_ == 0:
         return SDR(n_, np.empty(0, dtype=np.int64))
     keys = gen.random(n_)
@@ -108,7 +108,7 @@ def random_subsets(
     size_ = check_int("size", size, minimum=0)
     if k_ > m_:
         raise ValueError(f"k must be <= m, got k={k_} > m={m_}")
-    return _subsets(m_, k_, size_, check_rng(rng), sort=sort).astype(np.int64, copy=False)
+    return _subsets(m_, k_, size_, check_rng(rng, "rng"), sort=sort).astype(np.int64, copy=False)
 
 
 def _index_dtype(m: int) -> type[np.signedinteger[Any]]:
@@ -299,7 +299,7 @@ def read_patterns(path: str | os.PathLike[str], *, bin_size: float = 0.05) -> li
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "x.npz"
     >>> _ = SDR(10, [1, 4]).save(f)
     >>> read_patterns(f)
-    [SDR(n=10, active=[1, 4])]
+    [SDR(n=10, size=2, active=[1, 4])]
     """
     p = check_path("path", path)
     width = check_positive("bin_size", bin_size)

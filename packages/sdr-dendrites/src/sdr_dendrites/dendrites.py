@@ -106,16 +106,20 @@ class DendriteSegment:
         self.theta = check_int("theta", theta, minimum=0)
         if self.s > self.n:
             raise ValueError(f"s (synapses) must be <= n (cells), got s={self.s} > n={self.n}")
+        if self.theta > self.s:
+            raise ValueError(
+                f"theta (NMDA threshold) must be <= s (synapses), got theta={self.theta} > s={self.s}"
+            )
 
     def learn(self, pattern: SDR, rng: np.random.Generator | int | None = None) -> Self:
         """Place ``s`` synapses on a uniformly random subset of ``pattern``'s active cells."""
         _check_sdr("pattern", pattern, self.n)
-        self.synapses_ = np.sort(_subsample(pattern, self.s, check_rng(rng)))
+        self.synapses_ = np.sort(_subsample(pattern, self.s, check_rng(rng, "rng")))
         return self
 
     def union_learn(self, patterns: Iterable[SDR], rng: np.random.Generator | int | None = None) -> Self:
         """Store several patterns: ``s`` synapses on each, drawn independently; their union is kept."""
-        gen = check_rng(rng)
+        gen = check_rng(rng, "rng")
         items = list(patterns)
         if not items:
             raise ValueError("patterns must hold at least one SDR")
@@ -185,6 +189,10 @@ class DendriticNeuron:
         self.theta = check_int("theta", theta, minimum=0)
         if self.s > self.n:
             raise ValueError(f"s (synapses) must be <= n (cells), got s={self.s} > n={self.n}")
+        if self.theta > self.s:
+            raise ValueError(
+                f"theta (NMDA threshold) must be <= s (synapses), got theta={self.theta} > s={self.s}"
+            )
 
     @property
     def n_segments(self) -> int:
@@ -193,7 +201,7 @@ class DendriticNeuron:
 
     def learn(self, patterns: Iterable[SDR], rng: np.random.Generator | int | None = None) -> Self:
         """Learn one segment per pattern (``s`` synapses on a random subset of its active cells)."""
-        gen = check_rng(rng)
+        gen = check_rng(rng, "rng")
         items = list(patterns)
         if not items:
             raise ValueError("patterns must hold at least one SDR")
@@ -205,7 +213,7 @@ class DendriticNeuron:
         self, groups: Iterable[Iterable[SDR]], rng: np.random.Generator | int | None = None
     ) -> Self:
         """Learn one segment per group of patterns, each segment the union of ``s``-subsamples of its group."""
-        gen = check_rng(rng)
+        gen = check_rng(rng, "rng")
         segs = [DendriteSegment(self.n, self.s, self.theta).union_learn(g, gen).synapses_ for g in groups]
         if not segs:
             raise ValueError("groups must hold at least one group of patterns")

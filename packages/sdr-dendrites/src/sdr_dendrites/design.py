@@ -161,8 +161,9 @@ class SynapseDesign(NamedTuple):
 
 def noise_cells(a: int, noise_frac: float) -> int:
     """Number of active cells ``v = round(noise_frac * a)`` (halves up) that noise removes."""
+    a_ = check_int("a", a, minimum=0)
     frac = check_probability("noise_frac", noise_frac)
-    return math.floor(Fraction(frac) * a + Fraction(1, 2))
+    return math.floor(Fraction(frac) * a_ + Fraction(1, 2))
 
 
 def _meets(log_p: float, exact_p: Callable[[], Fraction], target: Fraction, log_target: float) -> bool:

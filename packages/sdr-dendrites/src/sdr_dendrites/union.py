@@ -28,7 +28,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validation import check_int
+from ._validation import check_bool, check_int
 from .probability import _hypergeom_tail_exact, _log_factorials, _log_hypergeom_tail
 
 __all__ = [
@@ -113,6 +113,7 @@ def union_size_distribution(
         ``P(U_M = u)`` for each size; they sum to one.
     """
     n_, s_, m_ = _check_union_args(n, s, m)
+    exact = check_bool("exact", exact)
     top = min(n_, m_ * s_)
     sizes = np.arange(s_, top + 1, dtype=np.int64)
     if exact:
@@ -200,6 +201,7 @@ def union_false_match_probability(
     True
     """
     n_, a_, s_, t_, m_ = _check_fm_union(n, a, s, theta, m)
+    exact = check_bool("exact", exact)
     if method == "expected":
         u = union_synapses(n_, s_, m_).rounded
         if exact:
@@ -264,6 +266,7 @@ def set_false_match_probability(
         raise ValueError(f"theta (match threshold) must be <= w, got theta={t_} > w={w_}")
     if bound not in ("union", "independent"):
         raise ValueError(f"bound must be 'union' or 'independent', got {bound!r}")
+    exact = check_bool("exact", exact)
     p = _hypergeom_tail_exact(n_, w_, w_, t_)
     if bound == "union":
         q = min(Fraction(1), m_ * p)
