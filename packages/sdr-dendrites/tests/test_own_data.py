@@ -94,7 +94,7 @@ def test_segment_false_matches_agree_with_the_formula_on_random_patterns(seed):
 def test_read_patterns_errors_name_the_file(tmp_path):
     bad = tmp_path / "bad.nwb"
     bad.write_bytes(b"not hdf5" * 10)
-    with pytest.raises(ValueError, match="bad.nwb"):
+    with pytest.raises(ValueError, match=r"bad\.nwb"):
         read_patterns(bad)
     with pytest.raises(FileNotFoundError):
         read_patterns(tmp_path / "missing.npz")
