@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import sdr_dendrites as sd
 from neurotypes import SDR, SpikeCounts
+from sdr_dendrites import plots
 
 # Anything that is not an integer: floats (integral ones too: 2.0 cells is a caller's bug), NaN/inf, text,
 # None, booleans, containers.
@@ -228,6 +229,26 @@ CASES: dict[str, Case] = {
             "s": NOT_INT | NONPOS | st.integers(21, 1000),
             "theta": NOT_INT | st.integers(5, 99),
         },
+    ),
+    "effect_of_n_figure": (
+        plots.effect_of_n_figure,
+        {"ns": [300, 1000], "curves": {"a=64": [1e-3, 1e-6]}, "s": 24, "theta": 12},
+        {
+            "ns": st.sampled_from([[], [math.nan, 1.0], "x", [[1, 2]]]),
+            "curves": st.sampled_from(
+                [{}, {"a": [0.1]}, {"a": [math.nan, 0.1]}, {"a": [-1.0, 0.1]}, [0.1, 0.2]]
+            ),
+        },
+    ),
+    "monte_carlo_figure": (
+        plots.monte_carlo_figure,
+        {"zscores": {"case": 0.5}},
+        {"zscores": st.sampled_from([{}, [0.5], {"case": math.nan}, None])},
+    ),
+    "optimal_threshold_figure": (
+        plots.optimal_threshold_figure,
+        {"curve": sd.optimal_theta_curve(thetas=range(1, 3))},
+        {"curve": st.sampled_from([None, [1e-3, 1e-6], {"median": [1.0]}])},
     ),
     "optimal_theta_curve": (
         sd.optimal_theta_curve,

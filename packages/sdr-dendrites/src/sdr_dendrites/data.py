@@ -64,6 +64,13 @@ def random_sdr(n: int, a: int, rng: np.random.Generator | int | None = None) -> 
     >>> x = random_sdr(1000, 20, rng=0)
     >>> x.n, x.size
     (1000, 20)
+
+    Raises
+    ------
+    TypeError
+        If ``n`` or ``a`` is not an integer, or ``rng`` is not a seed or Generator.
+    ValueError
+        If ``n < 1``, ``a < 0`` or ``a > n``.
     """
     n_ = check_int("n", n, minimum=1)
     a_ = check_int("a", a, minimum=0)
@@ -102,6 +109,18 @@ def random_subsets(
     Returns
     -------
     numpy.ndarray of int64, shape (size, k)
+
+    Raises
+    ------
+    TypeError
+        If a size is not an integer, or ``rng`` is not a seed or Generator.
+    ValueError
+        If ``m < 1``, ``k`` or ``size`` is negative, or ``k > m``.
+
+    Examples
+    --------
+    >>> random_subsets(10, 3, 2, rng=0).shape
+    (2, 3)
     """
     m_ = check_int("m", m, minimum=1)
     k_ = check_int("k", k, minimum=0)
@@ -193,6 +212,23 @@ def read_parameter_csv(path: str | os.PathLike[str]) -> list[ParameterRow]:
     ValueError
         If the header lacks a required column, has unknown columns, a value is
         not an integer, or the file has no rows.
+
+    Parameters
+    ----------
+    path : path-like
+        The CSV file (UTF-8 text).
+
+    Returns
+    -------
+    list of ParameterRow
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "grid.csv"
+    >>> _ = f.write_text("n,a,s,theta,M\\n1000,200,25,15,2\\n")
+    >>> read_parameter_csv(f)
+    [ParameterRow(n=1000, a=200, s=25, theta=15, v=None, m=2)]
     """
     p = check_path("path", path)
     try:

@@ -432,6 +432,14 @@ def simulate(
     >>> r = simulate("false_match", n=300, a=64, s=24, theta=12, n_trials=20_000, seed=1)
     >>> r.n_trials >= 20_000
     True
+
+    Raises
+    ------
+    TypeError
+        If a size is not an integer or ``seed`` is not a seed or Generator.
+    ValueError
+        If ``kind`` is unknown or a size is out of range for it (``a > n``, ``s > a``, ``theta > s``,
+        ``v > a``, ``n_trials < 1``).
     """
     n_ = check_int("n", n, minimum=1)
     a_ = check_int("a", a, minimum=0)

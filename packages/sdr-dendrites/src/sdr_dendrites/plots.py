@@ -3,15 +3,30 @@
 Every function takes the numbers to draw (computed elsewhere, so the figures carry no computation of their
 own) and returns a new ``Figure``; nothing here uses pyplot or switches the backend. Save a figure with
 ``fig.savefig(path)`` or, in a reproduction, ``ctx.figure(fig, "name.png")``.
+
+Every function raises ``TypeError``/``ValueError`` naming the argument when a curve is not a 1-D array of
+finite non-negative values with one value per x point.
+
+Examples
+--------
+>>> from sdr_dendrites import false_match_probability
+>>> ns = [300, 1000, 3000]
+>>> fig = effect_of_n_figure(ns, {"a=64": [float(false_match_probability(n, 64, 24, 12)) for n in ns]},
+...                          s=24, theta=12)
+>>> type(fig).__name__
+'Figure'
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
+
+from neurotypes.validation import check_array
 
 from .design import ThetaCurve
 
@@ -32,6 +47,20 @@ def _positive(values: ArrayLike) -> np.ndarray:
     return np.maximum(np.asarray(values, dtype=float), _FLOOR)
 
 
+def _x(name: str, values: ArrayLike) -> np.ndarray:
+    return check_array(name, values, ndim=1, min_size=1)
+
+
+def _curves(name: str, curves: Mapping[Any, Sequence[float]], length: int) -> None:
+    """Each curve a 1-D array of non-negative probabilities with one value per x point."""
+    if not isinstance(curves, Mapping) or not curves:
+        raise TypeError(f"{name} must be a non-empty mapping of label to values, got {type(curves).__name__}")
+    for key, ys in curves.items():
+        y = check_array(f"{name}[{key!r}]", ys, ndim=1, nonnegative=True)
+        if y.size != length:
+            raise ValueError(f"{name}[{key!r}] must have one value per x point ({length}), got {y.size}")
+
+
 def effect_of_n_figure(ns: ArrayLike, curves: Mapping[str, Sequence[float]], *, s: int, theta: int) -> Figure:
     """False-match probability against population size, one curve per pattern size.
 
@@ -48,6 +77,7 @@ def effect_of_n_figure(ns: ArrayLike, curves: Mapping[str, Sequence[float]], *, 
     -------
     matplotlib.figure.Figure
     """
+    _curves("curves", curves, _x("ns", ns).size)
     fig = Figure(figsize=(6, 4))
     ax = fig.subplots()
     for label, ys in curves.items():
@@ -67,6 +97,7 @@ def effect_of_s_figure(
     -------
     matplotlib.figure.Figure
     """
+    _curves("curves", {"sparse": sparse, "dense": dense}, _x("ss", ss).size)
     fig = Figure(figsize=(6, 4))
     ax = fig.subplots()
     ax.semilogy(ss, _positive(sparse), "o-", label=sparse_label)
@@ -94,6 +125,7 @@ def effect_of_noise_figure(
     -------
     matplotlib.figure.Figure
     """
+    _curves("curves", curves, _x("noise", noise).size)
     fig = Figure(figsize=(6, 4))
     ax = fig.subplots()
     for theta, ys in curves.items():
@@ -130,6 +162,11 @@ def union_figure(
     -------
     matplotlib.figure.Figure
     """
+    size = _x("ms", ms).size
+    _curves("plug_in", plug_in, size)
+    _curves("mixture", mixture, size)
+    if set(plug_in) != set(mixture):
+        raise ValueError("plug_in and mixture must have the same keys (population sizes)")
     fig = Figure(figsize=(6, 4))
     ax = fig.subplots()
     for n, ys in plug_in.items():
@@ -156,6 +193,7 @@ def set_classification_figure(
     -------
     matplotlib.figure.Figure
     """
+    _curves("bounds", {"union_bound": union_bound, "independent": independent}, _x("thetas", thetas).size)
     fig = Figure(figsize=(5, 3.5))
     ax = fig.subplots()
     ax.semilogy(thetas, _positive(union_bound), "o--", label="union bound M*P_fm")
@@ -181,6 +219,8 @@ def optimal_threshold_figure(curve: ThetaCurve, *, target: float = 1e-9) -> Figu
     -------
     matplotlib.figure.Figure
     """
+    if not isinstance(curve, ThetaCurve):
+        raise TypeError(f"curve must be a ThetaCurve (from optimal_theta_curve), got {type(curve).__name__}")
     fig = Figure(figsize=(6, 4))
     ax = fig.subplots()
     ax.semilogy(curve.thetas, _positive(curve.median), "k-", label="median over the grid")
@@ -201,6 +241,9 @@ def monte_carlo_figure(zscores: Mapping[str, float], *, limit: float = 4.0) -> F
     -------
     matplotlib.figure.Figure
     """
+    if not isinstance(zscores, Mapping) or not zscores:
+        raise TypeError(f"zscores must be a non-empty mapping of case to z, got {type(zscores).__name__}")
+    check_array("zscores", list(zscores.values()), ndim=1)
     fig = Figure(figsize=(6, 3))
     ax = fig.subplots()
     ax.barh(list(zscores), list(zscores.values()))

@@ -224,6 +224,13 @@ def overlap_set_size(n: int, w: int, w_x: int, b: int) -> int:
     --------
     >>> overlap_set_size(4, 2, 2, 1)  # {0,1} overlaps 4 of the 6 pairs of {0..3} in one bit
     4
+
+    Raises
+    ------
+    TypeError
+        If an argument is not an integer.
+    ValueError
+        If ``n < 1``, ``w``/``w_x`` is negative or larger than ``n``.
     """
     n_ = check_int("n", n, minimum=1)
     w_ = check_int("w", w, minimum=0)
@@ -309,6 +316,14 @@ def log_false_match_probability(
     --------
     >>> float(np.exp(log_false_match_probability(1024, 8, 4, 2)))  # doctest: +ELLIPSIS
     0.000318241665415...
+
+    Raises
+    ------
+    TypeError
+        If an argument holds non-integral, boolean or non-numeric values.
+    ValueError
+        If the arrays do not broadcast, ``n < 1``, ``a`` or ``s`` is negative, ``a > n``, ``s > n`` or
+        ``theta > s`` anywhere.
     """
     arrays = {"n": as_int_array("n", n), "a": as_int_array("a", a), "s": as_int_array("s", s)}
     arrays["theta"] = as_int_array("theta", theta)
@@ -387,6 +402,28 @@ def log_false_negative_probability(
     """Natural log of :func:`false_negative_probability`, vectorised over broadcast integer arrays.
 
     Returns ``-inf`` where the probability is exactly zero.
+
+    Parameters
+    ----------
+    a, s, theta, v : array-like of int
+        Active cells, synapses, NMDA threshold and cells removed by noise (broadcast together).
+
+    Returns
+    -------
+    numpy.ndarray of float
+        ``log P_fn`` at every broadcast point.
+
+    Raises
+    ------
+    TypeError
+        If an argument holds non-integral, boolean or non-numeric values.
+    ValueError
+        If the arrays do not broadcast, a size is negative, ``s > a``, ``theta > s`` or ``v > a`` anywhere.
+
+    Examples
+    --------
+    >>> float(np.exp(log_false_negative_probability(128, 30, 8, 64)))  # doctest: +ELLIPSIS
+    0.000735429456875...
     """
     a_, s_, t_, v_ = _broadcast(
         {
