@@ -90,6 +90,14 @@ class DendriteSegment:
     synapses_ : numpy.ndarray of int64
         Sorted presynaptic cell indices, set by :meth:`learn` or :meth:`union_learn`.
 
+    Raises
+    ------
+    TypeError
+        If a size is not an integer; :meth:`learn`/:meth:`respond` if a pattern is not a ``neurotypes.SDR``.
+    ValueError
+        If ``n < 1``, ``s < 0``, ``s > n`` or ``theta > s``; if a pattern has another ``n`` or fewer than ``s``
+        active cells.
+
     Examples
     --------
     >>> x = SDR(100, range(10))
@@ -171,6 +179,14 @@ class DendriticNeuron:
     ----------
     segments_ : numpy.ndarray of int64, shape (n_segments, max_synapses)
         Synapse indices per segment, padded with ``n``.
+
+    Raises
+    ------
+    TypeError
+        If a size is not an integer; :meth:`learn`/:meth:`respond` if a pattern is not a ``neurotypes.SDR``.
+    ValueError
+        If ``n < 1``, ``s < 0``, ``s > n`` or ``theta > s``; if a pattern has another ``n`` or fewer than ``s``
+        active cells.
 
     Examples
     --------
