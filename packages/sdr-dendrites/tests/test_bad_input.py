@@ -40,6 +40,14 @@ BAD_SEED = st.one_of(st.text(max_size=3), st.floats(), NEG, st.booleans())
 
 PATTERNS = [SDR(20, [0, 1, 2, 3]), SDR(20, [2, 3, 4, 5]), SDR(20, [5, 6, 7, 8])]
 
+# segments and neurons take the same (n, s, theta)
+_CELLS: dict[str, Any] = {"n": 20, "s": 4, "theta": 2}
+_CELLS_BAD: dict[str, st.SearchStrategy[Any]] = {
+    "n": NOT_INT | NONPOS,
+    "s": NOT_INT | NONPOS | st.integers(21, 1000),
+    "theta": NOT_INT | st.integers(5, 99),
+}
+
 Case = tuple[Callable[..., Any], dict[str, Any], dict[str, st.SearchStrategy[Any]]]
 
 CASES: dict[str, Case] = {
@@ -212,24 +220,8 @@ CASES: dict[str, Case] = {
         {"path": "x.csv"},
         {"path": st.one_of(st.none(), st.integers(), st.floats(), st.just(""))},
     ),
-    "DendriteSegment": (
-        sd.DendriteSegment,
-        {"n": 20, "s": 4, "theta": 2},
-        {
-            "n": NOT_INT | NONPOS,
-            "s": NOT_INT | NONPOS | st.integers(21, 1000),
-            "theta": NOT_INT | st.integers(5, 99),
-        },
-    ),
-    "DendriticNeuron": (
-        sd.DendriticNeuron,
-        {"n": 20, "s": 4, "theta": 2},
-        {
-            "n": NOT_INT | NONPOS,
-            "s": NOT_INT | NONPOS | st.integers(21, 1000),
-            "theta": NOT_INT | st.integers(5, 99),
-        },
-    ),
+    "DendriteSegment": (sd.DendriteSegment, _CELLS, _CELLS_BAD),
+    "DendriticNeuron": (sd.DendriticNeuron, _CELLS, _CELLS_BAD),
     "effect_of_n_figure": (
         plots.effect_of_n_figure,
         {"ns": [300, 1000], "curves": {"a=64": [1e-3, 1e-6]}, "s": 24, "theta": 12},
