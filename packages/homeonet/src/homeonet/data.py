@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from neurotypes import FormatError
+from neurotypes import FormatError, atomic_write_bytes
 from neurotypes.validation import check_float, check_int
 
 __all__ = [
@@ -172,9 +172,7 @@ def write_idx(path: str | os.PathLike[str], array: NDArray[np.generic], compress
     p = Path(path)
     if compress or (compress is None and p.suffix == ".gz"):
         body = gzip.compress(body)
-    tmp = p.with_name(p.name + ".tmp")
-    tmp.write_bytes(body)
-    os.replace(tmp, p)
+    atomic_write_bytes(p, body)
     return p
 
 
