@@ -39,7 +39,9 @@ def main(argv: list[str]) -> None:
     work = Path(tempfile.mkdtemp(prefix="homeonet-bench-"))
     for f in ("lrh.py", "mnist_utils.py"):
         shutil.copy(ref / f, work / f)
-    Xtr, ytr, Xva, yva = synthetic_templates(n=n_train + n_train // 5, size=28, noise=1.0, seed=0, n_val=n_train // 5)
+    Xtr, ytr, Xva, yva = synthetic_templates(
+        n=n_train + n_train // 5, size=28, noise=1.0, seed=0, n_val=n_train // 5
+    )
     _write_csv(work / "mnist_train.csv", Xtr, ytr)
     _write_csv(work / "mnist_val.csv", Xva, yva)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -48,19 +50,28 @@ def main(argv: list[str]) -> None:
         t = time.perf_counter()
         subprocess.run(
             [sys.executable, "-c", "from lrh import lrh; lrh(2)"],
-            cwd=work, env=env, check=True, stdout=subprocess.DEVNULL,
+            cwd=work,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
         return time.perf_counter() - t
 
     def ours() -> float:
         t = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-c", (
-                "import sys, numpy as np; from homeonet import load_csv, run; "
-                "a = load_csv('mnist_train.csv'); b = load_csv('mnist_val.csv'); "
-                "run(mode='lrh', dataset=(*a, *b), swaps_per_epoch=2, epochs=50, eta0=0.001, seed=0)"
-            )],
-            cwd=work, env=env, check=True,
+            [
+                sys.executable,
+                "-c",
+                (
+                    "import sys, numpy as np; from homeonet import load_csv, run; "
+                    "a = load_csv('mnist_train.csv'); b = load_csv('mnist_val.csv'); "
+                    "run(mode='lrh', dataset=(*a, *b), swaps_per_epoch=2, epochs=50, eta0=0.001, seed=0)"
+                ),
+            ],
+            cwd=work,
+            env=env,
+            check=True,
         )
         return time.perf_counter() - t
 
@@ -68,10 +79,14 @@ def main(argv: list[str]) -> None:
     for _ in range(3):
         our_t.append(ours())
         ref_t.append(reference())
-    print(f"n_train = {n_train}, n_val = {n_train // 5}, 50 epochs, LRH, 2 swaps/epoch, eta0 = 0.001, 1 thread")
+    print(
+        f"n_train = {n_train}, n_val = {n_train // 5}, 50 epochs, LRH, 2 swaps/epoch, eta0 = 0.001, 1 thread"
+    )
     print(f"reference lrh.py : min {min(ref_t):.2f} s  (runs {', '.join(f'{t:.2f}' for t in ref_t)})")
     print(f"homeonet.run     : min {min(our_t):.2f} s  (runs {', '.join(f'{t:.2f}' for t in our_t)})")
-    print(f"speed-up x{min(ref_t) / min(our_t):.1f} (minimum of 3 alternating runs each, process start included)")
+    print(
+        f"speed-up x{min(ref_t) / min(our_t):.1f} (minimum of 3 alternating runs each, process start included)"
+    )
     shutil.rmtree(work, ignore_errors=True)
 
 

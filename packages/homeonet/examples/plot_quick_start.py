@@ -13,9 +13,13 @@ example fast; the paper's protocol is 30 (``homeonet reproduce``).
 # learning-rate trace.
 from homeonet import run
 
-runs = {mode: run(mode=mode, swaps_per_epoch=2, epochs=10, eta0=0.05, seed=0) for mode in ("lrc", "lrr", "lrh")}
+runs = {
+    mode: run(mode=mode, swaps_per_epoch=2, epochs=10, eta0=0.05, seed=0) for mode in ("lrc", "lrr", "lrh")
+}
 for mode, out in runs.items():
-    print(f"{mode}: online accuracy {out['online_acc'][-3:].mean():.3f}, final eta {out['eta_trace'][-1]:.4f}")
+    print(
+        f"{mode}: online accuracy {out['online_acc'][-3:].mean():.3f}, final eta {out['eta_trace'][-1]:.4f}"
+    )
 
 # %%
 # Accuracy and eta over time (the same figure ``homeonet reproduce`` saves).

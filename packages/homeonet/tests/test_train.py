@@ -107,7 +107,7 @@ def test_run_accepts_arrays_and_schedules():
         ({"mode": "sgd"}, ValueError, "mode must be one of"),
         ({"swaps_per_epoch": -2}, ValueError, "swaps_per_epoch must be a finite number"),
         ({"eta0": -1.0}, ValueError, "eta0 must be finite and > 0"),
-        ({"epochs": 0}, ValueError, "epochs must be an integer >= 1"),
+        ({"epochs": 0}, ValueError, "epochs must be positive"),
         ({"valence": [1, -1, 1, -1, 1]}, ValueError, r"one entry per class \(n_classes=10\)"),
         ({"valence": lambda y: {0: -1, 1: 1}[y]}, ValueError, "valence function failed on the labels 0..9"),
         ({"dataset": (np.zeros((3, 2)),)}, ValueError, "dataset must be a name or a tuple"),
