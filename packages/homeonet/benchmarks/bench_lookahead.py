@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-
 from homeonet import run, synthetic_templates
 
 
@@ -35,7 +33,7 @@ def main() -> None:
     }
     for name, kw in cases.items():
         fast, slow = [], []
-        for rep in range(5):
+        for _ in range(5):
             common = {"mode": "lrh", "swaps_per_epoch": 2, "eta0": 0.05, "seed": 0, **kw}
             f = _time(**common)
             s = _time(**common, reference_loop=True)

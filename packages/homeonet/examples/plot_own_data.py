@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from homeonet import load_file, run, synthetic_templates, write_idx
+from homeonet.plots import learning_curves
 
 folder = Path(tempfile.mkdtemp())
 X, y, _, _ = synthetic_templates(n=600, size=12, noise=0.8, seed=1, n_val=1)
@@ -37,6 +38,4 @@ with np.load(folder / "curves.npz", allow_pickle=False) as z:
     print({k: np.round(z[k][-3:], 4).tolist() for k in ("online_acc", "val_acc")})
 
 # %%
-from homeonet.plots import learning_curves
-
-learning_curves({"lrh": out}, "your data: 12x12 IDX images, 1 swap/epoch")
+fig = learning_curves({"lrh": out}, "your data: 12x12 IDX images, 1 swap/epoch")

@@ -12,6 +12,7 @@ example fast; the paper's protocol is 30 (``homeonet reproduce``).
 # One seeded run per learner; each returns per-epoch online (prequential) and validation accuracy, and the
 # learning-rate trace.
 from homeonet import run
+from homeonet.plots import learning_curves
 
 runs = {
     mode: run(mode=mode, swaps_per_epoch=2, epochs=10, eta0=0.05, seed=0) for mode in ("lrc", "lrr", "lrh")
@@ -23,7 +24,4 @@ for mode, out in runs.items():
 
 # %%
 # Accuracy and eta over time (the same figure ``homeonet reproduce`` saves).
-from homeonet.plots import learning_curves
-
 fig = learning_curves(runs, "digits, eta0 = 0.05, 2 swaps/epoch, seed 0")
-fig

@@ -193,7 +193,7 @@ def test_load_file_refuses_bad_files_naming_them(tmp_path, name, content, match)
 def test_load_file_refuses_pickled_npz(tmp_path):
     p = tmp_path / "obj.npz"
     np.savez(p, x=np.array([{"a": 1}] * 5, dtype=object), y=np.arange(5))
-    with pytest.raises(ValueError, match="obj.npz"):
+    with pytest.raises(ValueError, match=r"obj\.npz"):
         load_file(p)
 
 
