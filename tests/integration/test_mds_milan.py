@@ -43,6 +43,21 @@ them are strict xfails (they turn into failures if the pipeline ever meets them)
   pixels is the shapes world's red, green or yellow, or the grey of the stripes, in every cluster of seed 0).
   Clusters of different types then share the description "objects".
 
+Second twin, added after the first run and its expectation stated before its own first run: the same cells with
+full-field readouts (every cell reads its feature evenly over the whole image, so a type is one function and
+location plays no part), the same seeds, stages and settings. Expectation: K = 4 and ARI >= 0.9, each cluster's
+description names its planted feature and no other, and the clusters of different types get different
+descriptions, each seed. Measured: the clustering part holds (K = 4, ARI 1.000 in both seeds, asserted by
+``test_full_field_twin_clusters_are_the_planted_types``); the description part does not (strict xfail): all four
+clusters of seed 0 are "objects", and in seed 1 three are "objects" and the stripes cluster is "bars colored green
+bars", although the pixels under the exemplar masks are the cluster's planted feature. Looked at after that run
+(not asserted): the masks cover only about 30 % of the feature's pixels in the exemplar images and 22-34 % of the
+masked pixels have no masked neighbour. A cluster map is flat over a feature region (the feature value plus the
+shapes world's pixel noise), so milan's 0.99-quantile threshold over all positions cuts each region by its pixel
+noise into speckle (likely the cause: the describer's training units, ``planted_activations``, carry a random gain
+per image, so there whole regions of the top images pass the threshold). Smoother response maps (spatial pooling in the cells)
+would likely change this; not tried here, because that change would be made after seeing the numbers.
+
 What holds, asserted by ``test_clusters_are_pure_and_their_exemplars_are_the_planted_feature`` (criteria set after
 the first run, from what it showed; stated here as such): every cluster is pure, and in every cluster more than
 half of the pixels under its exemplar masks (``milan-neurons run --exemplars``) have the cluster's planted feature
@@ -66,8 +81,8 @@ WORDS = {"red": {"red"}, "green": {"green"}, "yellow": {"yellow"}, "stripes": {"
 PER_TYPE, SIZE, N_PROBE, STRIPE_PROB = 10, 32, 600, 0.5
 
 
-def write_population(path: Path, seed: int) -> np.ndarray:
-    """The planted cells as plain arrays; returns their types."""
+def write_population(path: Path, seed: int, full_field: bool = False) -> np.ndarray:
+    """The planted cells as plain arrays; returns their types. ``full_field``: every cell reads the whole image."""
     rng = np.random.default_rng(seed)
     types = np.repeat(np.arange(len(TYPES)), PER_TYPE)
     n = types.size
@@ -78,6 +93,8 @@ def write_population(path: Path, seed: int) -> np.ndarray:
         -((yy[None] - centres[:, 0, None, None]) ** 2 + (xx[None] - centres[:, 1, None, None]) ** 2)
         / (2 * 6.0**2)
     )
+    if full_field:
+        masks = np.ones_like(masks)
     masks /= masks.sum(axis=(1, 2), keepdims=True)
     np.savez(
         path,
@@ -93,13 +110,12 @@ def _words(text: str) -> set[str]:
     return set(re.findall(r"[a-z]+", text.lower()))
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory, make_stages):
+def _pipeline(tmp_path_factory, make_stages, full_field: bool) -> dict:
     out = {}
     for seed in SEEDS:
-        folder = tmp_path_factory.mktemp(f"mds_milan{seed}")
+        folder = tmp_path_factory.mktemp(f"mds_milan{'_full' if full_field else ''}{seed}")
         stages = make_stages(folder)
-        types = write_population(folder / "population.npz", seed)
+        types = write_population(folder / "population.npz", seed, full_field)
         stages.run("milan-neurons", "milan_probe.py", folder / "probe.npz", N_PROBE, 100 + seed, STRIPE_PROB)
         mds = stages.run(
             "mds-cluster",
@@ -157,11 +173,21 @@ def runs(tmp_path_factory, make_stages):
         }
         r = out[seed]
         print(
-            f"\nseed {seed}: K = {clusters.n_clusters}, ARI {r['ari']:.3f}, purity min {min(purity):.2f}, "
+            f"\n{'full-field' if full_field else 'receptive fields'}, seed {seed}: K = {clusters.n_clusters}, ARI {r['ari']:.3f}, purity min {min(purity):.2f}, "
             f"exemplar pixels on the planted feature min {min(on_feature):.2f}, named {sum(named)}/{len(named)}, "
             f"wrong feature {sum(wrong)}\n  {list(zip(majority, texts, strict=True))}\n  {mds}"
         )
     return out
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, make_stages):
+    return _pipeline(tmp_path_factory, make_stages, full_field=False)
+
+
+@pytest.fixture(scope="module")
+def runs_full(tmp_path_factory, make_stages):
+    return _pipeline(tmp_path_factory, make_stages, full_field=True)
 
 
 def _majority(types: np.ndarray, labels: np.ndarray, k: int) -> str:
@@ -223,3 +249,24 @@ def test_clusters_are_pure_and_their_exemplars_are_the_planted_feature(runs):
         assert len(r["texts"]) == r["clusters"].n_clusters
         assert min(r["purity"]) == 1.0, (seed, r["purity"])
         assert min(r["on_feature"]) > 0.5, (seed, r["on_feature"])
+
+
+def test_full_field_twin_clusters_are_the_planted_types(runs_full):
+    for seed, r in runs_full.items():
+        assert r["mds"].n_frames == r["clusters"].n_clusters
+        assert r["clusters"].n_clusters == len(TYPES), seed
+        assert r["ari"] >= 0.9, (seed, r["ari"])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason='first run: 0/4 clusters named in each seed ("objects"; one "bars colored green bars" for stripes)',
+)
+def test_stated_expectation_full_field_clusters_are_described_by_their_feature(runs_full):
+    for seed, r in runs_full.items():
+        assert all(r["named"]) and not any(r["wrong"]), (
+            seed,
+            list(zip(r["majority"], r["texts"], strict=True)),
+        )
+        assert len(set(r["texts"])) == len(set(r["majority"])), (seed, r["majority"], r["texts"])
