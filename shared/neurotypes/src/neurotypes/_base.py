@@ -21,7 +21,6 @@ import math
 import os
 import secrets
 import zipfile
-import zlib
 from pathlib import Path
 from typing import Any, ClassVar, Self, TypeVar
 
@@ -70,7 +69,9 @@ class FileMissingError(FormatError, FileNotFoundError):
 # ------------------------------------------------------------------------------------------- field helpers
 
 
-def as_int_array(name: str, value: ArrayLike, *, ndim: int | tuple[int, ...], copy: bool = True) -> NDArray[Any]:
+def as_int_array(
+    name: str, value: ArrayLike, *, ndim: int | tuple[int, ...], copy: bool = True
+) -> NDArray[Any]:
     """An int64 array (see :func:`neurotypes.validation.check_array` with ``dtype="int"``)."""
     return check_array(name, value, ndim=ndim, dtype="int", copy=copy)
 
@@ -285,7 +286,9 @@ def _fail(path: Path, why: str) -> FormatError:
     return FormatError(f"file {str(path)!r} is not a readable neurotypes file: {why}")
 
 
-def read_npz_arrays(path: str | os.PathLike[str], *, max_bytes: int | None = MAX_BYTES) -> dict[str, NDArray[Any]]:
+def read_npz_arrays(
+    path: str | os.PathLike[str], *, max_bytes: int | None = MAX_BYTES
+) -> dict[str, NDArray[Any]]:
     """Read every array of an ``.npz`` archive, checking declared sizes before allocating anything.
 
     Parameters
@@ -317,8 +320,10 @@ def read_npz_arrays(path: str | os.PathLike[str], *, max_bytes: int | None = MAX
         zf = zipfile.ZipFile(p)
     except zipfile.BadZipFile:
         raise _fail(p, "it is not an npz (zip) archive; neurotypes files are written by .save()") from None
-    except (OSError, ValueError, EOFError) as exc:
-        raise _fail(p, f"it cannot be opened as an archive ({exc})") from None
+    except MemoryError:
+        raise _fail(p, "not enough memory to open it") from None
+    except Exception as exc:  # zipfile raises OSError, ValueError, NotImplementedError, ... on foreign files
+        raise _fail(p, f"it cannot be opened as an archive ({type(exc).__name__}: {exc})") from None
     arrays: dict[str, NDArray[Any]] = {}
     try:
         with zf:
@@ -340,10 +345,10 @@ def read_npz_arrays(path: str | os.PathLike[str], *, max_bytes: int | None = MAX
                 arrays[key] = _read_member(p, zf, info)
     except FormatError:
         raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError) as exc:
-        raise _fail(p, f"damaged or truncated archive ({type(exc).__name__}: {exc})") from None
     except MemoryError:
         raise _fail(p, "not enough memory to read it") from None
+    except Exception as exc:  # zlib.error, BadZipFile (CRC), EOFError, OSError, ... on damaged members
+        raise _fail(p, f"damaged or truncated archive ({type(exc).__name__}: {exc})") from None
     return arrays
 
 
@@ -524,10 +529,14 @@ class NpzSerializable:
 
 
 def _open(path: str | os.PathLike[str], max_bytes: int | None) -> tuple[str, int, Stored]:
-    p = Path(path) if isinstance(path, str | os.PathLike) else path
-    arrays = read_npz_arrays(p, max_bytes=max_bytes)  # type: ignore[arg-type]
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    p = Path(path)
+    arrays = read_npz_arrays(p, max_bytes=max_bytes)
     if SCHEMA_KEY not in arrays or VERSION_KEY not in arrays:
-        raise SchemaError(f"file {str(p)!r} has no neurotypes schema name/version; it was not written by neurotypes")
+        raise SchemaError(
+            f"file {str(p)!r} has no neurotypes schema name/version; it was not written by neurotypes"
+        )
     schema_arr = arrays.pop(SCHEMA_KEY)
     version_arr = arrays.pop(VERSION_KEY)
     if schema_arr.shape != () or schema_arr.dtype.kind != "U":
@@ -535,7 +544,7 @@ def _open(path: str | os.PathLike[str], max_bytes: int | None) -> tuple[str, int
     if version_arr.shape != () or version_arr.dtype.kind not in "iu":
         raise SchemaError(f"file {str(p)!r} has a malformed schema version (dtype {version_arr.dtype})")
     schema = str(schema_arr)
-    return schema, int(version_arr), Stored(p, schema, arrays)  # type: ignore[arg-type]
+    return schema, int(version_arr), Stored(p, schema, arrays)
 
 
 def _build(cls: type[T], version: int, stored: Stored) -> T:

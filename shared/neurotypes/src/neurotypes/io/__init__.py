@@ -31,7 +31,21 @@ __all__ = [
 ]
 
 #: Suffixes routed to neo (the common electrophysiology formats; any other neo format works with read_traces).
-NEO_SUFFIXES = (".abf", ".smr", ".smrx", ".plx", ".pl2", ".nev", ".ns5", ".ns6", ".ns2", ".edf", ".axgd", ".wcp", ".nix")
+NEO_SUFFIXES = (
+    ".abf",
+    ".smr",
+    ".smrx",
+    ".plx",
+    ".pl2",
+    ".nev",
+    ".ns5",
+    ".ns6",
+    ".ns2",
+    ".edf",
+    ".axgd",
+    ".wcp",
+    ".nix",
+)
 
 
 def _path(path: object) -> Path:
