@@ -10,7 +10,7 @@ import time
 import torch
 
 from milan import Captioner, LanguageModel, Milan, Vocabulary
-from milan.datasets import TEMPLATES
+from milan.data import TEMPLATES
 
 
 def main() -> None:

@@ -35,19 +35,33 @@ from milan.editing import accuracy, editing_experiment
 from milan.exemplars import label_units_by_iou, quantile_from_top, upsample_masks
 from milan.plots import plot_bars_by_seed, plot_exemplars
 from milan.reproduce import reproduce
-from milan.train import build_annotations, caption_loss, train_captioner, train_classifier, train_language_model
+from milan.train import (
+    build_annotations,
+    caption_loss,
+    train_captioner,
+    train_classifier,
+    train_language_model,
+)
 
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 not_an_int = st.one_of(
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=3), st.none(), st.booleans(), st.lists(st.integers(), max_size=2)
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=3),
+    st.none(),
+    st.booleans(),
+    st.lists(st.integers(), max_size=2),
 )
 non_positive = st.integers(max_value=0)
 negative = st.integers(max_value=-1)
 bad_int = st.one_of(not_an_int, non_positive)
 bad_seed = st.one_of(negative, st.floats(allow_nan=True), st.text(max_size=2), st.booleans())
 bad_prob = st.one_of(
-    st.floats(allow_nan=True, allow_infinity=True).filter(lambda x: not 0 <= x <= 1), st.text(max_size=2), st.none()
+    st.floats(allow_nan=True, allow_infinity=True).filter(lambda x: not 0 <= x <= 1),
+    st.text(max_size=2),
+    st.none(),
 )
 bad_float = st.one_of(st.just(float("nan")), st.just(float("inf")), st.text(max_size=2), st.none())
 bad_array_value = st.sampled_from([float("nan"), float("inf"), -float("inf")])
@@ -89,7 +103,11 @@ def test_shapes_world(n, size, p, which):
 
 
 @SETTINGS
-@given(concept=st.one_of(st.text(max_size=8).filter(lambda c: c not in milan.data.CONCEPTS), st.none(), st.integers()))
+@given(
+    concept=st.one_of(
+        st.text(max_size=8).filter(lambda c: c not in milan.data.CONCEPTS), st.none(), st.integers()
+    )
+)
 def test_concepts(concept):
     _raises(concept_masks, WORLD, concept)
     _raises(annotate, concept)
@@ -97,7 +115,12 @@ def test_concepts(concept):
 
 
 @SETTINGS
-@given(pool=st.one_of(bad_int, st.just(3), st.just(5)), noise=st.one_of(bad_float, st.floats(max_value=-1e-3)), n=bad_int, p=bad_prob)
+@given(
+    pool=st.one_of(bad_int, st.just(3), st.just(5)),
+    noise=st.one_of(bad_float, st.floats(max_value=-1e-3)),
+    n=bad_int,
+    p=bad_prob,
+)
 def test_planted_and_annotate(pool, noise, n, p):
     _raises(planted_activations, WORLD, ["red"], pool=pool)
     _raises(planted_activations, WORLD, ["red"], noise=noise)
@@ -107,7 +130,12 @@ def test_planted_and_annotate(pool, noise, n, p):
 
 
 @SETTINGS
-@given(value=bad_array_value, index=st.integers(0, 10_000), k=bad_int, q=st.one_of(bad_float, st.floats(min_value=1.0), st.floats(max_value=-1e-6)))
+@given(
+    value=bad_array_value,
+    index=st.integers(0, 10_000),
+    k=bad_int,
+    q=st.one_of(bad_float, st.floats(min_value=1.0), st.floats(max_value=-1e-6)),
+)
 def test_exemplars_from_activations(value, index, k, q):
     _raises(exemplars_from_activations, _with_bad_entry(ACTS, value, index), image_size=(8, 8), k=2)
     _raises(exemplars_from_activations, ACTS, image_size=(8, 8), k=k)
@@ -119,7 +147,13 @@ def test_exemplars_from_activations(value, index, k, q):
 
 
 @SETTINGS
-@given(value=bad_array_value, index=st.integers(0, 10_000), k=bad_int, batch=bad_int, layer=st.one_of(st.text(max_size=5), st.none(), st.integers()))
+@given(
+    value=bad_array_value,
+    index=st.integers(0, 10_000),
+    k=bad_int,
+    batch=bad_int,
+    layer=st.one_of(st.text(max_size=5), st.none(), st.integers()),
+)
 def test_compute_exemplars(value, index, k, batch, layer):
     images = WORLD.images[:10]
     _raises(compute_exemplars, NET, "features.relu3", _with_bad_entry(images, value, index), k=2)
@@ -133,7 +167,14 @@ def test_compute_exemplars(value, index, k, batch, layer):
 
 
 @SETTINGS
-@given(units=st.one_of(st.lists(negative, min_size=1, max_size=3), st.just("0"), st.lists(st.floats(allow_nan=True), min_size=1, max_size=2), st.none()))
+@given(
+    units=st.one_of(
+        st.lists(negative, min_size=1, max_size=3),
+        st.just("0"),
+        st.lists(st.floats(allow_nan=True), min_size=1, max_size=2),
+        st.none(),
+    )
+)
 def test_ablate_units(units):
     with pytest.raises((TypeError, ValueError)), ablate_units(NET, "features.relu3", units):
         pass
@@ -142,7 +183,11 @@ def test_ablate_units(units):
 
 
 @SETTINGS
-@given(n=bad_int, q=st.one_of(bad_float, st.floats(min_value=1.001), st.floats(max_value=-1e-6)), min_iou=st.one_of(bad_float, st.floats(min_value=1.001)))
+@given(
+    n=bad_int,
+    q=st.one_of(bad_float, st.floats(min_value=1.001), st.floats(max_value=-1e-6)),
+    min_iou=st.one_of(bad_float, st.floats(min_value=1.001)),
+)
 def test_quantile_upsample_and_labels(n, q, min_iou):
     top = torch.rand(2, 5).sort(descending=True).values
     _raises(quantile_from_top, top, n, 0.5)
@@ -174,7 +219,12 @@ def test_beam_search_and_pmi(n, beam, max_len, lam):
 
 
 @SETTINGS
-@given(lam=st.one_of(bad_float, st.floats(max_value=-1e-6)), beam=bad_int, strategy=st.one_of(st.text(max_size=6), st.none()), value=bad_array_value)
+@given(
+    lam=st.one_of(bad_float, st.floats(max_value=-1e-6)),
+    beam=bad_int,
+    strategy=st.one_of(st.text(max_size=6), st.none()),
+    value=bad_array_value,
+)
 def test_milan(lam, beam, strategy, value):
     _raises(Milan, CAP, LM, VOCAB, lam=lam)
     _raises(Milan, CAP, LM, VOCAB, beam=beam)
@@ -191,7 +241,11 @@ def test_milan(lam, beam, strategy, value):
 
 
 @SETTINGS
-@given(size=bad_int, dim=bad_int, dropout=st.one_of(bad_float, st.floats(min_value=1.001), st.floats(max_value=-1e-6)))
+@given(
+    size=bad_int,
+    dim=bad_int,
+    dropout=st.one_of(bad_float, st.floats(min_value=1.001), st.floats(max_value=-1e-6)),
+)
 def test_model_constructors(size, dim, dropout):
     _raises(Captioner, dim, 10)
     _raises(Captioner, 6, size)
@@ -208,7 +262,10 @@ def test_model_constructors(size, dim, dropout):
 
 
 @SETTINGS
-@given(hyps=st.one_of(st.text(max_size=5), st.lists(st.integers(), min_size=1, max_size=2), st.just([])), max_order=bad_int)
+@given(
+    hyps=st.one_of(st.text(max_size=5), st.lists(st.integers(), min_size=1, max_size=2), st.just([])),
+    max_order=bad_int,
+)
 def test_metrics(hyps, max_order):
     _raises(bleu, hyps, [["a"]])
     _raises(token_f1, hyps, [["a"]])

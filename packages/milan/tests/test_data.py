@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from PIL import Image
 
 from milan.data import (
@@ -70,10 +69,10 @@ def test_read_images_from_png_folder_and_npz(tmp_path):
     np.savez(tmp_path / "images.npz", images=pixels)
     np.testing.assert_allclose(read_images(tmp_path / "images.npz"), pixels / 255.0, atol=1e-7)
     Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "img99.png")
-    with pytest.raises(ValueError, match="img99.png"):
+    with pytest.raises(ValueError, match=r"img99\.png"):
         read_images(tmp_path)
     (tmp_path / "img99.png").write_bytes(b"garbage")
-    with pytest.raises(ValueError, match="img99.png"):
+    with pytest.raises(ValueError, match=r"img99\.png"):
         read_images(tmp_path)
     with pytest.raises(FileNotFoundError):
         read_images(tmp_path / "nothing")
@@ -86,15 +85,15 @@ def test_read_activations(tmp_path):
     np.testing.assert_array_equal(got, acts)
     assert ims is not None and ims.shape == (5, 3, 8, 8)
     np.savez(tmp_path / "b.npz", activations=acts, images=np.zeros((4, 3, 8, 8), np.uint8))
-    with pytest.raises(ValueError, match="b.npz.*5 activation maps but 4 images"):
+    with pytest.raises(ValueError, match=r"b\.npz.*5 activation maps but 4 images"):
         read_activations(tmp_path / "b.npz")
     acts[0, 0, 0, 0] = np.nan
     np.savez(tmp_path / "c.npz", activations=acts)
-    with pytest.raises(ValueError, match="c.npz.*finite"):
+    with pytest.raises(ValueError, match=r"c\.npz.*finite"):
         read_activations(tmp_path / "c.npz")
     np.savez(tmp_path / "d.npz", activations=np.array([object()], dtype=object))
-    with pytest.raises(ValueError, match="d.npz"):
+    with pytest.raises(ValueError, match=r"d\.npz"):
         read_activations(tmp_path / "d.npz")
     (tmp_path / "e.npz").write_bytes(b"not a zip")
-    with pytest.raises(ValueError, match="e.npz"):
+    with pytest.raises(ValueError, match=r"e\.npz"):
         read_activations(tmp_path / "e.npz")

@@ -164,7 +164,7 @@ def test_describer_file_round_trip_gives_the_same_descriptions(tmp_path):
     np.testing.assert_allclose(a.log_p_caption, b.log_p_caption, atol=1e-6)
     bad = tmp_path / "bad.npz"
     np.savez(bad, meta=np.frombuffer(b'{"format": "other"}', dtype=np.uint8))
-    with pytest.raises(ValueError, match="bad.npz"):
+    with pytest.raises(ValueError, match=r"bad\.npz"):
         Milan.load(bad)
 
 

@@ -146,7 +146,9 @@ def test_bad_input():
         compute_exemplars(model, "pool", x, k=15)
     with pytest.raises(ValueError, match="images must be 4-dimensional"):
         compute_exemplars(model, "pool", torch.rand(10, 8, 8), k=2)
-    with pytest.raises(ValueError, match=r"images: the model's forward pass failed on a batch of shape \(10, 4, 8, 8\)"):
+    with pytest.raises(
+        ValueError, match=r"images: the model's forward pass failed on a batch of shape \(10, 4, 8, 8\)"
+    ):
         compute_exemplars(model, "pool", torch.rand(10, 4, 8, 8), k=2)
     with pytest.raises(ValueError, match="quantile must lie in"):
         compute_exemplars(model, "pool", x, k=2, quantile=1.0)

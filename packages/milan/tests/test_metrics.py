@@ -19,7 +19,11 @@ def test_bleu_and_token_f1_hand_cases():
 
 def test_bleu_equals_sacrebleu_with_reference_streams():
     hyps = ["red circles on the left", "blue squares", "objects"]
-    refs = [["red circles at left", "red things"], ["blue squares", "the blue squares"], ["objects", "shapes"]]
+    refs = [
+        ["red circles at left", "red things"],
+        ["blue squares", "the blue squares"],
+        ["objects", "shapes"],
+    ]
     streams = [[r[0] for r in refs], [r[1] for r in refs]]
     expected = BLEU(effective_order=True).corpus_score(hyps, streams).score / 100
     assert bleu(hyps, refs) == pytest.approx(expected, abs=1e-12)

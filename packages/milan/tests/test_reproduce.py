@@ -83,7 +83,9 @@ def test_shuffled_control_is_a_permutation():
     sh = rep._shuffled(texts, 0)
     assert sorted(sh) == sorted(texts) and sh != texts
     ann = [[t, t, t] for t in texts]
-    assert annotator_agreement(texts, ann) == pytest.approx(inter_annotator_agreement(ann)) == pytest.approx(1.0)
+    assert (
+        annotator_agreement(texts, ann) == pytest.approx(inter_annotator_agreement(ann)) == pytest.approx(1.0)
+    )
     assert annotator_agreement(sh, ann) < 0.2
 
 
@@ -102,10 +104,19 @@ def test_quick_reproduce_measures_the_claims(tmp_path):
     assert min(ex["all 15 exemplars contain red"]) == 1.0
     pmi = by["PMI decoding gives more specific descriptions than likelihood decoding"].measured
     assert min(pmi["generic rate, lambda=0"]) >= 0.5
-    assert all(b < a for a, b in zip(pmi["generic rate, lambda=0"], pmi["generic rate, lambda=0.2"], strict=True))
+    assert all(
+        b < a for a, b in zip(pmi["generic rate, lambda=0"], pmi["generic rate, lambda=0.2"], strict=True)
+    )
     assert min(pmi["BLEU change (lambda 0.2 - 0)"]) >= -0.05
-    agree = by["MILAN descriptions agree with human annotations about as well as humans agree with each other"]
+    agree = by[
+        "MILAN descriptions agree with human annotations about as well as humans agree with each other"
+    ]
     m = agree.measured
     assert all(
-        a > s for a, s in zip(m["MILAN BLEU vs held-out annotators"], m["shuffled-unit BLEU vs held-out annotators"], strict=True)
+        a > s
+        for a, s in zip(
+            m["MILAN BLEU vs held-out annotators"],
+            m["shuffled-unit BLEU vs held-out annotators"],
+            strict=True,
+        )
     )

@@ -83,7 +83,11 @@ _WHERE = {
     "train_language_model": "milan.train",
     "train_shapes_milan": "milan.train",
 }
-_MODULES = {"data": "milan.data", "metrics": "milan.metrics", "datasets": "milan.data"}  # datasets: the spec's name
+_MODULES = {
+    "data": "milan.data",
+    "metrics": "milan.metrics",
+    "datasets": "milan.data",
+}  # datasets: the spec's name
 
 
 def __getattr__(name: str) -> Any:

@@ -49,9 +49,7 @@ _run = cli.add_command(
     ),
     out="descriptions.csv",
     out_help="CSV file to write (layer, unit, description, log_p_caption, log_p_lm)",
-    seed=True,
     threads=True,
-    device=True,
 )
 _run.add_argument("activations", help="the layer's activations: .npz with an 'activations' array")
 _run.add_argument(
@@ -62,7 +60,7 @@ _run.add_argument(
 _run.add_argument(
     "--describer",
     default=None,
-    help="describer file written by 'fit' (default: train one on the shapes world first, about a minute)",
+    help="describer file written by 'fit' (default: the shapes-world describer that ships with the package)",
 )
 _run.add_argument("--layer", default="layer", help="layer name recorded in the output")
 _run.add_argument("--k", type=int, default=15, help="exemplars per unit")
@@ -119,10 +117,7 @@ def _handle_run(args: argparse.Namespace) -> int:
     if images.shape[1] != 3:
         raise ValueError(f"probe images must have 3 (RGB) channels, got {images.shape[1]}")
     if milan is None:
-        from milan.train import train_shapes_milan
-
-        log.warning("no --describer given: training one on the shapes world first (about a minute)")
-        milan = train_shapes_milan(seed=args.seed, progress=not args.quiet, device=args.device).milan
+        milan = Milan.pretrained()
     milan = Milan(
         milan.captioner,
         milan.lm,
@@ -132,6 +127,7 @@ def _handle_run(args: argparse.Namespace) -> int:
         beam=args.beam,
         strategy=milan.strategy,
         max_len=milan.max_len,
+        min_len=milan.min_len,
     )
     ex = exemplars_from_activations(acts, images, k=args.k, quantile=args.quantile, layer=args.layer)
     if args.exemplars is not None:

@@ -37,6 +37,7 @@ def beam_search(
     bos: int,
     eos: int,
     on_select: Callable[[torch.Tensor], None] | None = None,
+    min_len: int = 0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Batched beam search for ``n`` independent problems.
 
@@ -52,6 +53,8 @@ def beam_search(
         Called after each step with the flat indices [n * width] of the parent rows (into the ``N`` rows of the
         last ``step`` call) of the kept hypotheses, so a stateful ``step`` can reorder its cached state and
         consume only the newest token next time.
+    min_len : int
+        ``<eos>`` is not allowed before this many tokens were generated (``Milan`` uses 1: no empty description).
 
     Returns
     -------
@@ -69,9 +72,10 @@ def beam_search(
     eos = check_int("eos", eos, minimum=0)
     if bos == eos:
         raise ValueError(f"bos and eos must differ, got {bos} for both")
+    min_len = check_int("min_len", min_len, minimum=0, maximum=max_len - 1)
     seqs = torch.full((n, 1, 1), bos, dtype=torch.int64)
     scores = torch.zeros(n, 1, dtype=torch.float64)
-    for _ in range(max_len):
+    for t in range(max_len):
         b = seqs.shape[1]
         flat = seqs.reshape(n * b, -1)
         problem = torch.arange(n).repeat_interleave(b)
@@ -83,6 +87,9 @@ def beam_search(
         if bool(torch.isnan(lp).any()):
             raise ValueError("step returned NaN log-probabilities")
         lp = lp.reshape(n, b, -1)
+        if t < min_len:
+            lp = lp.clone()
+            lp[..., eos] = -torch.inf
         v = lp.shape[-1]
         done = seqs[:, :, -1] == eos
         frozen = torch.full_like(lp, -torch.inf)
@@ -229,6 +236,9 @@ class Milan:
         score; ``"mi"``: per-token ``log p(w|..., E) - lam log p_LM(w|...)``.
     max_len : int
         Maximum description length in tokens (``<eos>`` included).
+    min_len : int
+        Minimum number of words (default 1: the empty description, which a language model never saw and PMI
+        would otherwise favour, is not a candidate).
 
     Examples
     --------
@@ -248,6 +258,7 @@ class Milan:
         beam: int = 50,
         strategy: str = "rerank",
         max_len: int = 8,
+        min_len: int = 1,
     ) -> None:
         for name, value, kind in (
             ("captioner", captioner, Captioner),
@@ -270,6 +281,7 @@ class Milan:
         self.beam = check_int("beam", beam, minimum=1)
         self.strategy = check_choice("strategy", strategy, ("rerank", "mi"))
         self.max_len = check_int("max_len", max_len, minimum=1)
+        self.min_len = check_int("min_len", min_len, minimum=0, maximum=self.max_len - 1)
 
     def _cap_step(self, feats: torch.Tensor) -> _CachedStep:
         cap = self.captioner
@@ -361,9 +373,13 @@ class Milan:
                 cap.select(idx)
                 lm.select(idx)
 
-            seqs, _ = beam_search(step, n, self.beam, self.max_len, v.bos, v.eos, on_select=select)
+            seqs, _ = beam_search(
+                step, n, self.beam, self.max_len, v.bos, v.eos, on_select=select, min_len=self.min_len
+            )
         else:
-            seqs, _ = beam_search(cap, n, self.beam, self.max_len, v.bos, v.eos, on_select=cap.select)
+            seqs, _ = beam_search(
+                cap, n, self.beam, self.max_len, v.bos, v.eos, on_select=cap.select, min_len=self.min_len
+            )
         b = seqs.shape[1]
         flat = seqs.reshape(n * b, -1).clone()
         is_eos = (flat == self.vocab.eos).long()
@@ -440,11 +456,26 @@ class Milan:
             "beam": self.beam,
             "strategy": self.strategy,
             "max_len": self.max_len,
+            "min_len": self.min_len,
         }
         arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
         buf = io.BytesIO()
         np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]
         return atomic_write_bytes(p, buf.getvalue())
+
+    @classmethod
+    def pretrained(cls) -> Milan:
+        """The describer that ships with the package: trained on the shapes world by ``milan-neurons fit --seed 0``
+        (1500 images, 6 planted units per concept; see ``milan/weights/SOURCE.md``).
+
+        Its encoder's backbone is a small CNN trained on 32x32 shapes-world images: it describes colours, shapes,
+        positions, stripes and text in the words of the shapes world. For other images, train a describer on
+        annotated units of your own (:func:`milan.train_captioner`, :func:`milan.train_language_model`).
+        """
+        from importlib.resources import as_file, files
+
+        with as_file(files("milan") / "weights" / "shapes_describer.npz") as path:
+            return cls.load(path)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Milan:
@@ -491,6 +522,7 @@ class Milan:
                 beam=meta["beam"],
                 strategy=meta["strategy"],
                 max_len=meta["max_len"],
+                min_len=meta.get("min_len", 1),
             )
         except (
             KeyError,
