@@ -54,7 +54,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors: ``prog: error: message (see prog --help)``, exit status 2."""
 
     def error(self, message: str) -> NoReturn:
-        command = self.prog.split()[0]  # a verb's parser is named "<dist> <verb>": the policy names the command
+        command = self.prog.split()[
+            0
+        ]  # a verb's parser is named "<dist> <verb>": the policy names the command
         self.exit(2, f"{command}: error: {message} (see {self.prog} --help)\n")
 
 
