@@ -97,3 +97,41 @@ def test_read_activations(tmp_path):
     (tmp_path / "e.npz").write_bytes(b"not a zip")
     with pytest.raises(ValueError, match=r"e\.npz"):
         read_activations(tmp_path / "e.npz")
+
+
+def _crafted_npz(path, descr, shape):
+    """An .npz whose one member declares ``shape`` of ``descr`` but holds no data."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": descr, "fortran_order": False, "shape": shape})
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("activations.npy", buf.getvalue())
+
+
+def test_npz_files_are_checked_before_anything_is_allocated(tmp_path):
+    # a text file renamed .npz: the message names the file and does not suggest unpickling it
+    (tmp_path / "t.npz").write_text("activations, not really")
+    with pytest.raises(ValueError, match=r"t\.npz.*not an \.npz archive") as info:
+        read_activations(tmp_path / "t.npz")
+    assert "allow_pickle" not in str(info.value)
+    # 80 GB declared in a 100-byte file: refused from the header
+    _crafted_npz(tmp_path / "big.npz", "<f8", (10**10,))
+    with pytest.raises(ValueError, match=r"big\.npz.*more than"):
+        read_activations(tmp_path / "big.npz")
+    # a zero-width dtype with a huge shape (numpy would loop over it)
+    _crafted_npz(tmp_path / "void.npz", "|V0", (10**12,))
+    with pytest.raises(ValueError, match=r"void\.npz.*zero-width"):
+        read_activations(tmp_path / "void.npz")
+    # an object array: refused from the header, before numpy's own refusal
+    np.savez(tmp_path / "obj.npz", activations=np.array([object()], dtype=object))
+    with pytest.raises(ValueError, match=r"obj\.npz.*Python objects"):
+        read_activations(tmp_path / "obj.npz")
+    # a truncated member
+    np.savez(tmp_path / "ok.npz", activations=np.ones((2, 3, 4, 4), np.float32))
+    raw = (tmp_path / "ok.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(ValueError, match=r"cut\.npz"):
+        read_activations(tmp_path / "cut.npz")
+    assert read_activations(tmp_path / "ok.npz")[0].shape == (2, 3, 4, 4)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -420,15 +421,47 @@ IMAGE_SUFFIXES: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".ti
 """Image files :func:`read_images` reads from a folder."""
 
 
-def _npz_arrays(path: Path, what: str) -> dict[str, np.ndarray]:
-    """Every array of an ``.npz`` file, read without pickle; any failure names the file."""
+MAX_NPZ_BYTES = 4 * 2**30
+"""Largest total uncompressed size of the arrays of an ``.npz`` file this package reads (4 GiB)."""
+
+
+def _npz_arrays(path: Path, what: str, *, max_bytes: int = MAX_NPZ_BYTES) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` file, read without pickle; any failure names the file.
+
+    Each member's ``.npy`` header is read first: object dtypes (pickles), zero-width dtypes and declared sizes
+    above ``max_bytes`` in all are refused before anything is allocated.
+    """
+    name = f"{what} file {str(path)!r}"
     try:
+        with zipfile.ZipFile(path) as zf:
+            total = 0
+            for info in zf.infolist():
+                if not info.filename.endswith(".npy"):
+                    raise ValueError(f"member {info.filename!r} is not a .npy array")
+                with zf.open(info) as f:
+                    version = np.lib.format.read_magic(f)
+                    if version == (1, 0):
+                        shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+                    elif version in ((2, 0), (3, 0)):
+                        shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+                    else:
+                        raise ValueError(f"member {info.filename!r}: unsupported .npy version {version}")
+                if dtype.hasobject:
+                    raise ValueError(f"member {info.filename!r} holds Python objects (pickled data), refused")
+                if dtype.itemsize == 0:
+                    raise ValueError(f"member {info.filename!r} has a zero-width dtype {dtype}")
+                size = 1
+                for n in shape:
+                    size *= int(n)
+                total += size * dtype.itemsize
+                if total > max_bytes:
+                    raise ValueError(f"its arrays declare more than {max_bytes} bytes")
         with np.load(path, allow_pickle=False) as z:
             return {k: np.asarray(z[k]) for k in z.files}
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise ValueError(f"{what} file {str(path)!r} is not a readable .npz archive ({exc})") from None
-    except ValueError as exc:  # object arrays (pickles) or a damaged member
-        raise ValueError(f"{what} file {str(path)!r} cannot be read safely: {exc}") from None
+    except zipfile.BadZipFile:
+        raise ValueError(f"{name} is not an .npz archive (not a zip file)") from None
+    except (OSError, EOFError, ValueError, zlib.error, NotImplementedError) as exc:
+        raise ValueError(f"{name} cannot be read as an .npz archive of plain arrays: {exc}") from None
 
 
 def _as_images(name: str, arr: Any) -> np.ndarray:
