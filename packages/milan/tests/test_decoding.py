@@ -5,7 +5,16 @@ import numpy as np
 import pytest
 import torch
 
-from milan import Captioner, LanguageModel, Milan, Vocabulary, beam_search, pmi_select
+from milan import (
+    Captioner,
+    LanguageModel,
+    MaskedPyramidEncoder,
+    Milan,
+    ShapesBackbone,
+    Vocabulary,
+    beam_search,
+    pmi_select,
+)
 
 # Hand-set 3-token world: tokens 0=<bos>, 1=<eos>, 2="a", 3="b". p(next | prefix) depends on the prefix.
 BOS, EOS = 0, 1
@@ -115,18 +124,48 @@ def test_milan_scores_agree_with_beam_scores(tiny_milan):
 
 def test_milan_bad_input(tiny_milan):
     cap, lm, vocab = tiny_milan
-    with pytest.raises(ValueError, match="strategy must be"):
+    with pytest.raises(ValueError, match="strategy must be one of"):
         Milan(cap, lm, vocab, strategy="greedy")
     with pytest.raises(ValueError, match="lam must be >= 0"):
         Milan(cap, lm, vocab, lam=-1)
-    with pytest.raises(ValueError, match="beam must be a positive integer"):
+    with pytest.raises(ValueError, match="beam must be positive"):
         Milan(cap, lm, vocab, beam=0)
     with pytest.raises(ValueError, match=r"feats must be \[units, k, 6\]"):
         Milan(cap, lm, vocab).describe_features(torch.randn(2, 5, 7))
     with pytest.raises(TypeError, match="exemplars must be"):
         Milan(cap, lm, vocab).describe("x")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="beam and max_len must be >= 1"):
+    with pytest.raises(ValueError, match="beam must be positive"):
         beam_search(step_fn, 1, beam=0, max_len=3, bos=BOS, eos=EOS)
+    with pytest.raises(ValueError, match="feats must be finite"):
+        Milan(cap, lm, vocab).describe_features(torch.full((2, 5, 6), float("nan")))
+
+
+def test_describer_file_round_trip_gives_the_same_descriptions(tmp_path):
+    torch.manual_seed(1)
+    vocab = Vocabulary.from_texts(["red circles", "blue squares", "objects"])
+    backbone = ShapesBackbone(width=4)
+    enc = MaskedPyramidEncoder(backbone, ["stem", "stage1", "stage2", "stage3"])
+    images = np.random.default_rng(0).random((2, 3, 3, 32, 32), dtype=np.float32)
+    masks = np.random.default_rng(1).random((2, 3, 32, 32)) > 0.5
+    enc.fit_normalization(enc.encode_exemplars(images, masks))
+    d = enc.encode_exemplars(images, masks).shape[-1]
+    cap = Captioner(d, len(vocab), embed_dim=8, hidden_dim=16, attention_dim=8).eval()
+    lm = LanguageModel(len(vocab), embed_dim=8, hidden_dim=16).eval()
+    m = Milan(cap, lm, vocab, encoder=enc, lam=0.3, beam=4, max_len=5)
+    path = m.save(tmp_path / "describer.npz")
+    with np.load(path, allow_pickle=False) as z:  # plain arrays: no pickle needed to read it
+        assert "meta" in z.files and all(z[k].dtype != object for k in z.files)
+    back = Milan.load(path)
+    assert (back.lam, back.beam, back.max_len, back.vocab.itos) == (0.3, 4, 5, vocab.itos)
+    feats = enc.encode_exemplars(images, masks)
+    torch.testing.assert_close(back.encoder.encode_exemplars(images, masks), feats)
+    a, b = m.describe_features(feats), back.describe_features(feats)
+    assert a.texts == b.texts
+    np.testing.assert_allclose(a.log_p_caption, b.log_p_caption, atol=1e-6)
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, meta=np.frombuffer(b'{"format": "other"}', dtype=np.uint8))
+    with pytest.raises(ValueError, match=r"bad\.npz"):
+        Milan.load(bad)
 
 
 def test_cached_steps_equal_stateless_recomputation(tiny_milan):

@@ -1,89 +1,148 @@
-"""Command line: ``milan reproduce``, ``milan exemplars`` and ``milan describe``."""
+"""The ``milan-neurons`` command line: ``reproduce``, ``fit``, ``run`` and ``info``.
+
+Only the standard library and neurotypes are imported here; torch, Lightning and the package's modules are
+imported inside the handlers, so ``--help`` answers at once.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-__all__ = ["main"]
+from neurotypes.cli import CommandLine
+
+__all__ = ["cli", "main"]
+
+log = logging.getLogger(__name__)
+
+cli = CommandLine(
+    "milan-neurons",
+    "MILAN (Hernandez et al., ICLR 2022): natural-language descriptions of the units of vision models, by "
+    "pointwise mutual information between a description and a unit's top-activating image regions.",
+    torch=True,
+)
+cli.add_reproduce("milan.reproduce:reproduce")
+
+_fit = cli.add_command(
+    "fit",
+    "train a MILAN describer on the shapes world and save it (.npz: arrays + JSON, no pickle)",
+    out="milan-describer.npz",
+    out_help="describer file to write",
+    seed=True,
+    threads=True,
+    device=True,
+)
+_fit.add_argument("--images", type=int, default=1500, help="images of the training world")
+_fit.add_argument("--units-per-concept", type=int, default=6, help="planted training units per concept")
+
+_run = cli.add_command(
+    "run",
+    "describe the units of a layer from its activation maps (an .npz written from any framework)",
+    description=(
+        "Describe the units of one layer of your model. ACTIVATIONS is an .npz file holding 'activations' "
+        "[N, units, h, w] (the layer's output on N probe images) and optionally 'images' [N, 3, H, W] (float in "
+        "[0, 1] or uint8); otherwise give the probe images with --images (a folder of PNG/JPEG files in name order, "
+        "or an .npz with 'images'). Writes one description per unit as CSV."
+    ),
+    out="descriptions.csv",
+    out_help="CSV file to write (layer, unit, description, log_p_caption, log_p_lm)",
+    threads=True,
+)
+_run.add_argument("activations", help="the layer's activations: .npz with an 'activations' array")
+_run.add_argument(
+    "--images",
+    default=None,
+    help="probe images: a folder of image files or an .npz (default: from ACTIVATIONS)",
+)
+_run.add_argument(
+    "--describer",
+    default=None,
+    help="describer file written by 'fit' (default: the shapes-world describer that ships with the package)",
+)
+_run.add_argument("--layer", default="layer", help="layer name recorded in the output")
+_run.add_argument("--k", type=int, default=15, help="exemplars per unit")
+_run.add_argument("--quantile", type=float, default=0.99, help="activation quantile of the exemplar masks")
+_run.add_argument("--lam", type=float, default=0.2, help="PMI weight lambda (0: likelihood decoding)")
+_run.add_argument("--beam", type=int, default=50, help="beam width")
+_run.add_argument("--exemplars", default=None, help="also write the exemplars to this .npz file")
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="milan",
-        description=(
-            "MILAN: natural-language descriptions of neurons in vision models (Hernandez et al., ICLR 2022), "
-            "on a self-contained shapes world."
-        ),
+def _cuda() -> dict[str, str]:
+    import torch
+
+    return {"torch": torch.__version__, "cuda available": str(torch.cuda.is_available())}
+
+
+cli.add_info(_cuda)
+
+
+def _handle_fit(args: argparse.Namespace) -> int:
+    from milan.train import train_shapes_milan
+
+    log.info("training MILAN on the shapes world (%d images)", args.images)
+    sm = train_shapes_milan(
+        n_images=args.images,
+        units_per_concept=args.units_per_concept,
+        seed=args.seed,
+        progress=not args.quiet,
+        device=args.device,
     )
-    sub = p.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("reproduce", help="measure the paper's claims on the shapes world and write a report")
-    r.add_argument("--out", default="reports/milan", help="output folder (default: %(default)s)")
-    r.add_argument("--full", action="store_true", help="larger shapes world and more planted units (slower)")
-    e = sub.add_parser(
-        "exemplars", help="exemplars of a layer of a shapes-world target CNN (trained briefly), as JSON"
+    path = sm.milan.save(args.out)
+    print(
+        f"wrote {path} (vocabulary {len(sm.vocab)} words, trained on {len(sm.train.concepts)} planted units)"
     )
-    e.add_argument(
-        "--model", choices=["target-cnn"], default="target-cnn", help="model (default: %(default)s)"
+    return 0
+
+
+def _handle_run(args: argparse.Namespace) -> int:
+    from milan.data import read_activations, read_images
+    from milan.decoding import Milan
+    from milan.exemplars import exemplars_from_activations
+
+    milan = Milan.load(args.describer) if args.describer is not None else None
+    acts, images = read_activations(args.activations)
+    if args.images is not None:
+        images = read_images(args.images)
+    if images is None:
+        raise ValueError(
+            f"activations file {args.activations!r} holds no 'images'; give the probe images with --images"
+        )
+    if len(images) != len(acts):
+        raise ValueError(
+            f"--images holds {len(images)} images but the activations file {len(acts)} activation maps"
+        )
+    if images.shape[1] != 3:
+        raise ValueError(f"probe images must have 3 (RGB) channels, got {images.shape[1]}")
+    if milan is None:
+        milan = Milan.pretrained()
+    milan = Milan(
+        milan.captioner,
+        milan.lm,
+        milan.vocab,
+        encoder=milan.encoder,
+        lam=args.lam,
+        beam=args.beam,
+        strategy=milan.strategy,
+        max_len=milan.max_len,
+        min_len=milan.min_len,
     )
-    e.add_argument("--layer", default="features.relu3", help="layer name (default: %(default)s)")
-    e.add_argument(
-        "--images", type=int, default=1000, help="shapes-world probe images (default: %(default)s)"
-    )
-    e.add_argument("-k", type=int, default=15, help="exemplars per unit (default: %(default)s)")
-    e.add_argument("--quantile", type=float, default=0.99, help="mask quantile (default: %(default)s)")
-    d = sub.add_parser(
-        "describe", help="train MILAN on the shapes world and describe a target CNN's units as CSV"
-    )
-    d.add_argument("--layer", default="features.relu3", help="layer of the target CNN (default: %(default)s)")
-    d.add_argument("--lam", type=float, default=0.2, help="PMI weight lambda (default: %(default)s)")
-    d.add_argument("--beam", type=int, default=50, help="beam width (default: %(default)s)")
-    d.add_argument("--out", default="milan_descriptions.csv", help="CSV file (default: %(default)s)")
-    return p
+    ex = exemplars_from_activations(acts, images, k=args.k, quantile=args.quantile, layer=args.layer)
+    if args.exemplars is not None:
+        ex.save(args.exemplars)
+    desc = milan.describe(ex)
+    path = desc.to_csv(args.out)
+    for row in desc.to_rows():
+        print(f"unit {row['unit']:4d}: {row['description']}")
+    print(f"wrote {Path(path)}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``milan`` command."""
-    args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    import torch
-
-    from milan import compute_exemplars, reproduce
-    from milan.datasets import shapes_world
-    from milan.pipeline import TargetCNN, train_shapes_milan
-    from milan.train import train_classifier
-
-    if args.command == "reproduce":
-        report = reproduce(args.out, quick=not args.full, progress=True)
-        print(report.to_markdown())
-        return 0
-    torch.set_num_threads(1)
-    world = shapes_world(1500, seed=0, glyph_prob=0.15)
-    net = TargetCNN()
-    train_classifier(net, world.images, world.labels, epochs=3)  # Lightning bars would go to stdout
-    probe = shapes_world(args.images if args.command == "exemplars" else 1000, seed=1, glyph_prob=0.15)
-    if args.command == "exemplars":
-        ex = compute_exemplars(net, args.layer, probe.images, k=args.k, quantile=args.quantile, progress=True)
-        rows = [
-            {"unit": u, "threshold": float(ex.thresholds[u]), "top_images": ex.indices[u].tolist()}
-            for u in range(ex.n_units)
-        ]
-        json.dump(rows, sys.stdout, indent=1)
-        print()
-        return 0
-    logging.getLogger(__name__).info("training MILAN on the shapes world (about a minute)")
-    sm = train_shapes_milan()
-    sm.milan.lam, sm.milan.beam = args.lam, args.beam
-    ex = compute_exemplars(net, args.layer, probe.images, k=15, progress=True)
-    desc = sm.milan.describe(ex)
-    path = desc.to_csv(args.out)
-    for row in desc.to_rows():
-        print(f"unit {row['unit']:3d}: {row['description']}")
-    print(f"wrote {path}")
-    return 0
+    """Entry point of the ``milan-neurons`` (and ``milan``) command."""
+    return cli.main(argv, {"fit": _handle_fit, "run": _handle_run})
 
 
 if __name__ == "__main__":  # pragma: no cover
