@@ -433,7 +433,9 @@ def _compare_reproduce(session: nox.Session, venv: Path, name: str, work: Path) 
         session.error(f"{name}: no committed report at {committed.relative_to(ROOT)}")
     out = work / f"reproduce-{name}"
     script = venv / "bin" / name
-    session.run(str(script), "reproduce", "--out", str(out), "-q", external=True, env={**TEST_ENV, **_data_env(name)})
+    session.run(
+        str(script), "reproduce", "--out", str(out), "-q", external=True, env={**TEST_ENV, **_data_env(name)}
+    )
     got = {c["name"]: c["verdict"] for c in json.loads((out / "report.json").read_text())["claims"]}
     want = {c["name"]: c["verdict"] for c in json.loads(committed.read_text())["claims"]}
     if got != want:
