@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import collections
 import warnings
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,12 +20,24 @@ from neurotypes.validation import check_float, check_int
 
 # Rendering is never needed and no environment variable is set here: dm_control picks its OpenGL backend from
 # MUJOCO_GL as usual (set it to "egl" or "osmesa" yourself to render headless). The GLFW "DISPLAY missing" warning
-# its import gives on a headless machine is silenced for that import only (the filters are restored).
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
+# its import gives on a headless machine is silenced for that import only (the caller's filters are restored).
+
+
+def _import_dm_control() -> tuple[Any, Any, Any]:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*DISPLAY environment variable is missing")
+        from dm_control.rl import control
+        from dm_control.suite import swimmer
+        from dm_control.utils import rewards
+    return control, swimmer, rewards
+
+
+if TYPE_CHECKING:
     from dm_control.rl import control
     from dm_control.suite import swimmer
     from dm_control.utils import rewards
+else:
+    control, swimmer, rewards = _import_dm_control()
 
 __all__ = ["CONTROL_TIMESTEP", "EPISODE_STEPS", "GymSwimAdapter", "SwimTask", "make_swim", "observation_size"]
 
