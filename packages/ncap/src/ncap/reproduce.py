@@ -49,7 +49,7 @@ class Settings:
 
     @classmethod
     def quick(cls) -> Settings:
-        """About a minute and a half on 2 cores."""
+        """About 800 swim episodes: a few minutes on an idle 2-core machine."""
         return cls()
 
     @classmethod
@@ -450,7 +450,8 @@ def reproduce(
     out_dir : str or path-like
         The report folder.
     quick : bool
-        Quick mode (about a minute and a half on 2 cores) or the spec's full seeds and budgets.
+        Quick mode (about 800 swim episodes, a few minutes on 2 cores) or the spec's full seeds and budgets
+        (about 4,000 episodes).
     seed : int
         Base seed: episode, CMA-ES and MLP seeds are ``seed, seed + 1, ...``; held-out episodes
         ``seed + 1000, ...``. All are recorded in the report.
