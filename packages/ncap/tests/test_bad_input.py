@@ -29,6 +29,7 @@ from ncap import (
 from ncap.plots import plot_gait, plot_learning_curves, plot_returns, plot_sweep
 from ncap.reproduce import reproduce
 from ncap.train import centred_ranks
+from neurotypes.io import save_arrays
 
 
 @pytest.mark.parametrize(
@@ -226,8 +227,30 @@ def test_policy_files(tmp_path):
     with pytest.raises(ValueError, match=r"x\.npz"):
         load_policy(tmp_path / "x.npz")
     np.savez(tmp_path / "y.npz", params=np.zeros(4), meta=np.frombuffer(b'{"format": "other"}', np.uint8))
-    with pytest.raises(ValueError, match=r"y\.npz.*not an ncap policy file"):
+    with pytest.raises(ValueError, match=r"y\.npz.*not a ncap\.policy file"):
         load_policy(tmp_path / "y.npz")
+    (tmp_path / "t.npz").write_text("a text file renamed .npz")
+    with pytest.raises(ValueError, match=r"t\.npz") as info:
+        load_policy(tmp_path / "t.npz")
+    assert "allow_pickle" not in str(info.value)
+    # a policy file of another kind, or of a newer version, names the file
+    save_arrays(
+        tmp_path / "k.npz", {"params": np.zeros(4)}, {"kind": "Other", "config": {}}, format="ncap.policy"
+    )
+    with pytest.raises(ValueError, match=r"k\.npz.*unknown policy kind"):
+        load_policy(tmp_path / "k.npz")
+    save_arrays(tmp_path / "v.npz", {"params": np.zeros(4)}, {}, format="ncap.policy", version=2)
+    with pytest.raises(ValueError, match=r"v\.npz.*version 2"):
+        load_policy(tmp_path / "v.npz")
+    # parameters that do not fit the settings
+    save_arrays(
+        tmp_path / "w.npz",
+        {"params": np.zeros(3)},
+        {"kind": "SwimmerNCAP", "config": {}},
+        format="ncap.policy",
+    )
+    with pytest.raises(ValueError, match=r"w\.npz"):
+        load_policy(tmp_path / "w.npz")
     np.savez(tmp_path / "z.npz", params=np.array([object()], dtype=object), meta=np.zeros(1, np.uint8))
     with pytest.raises(ValueError, match=r"z\.npz"):
         load_policy(tmp_path / "z.npz")
@@ -239,3 +262,5 @@ def test_policy_files(tmp_path):
         save_policy(ZeroPolicy(), tmp_path / "zero.npz")
     with pytest.raises(TypeError, match="JSON"):
         save_policy(SwimmerNCAP(), tmp_path / "p.npz", note=object())
+    with pytest.raises(ValueError, match="reserved"):
+        save_policy(SwimmerNCAP(), tmp_path / "p.npz", kind="other")

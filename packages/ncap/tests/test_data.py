@@ -56,7 +56,8 @@ def test_policy_files_round_trip(tmp_path):
     pol = SwimmerNCAP(n_joints=7, period=40, init="uniform", seed=3, weight_sharing=False)
     path = save_policy(pol, tmp_path / "p.npz", heldout_return=812.5)
     with np.load(path, allow_pickle=False) as z:
-        assert set(z.files) == {"params", "meta"}
+        assert set(z.files) == {"params", "__schema__", "__version__", "__meta__"}
+        assert str(z["__schema__"]) == "ncap.policy" and int(z["__version__"]) == 1
     back, meta = load_policy(path)
     assert isinstance(back, SwimmerNCAP) and repr(back) == repr(pol)
     np.testing.assert_array_equal(back.get_params(), pol.get_params())

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import copy
 import functools
-import io
 import json
 import multiprocessing as mp
 import os
-import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -28,7 +26,6 @@ from ncap import envs
 from ncap.baselines import MLPPolicy
 from ncap.circuit import SwimmerNCAP
 from ncap.data import Rollout
-from neurotypes import atomic_write_bytes
 from neurotypes.validation import check_array, check_bool, check_float, check_int, check_path
 
 __all__ = [
@@ -515,16 +512,20 @@ def openai_es(
 
 # ------------------------------------------------------------------------------------------- policy files
 
-_FORMAT = "ncap.Policy"
+_FORMAT = "ncap.policy"
 _FORMAT_VERSION = 1
 
 
 def save_policy(policy: SwimmerNCAP | MLPPolicy, path: str | os.PathLike[str], **extra: Any) -> Path:
     """Save a policy (its settings and parameter vector) to an ``.npz`` file: arrays plus JSON metadata, no pickle.
 
+    The file is a ``neurotypes.io.save_arrays`` archive of format ``ncap.policy``, version 1 (the parameter vector
+    ``params``; the policy's kind, settings and ``extra`` as JSON), written atomically.
+
     Parameters
     ----------
     policy : SwimmerNCAP or MLPPolicy
+        The policy to save.
     path : str or path-like
         Ends in ``.npz``; written atomically.
     **extra
@@ -533,7 +534,25 @@ def save_policy(policy: SwimmerNCAP | MLPPolicy, path: str | os.PathLike[str], *
     Returns
     -------
     pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    TypeError
+        ``policy`` is not an NCAP or MLP policy, or ``extra`` is not JSON-serialisable.
+    ValueError
+        ``path`` does not end in ``.npz``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from ncap import SwimmerNCAP, load_policy, save_policy
+    >>> path = save_policy(SwimmerNCAP(period=80), pathlib.Path(tempfile.mkdtemp()) / "policy.npz", note="slow")
+    >>> load_policy(path)[1]["note"]
+    'slow'
     """
+    from neurotypes.io import save_arrays
+
     p = check_path("path", path, must_exist=False, suffixes=(".npz",))
     if isinstance(policy, SwimmerNCAP):
         config: dict[str, Any] = {
@@ -549,46 +568,49 @@ def save_policy(policy: SwimmerNCAP | MLPPolicy, path: str | os.PathLike[str], *
         config = {"sizes": list(policy.sizes), "activation": policy.activation}
     else:
         raise TypeError(f"policy must be a SwimmerNCAP or an MLPPolicy, got {type(policy).__name__}")
-    meta = {
-        "format": _FORMAT,
-        "version": _FORMAT_VERSION,
-        "kind": type(policy).__name__,
-        "config": config,
-        **extra,
-    }
+    reserved = {"kind", "config", "format", "version"} & set(extra)
+    if reserved:
+        raise ValueError(f"extra must not use the reserved names {sorted(reserved)}")
+    meta = {"kind": type(policy).__name__, "config": config, **extra}
     try:
-        text = json.dumps(meta)
-    except TypeError as exc:
-        raise TypeError(f"extra must be JSON-serialisable: {exc}") from None
-    buf = io.BytesIO()
-    np.savez(buf, params=policy.get_params(), meta=np.frombuffer(text.encode(), dtype=np.uint8))
-    return atomic_write_bytes(p, buf.getvalue())
+        json.dumps(meta, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"extra must be JSON-serialisable (finite numbers): {exc}") from None
+    return save_arrays(p, {"params": policy.get_params()}, meta, format=_FORMAT, version=_FORMAT_VERSION)
 
 
 def load_policy(path: str | os.PathLike[str]) -> tuple[SwimmerNCAP | MLPPolicy, dict[str, Any]]:
-    """Read a policy written by :func:`save_policy` (``allow_pickle=False``).
+    """Read a policy written by :func:`save_policy` (``neurotypes.io.load_arrays``: no pickle).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A policy file.
 
     Returns
     -------
     (policy, metadata)
-        The policy with its parameters, and the file's metadata (``kind``, ``config`` and the ``extra`` facts).
+        The policy with its parameters, and the file's metadata (``kind``, ``config``, ``format``, ``version`` and
+        the ``extra`` facts).
 
     Raises
     ------
     FileNotFoundError
         No such file.
     ValueError
-        Not a policy file of a version this package reads (the message names the file).
+        Not a policy file of a version this package reads, or a damaged one (the message names the file).
+
+    Examples
+    --------
+    >>> from ncap import load_policy
+    >>> policy, meta = load_policy("policy.npz")  # doctest: +SKIP
     """
+    from neurotypes.io import load_arrays
+
     p = check_path("path", path, kind="file")
+    arrays, meta, version = load_arrays(p, format=_FORMAT, max_version=_FORMAT_VERSION)
     try:
-        with np.load(p, allow_pickle=False) as z:
-            params = np.asarray(z["params"])
-            meta = json.loads(bytes(np.asarray(z["meta"]).astype(np.uint8)).decode())
-        if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
-            raise ValueError("it is not an ncap policy file")
-        if meta.get("version") != _FORMAT_VERSION:
-            raise ValueError(f"format version {meta.get('version')!r} is not {_FORMAT_VERSION}")
+        params = arrays["params"]
         config = meta["config"]
         policy: SwimmerNCAP | MLPPolicy
         if meta.get("kind") == "SwimmerNCAP":
@@ -598,14 +620,6 @@ def load_policy(path: str | os.PathLike[str]) -> tuple[SwimmerNCAP | MLPPolicy, 
         else:
             raise ValueError(f"unknown policy kind {meta.get('kind')!r}")
         policy.set_params(params)
-    except (
-        KeyError,
-        TypeError,
-        ValueError,
-        OSError,
-        EOFError,
-        zipfile.BadZipFile,
-        UnicodeDecodeError,
-    ) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"policy file {str(p)!r} cannot be read: {exc}") from None
-    return policy, meta
+    return policy, {**meta, "format": _FORMAT, "version": version}
