@@ -58,7 +58,10 @@ html_copy_source = False
 
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
-suppress_warnings = ["myst.header", "config.cache"]
+# Every package's gallery has plot_quick_start.py and plot_own_data.py (the package shape); each gallery builds into
+# its own folder (gallery/<package>), so the pages and their reference labels do not collide. The duplicate-name
+# warning is about backreference mini-galleries, which this site does not use.
+suppress_warnings = ["myst.header", "config.cache", "sphinx_gallery.duplicate_filename"]
 
 autodoc_default_options = {"members": True, "show-inheritance": False}
 autodoc_typehints = "none"

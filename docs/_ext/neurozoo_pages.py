@@ -125,7 +125,7 @@ def _package_page(member: dict[str, Any], root: Path, extra: Path, gallery: list
     ]
     if gallery:
         parts += ["## Examples", "", "Executed when this site is built:", ""]
-        parts += [f"- [{t}]({href})" for t, href in gallery]
+        parts += [f"- {{doc}}`{t} <{href}>`" for t, href in gallery]
         parts += [""]
     parts += [_api_block(member)]
     changelog = member["folder"] / "CHANGELOG.md"
@@ -143,7 +143,7 @@ def _gallery_entries(root: Path, member: dict[str, Any]) -> list[tuple[str, str]
     for script in sorted(folder.glob("plot_*.py")):
         doc = script.read_text().split('"""')
         title = doc[1].strip().splitlines()[0] if len(doc) > 2 else script.stem
-        out.append((title, f"../gallery/{member['folder'].name}/{script.stem}.html"))
+        out.append((title, f"/gallery/{member['folder'].name}/{script.stem}"))  # a document: checked by Sphinx
     return out
 
 

@@ -245,7 +245,7 @@ def _layer_rates(
 def pooled_rate(
     rates: Mapping[str, torch.Tensor], exclude: Mapping[str, torch.Tensor] | None = None
 ) -> float:
-    """Pool per-neuron dead fractions into one rate, the paper's 1/(|D| N) sum over all N tracked neurons.
+    """Pool per-neuron dead fractions into one rate, the paper's ``1/(|D| N)`` sum over all N tracked neurons.
 
     Parameters
     ----------
@@ -311,7 +311,7 @@ def dead_neuron_rate(
     Returns
     -------
     float or dict
-        DNR = (1 / (|D| N)) sum_x sum_i 1[relu(z_i(x)) = 0].
+        ``DNR = (1 / (|D| N)) sum_x sum_i 1[relu(z_i(x)) = 0]``.
 
     Examples
     --------
