@@ -80,12 +80,23 @@ class Stages:
         return json.loads(lines[-1]) if lines else {}
 
 
-@pytest.fixture
-def stages(tmp_path) -> Stages:
+def envs_dir() -> Path:
+    """Where the nox session built the package-only environments."""
     envs = os.environ.get("NEUROZOO_ENVS")
     if not envs:
         pytest.fail("NEUROZOO_ENVS is not set: run the pipelines through `uvx nox -s integration`")
-    return Stages(Path(envs), tmp_path)
+    return Path(envs)
+
+
+@pytest.fixture
+def stages(tmp_path) -> Stages:
+    return Stages(envs_dir(), tmp_path)
+
+
+@pytest.fixture(scope="session")
+def make_stages():
+    """For module-scoped fixtures: ``make_stages(folder)`` gives a Stages working in ``folder``."""
+    return lambda folder: Stages(envs_dir(), folder)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

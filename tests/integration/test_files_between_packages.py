@@ -28,7 +28,12 @@ def test_bibcluster_counts_file_feeds_an_elm_neuron(stages, tmp_path):
     made = stages.run("bibcluster", "bib_simulate.py", tmp_path, 4, 60, 1)
     counts = nt.SpikeCounts.load(tmp_path / "counts.npz")
     got = stages.run(
-        "elm-neuron", "elm_raster.py", tmp_path / "counts.npz", counts.bin_size, counts.n_bins, tmp_path / "r.npy"
+        "elm-neuron",
+        "elm_raster.py",
+        tmp_path / "counts.npz",
+        counts.bin_size,
+        counts.n_bins,
+        tmp_path / "r.npy",
     )
     assert got["shape"] == [1, made["n_bins"], made["n_units"]]
     assert got["out_shape"] == [1, made["n_bins"], 3] and got["finite"]
@@ -40,7 +45,9 @@ def test_astrosnn_spikes_file_feeds_elm_neuron(stages, tmp_path):
     assert made["n_spikes"] > 0
     got = stages.run("elm-neuron", "elm_raster.py", tmp_path / "s.npz", 1e-3, 40, tmp_path / "r.npy")
     assert got["shape"] == [1, 40, made["n_units"]]
-    np.testing.assert_array_equal(np.load(tmp_path / "r.npy"), np.load(tmp_path / "dense.npy").astype(np.float32))
+    np.testing.assert_array_equal(
+        np.load(tmp_path / "r.npy"), np.load(tmp_path / "dense.npy").astype(np.float32)
+    )
 
 
 def test_real_fisbe_prediction_scores_the_same_from_neurotypes_files(stages, tmp_path):

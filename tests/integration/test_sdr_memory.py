@@ -23,7 +23,9 @@ N_CONTENT, ACTIVE, FRAGMENT, N_CUES, N_MEMORIES = 200, 8, 4, 16, 3
 def test_false_recall_rate_matches_sdr_theory(stages, tmp_path):
     p = stages.run("sdr-dendrites", "sdr_predict.py", N_CONTENT, ACTIVE, FRAGMENT, 1)["p"]
     # closed form for theta = 1 as an independent check of the package: 1 - C(n - f, a) / C(n, a)
-    assert p == pytest.approx(1 - math.comb(N_CONTENT - FRAGMENT, ACTIVE) / math.comb(N_CONTENT, ACTIVE), rel=1e-12)
+    assert p == pytest.approx(
+        1 - math.comb(N_CONTENT - FRAGMENT, ACTIVE) / math.comb(N_CONTENT, ACTIVE), rel=1e-12
+    )
     false = chances = 0
     for seed in range(N_MEMORIES):
         folder = tmp_path / f"memory{seed}"

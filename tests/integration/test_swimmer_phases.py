@@ -31,7 +31,9 @@ def _dispersion(labels: np.ndarray, phases: np.ndarray) -> float:
 @pytest.mark.parametrize("episode", [0, 1])
 def test_connectome_communities_follow_the_stroke_phase(stages, tmp_path, episode):
     act = tmp_path / "activity.npz"
-    stages.run("ncap", "run_cli.py", "ncap", "run", "--episodes", "1", "--seed", episode, "--activity", act, "-q")
+    stages.run(
+        "ncap", "run_cli.py", "ncap", "run", "--episodes", "1", "--seed", episode, "--activity", act, "-q"
+    )
     traces = nt.Traces.load(act)
     assert traces.n_units == 20 and traces.unit_ids is not None
     got = stages.run("dyn-connectome", "dyn_components.py", act, 50, 3, 0, tmp_path / "communities.npz")

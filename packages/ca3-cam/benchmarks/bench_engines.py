@@ -53,6 +53,15 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--repeats", type=int, default=3)
     args = p.parse_args()
+    import platform
+    from importlib import metadata
+
+    import numpy
+
+    versions = {d: metadata.version(d) for d in ("ca3-cam", "PyNN", "nest-simulator")}
+    print(
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, numpy {numpy.__version__}, {versions}"
+    )
     sched = testbench.stress()
     np_t, nest_run, nest_all = [], [], []
     for _ in range(args.repeats):

@@ -6,10 +6,21 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ca3_cam import CA3CAM, CA3Params, IdealCAM, NeuronParams, Operation, Schedule, decode_answers, testbench
+from ca3_cam import (
+    CA3CAM,
+    CA3Params,
+    IdealCAM,
+    NeuronParams,
+    Operation,
+    Schedule,
+    build_network,
+    decode_answers,
+    run_schedule,
+    testbench,
+)
 from ca3_cam.cli import main
 from ca3_cam.simulator import step_response_mv
 from neurotypes import SDR, SpikeTrains
@@ -135,7 +146,7 @@ def test_from_reference_json_roundtrip(tmp_path):
     assert back.operations == s.operations
     bad = tmp_path / "bad.txt"
     bad.write_text('{"simTime": 10}')
-    with pytest.raises(ValueError, match="is not a testbench"):
+    with pytest.raises(ValueError, match=r"bad\.txt.*is not a testbench"):
         testbench.from_reference_json(bad)
 
 
@@ -152,6 +163,9 @@ def test_ideal_cam():
 ONE_SYNAPSE_NA = 3.0 / max(
     step_response_mv(1.0, NeuronParams()), step_response_mv(1.0, NeuronParams(cm=0.14, tau_m=0.5))
 )
+# per target: cue->content links end on ContCue (default neurons), content->cue links on CueCont ("fast")
+FIRES_CONT_CUE_NA = 3.0 / step_response_mv(1.0, NeuronParams())
+FIRES_CUE_CONT_NA = 3.0 / step_response_mv(1.0, NeuronParams(cm=0.14, tau_m=0.5))
 
 op_strategy = st.tuples(
     st.sampled_from(["learn", "learn", "recall_cue", "recall_content"]),
@@ -179,8 +193,8 @@ def _check_sequence(c, m, ops, *, single_bit_queries):
             for k, v in ideal.memory_.items():
                 stored[k, sorted(v)] = True
             w = mem.weights()
-            assert np.array_equal(w["cue_to_content"] >= ONE_SYNAPSE_NA, stored)
-            assert np.array_equal(w["content_to_cue"] >= ONE_SYNAPSE_NA, stored.T)
+            assert np.array_equal(w["cue_to_content"] >= FIRES_CONT_CUE_NA, stored)
+            assert np.array_equal(w["content_to_cue"] >= FIRES_CUE_CONT_NA, stored.T)
             assert np.all(w["cue_to_content"][stored] > w_max - 1.0)
         elif kind == "recall_cue":
             assert mem.recall_by_cue(cue) == ideal.recall_by_cue(cue)
@@ -198,6 +212,14 @@ def _check_sequence(c, m, ops, *, single_bit_queries):
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(c=st.integers(1, 8), m=st.integers(1, 16), ops=st.lists(op_strategy, min_size=1, max_size=12))
+@example(  # found by hypothesis: a forgotten content->cue link at 3.32 nA, below CueCont's 3.36 nA
+    c=2,
+    m=2,
+    ops=[
+        *[("learn", 1, {1}), ("learn", 1, {0}), ("learn", 0, {0}), ("learn", 0, {1}), ("learn", 1, {0})],
+        *[("recall_content", 0, {1}), ("recall_cue", 1, {0}), ("recall_content", 0, {0})],
+    ],
+)
 def test_random_sequences_with_overwrites_match_ideal_cam(c, m, ops):
     """Learn / overwrite / recall by cue / recall by one content bit (as the paper's stress test)."""
     _check_sequence(c, m, ops, single_bit_queries=True)
@@ -256,11 +278,25 @@ def test_cli_run_and_help(tmp_path, capsys):
         main(["--help"])
     assert "reproduce" in capsys.readouterr().out
     assert main(["run", "--experiment", "3", "--out", str(tmp_path)]) == 0
-    txt = (tmp_path / "exp3_numpy_answers.txt").read_text()
-    assert "[2, 6, 10, 12, 13, 14]" in txt and (tmp_path / "exp3_numpy.png").exists()
+    txt = (tmp_path / "answers.txt").read_text()
+    assert "[2, 6, 10, 12, 13, 14]" in txt and "differs" not in txt and (tmp_path / "raster.png").exists()
+    from neurotypes import SpikeTrains
+
+    out = SpikeTrains.load(tmp_path / "spikes_Output.npz")
+    assert out.n_units == 16 + 6 and out.n_spikes > 0
 
 
 def test_no_warning_from_default_spacing():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         CA3CAM(2, 2).learn(0, 1).recall_by_cue(0)
+
+
+def test_progress_bar_changes_nothing(capsys):
+    sched = testbench.functional()
+    net = build_network(5, 10)
+    quiet = run_schedule(net, sched)
+    shown = run_schedule(net, sched, progress=True)
+    assert quiet.keys() == shown.keys()
+    assert all(np.array_equal(quiet[k], shown[k]) for k in quiet)
+    assert "simulating" in capsys.readouterr().err

@@ -162,3 +162,31 @@ def test_synthetic_templates_difficulty():
     assert nearest_mean_acc(3.0) < nearest_mean_acc(0.1) - 0.2
     with pytest.raises(ValueError, match="noise must be"):
         synthetic_templates(noise=-1)
+
+
+def test_load_file_reads_each_format_to_the_same_samples(tmp_path):
+    """IDX pair, headerless MNIST CSV, CSV with a header (label column anywhere), TSV and .npz: same split."""
+    from homeonet import load_file
+
+    rng = np.random.default_rng(3)
+    imgs = rng.integers(0, 256, size=(30, 4, 4), dtype=np.uint8)
+    labels = (np.arange(30) % 3).astype(np.uint8)
+    write_idx(tmp_path / "img-ubyte", imgs)
+    write_idx(tmp_path / "lab-ubyte", labels)
+    flat = imgs.reshape(30, -1).astype(np.int64)
+    np.savetxt(tmp_path / "plain.csv", np.column_stack([labels, flat]), fmt="%d", delimiter=",")
+    head = ",".join([f"p{i}" for i in range(8)] + ["label"] + [f"p{i}" for i in range(8, 16)])
+    body = np.column_stack([flat[:, :8], labels, flat[:, 8:]])
+    np.savetxt(tmp_path / "head.csv", body, fmt="%d", delimiter=",", header=head, comments="")
+    np.savetxt(
+        tmp_path / "head.tsv", body, fmt="%d", delimiter="\t", header=head.replace(",", "\t"), comments=""
+    )
+    np.savez(tmp_path / "d.npz", x=imgs / 255.0, y=labels.astype(np.int64))
+    ref = load_file(tmp_path / "img-ubyte", labels=tmp_path / "lab-ubyte", seed=4)
+    for name, scale in (("plain.csv", 255.0), ("head.csv", 255.0), ("head.tsv", 255.0), ("d.npz", 1.0)):
+        got = load_file(tmp_path / name, seed=4)
+        np.testing.assert_allclose(got[0] / scale, ref[0], atol=1e-12)
+        np.testing.assert_array_equal(got[1], ref[1])
+        np.testing.assert_array_equal(got[3], ref[3])
+    assert ref[0].shape == (24, 16) and ref[2].shape == (6, 16)
+    assert set(np.unique(np.concatenate([ref[1], ref[3]]))) == {0, 1, 2}

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from homeonet import MLPClassifier, init_params, lookahead_accuracy
+from homeonet import MLPClassifier, init_params, lookahead_accuracy, run
 from homeonet.mlp import MLPParams, backward, elu, elu_derivative, forward, softmax
 
 
@@ -120,10 +120,10 @@ def test_classifier_api_and_errors():
         init_params((3,), 0)
 
 
-def test_fit_learns_a_separable_problem():
+def test_run_learns_a_separable_problem():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 3, 300)
     X = np.eye(3)[y] + 0.1 * rng.normal(size=(300, 3))
-    clf = MLPClassifier(sizes=(16,), seed=0).fit(X, y, epochs=5, eta0=0.1)
-    assert clf.score(X, y) > 0.95
-    assert clf.history_["online_acc"].shape == (5,)
+    out = run(mode="lrc", dataset=(X[:240], y[:240], X[240:], y[240:]), epochs=5, eta0=0.1, sizes=(16,))
+    assert out["model"].score(X[240:], y[240:]) > 0.95
+    assert out["online_acc"].shape == (5,)

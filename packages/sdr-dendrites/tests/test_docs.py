@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["probability", "union", "design", "data", "dendrites"]
+MODULES = ["probability", "union", "design", "data", "dendrites", "plots"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -196,7 +196,7 @@ def test_false_negative_has_no_n():
         ((10, 5, 11, 2), ValueError, r"s \(synapses\) must be <= n"),
         ((10, 5, 3, 4), ValueError, r"theta \(NMDA threshold\) must be <= s"),
         ((10, -1, 3, 2), ValueError, r"a must be non-negative"),
-        ((0, 0, 0, 0), ValueError, r"n must be >= 1"),
+        ((0, 0, 0, 0), ValueError, r"n must be positive"),
         ((10, 2.5, 3, 2), TypeError, r"a must be an integer"),
         ((10.0, 2, 3, 2), TypeError, r"n must be an integer"),
         ((10, 2, True, 1), TypeError, r"s must be an integer"),

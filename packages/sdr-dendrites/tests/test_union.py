@@ -109,7 +109,7 @@ def test_set_bounds_against_closed_forms():
 def test_union_bad_input():
     with pytest.raises(ValueError, match="method must be"):
         union_false_match_probability(1000, 200, 25, 15, 2, method="mean")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match=r"m must be >= 1"):
+    with pytest.raises(ValueError, match=r"m must be positive"):
         union_synapses(1000, 25, 0)
     with pytest.raises(ValueError, match=r"s \(synapses per pattern\) must be <= n"):
         union_synapses(10, 25, 2)

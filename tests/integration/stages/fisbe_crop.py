@@ -26,4 +26,6 @@ voxel = (0.44, 0.44, 0.44)
 nt.InstanceLabels(gt, voxel_size=voxel).save(out / "gt.npz")
 nt.InstanceLabels(pred, voxel_size=voxel).save(out / "pred.npz")
 s = evaluate(gt, pred, min_instance_size=800)
-report(S=s.S, avF1=s.avF1, C=s.C, fs=s.fs, fm=s.fm, n_gt=int(gt.shape[0]), n_pred=int(np.unique(pred).size - 1))
+report(
+    S=s.S, avF1=s.avF1, C=s.C, fs=s.fs, fm=s.fm, n_gt=int(gt.shape[0]), n_pred=int(np.unique(pred).size - 1)
+)

@@ -8,20 +8,17 @@ The network is described once (:func:`build_network`) and run by the package's e
 (default, SpiNNaker semantics), or through PyNN on NEST or sPyNNaker (:func:`build_pynn_network`).
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-from ca3_cam import testbench
+from ca3_cam import data, experiments, plots
+from ca3_cam import experiments as testbench  # the spec's name for the experiments module
 from ca3_cam.memory import CA3CAM, ENGINES, Answer, IdealCAM, decode_answers, ideal_answers, run_schedule
 from ca3_cam.model import CA3_POPULATIONS, CA3Params, Network, NeuronParams, STDPParams, build_network
 from ca3_cam.pynn_engine import build_pynn_network, run_pynn
 from ca3_cam.reproduce import reproduce
 from ca3_cam.schedule import Operation, Schedule
 from ca3_cam.simulator import NumpySimulator
+from neurotypes import package_version
 
-try:
-    __version__ = version("ca3-cam")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without installing
-    __version__ = "0.0.0"
+__version__ = package_version("ca3-cam")
 
 __all__ = [
     "CA3CAM",
@@ -39,8 +36,11 @@ __all__ = [
     "__version__",
     "build_network",
     "build_pynn_network",
+    "data",
     "decode_answers",
+    "experiments",
     "ideal_answers",
+    "plots",
     "reproduce",
     "run_pynn",
     "run_schedule",

@@ -32,6 +32,18 @@ class IdealCAM:
     ``learn`` replaces a cue's set; ``recall_by_cue(c)`` returns it (empty if never learned);
     ``recall_by_content(B)`` returns every cue whose set meets ``B``.
 
+    Parameters
+    ----------
+    n_cues : int
+        Number of cues, >= 1.
+    n_content : int
+        Number of content bits, >= 1.
+
+    Raises
+    ------
+    ValueError, TypeError
+        If a size is not an int >= 1, or a cue or bit is out of range.
+
     Examples
     --------
     >>> cam = IdealCAM(5, 10)
@@ -41,26 +53,41 @@ class IdealCAM:
     """
 
     def __init__(self, n_cues: int, n_content: int) -> None:
-        self.n_cues = int(n_cues)
-        self.n_content = int(n_content)
-        if self.n_cues < 1 or self.n_content < 1:
-            raise ValueError(f"n_cues and n_content must be >= 1, got {n_cues}, {n_content}")
+        from neurotypes.validation import check_int
+
+        self.n_cues = check_int("n_cues", n_cues, minimum=1)
+        self.n_content = check_int("n_content", n_content, minimum=1)
         self.memory_: dict[int, frozenset[int]] = {}
 
     def learn(self, cue: int, content_bits: object) -> None:
+        """Store ``cue -> content_bits`` (an int, ints or a ``neurotypes.SDR``), replacing the cue's old set."""
         self.memory_[as_cue(cue, self.n_cues)] = as_bits(content_bits, self.n_content, "content_bits")
 
     def recall_by_cue(self, cue: int) -> set[int]:
+        """The set stored under ``cue`` (empty if never learned)."""
         return set(self.memory_.get(as_cue(cue, self.n_cues), frozenset()))
 
     def recall_by_content(self, bits: object) -> set[int]:
+        """Every cue whose set shares at least one bit with ``bits``."""
         b = as_bits(bits, self.n_content)
         return {c for c, s in self.memory_.items() if s & b}
 
 
 @dataclass(frozen=True)
 class Answer:
-    """The answer of one recall: the Output neurons (cues or bits) and the ms at which they fired."""
+    """The answer of one recall: the Output neurons (cues or bits) and the ms at which they fired.
+
+    Parameters
+    ----------
+    operation : Operation
+        The recall.
+    answer : frozenset of int
+        Content bits (recall by cue) or cues (recall by content) that fired after the query.
+    times_ms : tuple of int
+        The distinct latencies (ms after the query) of the answer's spikes (6 in the paper).
+    echo : frozenset of int
+        The queried cue or bits, echoed at the Output (5 ms after the query).
+    """
 
     operation: Operation
     answer: frozenset[int]
@@ -69,7 +96,31 @@ class Answer:
 
 
 def ideal_answers(schedule: Schedule) -> list[set[int]]:
-    """What :class:`IdealCAM` answers to every recall of ``schedule``, in order."""
+    """What :class:`IdealCAM` answers to every recall of ``schedule``, in order.
+
+    Parameters
+    ----------
+    schedule : Schedule
+        The operations.
+
+    Returns
+    -------
+    list of set of int
+        One set per recall (content bits for a recall by cue, cues for a recall by content).
+
+    Raises
+    ------
+    TypeError
+        If ``schedule`` is not a :class:`Schedule`.
+
+    Examples
+    --------
+    >>> from ca3_cam import testbench
+    >>> ideal_answers(testbench.functional())[:2]
+    [{0, 1, 8, 9}, {3, 4}]
+    """
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be a Schedule, got {type(schedule).__name__}")
     cam = IdealCAM(schedule.n_cues, schedule.n_content)
     out: list[set[int]] = []
     for op in schedule.operations:
@@ -87,9 +138,46 @@ def decode_answers(schedule: Schedule, output_rows: NDArray[np.int64], *, window
 
     The answer to a recall at ``t`` is the set of Output neurons of the other kind (content bits for a recall
     by cue, cues for a recall by content) that fire in ``(t, t + window_ms]``; the echo is the queried kind.
+
+    Parameters
+    ----------
+    schedule : Schedule
+        The operations that were run.
+    output_rows : array_like of int, shape (n, 2)
+        Output spikes ``(time_ms, index)``: cues first, then content bits.
+    window_ms : int, default 7
+        How long after a query its answer is read, >= 1.
+
+    Returns
+    -------
+    list of Answer
+        One per recall, in order.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``schedule`` is not a Schedule, ``output_rows`` is not integer rows of two columns, or
+        ``window_ms`` < 1.
+
+    Examples
+    --------
+    >>> from ca3_cam import build_network, run_schedule, testbench
+    >>> sched = testbench.functional()
+    >>> rows = run_schedule(build_network(5, 10), sched)
+    >>> first = decode_answers(sched, rows["Output"])[0]
+    >>> sorted(first.answer), first.times_ms, sorted(first.echo)
+    ([0, 1, 8, 9], (6,), [0])
     """
+    from neurotypes.validation import check_array, check_int
+
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be a Schedule, got {type(schedule).__name__}")
+    window_ms = check_int("window_ms", window_ms, minimum=1)
+    rows = check_array("output_rows", output_rows, dtype="int")
+    if rows.size and (rows.ndim != 2 or rows.shape[1] != 2):
+        raise ValueError(f"output_rows must be rows (time_ms, index), got shape {rows.shape}")
+    rows = rows.reshape(-1, 2)
     c = schedule.n_cues
-    rows = np.asarray(output_rows, dtype=np.int64).reshape(-1, 2)
     res: list[Answer] = []
     for op in schedule.operations:
         if op.kind == "learn":
@@ -113,33 +201,113 @@ def decode_answers(schedule: Schedule, output_rows: NDArray[np.int64], *, window
 def rows_to_spiketrains(
     rows: Mapping[str, NDArray[np.int64]], network: Network, t_stop_ms: int
 ) -> dict[str, object]:
-    """Convert ``{population: rows (time_ms, index)}`` to ``{population: neurotypes.SpikeTrains}`` (seconds)."""
-    from neurotypes import SpikeTrains
+    """Convert ``{population: rows (time_ms, index)}`` to ``{population: neurotypes.SpikeTrains}`` (seconds).
 
+    Parameters
+    ----------
+    rows : mapping of str to array_like of int, shape (n, 2)
+        Spikes per population, as :func:`run_schedule` returns them.
+    network : Network
+        The network that produced them (population sizes).
+    t_stop_ms : int
+        End of the recording (ms), >= 0.
+
+    Returns
+    -------
+    dict of str to neurotypes.SpikeTrains
+        Times in seconds (ms / 1000, exact on the 1-ms grid).
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``rows`` is not a mapping of known populations to integer rows, or ``t_stop_ms`` < 0.
+
+    Examples
+    --------
+    >>> from ca3_cam import build_network, run_schedule, testbench
+    >>> net = build_network(5, 10)
+    >>> trains = rows_to_spiketrains(run_schedule(net, testbench.functional()), net, 90)
+    >>> trains["Output"].unit_times(0).tolist()
+    [0.005, 0.007, 0.035, 0.056]
+    """
+    from neurotypes import SpikeTrains
+    from neurotypes.validation import check_array, check_int
+
+    if not isinstance(network, Network):
+        raise TypeError(f"network must be a Network (build_network), got {type(network).__name__}")
+    if not isinstance(rows, Mapping):
+        raise TypeError(
+            f"rows must be a mapping population -> rows (time_ms, index), got {type(rows).__name__}"
+        )
+    t_stop_ms = check_int("t_stop_ms", t_stop_ms, minimum=0)
+    names = {p.name for p in network.populations}
     out: dict[str, object] = {}
     for name, r in rows.items():
-        r = np.asarray(r, dtype=np.int64).reshape(-1, 2)
+        if name not in names:
+            raise ValueError(f"rows: unknown population {name!r} (known: {sorted(names)})")
+        r = check_array(f"rows[{name!r}]", r, dtype="int")
+        if r.size and (r.ndim != 2 or r.shape[1] != 2):
+            raise ValueError(f"rows[{name!r}] must be rows (time_ms, index), got shape {r.shape}")
+        r = r.astype(np.int64).reshape(-1, 2)
         size = network.population(name).size
         out[name] = SpikeTrains(r[:, 0] / 1000.0, r[:, 1], n_units=size, t_stop=max(t_stop_ms, 1) / 1000.0)
     return out
 
 
 def _check_engine(engine: object) -> str:
-    if engine not in ENGINES:
+    if not isinstance(engine, str) or engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     return str(engine)
 
 
-def run_schedule(network: Network, schedule: Schedule, engine: str = "numpy") -> dict[str, NDArray[np.int64]]:
-    """Run ``schedule`` on a fresh ``network`` with ``engine``; spikes as ``{population: rows (time_ms, i)}``."""
+def run_schedule(
+    network: Network, schedule: Schedule, engine: str = "numpy", *, progress: bool = False
+) -> dict[str, NDArray[np.int64]]:
+    """Run ``schedule`` on a fresh ``network`` with ``engine``; spikes as ``{population: rows (time_ms, i)}``.
+
+    Parameters
+    ----------
+    network : Network
+        From :func:`build_network`, with the schedule's sizes.
+    schedule : Schedule
+        The operations (see :mod:`ca3_cam.testbench` and :func:`ca3_cam.data.read_schedule`).
+    engine : {"numpy", "nest", "spinnaker"}
+        The numpy engine, or a PyNN backend (extras ``nest``/``spinnaker``).
+    progress : bool, default False
+        Show a progress bar over the simulated milliseconds (numpy engine).
+
+    Returns
+    -------
+    dict of str to ndarray of int64, shape (n, 2)
+        Spikes ``(time_ms, index)`` of every population (``Input``, the eight CA3 populations, ``Output``).
+
+    Raises
+    ------
+    TypeError, ValueError
+        If an argument has the wrong type, the sizes differ or ``engine`` is unknown.
+
+    Examples
+    --------
+    >>> from ca3_cam import build_network, testbench
+    >>> rows = run_schedule(build_network(5, 10), testbench.functional())
+    >>> rows["Output"][:3].tolist()
+    [[5, 0], [5, 5], [5, 6]]
+    """
+    from neurotypes.validation import check_bool
+
     engine = _check_engine(engine)
+    progress = check_bool("progress", progress)
+    if not isinstance(network, Network):
+        raise TypeError(f"network must be a Network (build_network), got {type(network).__name__}")
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be a Schedule, got {type(schedule).__name__}")
     if (schedule.n_cues, schedule.n_content) != (network.n_cues, network.n_content):
         raise ValueError(
             f"schedule is for {schedule.n_cues} cues x {schedule.n_content} bits, network for "
             f"{network.n_cues} x {network.n_content}"
         )
     if engine == "numpy":
-        return NumpySimulator(network).run(schedule.input_spikes(), schedule.t_stop_ms)
+        return NumpySimulator(network).run(schedule.input_spikes(), schedule.t_stop_ms, progress=progress)
     from ca3_cam.pynn_engine import run_pynn
 
     return run_pynn(engine, network, schedule.input_spikes(), schedule.t_stop_ms)

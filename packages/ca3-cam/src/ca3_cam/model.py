@@ -51,6 +51,29 @@ class NeuronParams:
     ``tau_m dV/dt = (v_rest - V) + (tau_m / cm) (I_E - I_I + i_offset)``; ``I_E``, ``I_I`` decay with
     ``tau_syn_E``, ``tau_syn_I``; at ``V >= v_thresh`` a spike, reset to ``v_reset`` and ``tau_refrac`` ms
     of refractoriness.
+
+    Parameters
+    ----------
+    cm : float
+        Membrane capacitance (nF), > 0.
+    tau_m, tau_syn_E, tau_syn_I : float
+        Membrane and synaptic time constants (ms), > 0.
+    tau_refrac : float
+        Refractory period (ms), >= 0.
+    v_rest, v_reset, v_thresh : float
+        Potentials (mV), finite, with ``v_thresh > v_reset``.
+    i_offset : float
+        Constant input current (nA).
+
+    Raises
+    ------
+    TypeError, ValueError
+        If a parameter is not a finite number or breaks its rule.
+
+    Examples
+    --------
+    >>> NeuronParams(cm=0.14, tau_m=0.5).as_pynn()["tau_m"]
+    0.5
     """
 
     cm: float = 0.27
@@ -64,11 +87,13 @@ class NeuronParams:
     i_offset: float = 0.0
 
     def __post_init__(self) -> None:
+        from neurotypes.validation import check_float
+
         for name in ("cm", "tau_m", "tau_syn_E", "tau_syn_I"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
-        if self.tau_refrac < 0:
-            raise ValueError(f"tau_refrac must be >= 0, got {self.tau_refrac}")
+            check_float(name, getattr(self, name), positive=True)
+        check_float("tau_refrac", self.tau_refrac, minimum=0.0)
+        for name in ("v_rest", "v_reset", "v_thresh", "i_offset"):
+            check_float(name, getattr(self, name))
         if not self.v_thresh > self.v_reset:
             raise ValueError(f"v_thresh must be > v_reset, got {self.v_thresh} <= {self.v_reset}")
 
@@ -113,6 +138,19 @@ class STDPParams:
         Postsynaptic spikes remembered per neuron (sPyNNaker: a time-0 placeholder and 15 spikes); older
         spikes are forgotten before they can potentiate, which limits capacity when a content bit belongs to
         many memories.
+
+    The rule's own parameters: ``tau_plus``, ``tau_minus`` (ms, > 0), ``A_plus``, ``A_minus`` (nA, >= 0),
+    ``w_min`` and ``w_max`` (nA, finite, ``w_min < w_max``); ``post_history`` (int, >= 2).
+
+    Raises
+    ------
+    TypeError, ValueError
+        If a parameter breaks its rule.
+
+    Examples
+    --------
+    >>> STDPParams(post_history=64).post_history
+    64
     """
 
     tau_plus: float = 3.0
@@ -130,14 +168,26 @@ class STDPParams:
     depress_first: bool = True
 
     def __post_init__(self) -> None:
-        if not (self.tau_plus > 0 and self.tau_minus > 0):
-            raise ValueError(f"tau_plus and tau_minus must be > 0, got {self.tau_plus}, {self.tau_minus}")
-        if self.A_plus < 0 or self.A_minus < 0:
-            raise ValueError(f"A_plus and A_minus must be >= 0, got {self.A_plus}, {self.A_minus}")
+        from neurotypes.validation import check_bool, check_float, check_int
+
+        check_float("tau_plus", self.tau_plus, positive=True)
+        check_float("tau_minus", self.tau_minus, positive=True)
+        check_float("A_plus", self.A_plus, minimum=0.0)
+        check_float("A_minus", self.A_minus, minimum=0.0)
+        check_float("w_min", self.w_min)
+        check_float("w_max", self.w_max)
         if not self.w_max > self.w_min:
             raise ValueError(f"w_max must be > w_min, got {self.w_max} <= {self.w_min}")
-        if self.post_history < 2:
-            raise ValueError(f"post_history must be >= 2, got {self.post_history}")
+        check_int("post_history", self.post_history, minimum=2)
+        for name in (
+            "a_scaled_by_wmax",
+            "backprop_delay",
+            "nearest",
+            "zero_lag",
+            "clip_each",
+            "depress_first",
+        ):
+            check_bool(name, getattr(self, name))
 
     @property
     def step_plus(self) -> float:
@@ -161,6 +211,30 @@ class CA3Params:
 
     Weights are in nA and delays in ms; ``w_lateral_per_bit`` is multiplied by the number of content bits
     ``m`` for the lateral inhibition between CueContRecall neurons.
+
+    Parameters
+    ----------
+    default_neuron, fast_neuron, output_neuron : NeuronParams
+        The three neuron types (the fast one for CueContRecall, ContCond and ContCondInt).
+    stdp : STDPParams
+        The memory's plasticity.
+    w_exc, w_cont_cue_to_cond, w_cond_int_to_cond, w_lateral_per_bit, w_init_plastic : float
+        Weights (nA), >= 0.
+    delay_plastic : int
+        Delay of the plastic synapses (ms), >= 1.
+    ring_buffer_saturation : bool
+        Saturate summed input as sPyNNaker's fixed-point ring buffers do.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If a parameter has the wrong type or breaks its rule.
+
+    Examples
+    --------
+    >>> p = CA3Params.default().with_stdp(post_history=64)
+    >>> p.stdp.post_history, p.w_exc
+    (64, 6.0)
     """
 
     default_neuron: NeuronParams = _DEFAULT
@@ -175,6 +249,25 @@ class CA3Params:
     delay_plastic: int = 1
     ring_buffer_saturation: bool = True
 
+    def __post_init__(self) -> None:
+        from neurotypes.validation import check_bool, check_float, check_int
+
+        for name in ("default_neuron", "fast_neuron", "output_neuron"):
+            if not isinstance(getattr(self, name), NeuronParams):
+                raise TypeError(f"{name} must be a NeuronParams, got {type(getattr(self, name)).__name__}")
+        if not isinstance(self.stdp, STDPParams):
+            raise TypeError(f"stdp must be an STDPParams, got {type(self.stdp).__name__}")
+        for name in (
+            "w_exc",
+            "w_cont_cue_to_cond",
+            "w_cond_int_to_cond",
+            "w_lateral_per_bit",
+            "w_init_plastic",
+        ):
+            check_float(name, getattr(self, name), minimum=0.0)
+        check_int("delay_plastic", self.delay_plastic, minimum=1)
+        check_bool("ring_buffer_saturation", self.ring_buffer_saturation)
+
     @classmethod
     def default(cls) -> CA3Params:
         """The published parameters."""
@@ -187,7 +280,17 @@ class CA3Params:
 
 @dataclass(frozen=True)
 class Population:
-    """A population: its name, size and ``IF_curr_exp`` parameters (``None`` for a spike source)."""
+    """A population: its name, size and ``IF_curr_exp`` parameters (``None`` for a spike source).
+
+    Parameters
+    ----------
+    name : str
+        Its name (``Input``, ``Output`` or one of :data:`CA3_POPULATIONS`).
+    size : int
+        Number of neurons.
+    neuron : NeuronParams or None
+        The neuron model; ``None`` for the input spike sources.
+    """
 
     name: str
     size: int
@@ -235,7 +338,25 @@ class Projection:
 
 @dataclass(frozen=True)
 class Network:
-    """The whole network for ``n_cues`` cues and ``n_content`` content bits."""
+    """The whole network for ``n_cues`` cues and ``n_content`` content bits (made by :func:`build_network`).
+
+    Parameters
+    ----------
+    n_cues, n_content : int
+        Size of the memory.
+    params : CA3Params
+        The parameters it was built with.
+    populations : tuple of Population
+        ``Input``, the eight CA3 populations, ``Output``.
+    projections : tuple of Projection
+        Every projection with its connection list.
+
+    Examples
+    --------
+    >>> net = build_network(5, 10)
+    >>> net.population("CA3contCondInt").size, net.n_synapses()
+    (1, 295)
+    """
 
     n_cues: int
     n_content: int
@@ -309,6 +430,8 @@ def build_network(n_cues: int, n_content: int, params: CA3Params | None = None) 
     """
     c = _check_size("n_cues", n_cues)
     m = _check_size("n_content", n_content)
+    if params is not None and not isinstance(params, CA3Params):
+        raise TypeError(f"params must be a CA3Params or None, got {type(params).__name__}")
     p = params if params is not None else CA3Params.default()
     if not isinstance(p, CA3Params):
         raise TypeError(f"params must be a CA3Params, got {type(p).__name__}")

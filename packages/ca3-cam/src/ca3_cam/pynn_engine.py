@@ -8,8 +8,6 @@ Only standard PyNN API is used (``IF_curr_exp``, ``SpikeSourceArray``, ``FromLis
 from __future__ import annotations
 
 import importlib
-import math
-import os
 from typing import Any
 
 import numpy as np
@@ -27,11 +25,32 @@ TIME_OFFSET_MS = 2
 
 
 def import_backend(engine: str) -> Any:
-    """Import the PyNN backend for ``engine`` ("nest" or "spinnaker"), with a clear error if missing."""
+    """Import the PyNN backend for ``engine`` ("nest" or "spinnaker"), with a clear error if missing.
+
+    Parameters
+    ----------
+    engine : {"nest", "spinnaker"}
+        The backend.
+
+    Returns
+    -------
+    module
+        ``pyNN.nest`` or ``pyNN.spiNNaker``.
+
+    Raises
+    ------
+    ValueError
+        If ``engine`` is unknown.
+    ImportError
+        If its extra is not installed (the message names the extra).
+
+    Examples
+    --------
+    >>> sim = import_backend("nest")  # doctest: +SKIP
+    """
     if engine not in PYNN_MODULES:
         raise ValueError(f"engine must be one of {sorted(PYNN_MODULES)}, got {engine!r}")
-    if engine == "nest":
-        os.environ.setdefault("PYNEST_QUIET", "1")
+    # NEST prints a banner on import unless PYNEST_QUIET is set: that is the user's choice (environment), not ours.
     try:
         return importlib.import_module(PYNN_MODULES[engine])
     except ImportError as err:
@@ -76,6 +95,13 @@ def build_pynn_network(
     dict
         ``{"populations": {name: Population}, "projections": {name: Projection}}``; every population
         records spikes.
+
+    Examples
+    --------
+    >>> from ca3_cam import build_network, testbench
+    >>> import pyNN.nest as sim  # doctest: +SKIP
+    >>> sim.setup(timestep=1.0)  # doctest: +SKIP
+    >>> built = build_pynn_network(sim, build_network(5, 10), testbench.functional().input_spikes())  # doctest: +SKIP
 
     Notes
     -----
@@ -130,14 +156,18 @@ def build_pynn_network(
 
 
 def _spike_rows(pop: Any, offset: int) -> NDArray[np.int64]:
+    """A population's recorded spikes as rows ``(time_ms, index)``, read through ``SpikeTrains.from_neo``.
+
+    PyNN hands back a neo ``Block``; times are floored to the millisecond and shifted back by ``offset``.
+    """
+    from neurotypes import SpikeTrains
+
     block = pop.get_data("spikes", clear=False)
-    rows: list[tuple[int, int]] = []
-    for k, st in enumerate(block.segments[0].spiketrains):
-        idx = int(st.annotations.get("source_index", k))
-        for t in np.asarray(st.magnitude, dtype=float):
-            rows.append((math.floor(t + 1e-9) - offset, idx))
-    a = np.asarray(sorted(rows), dtype=np.int64).reshape(-1, 2)
-    return a
+    st = SpikeTrains.from_neo(block.segments[0], n_units=pop.size)
+    ms = np.floor(st.times * 1000.0 + 1e-6).astype(np.int64) - offset
+    rows = np.stack([ms, st.units.astype(np.int64)], axis=1)
+    order = np.lexsort((rows[:, 1], rows[:, 0]))
+    return np.asarray(rows[order], dtype=np.int64).reshape(-1, 2)
 
 
 def run_pynn(
@@ -153,7 +183,48 @@ def run_pynn(
     Times are shifted by :data:`TIME_OFFSET_MS` inside the backend and shifted back in the result; spike
     times are floored to the millisecond (pyNN.nest spikes off the grid by default). On a SpiNNaker virtual
     board the spike lists come back empty (mapping only).
+
+    Parameters
+    ----------
+    engine : {"nest", "spinnaker"}
+        The PyNN backend (extra ``nest`` or ``spinnaker``).
+    network : Network
+        From :func:`ca3_cam.build_network`.
+    input_rows : array_like of int, shape (n, 2)
+        Input spikes ``(time_ms, input_index)``.
+    t_stop_ms : int
+        Duration (ms), >= 1.
+    setup_kwargs : dict, optional
+        Extra keyword arguments for ``sim.setup``.
+
+    Returns
+    -------
+    dict of str to ndarray of int64, shape (n, 2)
+        Spikes ``(time_ms, index)`` of every population.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If an argument breaks its rule.
+    ImportError
+        If the engine's extra is not installed.
+
+    Examples
+    --------
+    >>> from ca3_cam import build_network, testbench
+    >>> s = testbench.functional()
+    >>> rows = run_pynn("nest", build_network(5, 10), s.input_spikes(), s.t_stop_ms)  # doctest: +SKIP
     """
+    from neurotypes.validation import check_array, check_int
+
+    if not isinstance(network, Network):
+        raise TypeError(f"network must be a Network (build_network), got {type(network).__name__}")
+    t_stop_ms = check_int("t_stop_ms", t_stop_ms, minimum=1)
+    rows_in = check_array("input_rows", input_rows, dtype="int")
+    if rows_in.size and (rows_in.ndim != 2 or rows_in.shape[1] != 2):
+        raise ValueError(f"input_rows must be rows (time_ms, input_index), got shape {rows_in.shape}")
+    if setup_kwargs is not None and not isinstance(setup_kwargs, dict):
+        raise TypeError(f"setup_kwargs must be a dict or None, got {type(setup_kwargs).__name__}")
     sim = import_backend(engine)
     kwargs = dict(setup_kwargs or {})
     if engine == "nest":

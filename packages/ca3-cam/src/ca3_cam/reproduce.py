@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ca3_cam import testbench
+from ca3_cam import experiments as testbench
 from ca3_cam.data import load_recording
 from ca3_cam.memory import decode_answers, ideal_answers, run_schedule
-from ca3_cam.model import CA3_POPULATIONS, CA3Params, build_network, expected_synapse_count
+from ca3_cam.model import CA3Params, build_network, expected_synapse_count
 from ca3_cam.schedule import Operation, Schedule
+from neurotypes import Claim, Criterion, Report
+from neurotypes.reproduction import ClaimContext, run_claims
 
-__all__ = ["EXPERIMENTS", "experiment_schedule", "reproduce", "scaling_accuracy", "spike_differences"]
+__all__ = [
+    "CLAIMS",
+    "EXPERIMENTS",
+    "experiment_schedule",
+    "reproduce",
+    "scaling_accuracy",
+    "spike_differences",
+]
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +34,29 @@ EXPERIMENTS = {1: "functional", 2: "stress", 3: "state_map"}
 
 
 def experiment_schedule(experiment: int) -> Schedule:
-    """The schedule of experiment 1 (functional), 2 (stress) or 3 (state map)."""
+    """The schedule of experiment 1 (functional), 2 (stress) or 3 (state map).
+
+    Parameters
+    ----------
+    experiment : {1, 2, 3}
+        The paper's experiment.
+
+    Returns
+    -------
+    Schedule
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``experiment`` is not 1, 2 or 3.
+
+    Examples
+    --------
+    >>> experiment_schedule(2).t_stop_ms
+    851
+    """
+    if isinstance(experiment, bool) or not isinstance(experiment, int | np.integer):
+        raise TypeError(f"experiment must be an int (1, 2 or 3), got {type(experiment).__name__}")
     if experiment == 1:
         return testbench.functional()
     if experiment == 2:
@@ -38,7 +69,39 @@ def experiment_schedule(experiment: int) -> Schedule:
 def spike_differences(
     a: Mapping[str, NDArray[np.int64]], b: Mapping[str, NDArray[np.int64]]
 ) -> dict[str, tuple[list[tuple[int, int]], list[tuple[int, int]]]]:
-    """Per population, the spikes ``(ms, index)`` only in ``a`` and only in ``b`` (populations in both)."""
+    """Per population, the spikes ``(ms, index)`` only in ``a`` and only in ``b`` (populations in both).
+
+    Parameters
+    ----------
+    a, b : mapping of str to array_like
+        ``{population: integer rows (time_ms, index)}``.
+
+    Returns
+    -------
+    dict
+        ``{population: (only in a, only in b)}``, each a sorted list of ``(ms, index)``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``a`` or ``b`` is not a mapping of integer rows.
+
+    Examples
+    --------
+    >>> spike_differences({"Output": [[5, 0], [6, 1]]}, {"Output": [[5, 0]]})
+    {'Output': ([(6, 1)], [])}
+    """
+    from neurotypes.validation import check_array
+
+    for name, m in (("a", a), ("b", b)):
+        if not isinstance(m, Mapping):
+            raise TypeError(
+                f"{name} must be a mapping of population name to spike rows, got {type(m).__name__}"
+            )
+        for k, v in m.items():
+            r = check_array(f"{name}[{k!r}]", v, dtype="int")
+            if r.size and (r.ndim != 2 or r.shape[1] != 2):
+                raise ValueError(f"{name}[{k!r}] must be rows (time_ms, index), got shape {r.shape}")
     out: dict[str, tuple[list[tuple[int, int]], list[tuple[int, int]]]] = {}
     for k in sorted(set(a) & set(b)):
         sa = {(int(t), int(i)) for t, i in np.asarray(a[k]).reshape(-1, 2)}
@@ -64,7 +127,44 @@ def scaling_accuracy(
 
     Returns the fraction of recalls whose answer equals :class:`IdealCAM`'s (by cue, by content, overall)
     and the wall time per simulated second.
+
+    Parameters
+    ----------
+    n_cues, n_content : int
+        Size of the memory, >= 1.
+    bits_per_memory : int
+        Bits of each random memory, in [1, n_content].
+    n_probes : int
+        Single-bit content probes, >= 1.
+    seed : int
+        Seed (>= 0) of the random memories and probes.
+    params : CA3Params, optional
+        Network parameters.
+
+    Returns
+    -------
+    dict of str to float
+        ``accuracy``, ``accuracy_by_cue``, ``accuracy_by_content`` and ``wall_s_per_model_s``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If an argument breaks its rule.
+
+    Examples
+    --------
+    >>> scaling_accuracy(5, 10, 1, n_probes=5)["accuracy"]
+    1.0
     """
+    from neurotypes.validation import check_int
+
+    n_cues = check_int("n_cues", n_cues, minimum=1)
+    n_content = check_int("n_content", n_content, minimum=1)
+    bits_per_memory = check_int("bits_per_memory", bits_per_memory, minimum=1, maximum=n_content)
+    n_probes = check_int("n_probes", n_probes, minimum=1)
+    seed = check_int("seed", seed, minimum=0)
+    if params is not None and not isinstance(params, CA3Params):
+        raise TypeError(f"params must be a CA3Params or None, got {type(params).__name__}")
     rng = np.random.default_rng(seed)
     ops: list[Operation] = []
     t = 0
@@ -94,159 +194,144 @@ def scaling_accuracy(
     }
 
 
-def _raster(ax: Any, rows: Mapping[str, NDArray[np.int64]], pops: list[str], **kw: Any) -> None:
-    base = 0
-    for name in pops:
-        r = np.asarray(rows[name]).reshape(-1, 2)
-        ax.scatter(r[:, 0], r[:, 1] + base, **kw)
-        base += int(r[:, 1].max()) + 2 if r.size else 2
-        ax.axhline(base - 1, color="0.85", lw=0.5)
+# ----------------------------------------------------------------------------------------------------- claims
 
 
-def reproduce(out_dir: str | Path, quick: bool = True) -> Any:
-    """Measure every claim of the spec on the embedded recordings; write figures, report.json and report.md.
+def _experiment(e: int) -> tuple[Schedule, dict[str, NDArray[np.int64]], dict[str, NDArray[np.int64]]]:
+    sched = experiment_schedule(e)
+    return sched, run_schedule(build_network(sched.n_cues, sched.n_content), sched), load_recording(e)
 
-    Parameters
-    ----------
-    out_dir : str or Path
-        Folder for the report (created if missing).
-    quick : bool
-        ``True``: the scaling sweep stops at 20 cues x 200 bits (~1 min on 2 cores); ``False``: up to
-        100 cues x 1000 bits.
 
-    Returns
-    -------
-    neurotypes.Report
-    """
-    import matplotlib
+def claim_functional(ctx: ClaimContext) -> Claim:
+    """Experiment 1: learn, recall by cue and by content, forget; every spike against the SpiNNaker record."""
+    criteria = [Criterion("spikes differing from the recording", "==", 0.0)]
+    _, run, rec = _experiment(1)
+    n_diff = _n_diff(spike_differences(run, rec))
+    from ca3_cam.plots import plot_raster
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ca3_cam import __version__
-    from neurotypes import Claim, Report
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    claims: list[Claim] = []
-    runs: dict[int, dict[str, NDArray[np.int64]]] = {}
-    recs: dict[int, dict[str, NDArray[np.int64]]] = {}
-    for e in (1, 2, 3):
-        sched = experiment_schedule(e)
-        runs[e] = run_schedule(build_network(sched.n_cues, sched.n_content), sched)
-        recs[e] = load_recording(e)
-
-    # --- claim 1: Experiment 1 exact
-    d1 = spike_differences(runs[1], recs[1])
-    n1 = _n_diff(d1)
-    fig, ax = plt.subplots(figsize=(9, 6))
-    pops = ["Input", *CA3_POPULATIONS, "Output"]
-    _raster(ax, recs[1], pops, s=40, facecolors="none", edgecolors="k", label="SpiNNaker (recorded)")
-    _raster(ax, runs[1], pops, s=8, c="tab:red", label="numpy engine")
-    ax.set_xlabel("time (ms)")
-    ax.set_ylabel("neuron (populations stacked: Input, 8 CA3, Output)")
-    ax.set_title("Experiment 1: every spike of every population")
-    ax.legend(loc="upper right")
-    fig.tight_layout()
-    fig.savefig(out / "exp1_raster.png", dpi=110)
-    plt.close(fig)
-    total1 = sum(len(v) for v in recs[1].values())
-    claims.append(
-        Claim(
-            "Exp. 1 functional test: learn, recall by cue and by content, forget (all spikes)",
-            "SpiNNaker record, 90 ms (c = 5, m = 10): e.g. recall cue 0 at 30 -> cue 0 at 35, content {0,1,8,9} at 36",
-            {"differing_spikes": n1, "recorded_spikes": total1},
-            "numpy engine's spike set (population, neuron, ms) equals the recording exactly",
-            n1 == 0,
-            figures=("exp1_raster.png",),
-        )
+    fig = ctx.figure(
+        plot_raster(run, "Experiment 1: every spike of every population", recorded=rec), "exp1_raster.png"
     )
-    # --- claims 2 and 3: answers vs IdealCAM (and spikes vs recording)
-    for e, name in (
-        (2, "Exp. 2 stress: orthogonal and non-orthogonal memories, overwrite and restore"),
-        (3, "Exp. 3 content-addressed lookup on a 4x4 state map"),
-    ):
-        sched = experiment_schedule(e)
-        got = decode_answers(sched, runs[e]["Output"])
-        want = ideal_answers(sched)
-        wrong = sum(set(g.answer) != w for g, w in zip(got, want, strict=True))
-        lat_ok = all(g.times_ms in ((), (6,)) for g in got) and all(
-            g.times_ms == (6,) for g, w in zip(got, want, strict=True) if w
-        )
-        nd = _n_diff(spike_differences(runs[e], recs[e]))
-        claims.append(
-            Claim(
-                name,
-                "every recall answers as the ideal set semantics (recorded on SpiNNaker)",
-                {
-                    "recalls": len(got),
-                    "wrong_answers": wrong,
-                    "answer_latency_6ms": lat_ok,
-                    "differing_spikes_vs_recording": nd,
-                },
-                "every answer equals IdealCAM's, 6 ms after the query",
-                wrong == 0 and lat_ok,
-                notes=f"spikes vs the SpiNNaker recording: {nd} differ",
-            )
-        )
-    # --- claim 4: latency
-    echo, ans = set(), set()
+    return Claim(
+        "Exp. 1 functional test: learn, recall by cue and by content, forget (all spikes)",
+        "SpiNNaker record, 90 ms (c = 5, m = 10): e.g. recall cue 0 at 30 -> cue 0 at 35, content {0,1,8,9} at 36",
+        {
+            "spikes differing from the recording": float(n_diff),
+            "recorded spikes": sum(len(v) for v in rec.values()),
+        },
+        criteria,
+        figures=[fig],
+        notes="numpy engine; a spike is (population, neuron, ms); the recording ships with the package "
+        "(GPL-3.0 data of the authors' repository)",
+    )
+
+
+def _answers_claim(e: int, name: str) -> Claim:
+    criteria = [
+        Criterion("answers different from IdealCAM", "==", 0.0),
+        Criterion("answers not 6 ms after the query", "==", 0.0),
+        Criterion("spikes differing from the recording", "==", 0.0),
+    ]
+    sched, run, rec = _experiment(e)
+    got = decode_answers(sched, run["Output"])
+    want = ideal_answers(sched)
+    wrong = sum(set(g.answer) != w for g, w in zip(got, want, strict=True))
+    late = sum(g.times_ms != ((6,) if w else ()) for g, w in zip(got, want, strict=True))
+    return Claim(
+        name,
+        "every recall answers as the ideal set semantics, 6 ms after the query (recorded on SpiNNaker)",
+        {
+            "recalls": len(got),
+            "answers different from IdealCAM": float(wrong),
+            "answers not 6 ms after the query": float(late),
+            "spikes differing from the recording": float(_n_diff(spike_differences(run, rec))),
+        },
+        criteria,
+        notes="numpy engine; IdealCAM is the set semantics (learn replaces, recall by content returns every cue "
+        "sharing a bit)",
+    )
+
+
+def claim_stress(ctx: ClaimContext) -> Claim:
+    """Experiment 2: orthogonal and non-orthogonal memories, overwrite and restore (851 ms)."""
+    return _answers_claim(2, "Exp. 2 stress: orthogonal and non-orthogonal memories, overwrite and restore")
+
+
+def claim_state_map(ctx: ClaimContext) -> Claim:
+    """Experiment 3: content-addressed lookup on a 4x4 state map."""
+    return _answers_claim(3, "Exp. 3 content-addressed lookup on a 4x4 state map")
+
+
+def claim_latency(ctx: ClaimContext) -> Claim:
+    """Recall latency: the queried item echoes at +5 ms and the answer comes at +6 ms."""
+    criteria = [Criterion("echo latencies (ms)", "==", 5.0), Criterion("answer latencies (ms)", "==", 6.0)]
+    echo: set[int] = set()
+    ans: set[int] = set()
     for e in (1, 2, 3):
-        sched = experiment_schedule(e)
-        for a in decode_answers(sched, runs[e]["Output"]):
-            rows = runs[e]["Output"]
+        sched, run, _ = _experiment(e)
+        rows = run["Output"]
+        for a in decode_answers(sched, rows):
             sel = rows[(rows[:, 0] > a.operation.t_ms) & (rows[:, 0] <= a.operation.t_ms + 7)]
             c = sched.n_cues
             is_echo = (sel[:, 1] < c) if a.operation.kind == "recall_cue" else (sel[:, 1] >= c)
             echo |= {int(t) - a.operation.t_ms for t in sel[is_echo, 0]}
             ans |= set(a.times_ms)
-    claims.append(
-        Claim(
-            "Recall latency",
-            "cue echo +5 ms, answer +6 ms",
-            {"echo_ms": sorted(echo), "answer_ms": sorted(ans)},
-            "all echoes at +5 and all answers at +6 ms in Experiments 1-3",
-            echo == {5} and ans == {6},
-        )
+    return Claim(
+        "Recall latency",
+        "cue echo +5 ms, answer +6 ms",
+        {
+            "echo latencies (ms)": sorted(float(x) for x in echo),
+            "answer latencies (ms)": sorted(float(x) for x in ans),
+        },
+        criteria,
+        notes="every distinct latency seen over all recalls of Experiments 1-3 (numpy engine) must be the stated one",
     )
-    # --- claim 5: size
-    net = build_network(5, 10)
-    n_int = net.n_internal_neurons()
-    n_syn = net.n_synapses()
-    claims.append(
-        Claim(
-            "Network size",
-            "3c + 4m + 1 internal neurons (56 for c = 5, m = 10)",
-            {
-                "internal_neurons": n_int,
-                "synapses": n_syn,
-                "synapses_from_table": expected_synapse_count(5, 10),
-            },
-            "56 neurons; synapse count equals the count derived from the connection table",
-            n_int == 56 and n_syn == expected_synapse_count(5, 10),
-        )
-    )
-    claims.append(
-        Claim(
-            "Resource usage / scaling on SpiNNaker",
-            "reported in the paper's tables (not retrievable here)",
-            None,
-            "needs SpiNNaker hardware; the spinnaker test session only maps the network on a virtual board",
-            None,
-        )
-    )
-    # --- scaling (beyond the paper)
-    grid = (
-        [(5, 10), (10, 50), (20, 200), (40, 400)] if quick else [(5, 10), (20, 200), (50, 500), (100, 1000)]
-    )
-    results = []
-    from tqdm.auto import tqdm
 
+
+def claim_network_size(ctx: ClaimContext) -> Claim:
+    """Network size: 3c + 4m + 1 internal neurons; synapses as derived from the connection table."""
+    criteria = [
+        Criterion("internal neurons", "==", 56.0),
+        Criterion("synapses built", "==", baseline="synapses from the connection table"),
+    ]
+    net = build_network(5, 10)
+    return Claim(
+        "Network size",
+        "3c + 4m + 1 internal neurons (56 for c = 5, m = 10)",
+        {
+            "internal neurons": float(net.n_internal_neurons()),
+            "synapses built": float(net.n_synapses()),
+            "synapses from the connection table": float(expected_synapse_count(5, 10)),
+        },
+        criteria,
+    )
+
+
+def claim_spinnaker_resources(ctx: ClaimContext) -> Claim:
+    """Resources on SpiNNaker (the paper's tables): needs a machine."""
+    return Claim(
+        "Resource usage / scaling on SpiNNaker",
+        "reported in the paper's tables (not retrievable here)",
+        {},
+        missing="a SpiNNaker machine (a board or spalloc server named in ~/.spynnaker.cfg) and the paper's "
+        "resource tables; the workspace's spinnaker session maps, places and routes the network on a virtual board",
+    )
+
+
+def claim_scaling(ctx: ClaimContext) -> Claim:
+    """Recall accuracy as the memory grows (not a paper claim): measured only."""
+    grid = (
+        [(5, 10), (10, 50), (20, 200), (40, 400)]
+        if ctx.quick
+        else [(5, 10), (20, 200), (50, 500), (100, 1000)]
+    )
+    (seed,) = ctx.seeds(1)
     long_history = CA3Params().with_stdp(post_history=64)
-    for c, m in tqdm(grid, desc="scaling", disable=None):
+    results = []
+    for c, m in ctx.track(grid, desc="scaling"):
         k = max(1, m // 10)
-        r = scaling_accuracy(c, m, k, seed=0)
-        r64 = scaling_accuracy(c, m, k, seed=0, params=long_history)
+        r = scaling_accuracy(c, m, k, seed=seed)
+        r64 = scaling_accuracy(c, m, k, seed=seed, params=long_history)
         results.append(
             {
                 "n_cues": c,
@@ -257,36 +342,79 @@ def reproduce(out_dir: str | Path, quick: bool = True) -> Any:
             }
         )
         log.info("scaling %s x %s: %s", c, m, results[-1])
-    fig, ax = plt.subplots(figsize=(6, 4))
-    labels = [f"{r['n_cues']}x{r['n_content']}" for r in results]
-    ax.plot(
-        labels, [r["accuracy_by_cue"] for r in results], "o-", label="by cue (16-spike history, as sPyNNaker)"
+    from ca3_cam.plots import plot_scaling
+
+    fig = ctx.figure(plot_scaling(results), "scaling.png")
+    return Claim(
+        "Scaling of recall accuracy with cues and content bits (not a paper claim)",
+        "not reported",
+        {"sizes": results},
+        figures=[fig],
+        notes="random memories holding 10% of the bits, every cue recalled, 20 single-bit probes; recall by cue "
+        "degrades once a content bit fires more than 15 times between two spikes of a cue (sPyNNaker's "
+        "postsynaptic history); a 64-spike history keeps every answer right",
     )
-    ax.plot(labels, [r["accuracy_by_content"] for r in results], "s-", label="by content (16-spike history)")
-    ax.plot(
-        labels, [r["accuracy_post_history_64"] for r in results], "^--", label="all recalls, 64-spike history"
+
+
+CLAIMS = (
+    claim_functional,
+    claim_stress,
+    claim_state_map,
+    claim_latency,
+    claim_network_size,
+    claim_spinnaker_resources,
+    claim_scaling,
+)
+
+
+def reproduce(
+    out_dir: str | os.PathLike[str] = "reports/ca3-cam",
+    quick: bool = True,
+    *,
+    seed: int = 0,
+    progress: bool = False,
+    threads: int | None = None,
+) -> Report:
+    """Measure every claim of the spec on the embedded recordings; write figures, report.json and report.md.
+
+    Parameters
+    ----------
+    out_dir : str or path-like
+        Folder for the report (created if missing).
+    quick : bool
+        ``True``: the scaling sweep stops at 40 cues x 400 bits; ``False``: up to 100 cues x 1000 bits.
+    seed : int
+        Base seed (>= 0) of the scaling sweep's random memories (recorded in the report).
+    progress : bool
+        Show progress bars.
+    threads : int, optional
+        Recorded in the report (the command line applies it).
+
+    Returns
+    -------
+    neurotypes.Report
+        The claims with their computed verdicts (also written to ``out_dir``).
+
+    Raises
+    ------
+    TypeError, ValueError
+        If an argument breaks its rule.
+
+    Examples
+    --------
+    >>> report = reproduce("reports/ca3-cam")  # doctest: +SKIP
+    >>> [c.verdict for c in report.claims]  # doctest: +SKIP
+    """
+    from ca3_cam import __version__
+
+    return run_claims(
+        "ca3-cam",
+        __version__,
+        out_dir,
+        CLAIMS,
+        quick=quick,
+        seed=seed,
+        progress=progress,
+        threads=threads,
+        params={"engine": "numpy", "time step": "1 ms"},
     )
-    ax.set_ylim(-0.05, 1.05)
-    ax.set_xlabel("cues x content bits (10% of the bits per memory)")
-    ax.set_ylabel("fraction of answers = IdealCAM")
-    ax.set_title("Recall accuracy as the memory grows (numpy engine)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "scaling.png", dpi=110)
-    plt.close(fig)
-    claims.append(
-        Claim(
-            "Scaling of recall accuracy with cues and content bits (not a paper claim)",
-            "not reported",
-            results,
-            "fraction of answers equal to IdealCAM (random memories, 10% of the bits each)",
-            None,
-            verdict="measured (no paper value)",
-            figures=("scaling.png",),
-            notes="recall by cue degrades once a content bit fires more than 15 times between two spikes of a "
-            "cue (sPyNNaker's postsynaptic history); a 64-spike history keeps every answer right",
-        )
-    )
-    report = Report("ca3-cam", __version__, claims, params={"quick": quick, "engine": "numpy"})
-    report.write(out)
-    return report

@@ -21,7 +21,31 @@ RECOMMENDED_SPACING_MS = 14
 
 
 def as_cue(cue: object, n_cues: int, name: str = "cue") -> int:
-    """Validate a cue index."""
+    """Validate a cue index.
+
+    Parameters
+    ----------
+    cue : int
+        The cue, in ``[0, n_cues)``.
+    n_cues : int
+        Number of cues.
+    name : str
+        The argument's name in error messages.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``cue`` is not an int or out of range.
+
+    Examples
+    --------
+    >>> as_cue(3, 5)
+    3
+    """
     if isinstance(cue, bool) or not isinstance(cue, int | np.integer):
         raise TypeError(f"{name} must be an int, got {type(cue).__name__}")
     if not 0 <= int(cue) < n_cues:
@@ -30,7 +54,31 @@ def as_cue(cue: object, n_cues: int, name: str = "cue") -> int:
 
 
 def as_bits(bits: object, n_content: int, name: str = "bits") -> frozenset[int]:
-    """Validate a content pattern given as an int, an iterable of ints or a ``neurotypes.SDR``."""
+    """Validate a content pattern given as an int, an iterable of ints or a ``neurotypes.SDR``.
+
+    Parameters
+    ----------
+    bits : int, iterable of int or neurotypes.SDR
+        Content bits in ``[0, n_content)``; not empty. An SDR needs ``n == n_content``.
+    n_content : int
+        Number of content bits.
+    name : str
+        The argument's name in error messages.
+
+    Returns
+    -------
+    frozenset of int
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``bits`` is not ints, is empty or out of range.
+
+    Examples
+    --------
+    >>> sorted(as_bits([8, 1, 1], 10))
+    [1, 8]
+    """
     try:
         from neurotypes import SDR
     except ImportError:  # pragma: no cover - neurotypes is a dependency
@@ -62,7 +110,24 @@ class Operation:
     """One memory operation at time ``t_ms`` (ms).
 
     ``learn``: cue and content inputs spike on ``t, t+1, t+2``; ``recall_cue``: the cue input spikes at
-    ``t``; ``recall_content``: the given content inputs spike at ``t``.
+    ``t``; ``recall_content``: the given content inputs spike at ``t``. Checked when put in a
+    :class:`Schedule`.
+
+    Parameters
+    ----------
+    kind : {"learn", "recall_cue", "recall_content"}
+        The operation.
+    t_ms : int
+        Its start (ms), >= 0.
+    cue : int, optional
+        The cue (learn, recall by cue).
+    bits : frozenset of int
+        The content bits (learn, recall by content).
+
+    Examples
+    --------
+    >>> Operation("learn", 10, 0, frozenset({2})).input_spikes(n_cues=3).tolist()
+    [[10, 0], [10, 5], [11, 0], [11, 5], [12, 0], [12, 5]]
     """
 
     kind: OpKind
@@ -85,6 +150,17 @@ class Operation:
 class Schedule:
     """A validated sequence of operations for a memory of ``n_cues`` x ``n_content``.
 
+    Parameters
+    ----------
+    n_cues, n_content : int
+        Size of the memory, >= 1 each.
+    operations : sequence of Operation
+        Time-ordered, non-overlapping operations.
+    t_stop_ms : int
+        End of the run (ms), at least 8 ms after the last operation.
+    warn_spacing : bool, default True
+        Warn when operations start less than 14 ms apart.
+
     Raises
     ------
     ValueError
@@ -96,6 +172,12 @@ class Schedule:
     -----
     UserWarning
         If ``warn_spacing`` and two operations start less than 14 ms apart (they may interfere).
+
+    Examples
+    --------
+    >>> s = Schedule(5, 10, (Operation("learn", 0, 0, frozenset({1})), Operation("recall_cue", 14, 0)), 28)
+    >>> len(s), s.input_spikes().shape
+    (2, (7, 2))
     """
 
     n_cues: int
@@ -105,6 +187,16 @@ class Schedule:
     warn_spacing: bool = True
 
     def __post_init__(self) -> None:
+        from neurotypes.validation import check_bool, check_int
+
+        object.__setattr__(self, "n_cues", check_int("n_cues", self.n_cues, minimum=1))
+        object.__setattr__(self, "n_content", check_int("n_content", self.n_content, minimum=1))
+        object.__setattr__(self, "t_stop_ms", check_int("t_stop_ms", self.t_stop_ms, minimum=0))
+        object.__setattr__(self, "warn_spacing", check_bool("warn_spacing", self.warn_spacing))
+        if isinstance(self.operations, str | bytes) or not isinstance(self.operations, Iterable):
+            raise TypeError(
+                f"operations must be a sequence of Operation, got {type(self.operations).__name__}"
+            )
         ops = tuple(self.operations)
         object.__setattr__(self, "operations", ops)
         prev: Operation | None = None

@@ -23,6 +23,7 @@ grid point (:func:`step_response_mv`).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,7 +48,27 @@ def step_response_mv(weight_na: float, neuron: NeuronParams, *, scheme: str = "s
     scheme : {"spinnaker", "exact"}
         ``"spinnaker"``: the step-averaged current held constant over the step (this simulator);
         ``"exact"``: the exact solution of the linear ODE with an exponentially decaying current.
+
+    Returns
+    -------
+    float
+        The membrane potential above rest (mV) at the end of the step.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``weight_na`` is not finite, ``neuron`` not a NeuronParams or ``scheme`` unknown.
+
+    Examples
+    --------
+    >>> round(step_response_mv(6.0, NeuronParams()), 2)  # one 6 nA synapse: above the 3 mV to threshold
+    5.47
     """
+    from neurotypes.validation import check_float
+
+    weight_na = check_float("weight_na", weight_na)
+    if not isinstance(neuron, NeuronParams):
+        raise TypeError(f"neuron must be a NeuronParams, got {type(neuron).__name__}")
     dt = 1.0
     tm, ts, cm = neuron.tau_m, neuron.tau_syn_E, neuron.cm
     if scheme == "spinnaker":
@@ -66,7 +87,30 @@ def ring_buffer_range(max_weight: float) -> float:
     more when ``max_weight`` is itself a power of two); larger sums saturate. For the CA3 memory this caps
     CueContRecall's excitation at 8 nA, which is why two stored bits together with the 6 nA cue inhibition
     do not fire a cue neuron in the recordings.
+
+    Parameters
+    ----------
+    max_weight : float
+        The largest weight (nA) onto the population's synapse type; finite.
+
+    Returns
+    -------
+    float
+        The saturation level (nA); 0 for no positive weight.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``max_weight`` is not a finite number.
+
+    Examples
+    --------
+    >>> ring_buffer_range(6.0), ring_buffer_range(4.0)
+    (8.0, 8.0)
     """
+    from neurotypes.validation import check_float
+
+    max_weight = check_float("max_weight", max_weight)
     if max_weight <= 0:
         return 0.0
     power = max(0, math.ceil(math.log2(max_weight)))
@@ -142,6 +186,11 @@ def stdp_update(
     delay_bp : int
         Back-propagation (dendritic) delay in ms.
     stdp : STDPParams
+
+    Returns
+    -------
+    ndarray, shape (n_post,)
+        The new weights (nA).
     """
     begin = last_t - delay_bp if last_t >= delay_bp else 0
     end = t - delay_bp if t >= delay_bp else 0
@@ -190,9 +239,25 @@ class NumpySimulator:
     ----------
     t : int
         The current time (ms); the next :meth:`run` starts here.
+
+    Raises
+    ------
+    TypeError
+        If ``network`` is not a :class:`Network`.
+
+    Examples
+    --------
+    >>> from ca3_cam import build_network, testbench
+    >>> sched = testbench.functional()
+    >>> sim = NumpySimulator(build_network(5, 10))
+    >>> rows = sim.run(sched.input_spikes(), sched.t_stop_ms)
+    >>> sim.t, len(rows["Output"])
+    (90, 57)
     """
 
     def __init__(self, network: Network) -> None:
+        if not isinstance(network, Network):
+            raise TypeError(f"network must be a Network (build_network), got {type(network).__name__}")
         self.network = network
         self.t = 0
         self._source = network.population("Input")
@@ -263,7 +328,9 @@ class NumpySimulator:
         }
 
     # ----------------------------------------------------------------------------------------------- run
-    def run(self, source_spikes: ArrayLike, duration: int) -> dict[str, NDArray[np.int64]]:
+    def run(
+        self, source_spikes: ArrayLike, duration: int, *, progress: bool = False
+    ) -> dict[str, NDArray[np.int64]]:
         """Advance ``duration`` ms, driving ``Input`` with ``source_spikes``.
 
         Parameters
@@ -272,6 +339,8 @@ class NumpySimulator:
             Rows ``(time_ms, input_index)`` with ``self.t <= time_ms < self.t + duration``.
         duration : int
             Steps (ms) to simulate, >= 1.
+        progress : bool, default False
+            Show a progress bar over the time steps (tqdm).
 
         Returns
         -------
@@ -279,9 +348,14 @@ class NumpySimulator:
             For every population (``Input`` included), the rows ``(time_ms, neuron_index)`` of its spikes
             in this interval, sorted by time then index.
         """
-        if isinstance(duration, bool) or not isinstance(duration, int | np.integer) or duration < 1:
-            raise ValueError(f"duration must be an int >= 1 (ms), got {duration!r}")
-        src = np.asarray(source_spikes, dtype=np.int64).reshape(-1, 2)
+        from neurotypes.validation import check_array, check_bool, check_int
+
+        duration = check_int("duration", duration, minimum=1)
+        progress = check_bool("progress", progress)
+        src = check_array("source_spikes", source_spikes, dtype="int")
+        if src.size and (src.ndim != 2 or src.shape[1] != 2):
+            raise ValueError(f"source_spikes must be rows (time_ms, input_index), got shape {src.shape}")
+        src = src.reshape(-1, 2)
         t0, t1 = self.t, self.t + int(duration)
         if src.size and (src[:, 0].min() < t0 or src[:, 0].max() >= t1):
             raise ValueError(
@@ -293,7 +367,12 @@ class NumpySimulator:
         by_time: dict[int, NDArray[np.int64]] = {}
         for tt in np.unique(src[:, 0]) if src.size else []:
             by_time[int(tt)] = np.unique(src[src[:, 0] == tt, 1])
-        for t in range(t0, t1):
+        steps: Iterable[int] = range(t0, t1)
+        if progress:
+            from tqdm.auto import tqdm
+
+            steps = tqdm(steps, desc="simulating", unit="ms", leave=False)
+        for t in steps:
             fired = self._neuron_step(t)
             spikes: dict[str, NDArray[np.int64]] = {}
             if t in by_time:

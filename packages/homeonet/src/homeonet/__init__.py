@@ -5,9 +5,9 @@ homeostatic learner decides by look-ahead whether to "take" a sample. Random and
 baselines; concept shift is a stream of label swaps at a constant or time-varying rate.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from neurotypes import package_version
 
-from .data import digits, load_csv, load_idx, load_mnist, read_idx, synthetic_templates, write_idx
+from .data import digits, load_csv, load_file, load_idx, load_mnist, read_idx, synthetic_templates, write_idx
 from .mlp import MLPClassifier, init_params, lookahead_accuracy
 from .regulation import ETA_FLOOR, HomeostaticSGD, default_valence, valence_vector
 from .reproduce import reproduce
@@ -21,10 +21,7 @@ from .shift import (
 )
 from .train import LearningCurve, run, train_reference_loop
 
-try:
-    __version__ = version("homeonet")
-except PackageNotFoundError:  # pragma: no cover - source tree without metadata
-    __version__ = "0.0.0"
+__version__ = package_version("homeonet")
 
 __all__ = [
     "ETA_FLOOR",
@@ -39,6 +36,7 @@ __all__ = [
     "digits",
     "init_params",
     "load_csv",
+    "load_file",
     "load_idx",
     "load_mnist",
     "lookahead_accuracy",

@@ -16,11 +16,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from neurotypes import FormatError, atomic_write_bytes
+from neurotypes.validation import check_float, check_int
+
 __all__ = [
     "Dataset",
     "digits",
     "load_csv",
     "load_dataset",
+    "load_file",
     "load_idx",
     "load_mnist",
     "read_idx",
@@ -53,8 +57,8 @@ def digits(n_val: int = 360, split_seed: int = 0) -> Dataset:
     -------
     X_train, y_train, X_val, y_val
     """
-    if not 1 <= n_val < 1797:
-        raise ValueError(f"n_val must be in [1, 1796], got {n_val}")
+    n_val = check_int("n_val", n_val, minimum=1, maximum=1796)
+    split_seed = check_int("split_seed", split_seed, minimum=0)
     X, y = _digits_arrays()
     return _split(X.copy(), y.copy(), n_val, split_seed)
 
@@ -80,6 +84,11 @@ def synthetic_templates(
     A second embedded dataset whose difficulty is tuned by ``noise`` (standard deviation relative to the
     templates' unit scale). Pixels are squashed to ``[0, 1]`` with a logistic function.
     """
+    n = check_int("n", n, minimum=1)
+    n_classes = check_int("n_classes", n_classes, minimum=2)
+    size = check_int("size", size, minimum=2)
+    noise = check_float("noise", noise, minimum=0.0)
+    seed = check_int("seed", seed, minimum=0)
     if n < 2 * n_classes:
         raise ValueError(f"n must be at least 2 * n_classes = {2 * n_classes}, got {n}")
     if n_classes < 2 or size < 2:
@@ -94,7 +103,8 @@ def synthetic_templates(
     y = np.arange(n, dtype=np.int64) % n_classes
     rng.shuffle(y)
     X = 1.0 / (1.0 + np.exp(-(tmpl[y] + noise * rng.standard_normal((n, size * size)))))
-    return _split(X, y, n // 5 if n_val is None else n_val, seed + 1)
+    nv = n // 5 if n_val is None else check_int("n_val", n_val, minimum=1, maximum=n - 1)
+    return _split(X, y, nv, seed + 1)
 
 
 # --- IDX -----------------------------------------------------------------------------------------
@@ -162,9 +172,7 @@ def write_idx(path: str | os.PathLike[str], array: NDArray[np.generic], compress
     p = Path(path)
     if compress or (compress is None and p.suffix == ".gz"):
         body = gzip.compress(body)
-    tmp = p.with_name(p.name + ".tmp")
-    tmp.write_bytes(body)
-    os.replace(tmp, p)
+    atomic_write_bytes(p, body)
     return p
 
 
@@ -278,3 +286,171 @@ def load_dataset(name: str, root: str | os.PathLike[str] | None = None, seed: in
         Xva, yva = load_mnist(root, "test", name)
         return Xtr, ytr, Xva, yva
     raise ValueError(f"dataset must be 'digits', 'templates', 'mnist' or 'fashion-mnist', got {name!r}")
+
+
+# --- the user's own data -------------------------------------------------------------------------
+
+
+def _csv_table(p: Path, label: str) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """A CSV/TSV table with a header naming a label column, or the reference's headerless label-first CSV."""
+    try:
+        text = p.read_text()
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"{p}: not a text table ({exc.reason})") from None
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        raise FormatError(f"{p}: empty table")
+    sep = "\t" if "\t" in lines[0] else ","
+    head = [c.strip() for c in lines[0].split(sep)]
+    try:
+        float(head[0])
+        header = None
+    except ValueError:
+        header = head
+    rows = [ln.split(sep) for ln in (lines[1:] if header is not None else lines)]
+    if not rows:
+        raise FormatError(f"{p}: a header but no data rows")
+    width = len(rows[0])
+    for k, r in enumerate(rows):
+        if len(r) != width:
+            raise FormatError(f"{p}: row {k + 1} has {len(r)} columns, the first has {width}")
+    if width < 2:
+        raise FormatError(f"{p}: needs a label column and at least one feature column")
+    try:
+        data = np.array(rows, dtype=np.float64)
+    except ValueError as exc:
+        raise FormatError(f"{p}: non-numeric value ({exc})") from None
+    col = 0
+    if header is not None:
+        if len(header) != width:
+            raise FormatError(f"{p}: the header has {len(header)} names for {width} columns")
+        if label not in header:
+            raise FormatError(
+                f"{p}: no label column {label!r} in the header (columns: {', '.join(header[:8])})"
+            )
+        col = header.index(label)
+    y = data[:, col]
+    X = np.delete(data, col, axis=1)
+    if not np.all(np.isfinite(X)):
+        raise FormatError(f"{p}: feature values must be finite")
+    if np.any(y < 0) or np.any(y != np.round(y)) or not np.all(np.isfinite(y)):
+        raise FormatError(f"{p}: labels (column {label!r}) must be non-negative integers")
+    return X, y.astype(np.int64)
+
+
+def _npz_table(p: Path) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    import zipfile
+
+    if not zipfile.is_zipfile(p):
+        raise FormatError(f"{p}: not an .npz archive (numpy's zip of arrays)")
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            names = set(z.files)
+            if not {"x", "y"} <= names:
+                raise FormatError(f"{p}: an .npz needs arrays 'x' (samples x features) and 'y' (labels)")
+            X, y = np.asarray(z["x"]), np.asarray(z["y"])
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise FormatError(f"{p}: not a readable .npz file ({exc})") from None
+    except ValueError as exc:
+        if isinstance(exc, FormatError):
+            raise
+        raise FormatError(f"{p}: not a readable .npz file ({exc})") from None
+    if X.ndim < 2 or X.dtype.kind not in "iuf":
+        raise FormatError(f"{p}: 'x' must be numeric with a leading sample axis, got {X.dtype} {X.shape}")
+    if y.ndim != 1 or y.shape[0] != X.shape[0] or y.dtype.kind not in "iu" or (y.size and y.min() < 0):
+        raise FormatError(f"{p}: 'y' must hold one non-negative integer label per row of 'x'")
+    Xf = X.reshape(X.shape[0], -1).astype(np.float64)
+    if not np.all(np.isfinite(Xf)):
+        raise FormatError(f"{p}: 'x' must be finite")
+    return Xf, y.astype(np.int64)
+
+
+def load_file(
+    path: str | os.PathLike[str],
+    *,
+    labels: str | os.PathLike[str] | None = None,
+    label: str = "label",
+    n_val: float = 0.2,
+    seed: int = 0,
+) -> Dataset:
+    """Read a labelled data set from a file and split it into training and validation parts.
+
+    Formats, detected by suffix: ``.csv``/``.tsv``/``.txt`` (a header naming the ``label`` column, or the
+    reference's headerless MNIST CSV with the label first), ``.npz`` (arrays ``x``, samples first, and ``y``;
+    read with ``allow_pickle=False``), IDX (``*-ubyte``, ``.idx``, optionally ``.gz``: the images, with the
+    labels in the IDX file ``labels``). IDX pixel values are scaled by 1/255; other features are used as given.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    labels : path-like, optional
+        The IDX label file (IDX images only).
+    label : str
+        Name of the label column of a table with a header.
+    n_val : float
+        Fraction of samples held out for validation (``0 < n_val < 1``).
+    seed : int
+        Seed of the split.
+
+    Returns
+    -------
+    X_train, y_train, X_val, y_val : ndarray
+        Features (float64, one row per sample) and integer labels.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` (or ``labels``) does not exist.
+    neurotypes.FormatError
+        If the file is not what its suffix says (the message names the file).
+    ValueError, TypeError
+        On bad arguments.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> rng = np.random.default_rng(0)
+    >>> np.savez(d / "data.npz", x=rng.random((50, 4)), y=np.arange(50) % 2)
+    >>> Xtr, ytr, Xva, yva = load_file(d / "data.npz")
+    >>> Xtr.shape, Xva.shape
+    ((40, 4), (10, 4))
+    """
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path must be a str or path-like, got {type(path).__name__}")
+    if not isinstance(label, str) or not label:
+        raise TypeError("label must be a non-empty column name")
+    frac = check_float("n_val", n_val, minimum=0.0, maximum=1.0)
+    if not 0 < frac < 1:
+        raise ValueError(f"n_val must lie strictly between 0 and 1, got {n_val}")
+    seed = check_int("seed", seed, minimum=0)
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"no such file: {p}")
+    name = p.name.lower()
+    stem = name[:-3] if name.endswith(".gz") else name
+    if stem.endswith((".csv", ".tsv", ".txt")):
+        if name.endswith(".gz"):
+            raise FormatError(f"{p}: decompress the table first")
+        X, y = _csv_table(p, label)
+    elif stem.endswith(".npz"):
+        X, y = _npz_table(p)
+    elif stem.endswith(("-ubyte", ".idx", ".idx3", ".idx1")):
+        if labels is None:
+            raise ValueError(f"{p}: IDX images need labels= the IDX label file")
+        try:
+            X, y = load_idx(p, labels)
+        except FileNotFoundError:
+            raise
+        except ValueError as exc:
+            raise FormatError(str(exc)) from None
+    else:
+        raise FormatError(
+            f"{p}: unknown format (expected .csv/.tsv/.txt, .npz, or IDX *-ubyte/.idx with labels=)"
+        )
+    n = X.shape[0]
+    if n < 4:
+        raise FormatError(f"{p}: needs at least 4 samples, got {n}")
+    nv = min(max(1, round(frac * n)), n - 1)
+    return _split(X, y, nv, seed)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from neurotypes.validation import check_array, check_choice, check_int, check_rng
+
 __all__ = [
     "MLPClassifier",
     "MLPParams",
@@ -103,12 +105,13 @@ def init_params(
     act : {"elu", "relu", "tanh"}
         Hidden activation.
     """
-    sizes = tuple(int(s) for s in sizes)
-    if len(sizes) < 2 or any(s < 1 for s in sizes):
+    if isinstance(sizes, str | bytes) or not isinstance(sizes, Sequence | np.ndarray):
+        raise TypeError(f"sizes must be a sequence of layer widths, got {type(sizes).__name__}")
+    sizes = tuple(check_int(f"sizes[{i}]", s, minimum=1) for i, s in enumerate(sizes))
+    if len(sizes) < 2:
         raise ValueError(f"sizes must hold at least two positive layer widths, got {sizes}")
-    if act not in _ACTIVATIONS:
-        raise ValueError(f"act must be one of {_ACTIVATIONS}, got {act!r}")
-    gen = np.random.default_rng(rng)
+    check_choice("act", act, _ACTIVATIONS)
+    gen = check_rng(rng, "rng")
     W = [gen.standard_normal((o, i)) * np.sqrt(2.0 / i) for i, o in itertools.pairwise(sizes)]
     b = [gen.standard_normal(o) for o in sizes[1:]]
     return MLPParams(W, b, act)
@@ -170,9 +173,16 @@ def lookahead_accuracy(
     ndarray of shape (len(coefs),)
         Fraction of ``X_memo`` rows whose argmax prediction equals ``y_memo`` under each candidate.
     """
-    c = np.asarray(coefs, dtype=np.float64)
-    k, n = c.size, X_memo.shape[0]
-    h: FloatArray = np.asarray(X_memo, dtype=np.float64)
+    if not isinstance(params, MLPParams):
+        raise TypeError(f"params must be MLPParams, got {type(params).__name__}")
+    if not isinstance(rows, slice):
+        raise TypeError(f"rows must be a slice of the batch, got {type(rows).__name__}")
+    c = check_array("coefs", coefs, ndim=1, min_size=1)
+    h: FloatArray = check_array("X_memo", X_memo, ndim=2, shape=(None, params.W[0].shape[1]), min_size=1)
+    y_memo = check_array("y_memo", y_memo, ndim=1, dtype="int", shape=(h.shape[0],))
+    if len(acts) != len(params.W) + 1 or len(deltas) != len(params.W):
+        raise ValueError("acts must hold len(params.W) + 1 arrays and deltas len(params.W) arrays")
+    k, n = c.size, h.shape[0]
     shared_input = True
     n_layers = len(params.W)
     for layer in range(n_layers):
@@ -215,44 +225,20 @@ class MLPClassifier:
     def __init__(
         self, sizes: Sequence[int] = (80, 60), act: str = "elu", seed: int | np.random.Generator | None = 0
     ) -> None:
-        self.sizes = tuple(sizes)
-        self.act = act
+        if isinstance(sizes, str | bytes) or not isinstance(sizes, Sequence):
+            raise TypeError(f"sizes must be a sequence of hidden widths, got {type(sizes).__name__}")
+        self.sizes = tuple(check_int(f"sizes[{i}]", s, minimum=1) for i, s in enumerate(sizes))
+        self.act = check_choice("act", act, _ACTIVATIONS)
+        if seed is not None and not isinstance(seed, np.random.Generator):
+            check_int("seed", seed, minimum=0)
         self.seed = seed
 
     def initialize(self, n_features: int, n_classes: int) -> MLPClassifier:
         """Draw fresh parameters for ``n_features`` inputs and ``n_classes`` outputs; returns ``self``."""
-        if any(int(s) < 1 for s in self.sizes):
-            raise ValueError(f"sizes must be positive hidden widths, got {self.sizes}")
+        n_features = check_int("n_features", n_features, minimum=1)
+        n_classes = check_int("n_classes", n_classes, minimum=2)
         self.params_ = init_params((n_features, *self.sizes, n_classes), self.seed, self.act)
         self.classes_ = int(n_classes)
-        return self
-
-    def fit(
-        self,
-        X: NDArray[np.floating],
-        y: NDArray[np.integer],
-        epochs: int = 30,
-        eta0: float = 0.05,
-        mode: str = "lrc",
-        swaps_per_epoch: float = 0,
-        batch_size: int = 10,
-        rng: int | np.random.Generator | None = 0,
-    ) -> MLPClassifier:
-        """Train on ``(X, y)`` with the paper's protocol (see :func:`homeonet.run` for the full options).
-
-        Initialises the parameters if needed; the learning curve is stored in ``history_`` (the dict
-        :func:`homeonet.train.train` returns, validated on the training data itself).
-        """
-        from .regulation import HomeostaticSGD
-        from .shift import LabelSwapStream
-        from .train import train
-
-        gen = np.random.default_rng(rng)
-        stream = LabelSwapStream(X, y, swaps_per_epoch, None, batch_size, None, gen)
-        if not hasattr(self, "params_"):
-            self.initialize(stream.X.shape[1], stream.n_classes)
-        reg = HomeostaticSGD(eta0, mode=mode, rng=gen)
-        self.history_ = train(self, stream, reg, np.asarray(stream.X, dtype=np.float64), stream.y, epochs)
         return self
 
     def _check(self, X: FloatArray) -> FloatArray:

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from neurotypes.validation import check_array, check_int
+
 __all__ = [
     "Batch",
     "ConceptShiftSchedule",
@@ -73,10 +75,33 @@ def swaps_after_batches(rates: Sequence[float] | NDArray[np.floating], n_batches
     """Number of swaps applied right after each minibatch, shape ``(epochs, n_batches)``.
 
     ``floor`` of the cumulative rate integral, evaluated at the end of every batch (see module docstring).
+
+    Parameters
+    ----------
+    rates : sequence of float
+        Swaps per epoch for each epoch (finite, >= 0; at least one epoch).
+    n_batches : int
+        Minibatches per epoch (>= 1).
+
+    Returns
+    -------
+    ndarray of int64, shape (epochs, n_batches)
+        Swaps applied right after each batch; row ``e`` sums to the whole swaps that fall in epoch ``e``.
+
+    Raises
+    ------
+    ValueError
+        On NaN, infinite or negative rates, an empty or non 1-D ``rates``, or ``n_batches < 1``.
+    TypeError
+        On a non-integer ``n_batches`` or non-numeric rates.
+
+    Examples
+    --------
+    >>> swaps_after_batches([2.0], 4).tolist()
+    [[0, 1, 0, 1]]
     """
-    if n_batches < 1:
-        raise ValueError(f"n_batches must be >= 1, got {n_batches}")
-    r = np.asarray(rates, dtype=np.float64)
+    n_batches = check_int("n_batches", n_batches, minimum=1)
+    r = check_array("rates", rates, ndim=1, dtype="float", nonnegative=True, min_size=1)
     base = np.concatenate([[0.0], np.cumsum(r)[:-1]])
     frac = np.arange(1, n_batches + 1) / n_batches
     cum = np.floor(base[:, None] + r[:, None] * frac[None, :] + _EPS)
@@ -93,8 +118,8 @@ def seasonal_rates(
     *Reconstruction*: the paper describes time-varying swap rates but its schedule is not in the released
     code. ``shape="square"`` alternates half-periods of ``low`` and ``high``; ``"sine"`` varies smoothly.
     """
-    if isinstance(period, bool) or not isinstance(period, int | np.integer) or period < 2:
-        raise ValueError(f"period must be an integer >= 2 epochs, got {period!r}")
+    epochs = check_int("epochs", epochs, minimum=1)
+    period = check_int("period", period, minimum=2)
     lo, hi = _check_rate(low, "low"), _check_rate(high, "high")
     e = np.arange(int(epochs))
     if shape == "square":

@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from neurotypes.validation import check_array, check_bool, check_choice, check_consistent_length, check_int
+
 from .data import Dataset, load_dataset
 from .mlp import MLPClassifier, MLPParams, backward, forward, lookahead_accuracy
 from .regulation import MODES, HomeostaticSGD, Valence, default_valence
@@ -281,19 +283,27 @@ def run(
     dict
         See :func:`train`; also ``params`` (this call's settings).
     """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    check_choice("mode", mode, MODES)
+    seed = check_int("seed", seed, minimum=0)
+    epochs = check_int("epochs", epochs, minimum=1)
+    check_bool("reference_loop", reference_loop)
+    check_bool("progress", progress)
     arrays: tuple[Any, ...]
     if isinstance(dataset, str):
         arrays = load_dataset(dataset, root=root, seed=seed)
     else:
-        if len(dataset) != 4:
+        if not isinstance(dataset, tuple | list) or len(dataset) != 4:
             raise ValueError("dataset must be a name or a tuple (X_train, y_train, X_val, y_val)")
-        arrays = tuple(np.asarray(a) for a in dataset)
-    Xtr, ytr, Xva, yva = arrays
-    if ytr.dtype.kind not in "iu" or yva.dtype.kind not in "iu":
-        raise ValueError("y_train and y_val must be integer class labels")
-    n_classes = int(max(ytr.max(), yva.max())) + 1
+        arrays = tuple(dataset)
+    Xtr = check_array("X_train", arrays[0], ndim=2, min_size=1)
+    ytr = check_array("y_train", arrays[1], ndim=1, dtype="int", nonnegative=True, min_size=1)
+    Xva = check_array("X_val", arrays[2], ndim=2, shape=(None, Xtr.shape[1]))
+    yva = check_array("y_val", arrays[3], ndim=1, dtype="int", nonnegative=True)
+    check_consistent_length(X_train=Xtr, y_train=ytr)
+    check_consistent_length(X_val=Xva, y_val=yva)
+    n_classes = int(max(ytr.max(), yva.max() if yva.size else 0)) + 1
+    if n_classes < 2:
+        raise ValueError("y_train must hold at least two classes (labels 0 and 1 at least)")
     ss = np.random.SeedSequence(seed)
     s_init, s_stream, s_reg = ss.spawn(3)
     reg = HomeostaticSGD(eta0, delta, interval, n_memo, valence, mode, np.random.default_rng(s_reg))

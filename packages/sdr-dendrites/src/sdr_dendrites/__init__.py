@@ -7,10 +7,24 @@ threshold), and a seeded Monte-Carlo simulator over ``neurotypes.SDR`` that
 checks the formulas.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from neurotypes import package_version
 
-from .data import ParameterRow, random_sdr, random_subsets, read_parameter_csv
-from .dendrites import DendriteSegment, DendriticNeuron, SimulationResult, simulate
+from .data import (
+    ParameterRow,
+    patterns_from_counts,
+    random_sdr,
+    random_subsets,
+    read_parameter_csv,
+    read_patterns,
+)
+from .dendrites import (
+    DendriteSegment,
+    DendriticNeuron,
+    PatternMatches,
+    SimulationResult,
+    segment_false_matches,
+    simulate,
+)
 from .design import (
     DEFAULT_GRID,
     ParameterGrid,
@@ -36,10 +50,7 @@ from .union import (
     union_synapses,
 )
 
-try:
-    __version__ = version("sdr-dendrites")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without installing
-    __version__ = "0.0.0"
+__version__ = package_version("sdr-dendrites")
 
 __all__ = [
     "DEFAULT_GRID",
@@ -47,6 +58,7 @@ __all__ = [
     "DendriticNeuron",
     "ParameterGrid",
     "ParameterRow",
+    "PatternMatches",
     "SimulationResult",
     "SynapseDesign",
     "ThetaCurve",
@@ -61,9 +73,12 @@ __all__ = [
     "noise_cells",
     "optimal_theta_curve",
     "overlap_set_size",
+    "patterns_from_counts",
     "random_sdr",
     "random_subsets",
     "read_parameter_csv",
+    "read_patterns",
+    "segment_false_matches",
     "set_false_match_probability",
     "simulate",
     "union_false_match_probability",

@@ -1,4 +1,4 @@
-"""Argument checks shared by the public entry points.
+"""Argument rules of this package's own (the generic checks come from ``neurotypes.validation``).
 
 Every public function validates its inputs once, at the boundary, and raises a
 ``TypeError`` (wrong kind of value) or ``ValueError`` (right kind, wrong range)
@@ -7,42 +7,23 @@ whose message names the argument and the rule it broke.
 
 from __future__ import annotations
 
-import numbers
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
+from neurotypes.validation import check_bool, check_int, check_probability, check_rng
 
-def check_int(name: str, value: Any, *, minimum: int | None = None) -> int:
-    """Return ``value`` as a Python ``int`` or raise naming ``name``.
-
-    Booleans and non-integral floats are refused: a size of ``2.5`` cells or
-    ``True`` synapses is a bug in the caller, not something to round away.
-    """
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
-        if isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_):
-            raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    out = int(value)
-    if minimum is not None and out < minimum:
-        rule = "non-negative" if minimum == 0 else f">= {minimum}"
-        raise ValueError(f"{name} must be {rule}, got {out}")
-    return out
-
-
-def check_probability(name: str, value: Any, *, open_interval: bool = False) -> float:
-    """Return ``value`` as a float in [0, 1] (or (0, 1) when ``open_interval``)."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    out = float(value)
-    if not np.isfinite(out):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    if open_interval and not 0.0 < out < 1.0:
-        raise ValueError(f"{name} must lie strictly between 0 and 1, got {value!r}")
-    if not 0.0 <= out <= 1.0:
-        raise ValueError(f"{name} must lie in [0, 1], got {value!r}")
-    return out
+__all__ = [
+    "as_int_array",
+    "check_bool",
+    "check_fm_args",
+    "check_fn_args",
+    "check_int",
+    "check_probability",
+    "check_rng",
+    "check_target",
+]
 
 
 def check_target(name: str, value: Any) -> Fraction:
@@ -98,16 +79,3 @@ def as_int_array(name: str, value: Any) -> np.ndarray:
     elif arr.dtype.kind not in "iu":
         raise TypeError(f"{name} must hold integers, got dtype {arr.dtype}")
     return arr.astype(np.int64, copy=False)
-
-
-def check_rng(seed: Any) -> np.random.Generator:
-    """Turn ``seed`` (None, int or Generator) into a ``numpy.random.Generator``."""
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None:
-        return np.random.default_rng()
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an int, a numpy.random.Generator or None, got {type(seed).__name__}")
-    if int(seed) < 0:
-        raise ValueError(f"seed must be non-negative, got {seed}")
-    return np.random.default_rng(int(seed))

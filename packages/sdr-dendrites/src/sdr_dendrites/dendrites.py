@@ -41,7 +41,15 @@ from neurotypes import SDR
 from ._validation import check_int, check_rng
 from .data import _subsets
 
-__all__ = ["DendriteSegment", "DendriticNeuron", "SimulationKind", "SimulationResult", "simulate"]
+__all__ = [
+    "DendriteSegment",
+    "DendriticNeuron",
+    "PatternMatches",
+    "SimulationKind",
+    "SimulationResult",
+    "segment_false_matches",
+    "simulate",
+]
 
 SimulationKind = Literal["false_match", "false_negative", "union", "set"]
 
@@ -82,6 +90,14 @@ class DendriteSegment:
     synapses_ : numpy.ndarray of int64
         Sorted presynaptic cell indices, set by :meth:`learn` or :meth:`union_learn`.
 
+    Raises
+    ------
+    TypeError
+        If a size is not an integer; :meth:`learn`/:meth:`respond` if a pattern is not a ``neurotypes.SDR``.
+    ValueError
+        If ``n < 1``, ``s < 0``, ``s > n`` or ``theta > s``; if a pattern has another ``n`` or fewer than ``s``
+        active cells.
+
     Examples
     --------
     >>> x = SDR(100, range(10))
@@ -98,16 +114,20 @@ class DendriteSegment:
         self.theta = check_int("theta", theta, minimum=0)
         if self.s > self.n:
             raise ValueError(f"s (synapses) must be <= n (cells), got s={self.s} > n={self.n}")
+        if self.theta > self.s:
+            raise ValueError(
+                f"theta (NMDA threshold) must be <= s (synapses), got theta={self.theta} > s={self.s}"
+            )
 
     def learn(self, pattern: SDR, rng: np.random.Generator | int | None = None) -> Self:
         """Place ``s`` synapses on a uniformly random subset of ``pattern``'s active cells."""
         _check_sdr("pattern", pattern, self.n)
-        self.synapses_ = np.sort(_subsample(pattern, self.s, check_rng(rng)))
+        self.synapses_ = np.sort(_subsample(pattern, self.s, check_rng(rng, "rng")))
         return self
 
     def union_learn(self, patterns: Iterable[SDR], rng: np.random.Generator | int | None = None) -> Self:
         """Store several patterns: ``s`` synapses on each, drawn independently; their union is kept."""
-        gen = check_rng(rng)
+        gen = check_rng(rng, "rng")
         items = list(patterns)
         if not items:
             raise ValueError("patterns must hold at least one SDR")
@@ -160,6 +180,14 @@ class DendriticNeuron:
     segments_ : numpy.ndarray of int64, shape (n_segments, max_synapses)
         Synapse indices per segment, padded with ``n``.
 
+    Raises
+    ------
+    TypeError
+        If a size is not an integer; :meth:`learn`/:meth:`respond` if a pattern is not a ``neurotypes.SDR``.
+    ValueError
+        If ``n < 1``, ``s < 0``, ``s > n`` or ``theta > s``; if a pattern has another ``n`` or fewer than ``s``
+        active cells.
+
     Examples
     --------
     >>> rng = np.random.default_rng(0)
@@ -177,6 +205,10 @@ class DendriticNeuron:
         self.theta = check_int("theta", theta, minimum=0)
         if self.s > self.n:
             raise ValueError(f"s (synapses) must be <= n (cells), got s={self.s} > n={self.n}")
+        if self.theta > self.s:
+            raise ValueError(
+                f"theta (NMDA threshold) must be <= s (synapses), got theta={self.theta} > s={self.s}"
+            )
 
     @property
     def n_segments(self) -> int:
@@ -185,7 +217,7 @@ class DendriticNeuron:
 
     def learn(self, patterns: Iterable[SDR], rng: np.random.Generator | int | None = None) -> Self:
         """Learn one segment per pattern (``s`` synapses on a random subset of its active cells)."""
-        gen = check_rng(rng)
+        gen = check_rng(rng, "rng")
         items = list(patterns)
         if not items:
             raise ValueError("patterns must hold at least one SDR")
@@ -197,7 +229,7 @@ class DendriticNeuron:
         self, groups: Iterable[Iterable[SDR]], rng: np.random.Generator | int | None = None
     ) -> Self:
         """Learn one segment per group of patterns, each segment the union of ``s``-subsamples of its group."""
-        gen = check_rng(rng)
+        gen = check_rng(rng, "rng")
         segs = [DendriteSegment(self.n, self.s, self.theta).union_learn(g, gen).synapses_ for g in groups]
         if not segs:
             raise ValueError("groups must hold at least one group of patterns")
@@ -416,6 +448,14 @@ def simulate(
     >>> r = simulate("false_match", n=300, a=64, s=24, theta=12, n_trials=20_000, seed=1)
     >>> r.n_trials >= 20_000
     True
+
+    Raises
+    ------
+    TypeError
+        If a size is not an integer or ``seed`` is not a seed or Generator.
+    ValueError
+        If ``kind`` is unknown or a size is out of range for it (``a > n``, ``s > a``, ``theta > s``,
+        ``v > a``, ``n_trials < 1``).
     """
     n_ = check_int("n", n, minimum=1)
     a_ = check_int("a", a, minimum=0)
@@ -456,3 +496,129 @@ def simulate(
             events = _sim_set(n_, a_, t_, m_, blocks, gen, bar)
     est = events / total
     return SimulationResult(kind, est, math.sqrt(est * (1.0 - est) / total), total, events, params)
+
+
+@dataclass(frozen=True)
+class PatternMatches:
+    """Outcome of :func:`segment_false_matches`: false matches on the user's patterns vs random patterns.
+
+    Attributes
+    ----------
+    n : int
+        Cells per pattern.
+    n_patterns : int
+        Patterns read.
+    mean_active : float
+        Mean number of active cells per pattern.
+    s, theta : int
+        Synapses per segment and NMDA threshold.
+    n_segments : int
+        Segments learned (one per pattern with at least ``s`` active cells).
+    n_comparisons : int
+        Segment-pattern comparisons (every segment against every other pattern).
+    observed : float
+        Fraction of the comparisons in which the segment matched (overlap >= theta).
+    predicted : float
+        The same average for uniformly random patterns of the same sizes: the mean of the exact
+        ``P_fm(n, a_j, s, theta)`` over the compared patterns ``j``.
+    """
+
+    n: int
+    n_patterns: int
+    mean_active: float
+    s: int
+    theta: int
+    n_segments: int
+    n_comparisons: int
+    observed: float
+    predicted: float
+
+
+def segment_false_matches(
+    patterns: Sequence[SDR], s: int, theta: int, *, seed: int | np.random.Generator | None = None
+) -> PatternMatches:
+    """How often a segment learned on one pattern matches the *other* patterns of a collection.
+
+    Each pattern with at least ``s`` active cells teaches one segment (``s`` of its active cells, drawn
+    uniformly); the segment is compared with every other pattern, and matches when at least ``theta`` of its
+    synapses see active cells. For uniformly random patterns the expected rate is the paper's false-match
+    probability; on recorded activity the gap between ``observed`` and ``predicted`` measures how far the
+    code's correlations change the theory's answer.
+
+    Parameters
+    ----------
+    patterns : sequence of neurotypes.SDR
+        At least two patterns over the same number of cells (e.g. :func:`sdr_dendrites.read_patterns`).
+    s : int
+        Synapses per segment, >= 1.
+    theta : int
+        NMDA threshold, ``1 <= theta <= s``.
+    seed : int, numpy.random.Generator or None
+        Randomness of the segments.
+
+    Returns
+    -------
+    PatternMatches
+
+    Raises
+    ------
+    TypeError
+        If ``patterns`` is not a sequence of SDRs or a size is not an integer.
+    ValueError
+        If fewer than two patterns are given, their sizes differ, ``theta`` is out of range, or no pattern has
+        ``s`` active cells.
+
+    Examples
+    --------
+    >>> from neurotypes import SDR
+    >>> pats = [SDR(6, [0, 1, 2]), SDR(6, [0, 1, 5]), SDR(6, [3, 4, 5])]
+    >>> r = segment_false_matches(pats, s=3, theta=2, seed=0)
+    >>> r.n_comparisons, r.observed
+    (6, 0.3333333333333333)
+    """
+    from .probability import false_match_probability
+
+    if isinstance(patterns, SDR) or not isinstance(patterns, Sequence):
+        raise TypeError(f"patterns must be a sequence of neurotypes.SDR, got {type(patterns).__name__}")
+    if len(patterns) < 2:
+        raise ValueError(f"patterns must hold at least 2 patterns, got {len(patterns)}")
+    if not isinstance(patterns[0], SDR):
+        raise TypeError(f"patterns[0] must be a neurotypes.SDR, got {type(patterns[0]).__name__}")
+    n = patterns[0].n
+    pats = [_check_sdr(f"patterns[{i}]", p, n) for i, p in enumerate(patterns)]
+    s_ = check_int("s", s, minimum=1)
+    theta_ = check_int("theta", theta, minimum=1)
+    if s_ > n:
+        raise ValueError(f"s (synapses) must be <= n (cells per pattern), got s={s_} > n={n}")
+    if theta_ > s_:
+        raise ValueError(f"theta must be <= s, got theta={theta_} > s={s_}")
+    gen = check_rng(seed)
+    sizes = np.array([p.size for p in pats], dtype=np.int64)
+    teachers = np.flatnonzero(sizes >= s_)
+    if teachers.size == 0:
+        raise ValueError(f"no pattern has s={s_} active cells (largest has {int(sizes.max())}); lower s")
+    dense = np.zeros((len(pats), n), dtype=np.int32)
+    for i, p in enumerate(pats):
+        dense[i, p.active] = 1
+    p_fm = {int(a): float(false_match_probability(n, int(a), s_, theta_)) for a in np.unique(sizes)}
+    per_a = np.array([p_fm[int(a)] for a in sizes])
+    matches = 0
+    predicted = 0.0
+    for teacher in teachers.tolist():
+        synapses = _subsample(pats[teacher], s_, gen)
+        hits = dense[:, synapses].sum(axis=1) >= theta_
+        hits[teacher] = False
+        matches += int(hits.sum())
+        predicted += float(per_a.sum() - per_a[teacher])
+    comparisons = int(teachers.size) * (len(pats) - 1)
+    return PatternMatches(
+        n=n,
+        n_patterns=len(pats),
+        mean_active=float(sizes.mean()),
+        s=s_,
+        theta=theta_,
+        n_segments=int(teachers.size),
+        n_comparisons=comparisons,
+        observed=matches / comparisons,
+        predicted=predicted / comparisons,
+    )

@@ -118,6 +118,19 @@ def optimal_theta_curve(
     Returns
     -------
     ThetaCurve
+
+    Raises
+    ------
+    TypeError
+        If ``grid`` is not a ``ParameterGrid`` or a threshold is not an integer.
+    ValueError
+        If ``thetas`` is empty or a quantile level lies outside [0, 1].
+
+    Examples
+    --------
+    >>> curve = optimal_theta_curve(thetas=range(8, 12))
+    >>> [int(t) for t in curve.thetas[curve.median < 1e-9]]
+    [10, 11]
     """
     if not isinstance(grid, ParameterGrid):
         raise TypeError(f"grid must be a ParameterGrid, got {type(grid).__name__}")
@@ -160,9 +173,34 @@ class SynapseDesign(NamedTuple):
 
 
 def noise_cells(a: int, noise_frac: float) -> int:
-    """Number of active cells ``v = round(noise_frac * a)`` (halves up) that noise removes."""
+    """Number of active cells ``v = round(noise_frac * a)`` (halves up) that noise removes.
+
+    Parameters
+    ----------
+    a : int
+        Active cells of the pattern, >= 0.
+    noise_frac : float
+        Fraction of them that noise removes, in [0, 1].
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError
+        If ``a`` is not an integer or ``noise_frac`` not a real number.
+    ValueError
+        If ``a < 0`` or ``noise_frac`` is outside [0, 1] or not finite.
+
+    Examples
+    --------
+    >>> noise_cells(300, 0.3)
+    90
+    """
+    a_ = check_int("a", a, minimum=0)
     frac = check_probability("noise_frac", noise_frac)
-    return math.floor(Fraction(frac) * a + Fraction(1, 2))
+    return math.floor(Fraction(frac) * a_ + Fraction(1, 2))
 
 
 def _meets(log_p: float, exact_p: Callable[[], Fraction], target: Fraction, log_target: float) -> bool:

@@ -27,7 +27,7 @@ from typing import Literal, overload
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_int_array, check_fm_args, check_fn_args, check_int
+from ._validation import as_int_array, check_bool, check_fm_args, check_fn_args, check_int
 
 __all__ = [
     "false_match_probability",
@@ -191,6 +191,14 @@ def _log_hypergeom_tail(
 # --------------------------------------------------------------------------------------------
 
 
+def _broadcast(arrays: dict[str, NDArray[np.int64]]) -> list[NDArray[np.int64]]:
+    try:
+        return list(np.broadcast_arrays(*arrays.values()))
+    except ValueError:
+        shapes = ", ".join(f"{k} {v.shape}" for k, v in arrays.items())
+        raise ValueError(f"{', '.join(arrays)} must broadcast to one shape, got {shapes}") from None
+
+
 def overlap_set_size(n: int, w: int, w_x: int, b: int) -> int:
     """Number of ``w``-of-``n`` vectors overlapping a fixed vector with ``w_x`` ON bits in exactly ``b`` bits.
 
@@ -216,6 +224,13 @@ def overlap_set_size(n: int, w: int, w_x: int, b: int) -> int:
     --------
     >>> overlap_set_size(4, 2, 2, 1)  # {0,1} overlaps 4 of the 6 pairs of {0..3} in one bit
     4
+
+    Raises
+    ------
+    TypeError
+        If an argument is not an integer.
+    ValueError
+        If ``n < 1``, ``w``/``w_x`` is negative or larger than ``n``.
     """
     n_ = check_int("n", n, minimum=1)
     w_ = check_int("w", w, minimum=0)
@@ -275,7 +290,7 @@ def false_match_probability(n: int, a: int, s: int, theta: int, exact: bool = Tr
     0.000318241665415...
     """
     n_, a_, s_, t_ = check_fm_args(n, a, s, theta)
-    if exact:
+    if check_bool("exact", exact):
         return _hypergeom_tail_exact(n_, s_, a_, t_)
     return float(np.exp(_log_hypergeom_tail(*(np.array([x], dtype=np.int64) for x in (n_, s_, a_, t_)))[0]))
 
@@ -301,10 +316,18 @@ def log_false_match_probability(
     --------
     >>> float(np.exp(log_false_match_probability(1024, 8, 4, 2)))  # doctest: +ELLIPSIS
     0.000318241665415...
+
+    Raises
+    ------
+    TypeError
+        If an argument holds non-integral, boolean or non-numeric values.
+    ValueError
+        If the arrays do not broadcast, ``n < 1``, ``a`` or ``s`` is negative, ``a > n``, ``s > n`` or
+        ``theta > s`` anywhere.
     """
-    n_, a_, s_, t_ = np.broadcast_arrays(
-        as_int_array("n", n), as_int_array("a", a), as_int_array("s", s), as_int_array("theta", theta)
-    )
+    arrays = {"n": as_int_array("n", n), "a": as_int_array("a", a), "s": as_int_array("s", s)}
+    arrays["theta"] = as_int_array("theta", theta)
+    n_, a_, s_, t_ = _broadcast(arrays)
     if np.any(n_ < 1):
         raise ValueError("n must be >= 1 everywhere")
     if np.any(a_ < 0) or np.any(s_ < 0):
@@ -367,7 +390,7 @@ def false_negative_probability(a: int, s: int, theta: int, v: int, exact: bool =
     Fraction(1, 2)
     """
     a_, s_, t_, v_ = check_fn_args(a, s, theta, v)
-    if exact:
+    if check_bool("exact", exact):
         return _hypergeom_tail_exact(a_, s_, v_, s_ - t_ + 1)
     arrays = (np.array([x], dtype=np.int64) for x in (a_, s_, v_, s_ - t_ + 1))
     return float(np.exp(_log_hypergeom_tail(*arrays)[0]))
@@ -379,9 +402,36 @@ def log_false_negative_probability(
     """Natural log of :func:`false_negative_probability`, vectorised over broadcast integer arrays.
 
     Returns ``-inf`` where the probability is exactly zero.
+
+    Parameters
+    ----------
+    a, s, theta, v : array-like of int
+        Active cells, synapses, NMDA threshold and cells removed by noise (broadcast together).
+
+    Returns
+    -------
+    numpy.ndarray of float
+        ``log P_fn`` at every broadcast point.
+
+    Raises
+    ------
+    TypeError
+        If an argument holds non-integral, boolean or non-numeric values.
+    ValueError
+        If the arrays do not broadcast, a size is negative, ``s > a``, ``theta > s`` or ``v > a`` anywhere.
+
+    Examples
+    --------
+    >>> float(np.exp(log_false_negative_probability(128, 30, 8, 64)))  # doctest: +ELLIPSIS
+    0.000735429456875...
     """
-    a_, s_, t_, v_ = np.broadcast_arrays(
-        as_int_array("a", a), as_int_array("s", s), as_int_array("theta", theta), as_int_array("v", v)
+    a_, s_, t_, v_ = _broadcast(
+        {
+            "a": as_int_array("a", a),
+            "s": as_int_array("s", s),
+            "theta": as_int_array("theta", theta),
+            "v": as_int_array("v", v),
+        }
     )
     if np.any(a_ < 0) or np.any(s_ < 0) or np.any(v_ < 0):
         raise ValueError("a, s and v must be non-negative everywhere")

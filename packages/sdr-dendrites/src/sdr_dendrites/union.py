@@ -28,7 +28,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validation import check_int
+from ._validation import check_bool, check_int
 from .probability import _hypergeom_tail_exact, _log_factorials, _log_hypergeom_tail
 
 __all__ = [
@@ -83,6 +83,13 @@ def union_synapses(n: int, s: int, m: int) -> UnionSize:
     --------
     >>> union_synapses(1000, 25, 2)
     UnionSize(expected=49.375, rounded=49)
+
+    Raises
+    ------
+    TypeError
+        If an argument is not an integer.
+    ValueError
+        If ``n < 1``, ``m < 1``, ``s < 0`` or ``s > n``.
     """
     n_, s_, m_ = _check_union_args(n, s, m)
     unused = (Fraction(n_ - s_, n_)) ** m_
@@ -111,8 +118,22 @@ def union_size_distribution(
         Possible values ``u = s .. min(n, M s)``.
     probabilities : list of Fraction or numpy.ndarray of float64
         ``P(U_M = u)`` for each size; they sum to one.
+
+    Raises
+    ------
+    TypeError
+        If a size is not an integer or ``exact`` is not a bool.
+    ValueError
+        If ``n < 1``, ``m < 1``, ``s < 0`` or ``s > n``.
+
+    Examples
+    --------
+    >>> sizes, probs = union_size_distribution(10, 3, 2)
+    >>> int(sizes[0]), int(sizes[-1]), sum(probs)
+    (3, 6, Fraction(1, 1))
     """
     n_, s_, m_ = _check_union_args(n, s, m)
+    exact = check_bool("exact", exact)
     top = min(n_, m_ * s_)
     sizes = np.arange(s_, top + 1, dtype=np.int64)
     if exact:
@@ -198,8 +219,16 @@ def union_false_match_probability(
     >>> p_mix = union_false_match_probability(1000, 200, 25, 15, 2, method="exact_mixture", exact=False)
     >>> bool(p_plug < p_mix)
     True
+
+    Raises
+    ------
+    TypeError
+        If a size is not an integer or ``exact`` is not a bool.
+    ValueError
+        If a size is out of range (``a > n``, ``s > n``, ``theta > s``, ``m < 1``) or ``method`` is unknown.
     """
     n_, a_, s_, t_, m_ = _check_fm_union(n, a, s, theta, m)
+    exact = check_bool("exact", exact)
     if method == "expected":
         u = union_synapses(n_, s_, m_).rounded
         if exact:
@@ -253,6 +282,18 @@ def set_false_match_probability(
     Returns
     -------
     fractions.Fraction or float
+
+    Raises
+    ------
+    TypeError
+        If a size is not an integer or ``exact`` is not a bool.
+    ValueError
+        If ``n < 1``, ``m < 1``, ``w`` is negative or larger than ``n``, ``theta > w`` or ``bound`` is unknown.
+
+    Examples
+    --------
+    >>> round(float(set_false_match_probability(100, 7, 4, 500, "independent")), 4)
+    0.1347
     """
     n_ = check_int("n", n, minimum=1)
     w_ = check_int("w", w, minimum=0)
@@ -264,6 +305,7 @@ def set_false_match_probability(
         raise ValueError(f"theta (match threshold) must be <= w, got theta={t_} > w={w_}")
     if bound not in ("union", "independent"):
         raise ValueError(f"bound must be 'union' or 'independent', got {bound!r}")
+    exact = check_bool("exact", exact)
     p = _hypergeom_tail_exact(n_, w_, w_, t_)
     if bound == "union":
         q = min(Fraction(1), m_ * p)
