@@ -1,3 +1,1 @@
-import os
-
-os.environ.setdefault("MUJOCO_GL", "disable")
+"""No environment variable is set for the tests: dm_control chooses its OpenGL backend as it does for users."""

@@ -28,7 +28,7 @@ def reference_torques(q, t, n, period, w_prop, w_osc, w_ipsi, w_contra, signed=T
             if i > 0:
                 b[side][i] += exc(w_prop(side, i)) * clip01(sign * qs[i - 1])
             if i == 0:
-                on = 1.0 if (t % period) < period / 2 else 0.0
+                on = 1.0 if (t % period) < period // 2 else 0.0
                 b[side][i] += exc(w_osc(side, i)) * (on if side == "d" else 1.0 - on)
             b[side][i] = clip01(b[side][i])
     for i in range(n):

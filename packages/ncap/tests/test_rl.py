@@ -56,7 +56,7 @@ def test_short_ppo_run_updates_the_actor(make_actor):
 
 
 def test_ppo_bad_input():
-    with pytest.raises(ValueError, match="total_steps must be a positive integer"):
+    with pytest.raises(ValueError, match="total_steps must be positive"):
         ppo(NCAPActor(), total_steps=0)
     with pytest.raises(ValueError, match="action_std must be > 0"):
         ppo(NCAPActor(), total_steps=10, action_std=0.0)

@@ -99,3 +99,19 @@ def test_cma_es_keeps_best_and_is_seeded():
     assert a.best_return == b.best_return
     np.testing.assert_array_equal(pol_a.get_params(), a.best_params)
     assert evaluate(pol_a, seed=0) == pytest.approx(a.best_return)
+
+
+def test_cma_es_held_out_scores_are_independent_episodes():
+    pol = SwimmerNCAP(init="uniform", seed=1)
+    res = cma_es(pol, gens=2, popsize=4, seed=1, workers=2, eval_seeds=[1000, 1001])
+    assert res.eval_seeds == (1000, 1001)
+    assert res.history[-1]["episodes"] == 8  # held-out episodes are not training episodes
+    expected = episode_returns(
+        SwimmerNCAP(init="uniform", seed=1), [1000, 1001], params=[res.best_params] * 2
+    )
+    assert res.heldout_return == pytest.approx(expected.mean())
+    assert res.history[-1]["heldout"] == pytest.approx(res.heldout_return)
+    assert res.best_return == pytest.approx(evaluate(pol, seed=1))  # training episode = the run's seed
+    assert res.episodes_to_reach(-1.0, heldout=True) == 4
+    with pytest.raises(ValueError, match="no held-out episodes"):
+        cma_es(SwimmerNCAP(), gens=1, popsize=2, seed=0).episodes_to_reach(1.0, heldout=True)

@@ -9,12 +9,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from neurotypes.validation import check_array, check_choice, check_int, check_rng
+
 __all__ = ["MLPPolicy", "RandomPolicy", "ZeroPolicy", "flatten_observation"]
 
 
 def flatten_observation(observation: Mapping[str, ArrayLike]) -> NDArray[np.float64]:
     """Concatenate a swim-task observation (joints, then body velocities) into one vector."""
-    return np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for v in observation.values()])
+    if not isinstance(observation, Mapping) or not observation:
+        raise TypeError("observation must be a non-empty mapping of arrays (the swim task's observation)")
+    return np.concatenate([np.ravel(check_array(f"observation[{k!r}]", v)) for k, v in observation.items()])
 
 
 class MLPPolicy:
@@ -37,16 +41,14 @@ class MLPPolicy:
     """
 
     def __init__(
-        self, sizes: Sequence[int] = (23, 64, 64, 5), activation: str = "tanh", seed: int = 0
+        self, sizes: Sequence[int] = (23, 64, 64, 5), activation: str = "tanh", seed: int | None = 0
     ) -> None:
-        sizes = tuple(sizes)
-        if len(sizes) < 2 or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sizes):
+        if isinstance(sizes, str | bytes) or not isinstance(sizes, Sequence) or len(sizes) < 2:
             raise ValueError(f"sizes must be at least two positive integers, got {sizes!r}")
-        if activation not in ("tanh", "relu"):
-            raise ValueError(f"activation must be 'tanh' or 'relu', got {activation!r}")
+        sizes = tuple(check_int(f"sizes[{i}]", s, minimum=1) for i, s in enumerate(sizes))
         self.sizes = sizes
-        self.activation = activation
-        rng = np.random.default_rng(seed)
+        self.activation = check_choice("activation", activation, ("tanh", "relu"))
+        rng = check_rng(seed)
         chunks = []
         for fan_in, fan_out in itertools.pairwise(sizes):
             bound = 1.0 / np.sqrt(fan_in)
@@ -59,18 +61,17 @@ class MLPPolicy:
         return int(sum(i * o + o for i, o in zip(self.sizes[:-1], self.sizes[1:], strict=True)))
 
     def get_params(self) -> NDArray[np.float64]:
+        """A copy of the flat parameter vector (layer by layer: weights row-major, then biases)."""
         return self._params.copy()
 
     def set_params(self, params: ArrayLike) -> MLPPolicy:
-        vec = np.asarray(params, dtype=np.float64)
-        if vec.shape != (self.n_params,):
-            raise ValueError(f"params must have shape ({self.n_params},), got {vec.shape}")
-        self._params = vec.copy()
+        """Set the flat parameter vector (length :attr:`n_params`, finite); returns ``self``."""
+        self._params = check_array("params", params, shape=(self.n_params,))
         return self
 
     def forward(self, x: ArrayLike) -> NDArray[np.float64]:
         """Torques for flattened observations ``x`` of shape ``(..., sizes[0])``."""
-        h = np.asarray(x, dtype=np.float64)
+        h = check_array("x", x, copy=False)
         if h.shape[-1:] != (self.sizes[0],):
             raise ValueError(f"observation must have last dimension {self.sizes[0]}, got shape {h.shape}")
         offset = 0
@@ -95,7 +96,7 @@ class ZeroPolicy:
     """Zero torque on every joint (the swimmer drifts): return 0 on the swim task."""
 
     def __init__(self, n_joints: int = 5) -> None:
-        self.n_joints = n_joints
+        self.n_joints = check_int("n_joints", n_joints, minimum=1)
 
     @property
     def n_params(self) -> int:
@@ -103,9 +104,12 @@ class ZeroPolicy:
         return 0
 
     def get_params(self) -> NDArray[np.float64]:
+        """An empty vector."""
         return np.zeros(0)
 
     def set_params(self, params: ArrayLike) -> ZeroPolicy:
+        """Only an empty vector is accepted."""
+        check_array("params", params, shape=(0,))
         return self
 
     def __call__(self, observation: Mapping[str, Any], step: int) -> NDArray[np.float64]:
@@ -119,9 +123,9 @@ class RandomPolicy:
     """Independent uniform torques in ``[-1, 1]`` each step (seeded; :meth:`reset` restarts the stream)."""
 
     def __init__(self, n_joints: int = 5, seed: int = 0) -> None:
-        self.n_joints = n_joints
-        self.seed = seed
-        self._rng = np.random.default_rng(seed)
+        self.n_joints = check_int("n_joints", n_joints, minimum=1)
+        self.seed = check_int("seed", seed, minimum=0)
+        self._rng = np.random.default_rng(self.seed)
 
     @property
     def n_params(self) -> int:
@@ -129,9 +133,12 @@ class RandomPolicy:
         return 0
 
     def get_params(self) -> NDArray[np.float64]:
+        """An empty vector."""
         return np.zeros(0)
 
     def set_params(self, params: ArrayLike) -> RandomPolicy:
+        """Only an empty vector is accepted."""
+        check_array("params", params, shape=(0,))
         return self
 
     def __call__(self, observation: Mapping[str, Any], step: int) -> NDArray[np.float64]:

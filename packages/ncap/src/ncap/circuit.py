@@ -19,11 +19,16 @@ paper, so an optimiser sees a plain vector.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from ncap.data import Rollout
+from neurotypes import Traces
+from neurotypes.validation import check_array, check_bool, check_choice, check_int, check_rng
 
 __all__ = [
     "PARAM_NAMES_SHARED",
@@ -41,29 +46,76 @@ Init = Literal["constant", "uniform"]
 
 
 def joint_limit(n_joints: int) -> float:
-    """The dm_control swimmer's joint limit ``theta_max = 2 pi / (N + 1)`` radians (N joints, N + 1 links)."""
-    return 2.0 * math.pi / (n_joints + 1)
+    """The dm_control swimmer's joint limit ``theta_max = 2 pi / (N + 1)`` radians (N joints, N + 1 links).
+
+    Examples
+    --------
+    >>> round(joint_limit(5), 6)
+    1.047198
+    """
+    return 2.0 * math.pi / (check_int("n_joints", n_joints, minimum=1) + 1)
+
+
+def _steps(name: str, step: ArrayLike) -> NDArray[np.int64]:
+    # validated as at least 1-D: neurotypes 0.2.0's check_array cannot locate a bad value in a 0-d array
+    shape = np.shape(step)
+    return check_array(name, np.atleast_1d(step), dtype="int", nonnegative=True).reshape(shape)
 
 
 def oscillator(step: ArrayLike, period: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Square-wave head oscillator: ``(O_d, O_v)``, dorsal on for the first half of each period of ``period`` steps."""
-    t = np.asarray(step)
-    dorsal = (np.mod(t, period) < period / 2.0).astype(np.float64)
+    """Square-wave head oscillator ``(O_d, O_v)``: dorsal on for the first ``period // 2`` steps of each period.
+
+    Parameters
+    ----------
+    step : int or array_like of int
+        Control steps (>= 0).
+    period : int
+        Period ``T`` in steps (>= 2). For an odd period the dorsal half is the shorter one, as in the
+        reference's ``phase < T // 2``.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        ``O_d`` and ``O_v = 1 - O_d``, float, the shape of ``step``.
+
+    Examples
+    --------
+    >>> d, v = oscillator([0, 29, 30, 59, 60], 60)
+    >>> d.tolist()
+    [1.0, 1.0, 0.0, 0.0, 1.0]
+    """
+    t = _steps("step", step)
+    period = check_int("period", period, minimum=2)
+    dorsal = (np.mod(t, period) < period // 2).astype(np.float64)
     return dorsal, 1.0 - dorsal
 
 
 def time_feature_to_step(feature: ArrayLike, episode_steps: int = 1000) -> NDArray[np.int64]:
-    """Map the RL time feature in ``[-1, 1]`` linearly to the step ``0 ... episode_steps`` (oscillator phase)."""
-    x = np.clip(np.asarray(feature, dtype=np.float64), -1.0, 1.0)
+    """Map the RL time feature in ``[-1, 1]`` linearly to the step ``0 ... episode_steps`` (oscillator phase).
+
+    Parameters
+    ----------
+    feature : float or array_like
+        Finite values in ``[-1, 1]`` (NaN, infinities and values outside the range are refused: they are not a
+        time).
+    episode_steps : int
+        Steps of an episode (>= 1; the paper's 1000).
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 steps, the shape of ``feature``.
+
+    Examples
+    --------
+    >>> time_feature_to_step([-1.0, 0.0, 1.0]).tolist()
+    [0, 500, 1000]
+    """
+    shape = np.shape(feature)
+    # validated as at least 1-D: neurotypes 0.2.0's check_array cannot locate a bad value in a 0-d array
+    x = check_array("feature", np.atleast_1d(feature), minimum=-1.0, maximum=1.0).reshape(shape)
+    episode_steps = check_int("episode_steps", episode_steps, minimum=1)
     return np.rint((x + 1.0) / 2.0 * episode_steps).astype(np.int64)
-
-
-def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
-    if int(value) < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def effective_weights_from(
@@ -151,25 +203,15 @@ class SwimmerNCAP:
         oscillator: bool = True,
         seed: int | np.random.Generator | None = 0,
     ) -> None:
-        self.n_joints = _check_int("n_joints", n_joints, 1)
-        self.period = _check_int("period", period, 2)
-        if init not in ("constant", "uniform"):
-            raise ValueError(f"init must be 'constant' or 'uniform', got {init!r}")
-        for name, flag in [
-            ("weight_sharing", weight_sharing),
-            ("sign_constraints", sign_constraints),
-            ("proprioception", proprioception),
-            ("oscillator", oscillator),
-        ]:
-            if not isinstance(flag, bool | np.bool_):
-                raise TypeError(f"{name} must be a bool, got {type(flag).__name__}")
-        self._weight_sharing = bool(weight_sharing)
-        self._sign_constraints = bool(sign_constraints)
-        self._init = init
-        self._proprioception = bool(proprioception)
-        self._oscillator = bool(oscillator)
+        self.n_joints = check_int("n_joints", n_joints, minimum=1)
+        self.period = check_int("period", period, minimum=2)
+        self._init = check_choice("init", init, ("constant", "uniform"))
+        self._weight_sharing = check_bool("weight_sharing", weight_sharing)
+        self._sign_constraints = check_bool("sign_constraints", sign_constraints)
+        self._proprioception = check_bool("proprioception", proprioception)
+        self._oscillator = check_bool("oscillator", oscillator)
         self.theta_max = joint_limit(self.n_joints)
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        rng = check_rng(seed)
         self._params = self._initial_params(rng)
         self._weights = self._compute_effective_weights()
 
@@ -242,12 +284,8 @@ class SwimmerNCAP:
 
     def set_params(self, params: ArrayLike) -> SwimmerNCAP:
         """Set the parameter vector (length :attr:`n_params`); returns ``self``."""
-        vec = np.asarray(params, dtype=np.float64)
-        if vec.shape != (self.n_params,):
-            raise ValueError(f"params must have shape ({self.n_params},), got {vec.shape}")
-        if not np.all(np.isfinite(vec)):
-            raise ValueError("params must be finite")
-        self._params = vec.copy()
+        vec = check_array("params", params, shape=(self.n_params,))
+        self._params = vec
         self._weights = self._compute_effective_weights()
         return self
 
@@ -292,13 +330,11 @@ class SwimmerNCAP:
         numpy.ndarray, shape (..., n_joints)
             Torques in ``[-1, 1]``.
         """
-        q = np.asarray(joint_pos_norm, dtype=np.float64)
+        q = check_array("joint_pos_norm", joint_pos_norm, copy=False)
         if q.ndim == 0 or q.shape[-1] != self.n_joints:
             raise ValueError(
                 f"joint_pos_norm must have last dimension n_joints={self.n_joints}, got shape {q.shape}"
             )
-        if not np.isfinite(q).all():
-            raise ValueError("joint_pos_norm must be finite")
         w = self._weights
         # clip(q, -1, 1) followed by the dorsal/ventral split equals the split of the unclipped q
         q_d, q_v = np.clip(q, 0.0, 1.0), np.clip(-q, 0.0, 1.0)
@@ -307,8 +343,8 @@ class SwimmerNCAP:
         b_v[..., 1:] = w["prop_v"] * q_v[..., :-1]
         o_d: float | NDArray[np.float64]
         o_v: float | NDArray[np.float64]
-        if isinstance(t, int | np.integer):  # the common single-step case, without array overhead
-            o_d = 1.0 if t % self.period < self.period / 2.0 else 0.0
+        if isinstance(t, numbers.Integral) and not isinstance(t, bool) and t >= 0:  # the common single step
+            o_d = 1.0 if t % self.period < self.period // 2 else 0.0
             o_v = 1.0 - o_d
         else:
             o_d, o_v = oscillator(t, self.period)
@@ -320,8 +356,55 @@ class SwimmerNCAP:
         m_v = np.clip(w["ipsi_v"] * b_v + w["contra_v"] * b_d, 0.0, 1.0)
         return m_d - m_v
 
+    def activity(self, joint_pos_norm: ArrayLike, t: ArrayLike) -> dict[str, NDArray[np.float64]]:
+        """The circuit's units for normalised joint angles at step ``t``: sensors, B-neurons, muscles, torques.
+
+        Returns
+        -------
+        dict
+            ``q_d``, ``q_v``, ``b_d``, ``b_v``, ``m_d``, ``m_v`` and ``torque``, each of shape
+            ``(..., n_joints)``; ``torque = m_d - m_v`` equals :meth:`act`.
+        """
+        q = check_array("joint_pos_norm", joint_pos_norm)
+        if q.ndim == 0 or q.shape[-1] != self.n_joints:
+            raise ValueError(
+                f"joint_pos_norm must have last dimension n_joints={self.n_joints}, got shape {q.shape}"
+            )
+        w = self._weights
+        q_d, q_v = np.clip(q, 0.0, 1.0), np.clip(-q, 0.0, 1.0)
+        o_d, o_v = oscillator(t, self.period)
+        b_d = np.zeros(np.broadcast_shapes(q.shape, (*o_d.shape, 1)))
+        b_v = np.zeros_like(b_d)
+        b_d[..., 1:] = w["prop_d"] * q_d[..., :-1]
+        b_v[..., 1:] = w["prop_v"] * q_v[..., :-1]
+        b_d[..., 0] = w["osc_d"] * o_d
+        b_v[..., 0] = w["osc_v"] * o_v
+        b_d, b_v = np.clip(b_d, 0.0, 1.0), np.clip(b_v, 0.0, 1.0)
+        m_d = np.clip(w["ipsi_d"] * b_d + w["contra_d"] * b_v, 0.0, 1.0)
+        m_v = np.clip(w["ipsi_v"] * b_v + w["contra_v"] * b_d, 0.0, 1.0)
+        return {"q_d": q_d, "q_v": q_v, "b_d": b_d, "b_v": b_v, "m_d": m_d, "m_v": m_v, "torque": m_d - m_v}
+
+    def activity_traces(self, rollout: Rollout) -> Traces:
+        """The circuit's B-neurons and muscles during an episode, as ``neurotypes.Traces`` (``1 / dt`` Hz).
+
+        The rollout's joint angles (normalised by ``theta_max``) and step numbers drive :meth:`activity`; units
+        are ``B_d0..``, ``B_v0..``, ``M_d0..``, ``M_v0..`` (``4 n_joints`` traces in [0, 1]).
+        """
+        if not isinstance(rollout, Rollout):
+            raise TypeError(f"rollout must be an ncap.Rollout, got {type(rollout).__name__}")
+        if rollout.n_joints != self.n_joints:
+            raise ValueError(f"rollout has {rollout.n_joints} joints, the circuit n_joints={self.n_joints}")
+        act = self.activity(rollout.joints / self.theta_max, np.arange(rollout.n_steps))
+        data = np.concatenate([act["b_d"].T, act["b_v"].T, act["m_d"].T, act["m_v"].T])
+        ids = [f"{unit}{i}" for unit in ("B_d", "B_v", "M_d", "M_v") for i in range(self.n_joints)]
+        return Traces(data, 1.0 / rollout.dt, unit_ids=ids)
+
     def __call__(self, observation: Mapping[str, Any], step: int) -> NDArray[np.float64]:
         """Policy interface: torques from a swim-task observation (uses ``observation['joints']`` only)."""
+        if not isinstance(observation, Mapping) or "joints" not in observation:
+            raise TypeError(
+                "observation must be a mapping with a 'joints' entry (the swim task's observation)"
+            )
         joints = np.asarray(observation["joints"], dtype=np.float64)
         if joints.shape != (self.n_joints,):
             raise ValueError(

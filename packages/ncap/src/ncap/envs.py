@@ -10,21 +10,34 @@ linear tolerance of the forward head velocity ``v = -head_vel[1]``: 1 at ``v >= 
 from __future__ import annotations
 
 import collections
-import os
 import warnings
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
-# Rendering is never needed; stop dm_control from probing for an OpenGL display on import.
-os.environ.setdefault("MUJOCO_GL", "disable")
+from neurotypes.validation import check_float, check_int
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
+# Rendering is never needed and no environment variable is set here: dm_control picks its OpenGL backend from
+# MUJOCO_GL as usual (set it to "egl" or "osmesa" yourself to render headless). The GLFW "DISPLAY missing" warning
+# its import gives on a headless machine is silenced for that import only (the caller's filters are restored).
+
+
+def _import_dm_control() -> tuple[Any, Any, Any]:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*DISPLAY environment variable is missing")
+        from dm_control.rl import control
+        from dm_control.suite import swimmer
+        from dm_control.utils import rewards
+    return control, swimmer, rewards
+
+
+if TYPE_CHECKING:
     from dm_control.rl import control
     from dm_control.suite import swimmer
     from dm_control.utils import rewards
+else:
+    control, swimmer, rewards = _import_dm_control()
 
 __all__ = ["CONTROL_TIMESTEP", "EPISODE_STEPS", "GymSwimAdapter", "SwimTask", "make_swim", "observation_size"]
 
@@ -76,14 +89,22 @@ def make_swim(n_links: int = 6, desired_speed: float = 0.1, seed: int | None = 0
     desired_speed : float
         Forward speed (m/s) at which the reward saturates at 1, > 0.
     seed : int or None
-        Seed of the initial pose. Always pass one: seeds change the start and so the return.
+        Seed of the initial pose (>= 0). Always pass one: seeds change the start and so the return.
+
+    Returns
+    -------
+    dm_control.rl.control.Environment
+
+    Examples
+    --------
+    >>> env = make_swim(seed=0)
+    >>> env.reset().observation["joints"].shape
+    (5,)
     """
-    if isinstance(n_links, bool) or not isinstance(n_links, int | np.integer):
-        raise TypeError(f"n_links must be an integer, got {type(n_links).__name__}")
-    if n_links < 3:
-        raise ValueError(f"n_links must be >= 3 (dm_control's swimmer needs 3 bodies), got {n_links}")
-    if not np.isfinite(desired_speed) or desired_speed <= 0:
-        raise ValueError(f"desired_speed must be > 0, got {desired_speed}")
+    n_links = check_int("n_links", n_links, minimum=3, maximum=64)
+    desired_speed = check_float("desired_speed", desired_speed, positive=True)
+    if seed is not None:
+        seed = check_int("seed", seed, minimum=0)
     xml, assets = swimmer.get_model_and_assets(int(n_links))
     physics = swimmer.Physics.from_xml_string(xml, assets=assets)
     task = SwimTask(desired_speed=desired_speed, random=seed)
@@ -91,7 +112,12 @@ def make_swim(n_links: int = 6, desired_speed: float = 0.1, seed: int | None = 0
 
 
 def observation_size(n_links: int = 6) -> int:
-    """Length of the flattened swim observation: ``(n_links - 1)`` joint angles + ``3 n_links`` velocities."""
+    """Length of the flattened swim observation: ``(n_links - 1)`` joint angles + ``3 n_links`` velocities.
+
+    >>> observation_size(6)
+    23
+    """
+    n_links = check_int("n_links", n_links, minimum=3)
     return (n_links - 1) + 3 * n_links
 
 
@@ -128,6 +154,8 @@ class GymSwimAdapter:
 
     def step(self, action: NDArray[np.float64]) -> tuple[dict[str, NDArray[np.float64]], float, bool]:
         a = np.asarray(action, dtype=np.float64)
+        if not np.isfinite(a).all():
+            raise ValueError("action must be finite")
         if a.shape != (self.n_joints,):
             raise ValueError(f"action must have shape ({self.n_joints},), got {a.shape}")
         _, reward, terminated, truncated, _ = self._env.step(a)

@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 from ncap.circuit import joint_limit
 from ncap.envs import EPISODE_STEPS, make_swim, observation_size
 from ncap.torch import SwimmerModule
+from neurotypes.validation import check_array, check_bool, check_float, check_int, check_probability
 
 __all__ = ["MLPActor", "NCAPActor", "PPOResult", "RunningNorm", "gae", "ppo"]
 
@@ -30,12 +31,17 @@ class RunningNorm:
     """Running mean and variance of observations (parallel-batch update of Chan et al.), for normalising."""
 
     def __init__(self, size: int, eps: float = 1e-8) -> None:
+        size = check_int("size", size, minimum=1)
+        eps = check_float("eps", eps, positive=True)
         self.mean = np.zeros(size)
         self.var = np.ones(size)
         self.count = eps
 
     def update(self, batch: NDArray[np.float64]) -> None:
-        b = np.atleast_2d(batch)
+        """Add a batch [n, size] (or one observation [size]) to the running statistics."""
+        b = np.atleast_2d(check_array("batch", batch, ndim=(1, 2), min_size=1))
+        if b.shape[1] != self.mean.size:
+            raise ValueError(f"batch must have {self.mean.size} columns, got shape {b.shape}")
         b_mean, b_var, n = b.mean(axis=0), b.var(axis=0), b.shape[0]
         delta, total = b_mean - self.mean, self.count + n
         self.mean = self.mean + delta * n / total
@@ -98,6 +104,17 @@ def gae(
         ``A_t = delta_t + gamma lam A_{t+1}`` (cut at episode ends), with ``delta_t = r_t + gamma V'_t - V_t``,
         and the critic targets ``A_t + V_t``.
     """
+    r = check_array("rewards", rewards, ndim=1)
+    v = check_array("values", values, ndim=1)
+    nv = check_array("next_values", next_values, ndim=1)
+    e = check_array("ends", ends, ndim=1, dtype="bool")
+    if not len(r) == len(v) == len(nv) == len(e):
+        raise ValueError(
+            f"rewards, values, next_values and ends must have the same length, got {len(r)}, {len(v)}, {len(nv)}, {len(e)}"
+        )
+    gamma = check_probability("gamma", gamma)
+    lam = check_probability("lam", lam)
+    rewards, values, next_values, ends = r, v, nv, e
     deltas = rewards + gamma * next_values - values
     adv = np.zeros_like(deltas)
     running = 0.0
@@ -137,16 +154,22 @@ def ppo(
     the critic is an MLP(64, 64, tanh) on the normalised observation plus the episode's time feature. Episodes use
     environment seeds ``seed, seed + 1, ...``.
     """
+    if not isinstance(actor, NCAPActor | MLPActor):
+        raise TypeError(f"actor must be an NCAPActor or an MLPActor, got {type(actor).__name__}")
     for name, value in (
         ("total_steps", total_steps),
         ("steps_per_update", steps_per_update),
         ("epochs", epochs),
         ("minibatch", minibatch),
     ):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if not action_std > 0:
-        raise ValueError(f"action_std must be > 0, got {action_std}")
+        check_int(name, value, minimum=1)
+    lr = check_float("lr", lr, positive=True)
+    clip = check_float("clip", clip, positive=True)
+    gamma = check_probability("gamma", gamma)
+    lam = check_probability("lam", lam)
+    action_std = check_float("action_std", action_std, positive=True)
+    seed = check_int("seed", seed, minimum=0)
+    progress = check_bool("progress", progress)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     env_fn = env_fn or (lambda s: make_swim(seed=s))

@@ -76,6 +76,8 @@ class SwimmerModule(nn.Module):
     def forward(self, joint_pos_norm: torch.Tensor, t: Any) -> torch.Tensor:
         n = self.circuit.n_joints
         q = torch.as_tensor(joint_pos_norm, dtype=self.weights.dtype)
+        if not bool(torch.isfinite(q).all()):
+            raise ValueError("joint_pos_norm must be finite")
         if q.ndim == 0 or q.shape[-1] != n:
             raise ValueError(
                 f"joint_pos_norm must have last dimension n_joints={n}, got shape {tuple(q.shape)}"
@@ -87,7 +89,9 @@ class SwimmerModule(nn.Module):
         b_d = torch.cat([zero, w["prop_d"] * q_d[..., :-1]], dim=-1)
         b_v = torch.cat([zero, w["prop_v"] * q_v[..., :-1]], dim=-1)
         steps = torch.as_tensor(t)
-        o_d = (torch.remainder(steps, self.circuit.period) < self.circuit.period / 2).to(q.dtype)
+        if steps.is_floating_point() or not bool((steps >= 0).all()):
+            raise ValueError("t must hold non-negative integer steps")
+        o_d = (torch.remainder(steps, self.circuit.period) < self.circuit.period // 2).to(q.dtype)
         head = torch.zeros_like(q)
         head[..., 0] = 1.0
         b_d = (b_d + head * (w["osc_d"] * o_d)[..., None]).clamp(0, 1)
