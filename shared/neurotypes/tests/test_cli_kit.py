@@ -130,6 +130,16 @@ def test_cli_reproduce_info_and_errors(tmp_path, monkeypatch, capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--threads" in err[0]
+    # an unknown option without a command is named (not "the following arguments are required")
+    for argv in (["--bogus"], ["--bogus=1", "-q"]):
+        with pytest.raises(SystemExit) as exc:
+            cli.main(argv)
+        assert exc.value.code == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "unrecognized arguments: --bogus" in err[0], err
+    with pytest.raises(SystemExit):
+        cli.main([])  # nothing at all: the command is required
+    assert "required" in capsys.readouterr().err
 
 
 def test_cli_bug_is_not_a_user_error(tmp_path, monkeypatch):

@@ -305,3 +305,20 @@ def test_package_model_files_round_trip_and_refusals(tmp_path):
     (tmp_path / "evil.npz").write_bytes(pickle.dumps({"w": 1}))
     with pytest.raises(nt.FormatError, match=r"evil\.npz"):
         load_arrays(tmp_path / "evil.npz", format="demo.Model")
+
+
+def test_read_npz_reads_foreign_archives_safely(tmp_path):
+    """neurotypes.io.read_npz: any .npz of plain arrays reads; pickles and oversized declarations are refused."""
+    import neurotypes.io as nio
+
+    good = tmp_path / "acts.npz"
+    np.savez(good, activations=np.arange(6.0).reshape(2, 3), names=np.array(["a", "b"]))
+    got = nio.read_npz(good)
+    np.testing.assert_array_equal(got["activations"], np.arange(6.0).reshape(2, 3))
+    assert got["names"].tolist() == ["a", "b"]
+    bad = tmp_path / "objects.npz"
+    np.savez(bad, x=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(nt.FormatError, match="objects.npz"):
+        nio.read_npz(bad)
+    with pytest.raises(nt.FormatError, match="acts.npz"):
+        nio.read_npz(good, max_bytes=8)

@@ -225,6 +225,12 @@ class CommandLine:
     def main(self, argv: Sequence[str] | None = None, handlers: Mapping[str, Handler] | None = None) -> int:
         """Parse ``argv``, run the chosen command's handler and apply the error policy; return the exit status."""
         table = {**self.handlers, **(handlers or {})}
+        words = list(sys.argv[1:] if argv is None else argv)
+        if not any(w in self.sub.choices for w in words):  # no command: name a bad option before "required"
+            known = self.parser._option_string_actions
+            unknown = [w for w in words if w.startswith("-") and w.split("=", 1)[0] not in known]
+            if unknown:
+                self.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
         args = self.parser.parse_args(argv)
         verbose = getattr(args, "verbose", 0)
         logging.basicConfig(

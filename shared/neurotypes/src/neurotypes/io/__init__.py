@@ -10,6 +10,8 @@
 - :func:`read` picks by suffix.
 - Package model files: :func:`save_arrays` / :func:`load_arrays` (named arrays plus JSON metadata in one versioned
   ``.npz``, written atomically, read without pickle and with the same checks as every neurotypes file).
+- Any other ``.npz`` a user brings (activations from another framework, ...): :func:`read_npz` reads its arrays
+  with those checks (no pickle, declared sizes and dtypes checked before anything is allocated).
 
 Every failure to read a file is a :class:`neurotypes.FormatError` (a ``ValueError``) naming the file.
 """
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from neurotypes._base import FileMissingError, FormatError, load_arrays, save_arrays
+from neurotypes._base import read_npz_arrays as read_npz
 from neurotypes.io._tables import read_traces_table
 
 __all__ = [
@@ -28,6 +31,7 @@ __all__ = [
     "add_unit_columns",
     "load_arrays",
     "read",
+    "read_npz",
     "read_spike_trains",
     "read_traces",
     "read_traces_table",
