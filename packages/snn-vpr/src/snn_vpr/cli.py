@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-import pickle
+import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 __all__ = ["main"]
 
@@ -38,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
         a.add_argument("--seed", type=int, default=0)
         a.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
 
-    t = sub.add_parser("train", help="train a modular network and save it (pickle)")
+    t = sub.add_parser("train", help="train a modular network and save it (.npz arrays + JSON metadata)")
     data_args(t)
     t.add_argument("--region-size", type=int, default=25, help="places per module (default: %(default)s)")
     t.add_argument(
@@ -55,11 +54,21 @@ def _parser() -> argparse.ArgumentParser:
         default=10.0,
         help="input delays U(0, max) ms, 0 disables (default: %(default)s)",
     )
-    t.add_argument("--out", required=True, help="file to write the trained network to")
+    t.add_argument("--out", required=True, help="file to write the trained network to (e.g. net.npz)")
 
     e = sub.add_parser("eval", help="evaluate a saved network on the query traverse: Recall@N and AUC-PR")
     data_args(e)
-    e.add_argument("--model", required=True, help="file written by `snn-vpr train`")
+    e.add_argument(
+        "--model",
+        required=True,
+        help="network file written by `snn-vpr train` (.npz; read without unpickling, other formats are refused)",
+    )
+    e.add_argument(
+        "--engine",
+        default="auto",
+        choices=["auto", "fast", "reference"],
+        help="inference engine (default: %(default)s = fast when numba is installed)",
+    )
     e.add_argument("--threshold", type=int, default=None, help="hyperactive threshold T (default: as saved)")
     return p
 
@@ -101,13 +110,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             device=args.device,
         ).fit(process_images(ref.images), ref.place_id, progress=True)  # type: ignore[attr-defined]
-        tmp = Path(str(args.out) + ".tmp")
-        tmp.write_bytes(pickle.dumps(net))
-        tmp.replace(args.out)
+        net.save(args.out)
         print(f"saved {len(net.regions_)} modules to {args.out}")
         return 0
-    net = pickle.loads(Path(args.model).read_bytes())
-    scores = net.predict_scores(process_images(qry.images), args.threshold)  # type: ignore[attr-defined]
+    from snn_vpr.io import NetworkFileError
+
+    try:
+        net = ModularSNN.load(args.model, device=args.device)
+    except (NetworkFileError, FileNotFoundError, IsADirectoryError, PermissionError, TypeError) as exc:
+        print(f"snn-vpr eval: error: --model: {exc}", file=sys.stderr)
+        return 2
+    scores = net.predict_scores(process_images(qry.images), args.threshold, engine=args.engine)  # type: ignore[attr-defined]
     gt = net.place_index(qry.place_id)  # type: ignore[attr-defined]
     for n, r in recall_at_n(scores, gt).items():
         print(f"R@{n}: {r:.3f}")

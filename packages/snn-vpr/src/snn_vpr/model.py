@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -14,7 +15,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from neurotypes import SpikeCounts, SpikeTrains, Stimulus
 from snn_vpr.metrics import recall_at_n
-from snn_vpr.network import DiehlCookParams, ModuleBank, as_rates
+from snn_vpr.network import ENGINES, DiehlCookParams, ModuleBank, as_rates
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -169,6 +170,11 @@ class ModularSNN:
         How activity on the reference set is counted for the hyperactive rule (see :func:`hyperactive_neurons`).
     seed : int
     device : str or torch.device
+    engine : {"auto", "fast", "reference"}
+        Inference engine of every query simulation (recording the reference responses after training,
+        calibration, queries): "reference" is the spike-level torch simulation, "fast" the compiled
+        event-driven engine (CPU, ``pip install snn-vpr[fast]``), which gives the same spike counts; "auto"
+        picks fast when numba is installed and the network is on the CPU.
 
     Attributes
     ----------
@@ -195,7 +201,11 @@ class ModularSNN:
         seed: int = 0,
         device: str | torch.device = "cpu",
         hyperactive_count: str = "images",
+        engine: str = "auto",
     ) -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+        self.engine = engine
         if hyperactive_count not in HYPERACTIVE_COUNTS:
             raise ValueError(
                 f"hyperactive_count must be one of {HYPERACTIVE_COUNTS}, got {hyperactive_count!r}"
@@ -282,7 +292,7 @@ class ModularSNN:
         self.places_ = np.concatenate(regs)
         self.n_in_ = rates.shape[1]
         # record: every module's responses to all reference images (theta frozen) -> assignment + hyperactivity
-        ref = self.bank_.respond(rates, progress=progress).cpu().numpy()  # [M, N, n_e]
+        ref = self.bank_.respond(rates, progress=progress, engine=self._engine()).cpu().numpy()  # [M, N, n_e]
         self.assignments_ = np.stack(
             [assign_neurons(ref[m][sequences[m]], ids[sequences[m]], regs[m]) for m in range(len(regs))]
         )
@@ -294,11 +304,42 @@ class ModularSNN:
         if not hasattr(self, "bank_"):
             raise RuntimeError("this ModularSNN is not fitted yet: call fit(X, place_ids) first")
 
+    def _engine(self, engine: str | None = None) -> str:
+        e = getattr(self, "engine", "auto") if engine is None else engine
+        if e not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, got {e!r}")
+        return e
+
+    # ------------------------------------------------------------------ saving
+    def save(self, path: str | Path) -> Path:
+        """Write this fitted network to ``path`` (``.npz`` arrays + JSON metadata, no pickle; see :mod:`snn_vpr.io`)."""
+        from snn_vpr.io import save_network
+
+        return save_network(self, path)
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | torch.device = "cpu") -> ModularSNN:
+        """Read a network written by :meth:`save` (refuses other formats, versions and pickles)."""
+        from snn_vpr.io import load_network
+
+        net = load_network(path, device=device)
+        if not isinstance(net, cls):
+            raise TypeError(f"{str(path)!r} holds a {type(net).__name__}, not a {cls.__name__}")
+        return net  # type: ignore[no-any-return]
+
     # ------------------------------------------------------------------ inference
-    def respond(self, Q: ArrayLike | Stimulus, progress: bool = False) -> SpikeCounts:
+    def respond(
+        self,
+        Q: ArrayLike | Stimulus,
+        progress: bool = False,
+        engine: str | None = None,
+        seed: int | None = None,
+    ) -> SpikeCounts:
         """Spike counts of all excitatory neurons (modules stacked) to each query: units x presentations.
 
-        ``bin_size`` is the presentation time plus rest, in seconds.
+        ``bin_size`` is the presentation time plus rest, in seconds. ``engine`` overrides the network's
+        engine for this call; ``seed`` fixes the Poisson input (default: drawn from the network's generator),
+        and both engines answer the same seed with the same counts.
         """
         self._check_fitted()
         imgs = _images("Q", Q)
@@ -307,7 +348,8 @@ class ModularSNN:
             raise ValueError(
                 f"Q images must have {self.n_in_} pixels like the reference, got {rates.shape[1]}"
             )
-        c = self.bank_.respond(rates, progress=progress).cpu().numpy()  # [M, Q, n_e]
+        c = self.bank_.respond(rates, progress=progress, engine=self._engine(engine), seed=seed)
+        c = c.cpu().numpy()  # [M, Q, n_e]
         counts = np.concatenate(list(c), axis=1).T.astype(np.int64)
         p = self.params
         return SpikeCounts(counts, bin_size=(p.t_present + p.t_rest) * 1e-3)
@@ -341,9 +383,11 @@ class ModularSNN:
         ]
         return np.concatenate(cols, axis=1)
 
-    def predict_scores(self, Q: ArrayLike | Stimulus, threshold: int | None = None) -> NDArray[np.float64]:
+    def predict_scores(
+        self, Q: ArrayLike | Stimulus, threshold: int | None = None, engine: str | None = None
+    ) -> NDArray[np.float64]:
         """Place scores [n_queries, n_places] (columns in ``places_`` order); higher is a better match."""
-        counts = self.respond(Q)
+        counts = self.respond(Q, engine=engine)
         return self.scores_from_responses(counts.counts.T, threshold)
 
     def calibrate_hyperactive(
@@ -396,7 +440,7 @@ class DiehlCookModule(ModularSNN):
         Input pixels (784 for 28 x 28).
     n_e : int
         Excitatory (= inhibitory) neurons.
-    epochs, params, seed, device
+    epochs, params, seed, device, engine
         As for :class:`ModularSNN`.
     """
 
@@ -408,11 +452,18 @@ class DiehlCookModule(ModularSNN):
         params: DiehlCookParams | None = None,
         seed: int = 0,
         device: str | torch.device = "cpu",
+        engine: str = "auto",
     ) -> None:
         if isinstance(n_in, bool) or not isinstance(n_in, int | np.integer) or n_in < 1:
             raise ValueError(f"n_in must be a positive integer, got {n_in!r}")
         super().__init__(
-            region_size=2**31 - 1, n_e=n_e, epochs=epochs, params=params, seed=seed, device=device
+            region_size=2**31 - 1,
+            n_e=n_e,
+            epochs=epochs,
+            params=params,
+            seed=seed,
+            device=device,
+            engine=engine,
         )
         self.n_in = int(n_in)
 
