@@ -57,8 +57,6 @@ def _require() -> None:
 _INV_LN2 = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
-#: 2**-k for k = 0 .. 1022 (exact powers of two)
-_POW2_NEG = np.ldexp(1.0, -np.arange(1023)).astype(np.float64)
 #: Taylor coefficients 1/k!, k = 0 .. 13 (|r| <= ln(2)/2: truncation error < 5e-18)
 _TAYLOR = np.array([1.0 / math.factorial(k) for k in range(14)])
 
@@ -145,8 +143,12 @@ if numba is not None:
         return _fin(x + _G)
 
     @njit(inline="always", cache=True, error_model="numpy")
-    def _exp64(x: float, pow2: Any, c: Any) -> float:
-        """exp(x) for x <= 0 in float64 (below -708 it returns exp(-708), which rounds to 0 in float32)."""
+    def _exp64(x: float, c: Any) -> float:
+        """exp(x) for x <= 0 in float64 (below -708 it returns exp(-708), which rounds to 0 in float32).
+
+        Cody-Waite reduction ``x = n ln2 + r`` (|r| <= ln2 / 2), a degree-13 Taylor polynomial for exp(r), and
+        2**n built from the bits of -n by exact multiplications (no table, no bit casts: the loop vectorizes).
+        """
         x = x if x > -708.0 else -708.0
         n = np.floor(x * _INV_LN2 + 0.5)
         r = (x - n * _LN2_HI) - n * _LN2_LO
@@ -164,13 +166,25 @@ if numba is not None:
         p = p * r + c[2]
         p = p * r + c[1]
         p = p * r + c[0]
-        return p * pow2[np.int64(-n)]
+        k = np.int64(-n)
+        s = 1.0
+        s = s * (0.5 if k & 1 else 1.0)
+        s = s * (0.25 if k & 2 else 1.0)
+        s = s * (0.0625 if k & 4 else 1.0)
+        s = s * (3.90625e-03 if k & 8 else 1.0)
+        s = s * (1.52587890625e-05 if k & 16 else 1.0)
+        s = s * (2.3283064365386963e-10 if k & 32 else 1.0)
+        s = s * (5.421010862427522e-20 if k & 64 else 1.0)
+        s = s * (2.938735877055719e-39 if k & 128 else 1.0)
+        s = s * (8.636168555094445e-78 if k & 256 else 1.0)
+        s = s * (7.458340731200207e-155 if k & 512 else 1.0)
+        return p * s
 
     @njit(cache=True, error_model="numpy")
-    def _exp64_array(x: Any, pow2: Any, c: Any) -> Any:  # pragma: no cover - compiled
+    def _exp64_array(x: Any, c: Any) -> Any:  # pragma: no cover - compiled
         out = np.empty_like(x)
         for k in range(x.shape[0]):
-            out[k] = _exp64(x[k], pow2, c)
+            out[k] = _exp64(x[k], c)
         return out
 
     @njit(cache=True, nogil=True, error_model="numpy")
@@ -210,13 +224,15 @@ if numba is not None:
         c: Any,
         max_retries: int,
         min_spikes: int,
-        pow2: Any,
         taylor: Any,
         out: Any,
         n_events: Any,
     ) -> None:
-        n_mod, n_in, n = w.shape
-        n_img = rates.shape[1]
+        n_mod, n_img, n_in = rates.shape
+        n = out.shape[2]  # neurons
+        npad = thr.shape[
+            1
+        ]  # state vectors padded to a multiple of 16 (whole SIMD vectors; padding never fires)
         f_ge, f_gi, one, v_rest_e, e_exc, e_inh_e = c[0], c[1], c[2], c[3], c[4], c[5]
         neg_de, refrac_e, v_rest_i, neg_di, refrac_i = c[6], c[7], c[8], c[9], c[10]
         k_ge, k_gi, flush, dt, refrac_timer = c[11], c[12], c[13], c[14], c[15]
@@ -235,18 +251,18 @@ if numba is not None:
         ev_i = np.empty(cap, np.int32)
         order = np.empty(cap, np.int32)
         start = np.zeros(n_steps + 1, np.int64)
-        buf = np.zeros((n_steps + n_slots) * n, np.float32)
+        buf = np.zeros((n_steps + n_slots) * npad, np.float32)
         lam = np.empty(n_in, np.float64)
-        v_e = np.empty(n, np.float32)
-        v_i = np.empty(n, np.float32)
-        ge_e = np.empty(n, np.float32)
-        gi_e = np.empty(n, np.float32)
-        ge_i = np.empty(n, np.float32)
-        ts_e = np.empty(n, np.float32)
-        ts_i = np.empty(n, np.float32)
-        fe = np.empty(n, np.float32)
-        fi = np.empty(n, np.float32)
-        cnt = np.empty(n, np.int32)
+        v_e = np.empty(npad, np.float32)
+        v_i = np.empty(npad, np.float32)
+        ge_e = np.empty(npad, np.float32)
+        gi_e = np.empty(npad, np.float32)
+        ge_i = np.empty(npad, np.float32)
+        ts_e = np.empty(npad, np.float32)
+        ts_i = np.empty(npad, np.float32)
+        fe = np.empty(npad, np.float32)
+        fi = np.empty(npad, np.float32)
+        cnt = np.empty(npad, np.int32)
         s0 = _mix(np.uint64(seed))
         for m in range(n_mod):
             thr_m = thr[m]
@@ -280,7 +296,7 @@ if numba is not None:
                         start[s] = start[s - 1]
                     start[0] = 0
                     # --- fresh state (every query starts from rest)
-                    for j in range(n):
+                    for j in range(npad):
                         v_e[j] = v_rest_e
                         v_i[j] = v_rest_i
                         ge_e[j] = zero
@@ -292,18 +308,18 @@ if numba is not None:
                     for s in range(n_steps):
                         # membranes (exponential Euler, step-averaged conductances), decay, timers, thresholds
                         nsp = 0
-                        for j in range(n):
+                        for j in range(npad):
                             ge = ge_e[j] * f_ge
                             gi = gi_e[j] * f_gi
                             gt = (ge + one) + gi
                             vinf = ((v_rest_e + ge * e_exc) + gi * e_inh_e) / gt
-                            a = np.float32(_exp64(np.float64(gt * neg_de), pow2, taylor))
+                            a = np.float32(_exp64(np.float64(gt * neg_de), taylor))
                             vn = vinf + (v_e[j] - vinf) * a
                             ve = vn if ts_e[j] >= refrac_e else v_e[j]
                             gei = ge_i[j] * f_ge
                             gti = gei + one
                             vinfi = (v_rest_i + gei * e_exc) / gti
-                            ai = np.float32(_exp64(np.float64(gti * neg_di), pow2, taylor))
+                            ai = np.float32(_exp64(np.float64(gti * neg_di), taylor))
                             vni = vinfi + (v_i[j] - vinfi) * ai
                             vi = vni if ts_i[j] >= refrac_i else v_i[j]
                             x = ge_e[j] * k_ge
@@ -325,20 +341,21 @@ if numba is not None:
                             cnt[j] += 1 if se else 0
                             nsp += 1 if si else 0
                         # input spikes of this step: each synapse's weight lands in the buffer at its arrival step
-                        base = s * n
+                        # (unsigned flat indices: no negative-index wrap-around in the innermost loop)
+                        base = np.uint64(s * npad)
                         for e in range(start[s], start[s + 1]):
-                            i = order[e]
-                            oi = off[m, i]
-                            wi = w[m, i]
+                            row = np.uint64((m * n_in + order[e]) * n)
                             for j in range(n):
-                                buf[base + oi[j]] += wi[j]
+                                k = row + np.uint64(j)
+                                buf[base + np.uint64(off[k])] += w[k]
                         fn = np.float32(nsp)
-                        for j in range(n):
-                            ge_e[j] = ge_e[j] + buf[base + j]
-                            buf[base + j] = zero
+                        for j in range(npad):
+                            kb = base + np.uint64(j)
+                            ge_e[j] = ge_e[j] + buf[kb]
+                            buf[kb] = zero
                             ge_i[j] = ge_i[j] + w_ei * fe[j]
                             gi_e[j] = gi_e[j] + w_ie * (fn - fi[j])
-                    for k in range(n_steps * n, (n_steps + n_slots) * n):
+                    for k in range(n_steps * npad, (n_steps + n_slots) * npad):
                         buf[k] = zero
                     total = 0
                     for j in range(n):
@@ -353,7 +370,7 @@ if numba is not None:
 def exp64(x: NDArray[np.float64]) -> NDArray[np.float64]:
     """The fast engine's float64 exp (for tests): ``x <= 0``, relative error below 1e-15."""
     _require()
-    return np.asarray(_exp64_array(np.ascontiguousarray(x, dtype=np.float64), _POW2_NEG, _TAYLOR))
+    return np.asarray(_exp64_array(np.ascontiguousarray(x, dtype=np.float64), _TAYLOR))
 
 
 def poisson_events_fast(
@@ -396,14 +413,17 @@ def respond(
     _require()
     p = bank.params
     w = bank.w.detach().cpu().numpy().astype(np.float32, copy=False)
-    d = bank.delay_steps.detach().cpu().numpy().astype(np.int32)
+    d = bank.delay_steps.detach().cpu().numpy().astype(np.int64)
     n = bank.n_e
-    off = d * n + np.arange(n, dtype=np.int32)[None, None, :]
+    npad = -(-n // 16) * 16
+    off = d * npad + np.arange(n, dtype=np.int64)[None, None, :]  # buffer offset of each synapse's arrival
     # sort each input's synapses by buffer offset (row-major writes); every synapse still adds to its own target
     perm = np.argsort(off, axis=2, kind="stable")
-    off_s = np.ascontiguousarray(np.take_along_axis(off, perm, axis=2), dtype=np.int32)
-    w_s = np.ascontiguousarray(np.take_along_axis(w, perm, axis=2), dtype=np.float32)
-    thr = ((bank.theta - p.theta_offset) + p.v_thresh_e).detach().cpu().numpy().astype(np.float32)
+    off_dtype = np.uint16 if int(off.max()) < 2**16 else np.uint32
+    off_s = np.ascontiguousarray(np.take_along_axis(off, perm, axis=2).ravel(), dtype=off_dtype)
+    w_s = np.ascontiguousarray(np.take_along_axis(w, perm, axis=2).ravel(), dtype=np.float32)
+    thr = np.full((bank.n_modules, npad), np.inf, dtype=np.float32)
+    thr[:, :n] = ((bank.theta - p.theta_offset) + p.v_thresh_e).detach().cpu().numpy().astype(np.float32)
     r = np.ascontiguousarray(rates, dtype=np.float32)
     out = np.zeros((*r.shape[:2], n), dtype=np.int32)
     n_events = np.zeros(1, dtype=np.int64)
@@ -419,7 +439,6 @@ def respond(
         _constants(bank),
         int(p.max_retries),
         int(p.min_spikes),
-        _POW2_NEG,
         _TAYLOR,
         out,
         n_events,
