@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,24 @@ def test_quick_reproduce_learning_claims(tmp_path: Path) -> None:
     )
     learn = by_name["A compact module learns its own region's places far above chance"]
     assert isinstance(learn.measured, dict) and learn.measured["mean"] >= 2 * learn.measured["chance"]
+
+
+def test_import_changes_nothing_global() -> None:
+    """``import snn_vpr`` neither switches matplotlib's backend nor imports pyplot (or numba), and leaves the
+    environment, logging and warning filters as its dependencies' imports left them (torch adds filters)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, os, logging, warnings, matplotlib, numpy, torch, PIL.Image, tqdm.auto, neurotypes\n"
+        "before = (matplotlib.rcParams._get('backend'), dict(os.environ), logging.root.level, list(warnings.filters))\n"
+        "import snn_vpr\n"
+        "after = (matplotlib.rcParams._get('backend'), dict(os.environ), logging.root.level, list(warnings.filters))\n"
+        "assert before == after, (before[0], after[0])\n"
+        "assert 'matplotlib.pyplot' not in sys.modules and 'numba' not in sys.modules\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        env={k: v for k, v in os.environ.items() if k != "MPLBACKEND"},
+    )

@@ -14,11 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 from PIL import Image
 
 from neurotypes import Claim, Report
@@ -142,7 +139,8 @@ def reproduce(
     assert gt is not None
     P = st.n_places
     chance = 1.0 / P
-    fig, ax = plt.subplots(1, 2, figsize=(9, 3.6))
+    fig = Figure(figsize=(9, 3.6))
+    ax = fig.subplots(1, 2)
     eps = [c["epoch"] for c in curve]
     ax[0].plot(eps, [np.mean(c["per_module_R@1"]) for c in curve], "o-", label="per module, own region")
     ax[0].plot(eps, [c["modular_R@1_T0"] for c in curve], "s-", label="modular, T = 0")
@@ -155,7 +153,6 @@ def reproduce(
     ax[1].set_ylabel("mean theta (mV)")
     fig.tight_layout()
     fig.savefig(out / "learning_curve.png", dpi=100)
-    plt.close(fig)
 
     # claim 1: each module within its own region
     mod_chance = 1.0 / st.region_size
@@ -210,7 +207,8 @@ def reproduce(
             passed=bool(r1_reg >= r1_unreg + 0.1),
         )
     )
-    fig, ax = plt.subplots(1, 2, figsize=(9, 4))
+    fig = Figure(figsize=(9, 4))
+    ax = fig.subplots(1, 2)
     for a, (S, title) in zip(
         ax, ((net.scores_from_responses(R, 0), "T = 0"), (S_reg, f"T = {T}")), strict=True
     ):
@@ -220,7 +218,6 @@ def reproduce(
         a.set_ylabel("query")
     fig.tight_layout()
     fig.savefig(out / "distance_matrix.png", dpi=100)
-    plt.close(fig)
 
     # claim 4: Nordland / Oxford RobotCar
     claims.append(
@@ -266,7 +263,8 @@ def reproduce(
     sin_c = [r["synapse_steps_per_epoch"] for r in rows_s if r["kind"] == "single"]
     ratio_growth = (sin_c[-1] / sin_c[0]) / (mod_c[-1] / mod_c[0])
     time_growth = (sin_t[-1] / max(sin_t[0], 1e-9)) / max(mod_t[-1] / max(mod_t[0], 1e-9), 1e-9)
-    fig, ax = plt.subplots(figsize=(5, 4))
+    fig = Figure(figsize=(5, 4))
+    ax = fig.subplots()
     ax.plot(st.scaling_places, mod_c, "o-", label=f"modular ({st.scaling_region} places / module)")
     ax.plot(st.scaling_places, sin_c, "s-", label="one network, same neurons/place")
     ax.set_xlabel("places")
@@ -276,7 +274,6 @@ def reproduce(
     ax.legend()
     fig.tight_layout()
     fig.savefig(out / "scaling.png", dpi=100)
-    plt.close(fig)
     claims.append(
         Claim(
             name="Modularity keeps training cost ~linear in places; one big network grows faster",
