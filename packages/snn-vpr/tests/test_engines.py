@@ -15,7 +15,7 @@ import torch
 from snn_vpr import _fast, _rng
 from snn_vpr.data import synthetic_traverses
 from snn_vpr.model import ModularSNN
-from snn_vpr.network import DiehlCookParams, ModuleBank, as_rates, resolve_engine
+from snn_vpr.network import DiehlCookParams, ModuleBank, as_rates, exp_query, resolve_engine
 from snn_vpr.preprocess import process_images
 
 needs_numba = pytest.mark.skipif(not _fast.available(), reason="the fast engine needs numba (extra 'fast')")
@@ -86,15 +86,23 @@ def test_fast_engine_draws_the_same_input_spikes(retry: int) -> None:
             np.testing.assert_array_equal(i_fast, i[sel])
 
 
-@needs_numba
-def test_fast_exp_is_accurate_to_float64_rounding() -> None:
+def test_query_exp_is_within_two_ulp() -> None:
     x = np.concatenate(
-        [-np.random.default_rng(0).random(200_000) * 12.0, [0.0, -1e-9, -0.3466, -0.3467, -700.0]]
+        [-np.random.default_rng(0).random(300_000) * 87.0, -np.random.default_rng(1).random(300_000)]
     )
-    got, want = _fast.exp64(x), np.exp(x)
-    assert np.max(np.abs(got - want) / want) < 1e-15
-    assert np.array_equal(got.astype(np.float32), want.astype(np.float32))
-    assert _fast.exp64(np.array([-800.0]))[0].astype(np.float32) == 0.0
+    x = np.concatenate([x, [0.0, -1e-9, -0.3466, -0.3467, -86.9, -87.0]]).astype(np.float32)
+    got = exp_query(torch.from_numpy(x)).numpy()
+    want = np.exp(x.astype(np.float64))
+    ulp = np.spacing(want.astype(np.float32)).astype(np.float64)
+    assert np.max(np.abs(got - want) / ulp) <= 2.0
+    assert exp_query(torch.tensor([-200.0]))[0] == np.float32(np.exp(-87.0))  # clamped below -87
+
+
+@needs_numba
+def test_fast_exp_is_bitwise_the_reference_exp() -> None:
+    x = (-np.random.default_rng(2).random(500_000) * 100.0).astype(np.float32)
+    x[:4] = [0.0, -87.0, -87.5, -1e-30]
+    np.testing.assert_array_equal(_fast.exp32(x), exp_query(torch.from_numpy(x)).numpy())
 
 
 # ------------------------------------------------------------------------------------------- spike counts

@@ -62,7 +62,7 @@ def test_nest_spike_times_align_with_the_package_steps() -> None:
         False,
         record=rec,
         inputs=(start, torch.tensor([0, 1])),
-        exp64=True,
+        query_exp=True,
     )
     package = {int(idx[0, 2]): s for s, idx in rec}
     assert package == {0: 4 + 3 + 1, 1: 30 + 7 + 1}

@@ -10,13 +10,13 @@ the same order, as the spike-level reference engine (:meth:`snn_vpr.network.Modu
   reference's scheduled ring buffer), in the same order (by emission step, then input index), so every buffer
   sum is the same float32 number;
 - membranes, conductances, resets, the firing timer and the E -> I -> E inhibition follow the reference step
-  op by op in float32; the membrane factors ``exp(-dt g / tau)`` are computed in float64 and rounded to float32
-  in both engines (here by a polynomial with a relative error below 1e-15, there by ``torch.exp`` in float64),
-  so they agree except when the float64 values straddle a float32 rounding boundary (a chance of about 1e-8
-  per factor).
+  op by op in float32, including the membrane factors ``exp(-dt g / tau)``, which both engines evaluate with the
+  same float32 operations (:func:`snn_vpr.network.exp_query`) instead of library exps that differ in the last
+  bit. The spike counts are therefore identical, not merely close.
 
-The cost is the synaptic events (input spikes x fan-out), which the reference spends in tensor indexing and
-this engine in a scalar loop. numba is an optional dependency (``pip install snn-vpr[fast]``).
+The cost is the synaptic events (input spikes x fan-out: about 9 million per query image for ten modules of
+100 neurons at 350 ms), which the reference spends in tensor indexing and this engine in a scalar loop; the
+neuron updates run on whole SIMD vectors. numba is an optional dependency (``pip install snn-vpr[fast]``).
 """
 
 from __future__ import annotations
@@ -28,11 +28,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from snn_vpr._rng import GOLDEN, M1, M2
+from snn_vpr.network import EXP_INV_LN2, EXP_LN2_HI, EXP_LN2_LO, EXP_LO, EXP_POW2, EXP_TAYLOR
 
 if TYPE_CHECKING:  # pragma: no cover
     from snn_vpr.network import ModuleBank
 
-__all__ = ["available", "exp64", "poisson_events_fast", "respond"]
+__all__ = ["available", "exp32", "poisson_events_fast", "respond"]
 
 try:  # pragma: no cover - exercised when numba is installed
     import numba
@@ -52,13 +53,6 @@ def _require() -> None:
             "the fast inference engine needs numba: pip install 'snn-vpr[fast]' (or use engine='reference')"
         )
 
-
-# float64 constants of exp(): Cody-Waite split of ln 2 (the high part has trailing zero bits, so n * LN2_HI is exact)
-_INV_LN2 = 1.4426950408889634
-_LN2_HI = 6.93147180369123816490e-01
-_LN2_LO = 1.90821492927058770002e-10
-#: Taylor coefficients 1/k!, k = 0 .. 13 (|r| <= ln(2)/2: truncation error < 5e-18)
-_TAYLOR = np.array([1.0 / math.factorial(k) for k in range(14)])
 
 # indices into the float32 constant vector passed to the kernel
 _C_NAMES = (
@@ -142,49 +136,45 @@ if numba is not None:
     def _mix(x: Any) -> Any:
         return _fin(x + _G)
 
-    @njit(inline="always", cache=True, error_model="numpy")
-    def _exp64(x: float, c: Any) -> float:
-        """exp(x) for x <= 0 in float64 (below -708 it returns exp(-708), which rounds to 0 in float32).
+    _F = np.float32
+    _E_LO = _F(EXP_LO)
+    _E_INV_LN2 = _F(EXP_INV_LN2)
+    _E_HALF = _F(0.5)
+    _E_HI = _F(EXP_LN2_HI)
+    _E_LO2 = _F(EXP_LN2_LO)
+    _E_ONE = _F(1.0)
+    _C7, _C6, _C5, _C4, _C3, _C2, _C1, _C0 = (_F(c) for c in EXP_TAYLOR)
+    _P1, _P2, _P4, _P8, _P16, _P32, _P64 = (_F(f) for _, f in EXP_POW2)
 
-        Cody-Waite reduction ``x = n ln2 + r`` (|r| <= ln2 / 2), a degree-13 Taylor polynomial for exp(r), and
-        2**n built from the bits of -n by exact multiplications (no table, no bit casts: the loop vectorizes).
-        """
-        x = x if x > -708.0 else -708.0
-        n = np.floor(x * _INV_LN2 + 0.5)
-        r = (x - n * _LN2_HI) - n * _LN2_LO
-        p = c[13]
-        p = p * r + c[12]
-        p = p * r + c[11]
-        p = p * r + c[10]
-        p = p * r + c[9]
-        p = p * r + c[8]
-        p = p * r + c[7]
-        p = p * r + c[6]
-        p = p * r + c[5]
-        p = p * r + c[4]
-        p = p * r + c[3]
-        p = p * r + c[2]
-        p = p * r + c[1]
-        p = p * r + c[0]
-        k = np.int64(-n)
-        s = 1.0
-        s = s * (0.5 if k & 1 else 1.0)
-        s = s * (0.25 if k & 2 else 1.0)
-        s = s * (0.0625 if k & 4 else 1.0)
-        s = s * (3.90625e-03 if k & 8 else 1.0)
-        s = s * (1.52587890625e-05 if k & 16 else 1.0)
-        s = s * (2.3283064365386963e-10 if k & 32 else 1.0)
-        s = s * (5.421010862427522e-20 if k & 64 else 1.0)
-        s = s * (2.938735877055719e-39 if k & 128 else 1.0)
-        s = s * (8.636168555094445e-78 if k & 256 else 1.0)
-        s = s * (7.458340731200207e-155 if k & 512 else 1.0)
+    @njit(inline="always", cache=True, error_model="numpy")
+    def _exp32(x: Any) -> Any:
+        """:func:`snn_vpr.network.exp_query`: the same float32 operations in the same order (vectorises)."""
+        x = x if x > _E_LO else _E_LO
+        n = np.floor(x * _E_INV_LN2 + _E_HALF)
+        r = (x - n * _E_HI) - n * _E_LO2
+        p = r * _C7 + _C6
+        p = p * r + _C5
+        p = p * r + _C4
+        p = p * r + _C3
+        p = p * r + _C2
+        p = p * r + _C1
+        p = p * r + _C0
+        k = np.int32(-n)
+        s = _E_ONE
+        s = s * (_P1 if k & 1 else _E_ONE)
+        s = s * (_P2 if k & 2 else _E_ONE)
+        s = s * (_P4 if k & 4 else _E_ONE)
+        s = s * (_P8 if k & 8 else _E_ONE)
+        s = s * (_P16 if k & 16 else _E_ONE)
+        s = s * (_P32 if k & 32 else _E_ONE)
+        s = s * (_P64 if k & 64 else _E_ONE)
         return p * s
 
     @njit(cache=True, error_model="numpy")
-    def _exp64_array(x: Any, c: Any) -> Any:  # pragma: no cover - compiled
+    def _exp32_array(x: Any) -> Any:  # pragma: no cover - compiled
         out = np.empty_like(x)
         for k in range(x.shape[0]):
-            out[k] = _exp64(x[k], c)
+            out[k] = _exp32(x[k])
         return out
 
     @njit(cache=True, nogil=True, error_model="numpy")
@@ -224,7 +214,6 @@ if numba is not None:
         c: Any,
         max_retries: int,
         min_spikes: int,
-        taylor: Any,
         out: Any,
         n_events: Any,
     ) -> None:
@@ -313,13 +302,13 @@ if numba is not None:
                             gi = gi_e[j] * f_gi
                             gt = (ge + one) + gi
                             vinf = ((v_rest_e + ge * e_exc) + gi * e_inh_e) / gt
-                            a = np.float32(_exp64(np.float64(gt * neg_de), taylor))
+                            a = _exp32(gt * neg_de)
                             vn = vinf + (v_e[j] - vinf) * a
                             ve = vn if ts_e[j] >= refrac_e else v_e[j]
                             gei = ge_i[j] * f_ge
                             gti = gei + one
                             vinfi = (v_rest_i + gei * e_exc) / gti
-                            ai = np.float32(_exp64(np.float64(gti * neg_di), taylor))
+                            ai = _exp32(gti * neg_di)
                             vni = vinfi + (v_i[j] - vinfi) * ai
                             vi = vni if ts_i[j] >= refrac_i else v_i[j]
                             x = ge_e[j] * k_ge
@@ -367,10 +356,10 @@ if numba is not None:
                     retry += 1
 
 
-def exp64(x: NDArray[np.float64]) -> NDArray[np.float64]:
-    """The fast engine's float64 exp (for tests): ``x <= 0``, relative error below 1e-15."""
+def exp32(x: NDArray[np.float32]) -> NDArray[np.float32]:
+    """The fast engine's membrane-factor exp (for tests): :func:`snn_vpr.network.exp_query` in compiled code."""
     _require()
-    return np.asarray(_exp64_array(np.ascontiguousarray(x, dtype=np.float64), _TAYLOR))
+    return np.asarray(_exp32_array(np.ascontiguousarray(x, dtype=np.float32)))
 
 
 def poisson_events_fast(
@@ -439,7 +428,6 @@ def respond(
         _constants(bank),
         int(p.max_retries),
         int(p.min_spikes),
-        _TAYLOR,
         out,
         n_events,
     )

@@ -310,6 +310,20 @@ class ModularSNN:
             raise ValueError(f"engine must be one of {ENGINES}, got {e!r}")
         return e
 
+    def with_dt(self, dt: float) -> ModularSNN:
+        """A copy of this fitted network queried at time step ``dt`` (ms), which must divide the training step.
+
+        Weights, thresholds, delays (in ms), assignments and reference responses are kept; only the simulation
+        step changes (e.g. to compare a network trained at 0.5 ms with a simulator running at 0.1 ms).
+        """
+        import copy
+
+        self._check_fitted()
+        new = copy.copy(self)
+        new.bank_ = self.bank_.with_dt(dt)
+        new.params = new.bank_.params
+        return new
+
     # ------------------------------------------------------------------ saving
     def save(self, path: str | Path) -> Path:
         """Write this fitted network to ``path`` (``.npz`` arrays + JSON metadata, no pickle; see :mod:`snn_vpr.io`)."""

@@ -36,6 +36,7 @@ __all__ = [
     "ModuleBank",
     "as_rates",
     "delayed_arrivals",
+    "exp_query",
     "network_size",
     "resolve_engine",
     "stdp_step",
@@ -214,6 +215,37 @@ def _threads(device: torch.device, n: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(old)
+
+
+#: float32 constants of :func:`exp_query` (shared with the fast engine, which evaluates the same operations)
+EXP_LO = -87.0  # below: exp(EXP_LO) = 1.6e-38, the smallest normal float32 region
+EXP_INV_LN2 = 1.4426950408889634
+EXP_LN2_HI = 0.693359375  # 355 / 512: n * EXP_LN2_HI is exact in float32 for |n| < 2**15
+EXP_LN2_LO = -2.12194440e-4  # ln 2 - EXP_LN2_HI
+#: Taylor coefficients 1 / k!, k = 7 .. 0 (|r| <= ln(2) / 2: truncation below 5e-9, a tenth of a float32 ulp)
+EXP_TAYLOR = tuple(1.0 / math.factorial(k) for k in range(7, -1, -1))
+#: bits of k and the factor 2**-bit they contribute to 2**-k (k <= 126; the compiled engine's exact 2**n)
+EXP_POW2 = tuple((1 << b, 2.0 ** -(1 << b)) for b in range(7))
+
+
+def exp_query(x: torch.Tensor) -> torch.Tensor:
+    """``exp(x)`` for float32 ``x <= 0`` as both query engines evaluate it, operation by operation in float32.
+
+    Cody-Waite reduction ``x = n ln2 + r`` (|r| <= ln2 / 2), a degree-7 Taylor polynomial for ``exp(r)``
+    (Horner, one rounding per operation), times ``2**n`` (exact); ``x`` below -87 is clamped (the result is then
+    below 1.7e-38). Within 2 ulp of the exact value. The compiled engine performs the same float32 operations in
+    the same order (building ``2**n`` by exact multiplications instead of from its bits), so both engines get
+    identical membrane factors.
+    """
+    x = torch.clamp(x, min=EXP_LO)
+    n = torch.floor(x * EXP_INV_LN2 + 0.5)
+    r = (x - n * EXP_LN2_HI).sub_(n * EXP_LN2_LO)
+    p = (r * EXP_TAYLOR[0]).add_(EXP_TAYLOR[1])
+    for c in EXP_TAYLOR[2:]:
+        p.mul_(r).add_(c)
+    # 2**n for n in [-126, 0] from its float32 bits: biased exponent 127 + n, zero mantissa
+    two_n = ((n.to(torch.int32) + 127) << 23).view(torch.float32)
+    return p.mul_(two_n)
 
 
 def _flush(x: torch.Tensor) -> torch.Tensor:
@@ -466,7 +498,7 @@ class ModuleBank:
         record: list[tuple[int, torch.Tensor]] | None = None,
         n_steps: int | None = None,
         inputs: tuple[NDArray[np.int64], torch.Tensor] | None = None,
-        exp64: bool = False,
+        query_exp: bool = False,
     ) -> torch.Tensor:
         """Present input ``rates`` [M, B, n_in] (Hz) for ``t_present``; returns E spike counts [M, B, n_e].
 
@@ -475,8 +507,8 @@ class ModuleBank:
 
         ``inputs`` replaces the Poisson draws from the bank's generator by given input spikes:
         ``(start, flat)`` where the spikes of step ``k`` are ``flat[start[k]:start[k + 1]]``, flat indices into
-        [M, B, n_in] (see :mod:`snn_vpr._rng`). ``exp64`` computes the membrane factors ``exp(-dt g / tau)`` in
-        float64 and rounds them to float32 (the query engines; training keeps float32).
+        [M, B, n_in] (see :mod:`snn_vpr._rng`). ``query_exp`` computes the membrane factors
+        ``exp(-dt g / tau)`` with :func:`exp_query` (the query engines; training uses ``torch.exp``).
         """
         p = self.params
         dt = p.dt
@@ -497,8 +529,7 @@ class ModuleBank:
         w = self.w
         xbuf = torch.zeros(prob.shape, device=self.device) if inputs is not None else None
 
-        def _exp(arg: torch.Tensor) -> torch.Tensor:
-            return torch.exp(arg.double()).float() if exp64 else torch.exp(arg)
+        _exp = exp_query if query_exp else torch.exp
 
         for step in range(n_steps):
             if inputs is None:
@@ -730,7 +761,7 @@ class ModuleBank:
 
     def _present_query(self, r: torch.Tensor, seed: int, image_offset: int, retry: int) -> torch.Tensor:
         inputs = self.query_inputs(r, seed, image_offset, retry)
-        return self._present(self._fresh_state(r.shape[1]), r, learn=False, inputs=inputs, exp64=True)
+        return self._present(self._fresh_state(r.shape[1]), r, learn=False, inputs=inputs, query_exp=True)
 
     def respond_trains(
         self, rates: torch.Tensor, module: int = 0, seed: int | None = None
@@ -748,7 +779,7 @@ class ModuleBank:
         rec: list[tuple[int, torch.Tensor]] = []
         with torch.no_grad():
             inputs = self.query_inputs(r, seed)
-            self._present(self._fresh_state(1), r, learn=False, record=rec, inputs=inputs, exp64=True)
+            self._present(self._fresh_state(1), r, learn=False, record=rec, inputs=inputs, query_exp=True)
         times: list[float] = []
         units: list[int] = []
         for step, idx in rec:
@@ -757,6 +788,33 @@ class ModuleBank:
                     times.append(step * self.params.dt)
                     units.append(ni)
         return np.asarray(times, dtype=np.float64), np.asarray(units, dtype=np.int64)
+
+    def with_dt(self, dt: float) -> ModuleBank:
+        """A copy of this bank simulated at time step ``dt`` (ms): same weights, thresholds and delays in ms.
+
+        ``dt`` must divide the current step (e.g. 0.5 -> 0.1), so every delay stays a whole number of steps.
+        The copy's generator starts from this bank's state.
+        """
+        p = self.params
+        ratio = p.dt / dt if dt > 0 else math.nan
+        if not (math.isfinite(ratio) and ratio >= 1 and abs(ratio - round(ratio)) < 1e-9):
+            raise ValueError(f"dt must divide the bank's step {p.dt} ms (e.g. {p.dt / 5:g}), got {dt!r}")
+        k = round(ratio)
+        new = ModuleBank.__new__(ModuleBank)
+        new.__dict__.update(self.__dict__)
+        new.params = replace(p, dt=float(dt))
+        new.w = self.w.clone()
+        new.theta = self.theta.clone()
+        new.n_slots = new.params.delay_steps_max + 1
+        new.delays = new.n_slots > 1
+        new.delay_steps = (self.delay_steps.long() * k).to(torch.int16)
+        if int(new.delay_steps.max()) >= new.n_slots:
+            raise ValueError("delays do not fit the new step (delay_max / dt)")
+        new.gen = torch.Generator(device=self.device)
+        new.gen.set_state(self.gen.get_state())
+        if new.delays:
+            new._index_delays()
+        return new
 
     def state_dict(self) -> dict[str, Any]:
         """Learned state as numpy arrays."""
