@@ -205,3 +205,20 @@ def test_engine_choice_and_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ImportError, match=r"snn-vpr\[fast\]"):
         resolve_engine("fast")
     assert resolve_engine("auto", "meta") == "reference"
+
+
+@needs_numba
+def test_fast_engine_sees_changed_weights_and_thresholds() -> None:
+    """The fast engine caches its synapse tables; any change to weights, delays or theta must be seen."""
+    bank = ModuleBank(2, 784, 8, DiehlCookParams(t_present=100.0, theta_init=45.0), seed=2)
+    rates = _rates(3, seed=4)
+    first = bank.respond(rates, engine="fast", seed=1)
+    bank.theta.add_(-3.0)  # in place
+    assert torch.equal(
+        bank.respond(rates, engine="fast", seed=1), bank.respond(rates, engine="reference", seed=1)
+    )
+    assert not torch.equal(bank.respond(rates, engine="fast", seed=1), first)
+    bank.w = bank.w * 0.5  # replaced
+    assert torch.equal(
+        bank.respond(rates, engine="fast", seed=1), bank.respond(rates, engine="reference", seed=1)
+    )

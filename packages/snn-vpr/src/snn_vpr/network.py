@@ -724,7 +724,7 @@ class ModuleBank:
             from snn_vpr import _fast
 
             r_np = rates.detach().cpu().numpy()
-            chunk = max(1, min(q, 64))
+            chunk = max(1, min(q, 64)) if progress else q
             parts = []
             for a in tqdm(range(0, q, chunk), desc="respond", disable=not progress, leave=False):
                 c, _ = _fast.respond(self, np.ascontiguousarray(r_np[:, a : a + chunk]), int(seed), a)
