@@ -344,8 +344,8 @@ if numba is not None:
                             buf[kb] = zero
                             ge_i[j] = ge_i[j] + w_ei * fe[j]
                             gi_e[j] = gi_e[j] + w_ie * (fn - fi[j])
-                    for k in range(n_steps * npad, (n_steps + n_slots) * npad):
-                        buf[k] = zero
+                    for kk in range(n_steps * npad, (n_steps + n_slots) * npad):
+                        buf[kk] = zero
                     total = 0
                     for j in range(n):
                         total += cnt[j]

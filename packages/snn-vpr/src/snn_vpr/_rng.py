@@ -61,9 +61,10 @@ def event_streams(
     """Stream keys ``[n_modules, len(images), n_in]`` for ``(seed, retry, module, image, input)``."""
     s = _mix(np.asarray([seed], dtype=_U64))
     s = _mix(s + _U64(retry))
-    hm = _mix(s + np.arange(n_modules, dtype=_U64))
-    hb = _mix(hm[:, None] + np.asarray(images, dtype=_U64)[None, :])
-    return _mix(hb[:, :, None] + np.arange(n_in, dtype=_U64)[None, None, :])
+    hm = _mix((s + np.arange(n_modules, dtype=_U64)).astype(_U64, copy=False))
+    imgs = np.asarray(images, dtype=_U64)
+    hb = _mix((hm[:, None] + imgs[None, :]).astype(_U64, copy=False))
+    return _mix((hb[:, :, None] + np.arange(n_in, dtype=_U64)[None, None, :]).astype(_U64, copy=False))
 
 
 def poisson_events(

@@ -134,7 +134,11 @@ def save_network(net: Any, path: str | os.PathLike[str]) -> Path:
         "calibration": None if calibration is None else [[int(t), float(r)] for t, r in calibration.items()],
     }
     buf = io.BytesIO()
-    np.savez(buf, meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8), **arrays)
+    members: dict[str, Any] = {
+        "meta": np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
+        **arrays,
+    }
+    np.savez(buf, **members)
     target = Path(path)
     _atomic_write(target, buf.getvalue())
     return target

@@ -362,8 +362,8 @@ class ModularSNN:
             raise ValueError(
                 f"Q images must have {self.n_in_} pixels like the reference, got {rates.shape[1]}"
             )
-        c = self.bank_.respond(rates, progress=progress, engine=self._engine(engine), seed=seed)
-        c = c.cpu().numpy()  # [M, Q, n_e]
+        out = self.bank_.respond(rates, progress=progress, engine=self._engine(engine), seed=seed)
+        c = out.cpu().numpy()  # [M, Q, n_e]
         counts = np.concatenate(list(c), axis=1).T.astype(np.int64)
         p = self.params
         return SpikeCounts(counts, bin_size=(p.t_present + p.t_rest) * 1e-3)
