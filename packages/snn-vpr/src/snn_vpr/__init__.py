@@ -5,11 +5,10 @@ LIF excitatory/inhibitory populations, adaptive thresholds, STDP with weight nor
 geographic region, neuron-to-place assignment, and the hyperactive-neuron regularisation, in vectorised torch.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
+from neurotypes import package_version
 from snn_vpr import baselines, encode, metrics, preprocess
 from snn_vpr import data as datasets
-from snn_vpr.data import PlaceDataset, load_image_folders, synthetic_traverses
+from snn_vpr.data import PlaceDataset, load_image_folders, load_traverses, synthetic_traverses
 from snn_vpr.model import (
     DEFAULT_THRESHOLDS,
     DiehlCookModule,
@@ -22,10 +21,7 @@ from snn_vpr.model import (
 from snn_vpr.network import DiehlCookParams, ModuleBank, network_size
 from snn_vpr.reproduce import reproduce
 
-try:
-    __version__ = version("snn-vpr")
-except PackageNotFoundError:  # pragma: no cover
-    __version__ = "0.0.0"
+__version__ = package_version("snn-vpr")
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -42,6 +38,7 @@ __all__ = [
     "hyperactive_neurons",
     "ignore_hyperactive_neurons",
     "load_image_folders",
+    "load_traverses",
     "metrics",
     "network_size",
     "place_scores",

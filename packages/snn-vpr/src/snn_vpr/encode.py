@@ -6,6 +6,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from neurotypes import SpikeTrains
+from neurotypes.validation import check_array
 
 __all__ = ["poisson_rates", "poisson_spike_trains"]
 
@@ -24,7 +25,9 @@ def poisson_rates(x: ArrayLike, intensity: float = 4.0) -> NDArray[np.float64]:
     intensity : float
         Divisor, > 0.
     """
-    arr = np.asarray(x, dtype=np.float64)
+    arr = check_array("x", x, finite=False, allow_nan=True)
+    if isinstance(intensity, bool) or not isinstance(intensity, int | float | np.number):
+        raise TypeError(f"intensity must be a number, got {type(intensity).__name__}")
     if not np.isfinite(intensity) or intensity <= 0:
         raise ValueError(f"intensity must be a positive finite number, got {intensity!r}")
     if arr.size and (not np.all(np.isfinite(arr)) or arr.min() < 0 or arr.max() > 255):

@@ -7,16 +7,21 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from neurotypes.validation import check_array, check_int
+
 __all__ = ["auc_pr", "best_match", "distance_matrix", "pr_curve", "recall_at_n"]
 
 
 def _scores_gt(scores: ArrayLike, gt: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    s = np.asarray(scores, dtype=np.float64)
-    if s.ndim != 2 or s.shape[0] == 0 or s.shape[1] == 0:
+    s = check_array("scores", scores, ndim=2)
+    if s.shape[0] == 0 or s.shape[1] == 0:
         raise ValueError(f"scores must be a non-empty [n_queries, n_places] matrix, got shape {s.shape}")
-    if not np.all(np.isfinite(s)):
-        raise ValueError("scores must be finite")
-    g = np.asarray(gt)
+    if isinstance(gt, str) or gt is None or isinstance(gt, dict):
+        raise TypeError(f"gt must be an array of integer place columns, got {type(gt).__name__}")
+    try:
+        g = np.asarray(gt)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"gt must be an array of integer place columns: {e}") from None
     if g.shape != (s.shape[0],):
         raise ValueError(
             f"gt must hold one ground-truth place column per query: shape {g.shape} vs {s.shape[0]} queries"
@@ -45,12 +50,13 @@ def recall_at_n(
     ns : sequence of int
     """
     s, g = _scores_gt(scores, gt)
+    if isinstance(ns, str) or not isinstance(ns, Sequence) or len(ns) == 0:
+        raise TypeError(f"ns must be a non-empty sequence of positive integers, got {ns!r}")
+    ns = [check_int("ns[i]", n, minimum=1) for n in ns]
     true = s[np.arange(s.shape[0]), g]
     rank = (s >= true[:, None]).sum(axis=1)  # 1 = strictly best
     out = {}
     for n in ns:
-        if isinstance(n, bool) or int(n) < 1:
-            raise ValueError(f"ns must hold positive integers, got {n!r}")
         out[int(n)] = float(np.mean(rank <= n))
     return out
 
@@ -103,7 +109,5 @@ def auc_pr(scores: ArrayLike, gt: ArrayLike) -> float:
 
 def distance_matrix(scores: ArrayLike) -> NDArray[np.float64]:
     """Distances from place scores (rates): ``max(scores) - scores``, so the best match has the smallest distance."""
-    s = np.asarray(scores, dtype=np.float64)
-    if s.ndim != 2:
-        raise ValueError(f"scores must be 2-D, got shape {s.shape}")
+    s = check_array("scores", scores, ndim=2, min_size=1)
     return np.asarray(s.max() - s, dtype=np.float64)

@@ -14,6 +14,7 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 
 from neurotypes import SpikeCounts, SpikeTrains, Stimulus
+from neurotypes.validation import check_array
 from snn_vpr.metrics import recall_at_n
 from snn_vpr.network import ENGINES, DiehlCookParams, ModuleBank, as_rates
 
@@ -69,9 +70,7 @@ def assign_neurons(
     places : array_like of int, optional
         Candidate places (default: the sorted unique ``place_ids``). Ties go to the first place.
     """
-    r = np.asarray(responses, dtype=np.float64)
-    if r.ndim != 2:
-        raise ValueError(f"responses must be [n_presentations, n_neurons], got shape {r.shape}")
+    r = check_array("responses", responses, ndim=2, nonnegative=True)
     ids = _int_ids("place_ids", place_ids, r.shape[0])
     pl = np.unique(ids) if places is None else np.asarray(places, dtype=np.int64)
     means = np.stack([r[ids == p].mean(axis=0) if np.any(ids == p) else np.zeros(r.shape[1]) for p in pl])
@@ -95,11 +94,11 @@ def place_scores(responses: ArrayLike, assignments: ArrayLike, places: ArrayLike
     -------
     ndarray, shape (n_queries, n_places)
     """
-    r = np.asarray(responses, dtype=np.float64)
-    a = np.asarray(assignments)
-    if r.ndim != 2 or a.shape != (r.shape[1],):
-        raise ValueError(f"responses [Q, n] and assignments [n] disagree: {r.shape} vs {a.shape}")
-    pl = np.asarray(places, dtype=np.int64)
+    r = check_array("responses", responses, ndim=2, nonnegative=True)
+    a = check_array("assignments", assignments, ndim=1, dtype="int")
+    if a.shape != (r.shape[1],):
+        raise ValueError(f"assignments must hold one place per neuron of responses: {a.shape} vs {r.shape}")
+    pl = check_array("places", places, ndim=1, dtype="int")
     onehot = (a[:, None] == pl[None, :]).astype(np.float64)  # [n, P]
     n_per = onehot.sum(axis=0)
     out: NDArray[np.float64] = np.zeros((r.shape[0], pl.size))
@@ -121,9 +120,7 @@ def hyperactive_neurons(
         "images" (default, as the VPRSNN code's ``np.count_nonzero``): the number of images the neuron fires
         at least one spike on; "spikes": its total spike count (the spec's wording).
     """
-    r = np.asarray(reference_responses)
-    if r.ndim != 2:
-        raise ValueError(f"reference_responses must be [n_images, n_neurons], got shape {r.shape}")
+    r = check_array("reference_responses", reference_responses, ndim=2, nonnegative=True)
     if isinstance(threshold, bool) or not isinstance(threshold, int | np.integer) or threshold < 0:
         raise ValueError(f"threshold must be a non-negative integer, got {threshold!r}")
     if count not in HYPERACTIVE_COUNTS:
@@ -138,10 +135,12 @@ def ignore_hyperactive_neurons(
     query_responses: ArrayLike, reference_responses: ArrayLike, threshold: int, count: str = "images"
 ) -> NDArray[np.float64]:
     """Zero the responses of hyperactive neurons (see :func:`hyperactive_neurons`) in ``query_responses``."""
-    q = np.asarray(query_responses, dtype=np.float64)
+    q = check_array("query_responses", query_responses, ndim=2, nonnegative=True)
     mask = hyperactive_neurons(reference_responses, threshold, count)
-    if q.ndim != 2 or q.shape[1] != mask.size:
-        raise ValueError(f"query_responses must be [n_queries, {mask.size}], got shape {q.shape}")
+    if q.shape[1] != mask.size:
+        raise ValueError(
+            f"query_responses must have the {mask.size} neurons of reference_responses, got shape {q.shape}"
+        )
     out = q.copy()
     out[:, mask] = 0.0
     return out
