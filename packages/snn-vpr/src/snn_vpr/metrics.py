@@ -48,6 +48,25 @@ def recall_at_n(
     gt : array_like of int, shape (n_queries,)
         Column of each query's true place.
     ns : sequence of int
+        The ``N`` to report (positive).
+
+    Returns
+    -------
+    dict of int to float
+        ``{N: recall}``.
+
+    Raises
+    ------
+    ValueError
+        If ``scores`` is not a non-empty finite 2-D matrix or ``gt`` does not hold one valid column per query.
+    TypeError
+        If ``gt`` is not an integer array.
+
+    Examples
+    --------
+    >>> S = [[0.9, 0.1, 0.0], [0.2, 0.5, 0.6], [0.0, 0.3, 0.8]]
+    >>> recall_at_n(S, [0, 1, 2], ns=(1, 2))
+    {1: 0.6666666666666666, 2: 1.0}
     """
     s, g = _scores_gt(scores, gt)
     if isinstance(ns, str) or not isinstance(ns, Sequence) or len(ns) == 0:
@@ -62,7 +81,30 @@ def recall_at_n(
 
 
 def best_match(scores: ArrayLike, gt: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-    """Each query's best score and whether its best match (first argmax) is the ground truth."""
+    """Each query's best score and whether its best match (first argmax) is the ground truth.
+
+    Parameters
+    ----------
+    scores : array_like, shape (n_queries, n_places)
+    gt : array_like of int, shape (n_queries,)
+
+    Returns
+    -------
+    best : ndarray of float
+    correct : ndarray of bool
+
+    Raises
+    ------
+    ValueError
+        If ``scores`` is not a non-empty finite 2-D matrix or ``gt`` does not hold one valid column per query.
+    TypeError
+        If ``gt`` is not an integer array.
+
+    Examples
+    --------
+    >>> best_match([[0.9, 0.1], [0.7, 0.2]], [0, 1])
+    (array([0.9, 0.7]), array([ True, False]))
+    """
     s, g = _scores_gt(scores, gt)
     return s.max(axis=1), s.argmax(axis=1) == g
 
@@ -82,6 +124,19 @@ def pr_curve(
         Ordered by increasing threshold; the last point is (precision 1, recall 0).
     thresholds : ndarray
         Distinct best-match scores, increasing.
+
+    Raises
+    ------
+    ValueError
+        If ``scores`` is not a non-empty finite 2-D matrix or ``gt`` does not hold one valid column per query.
+    TypeError
+        If ``gt`` is not an integer array.
+
+    Examples
+    --------
+    >>> p, r, t = pr_curve([[0.9, 0.1], [0.7, 0.2]], [0, 1])
+    >>> p.tolist(), r.tolist(), t.tolist()
+    ([0.5, 1.0, 1.0], [1.0, 1.0, 0.0], [0.7, 0.9])
     """
     best, correct = best_match(scores, gt)
     n_pos = int(correct.sum())
@@ -101,13 +156,55 @@ def pr_curve(
 
 
 def auc_pr(scores: ArrayLike, gt: ArrayLike) -> float:
-    """Area under :func:`pr_curve` by the trapezoid rule (the reference's ``getAUCPR``)."""
+    """Area under :func:`pr_curve` by the trapezoid rule (the reference's ``getAUCPR``).
+
+    Parameters
+    ----------
+    scores : array_like, shape (n_queries, n_places)
+    gt : array_like of int, shape (n_queries,)
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If ``scores`` is not a non-empty finite 2-D matrix or ``gt`` does not hold one valid column per query.
+    TypeError
+        If ``gt`` is not an integer array.
+
+    Examples
+    --------
+    >>> auc_pr([[0.9, 0.1], [0.7, 0.2]], [0, 1])
+    1.0
+    """
     p, r, _ = pr_curve(scores, gt)
     # recall decreases along the arrays: integrate in increasing recall
     return float(np.sum((r[:-1] - r[1:]) * (p[:-1] + p[1:]) / 2.0))
 
 
 def distance_matrix(scores: ArrayLike) -> NDArray[np.float64]:
-    """Distances from place scores (rates): ``max(scores) - scores``, so the best match has the smallest distance."""
+    """Distances from place scores (rates): ``max(scores) - scores``, so the best match has the smallest distance.
+
+    Parameters
+    ----------
+    scores : array_like, shape (n_queries, n_places)
+
+    Returns
+    -------
+    ndarray, shape (n_queries, n_places)
+
+    Raises
+    ------
+    ValueError
+        If ``scores`` is not a finite, non-empty 2-D matrix.
+
+    Examples
+    --------
+    >>> distance_matrix([[2.0, 0.5], [1.0, 2.0]])
+    array([[0. , 1.5],
+           [1. , 0. ]])
+    """
     s = check_array("scores", scores, ndim=2, min_size=1)
     return np.asarray(s.max() - s, dtype=np.float64)

@@ -69,6 +69,22 @@ def assign_neurons(
     place_ids : array_like of int, shape (n_presentations,)
     places : array_like of int, optional
         Candidate places (default: the sorted unique ``place_ids``). Ties go to the first place.
+
+    Returns
+    -------
+    ndarray of int, shape (n_neurons,)
+
+    Raises
+    ------
+    ValueError
+        If ``responses`` is not a finite, non-negative 2-D array or ``place_ids`` does not match its rows.
+    TypeError
+        If ``place_ids`` is not an integer array.
+
+    Examples
+    --------
+    >>> assign_neurons([[3, 0, 0], [0, 2, 0]], [7, 9])
+    array([ 7,  9, -1])
     """
     r = check_array("responses", responses, ndim=2, nonnegative=True)
     ids = _int_ids("place_ids", place_ids, r.shape[0])
@@ -93,6 +109,16 @@ def place_scores(responses: ArrayLike, assignments: ArrayLike, places: ArrayLike
     Returns
     -------
     ndarray, shape (n_queries, n_places)
+
+    Raises
+    ------
+    ValueError
+        If ``responses`` is not finite and non-negative, or ``assignments`` does not hold one place per neuron.
+
+    Examples
+    --------
+    >>> place_scores([[4.0, 2.0, 1.0]], [0, 0, 1], [0, 1, 2])
+    array([[3., 1., 0.]])
     """
     r = check_array("responses", responses, ndim=2, nonnegative=True)
     a = check_array("assignments", assignments, ndim=1, dtype="int")
@@ -119,6 +145,23 @@ def hyperactive_neurons(
     count : {"images", "spikes"}
         "images" (default, as the VPRSNN code's ``np.count_nonzero``): the number of images the neuron fires
         at least one spike on; "spikes": its total spike count (the spec's wording).
+
+    Returns
+    -------
+    ndarray of bool, shape (n_neurons,)
+
+    Raises
+    ------
+    ValueError
+        If the responses are not a finite, non-negative 2-D array, ``threshold`` is not a non-negative integer or
+        ``count`` is unknown.
+
+    Examples
+    --------
+    >>> hyperactive_neurons([[1, 0, 5], [1, 0, 0]], 2)
+    array([ True, False, False])
+    >>> hyperactive_neurons([[1, 0, 5], [1, 0, 0]], 2, count="spikes")
+    array([ True, False,  True])
     """
     r = check_array("reference_responses", reference_responses, ndim=2, nonnegative=True)
     if isinstance(threshold, bool) or not isinstance(threshold, int | np.integer) or threshold < 0:
@@ -134,7 +177,30 @@ def hyperactive_neurons(
 def ignore_hyperactive_neurons(
     query_responses: ArrayLike, reference_responses: ArrayLike, threshold: int, count: str = "images"
 ) -> NDArray[np.float64]:
-    """Zero the responses of hyperactive neurons (see :func:`hyperactive_neurons`) in ``query_responses``."""
+    """Zero the responses of hyperactive neurons (see :func:`hyperactive_neurons`) in ``query_responses``.
+
+    Parameters
+    ----------
+    query_responses : array_like, shape (n_queries, n_neurons)
+    reference_responses : array_like, shape (n_reference_images, n_neurons)
+    threshold : int
+        ``T >= 0`` (0 disables).
+    count : {"images", "spikes"}
+
+    Returns
+    -------
+    ndarray, shape (n_queries, n_neurons)
+
+    Raises
+    ------
+    ValueError
+        On non-finite or negative responses, mismatched neuron counts or a bad ``threshold``.
+
+    Examples
+    --------
+    >>> ignore_hyperactive_neurons([[2, 3]], [[1, 0], [1, 4]], 2)
+    array([[0., 3.]])
+    """
     q = check_array("query_responses", query_responses, ndim=2, nonnegative=True)
     mask = hyperactive_neurons(reference_responses, threshold, count)
     if q.shape[1] != mask.size:

@@ -29,7 +29,6 @@ Everything needing PyNN is imported lazily: the core install does not need it (e
 from __future__ import annotations
 
 import importlib
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -313,8 +312,6 @@ def run_pynn(
     ``resolution_ms`` is the backend's time step (default the module's ``dt``); the E -> I and I -> E delays
     are one step of it.
     """
-    if backend == "nest":
-        os.environ.setdefault("PYNEST_QUIET", "1")
     sim = import_backend(backend)
     off = 2 * exported.dt if offset_ms is None else float(offset_ms)
     out = np.zeros((len(spike_times), exported.n_e), dtype=np.int64)
