@@ -328,12 +328,12 @@ def claim_scaling(ctx: ClaimContext, st: Settings, shared: dict[str, Any]) -> Cl
             tr, rec, m = _train_seconds(p, k, st, st.data_seed + 1 + seed, shared["device"])
             b = best.setdefault((p, k), [np.inf, np.inf, float(m)])
             b[0], b[1] = min(b[0], tr), min(b[1], rec)
-    for (p, k), (tr, rec, m) in best.items():
+    for (p, k), (tr, rec, n_mod) in best.items():
         rows.append(
             {
                 "places": p,
                 "kind": k,
-                "modules": int(m),
+                "modules": int(n_mod),
                 "n_e": st.neurons_per_place * (st.scaling_region if k == "modular" else p),
                 "train_s_per_epoch": round(tr, 3),
                 "record_reference_s": round(rec, 3),
