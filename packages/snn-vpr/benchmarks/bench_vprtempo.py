@@ -3,9 +3,15 @@
 Dev-only, not run in CI. VPRTempo (Hines et al., ICRA 2024; ``pip install vprtempo``, MIT) is *not* a dependency
 of snn-vpr: run this script in an environment that has both, e.g.::
 
-    uv venv .venv-vprtempo --python 3.11 && uv pip install --python .venv-vprtempo/bin/python vprtempo
-    uv pip install --python .venv-vprtempo/bin/python -e packages/snn-vpr -e shared/neurotypes
-    .venv-vprtempo/bin/python packages/snn-vpr/benchmarks/bench_vprtempo.py --places 40 100 --json out.json
+    uv venv .venv-vprtempo --python 3.11
+    uv pip install --python .venv-vprtempo/bin/python vprtempo==1.1.10 numba -e packages/snn-vpr -e shared/neurotypes
+    .venv-vprtempo/bin/python packages/snn-vpr/benchmarks/bench_vprtempo.py --places 40 100 --work WORK \
+        --rounds 7 --json out.json
+
+Training runs once per number of places and is kept in ``--work`` (VPRTempo's model file, the snn-vpr network
+as ``.npz``, and each side's training time); later calls only time the queries. The query timing alternates
+the two sides back to back for ``--rounds`` rounds and reports the minimum of each (load-robust on a shared
+machine), plus the median.
 
 What runs (CPU, one torch thread each, the same images):
 
@@ -30,8 +36,11 @@ What runs (CPU, one torch thread each, the same images):
 
 Throughput: training images/s = reference images x epochs / training wall time (VPRTempo: both layers, each
 trained for all epochs; snn-vpr: all modules, incl. recording the reference responses used for neuron
-assignment). Query images/s = query images / wall time from image to place scores (VPRTempo incl. reading the
-PNG and its preprocessing; snn-vpr incl. preprocessing, every module answering every query).
+assignment). Query images/s = query images / wall time from the query PNG files to the place scores, the
+trained model already in memory (both read the same PNGs; VPRTempo through its ``CustomImageDataset`` +
+``ProcessImage`` loader, snn-vpr through PIL + ``process_images``; snn-vpr's query engine is the compiled
+``engine="fast"``, compiled before timing). snn-vpr's R@1 is also computed with the spike-level reference
+engine on the same input seed (identical counts, so identical R@1) and over several input seeds.
 The two networks do very different work per image: VPRTempo is a supervised, one-neuron-per-place network whose
 "spikes" are one matrix-vector product per layer; snn-vpr simulates 350 ms of conductance-based LIF dynamics with
 STDP (700 time steps) per image. Timings on a shared machine are noisy: compare numbers taken back to back.
@@ -48,7 +57,6 @@ import contextlib
 import json
 import logging
 import math
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -106,23 +114,10 @@ def _module_sizes(places: int, max_module: int) -> tuple[int, int, int]:
     return n_mod, places // n_mod, places // n_mod
 
 
-def run_vprtempo(root: Path, P: int, epochs: int, dims: int, patches: int) -> dict[str, Any]:
-    """Train and query VPRTempo on the traverses written under ``root`` (cwd must hold ./vprtempo/)."""
-    import vprtempo.VPRTempoTrain as vt_train
-    from torch.utils.data import DataLoader
-    from vprtempo.src.dataset import CustomImageDataset, ProcessImage
-    from vprtempo.src.metrics import recallAtK
-    from vprtempo.VPRTempo import VPRTempo
-    from vprtempo.VPRTempoTrain import VPRTempoTrain, train_new_model
-
-    def single_process_loader(dataset: Any, **kw: Any) -> DataLoader:
-        kw.pop("num_workers", None)
-        kw.pop("persistent_workers", None)
-        return DataLoader(dataset, num_workers=0, **kw)
-
-    vt_train.DataLoader = single_process_loader  # type: ignore[attr-defined]  # one process, one thread
-
-    args = argparse.Namespace(
+def _vprtempo_args(
+    root: Path, P: int, epochs: int, dims: int, patches: int, train: bool
+) -> argparse.Namespace:
+    return argparse.Namespace(
         dataset=DATASET,
         data_dir=str(root),
         database_places=P,
@@ -136,103 +131,154 @@ def run_vprtempo(root: Path, P: int, epochs: int, dims: int, patches: int) -> di
         epoch=epochs,
         patches=patches,
         dims=f"{dims},{dims}",
-        train_new_model=True,
+        train_new_model=train,
         quantize=False,
         PR_curve=False,
         sim_mat=False,
         demo=False,
     )
-    dim2 = [dims, dims]
+
+
+def train_vprtempo(root: Path, P: int, epochs: int, dims: int, patches: int) -> dict[str, Any]:
+    """Train VPRTempo with its own ``train_new_model`` (cwd must hold ./vprtempo/); the model file stays there."""
+    import vprtempo.VPRTempoTrain as vt_train
+    from torch.utils.data import DataLoader
+    from vprtempo.VPRTempoTrain import VPRTempoTrain, train_new_model
+
+    def single_process_loader(dataset: Any, **kw: Any) -> DataLoader:
+        kw.pop("num_workers", None)
+        kw.pop("persistent_workers", None)
+        return DataLoader(dataset, num_workers=0, **kw)
+
+    vt_train.DataLoader = single_process_loader  # type: ignore[attr-defined]  # one process, one thread
+    args = _vprtempo_args(root, P, epochs, dims, patches, train=True)
     n_mod, out_dim, last = _module_sizes(P, args.max_module)
-    vlog = logging.getLogger("VPRTempo")
     torch.manual_seed(0)
     np.random.seed(0)  # noqa: NPY002  (VPRTempo draws its connection masks from the legacy global RNG)
     models = [
-        VPRTempoTrain(args, dim2, vlog, n_mod, out_dim, out_dim_remainder=last if m == n_mod - 1 else None)
+        VPRTempoTrain(
+            args,
+            [dims, dims],
+            logging.getLogger("VPRTempo"),
+            n_mod,
+            out_dim,
+            out_dim_remainder=last if m == n_mod - 1 else None,
+        )
         for m in range(n_mod)
     ]
-    name = f"bench_P{P}.pth"
-    n_ref = 2 * P
     t0 = time.perf_counter()
-    train_new_model(models, name)
+    train_new_model(models, f"bench_P{P}.pth")
     t_train = time.perf_counter() - t0
-
-    qargs = argparse.Namespace(**{**vars(args), "train_new_model": False})
-    qmodels = [
-        VPRTempo(qargs, dim2, vlog, n_mod, ".", out_dim, out_dim_remainder=last if m == n_mod - 1 else None)
-        for m in range(n_mod)
-    ]
-    for m in qmodels:
-        m.eval()
-    head = qmodels[0]
-    t0 = time.perf_counter()
-    head.load_model(qmodels, os.path.join("./vprtempo/models", name))
-    ds = CustomImageDataset(
-        annotations_file=head.dataset_file,
-        base_dir=head.data_dir,
-        img_dirs=head.query_dir,
-        transform=ProcessImage(head.dims, head.patches),
-        max_samples=P,
-        filter=1,
-        skip=0,
-    )
-    loader = DataLoader(ds, batch_size=1, num_workers=0)
-    head.inferences = [
-        torch.nn.Sequential(m.feature_layer.w, m.output_layer.w).to(torch.device(head.device))
-        for m in qmodels
-    ]
-    out, labels = [], []
-    with torch.no_grad():
-        for spikes, label in loader:
-            out.append(head.forward(spikes.to(head.device)).detach().cpu())
-            labels.append(int(label.item()))
-    t_query = time.perf_counter() - t0
-    S = torch.stack(out, dim=2).squeeze(0).numpy()  # [database places, queries], as evaluate() builds it
-    GT = np.eye(P, P)
     return {
         "settings": (
             f"{n_mod} module(s) x {out_dim} places; input {dims}x{dims}={dims * dims}, feature {2 * dims * dims}, "
             f"patch norm {patches}, {epochs} epochs, 2 reference traverses, filter 1"
         ),
         "train_s": round(t_train, 2),
-        "train_images_per_s": round(n_ref * epochs / t_train, 2),
-        "reference_images_per_s": round(n_ref / t_train, 3),
-        "query_s": round(t_query, 2),
-        "query_images_per_s": round(len(labels) / t_query, 2),
-        "R@1": metrics.recall_at_n(S.T, np.asarray(labels), ns=(1,))[1],
-        "R@1 (vprtempo recallAtK)": float(recallAtK(S, GT, K=1)),
+        "train_images_per_s": round(2 * P * epochs / t_train, 3),
     }
 
 
-def run_snn_vpr(data: Any, P: int) -> dict[str, Any]:
-    """snn-vpr's quick reproduce settings on the same traverses."""
+class VPRTempoQuery:
+    """VPRTempo's trained modules loaded once (``VPRTempo.load_model``); :meth:`run` queries the PNG folder."""
+
+    def __init__(
+        self, root: Path, P: int, epochs: int, dims: int, patches: int, trained: bool = True
+    ) -> None:
+        from vprtempo.VPRTempo import VPRTempo
+
+        args = _vprtempo_args(root, P, epochs, dims, patches, train=False)
+        n_mod, out_dim, last = _module_sizes(P, args.max_module)
+        self.models = [
+            VPRTempo(
+                args,
+                [dims, dims],
+                logging.getLogger("VPRTempo"),
+                n_mod,
+                ".",
+                out_dim,
+                out_dim_remainder=last if m == n_mod - 1 else None,
+            )
+            for m in range(n_mod)
+        ]
+        for m in self.models:
+            m.eval()
+        self.head = self.models[0]
+        if trained:  # else the modules keep their initial weights: same layers, same query cost
+            self.head.load_model(self.models, os.path.join("./vprtempo/models", f"bench_P{P}.pth"))
+        self.head.inferences = [
+            torch.nn.Sequential(m.feature_layer.w, m.output_layer.w).to(torch.device(self.head.device))
+            for m in self.models
+        ]
+        self.P = P
+
+    def run(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """Scores [queries, places], labels and the wall time from the PNG files to the scores."""
+        from torch.utils.data import DataLoader
+        from vprtempo.src.dataset import CustomImageDataset, ProcessImage
+
+        h = self.head
+        t0 = time.perf_counter()
+        ds = CustomImageDataset(
+            annotations_file=h.dataset_file,
+            base_dir=h.data_dir,
+            img_dirs=h.query_dir,
+            transform=ProcessImage(h.dims, h.patches),
+            max_samples=self.P,
+            filter=1,
+            skip=0,
+        )
+        out, labels = [], []
+        with torch.no_grad():
+            for spikes, label in DataLoader(ds, batch_size=1, num_workers=0):
+                out.append(h.forward(spikes.to(h.device)).detach().cpu())
+                labels.append(int(label.item()))
+        dt = time.perf_counter() - t0
+        S = torch.stack(out, dim=2).squeeze(0).numpy()  # [database places, queries], as evaluate() builds it
+        return S.T, np.asarray(labels), dt
+
+
+def train_snn_vpr(data: Any, P: int) -> tuple[ModularSNN, dict[str, Any]]:
+    """snn-vpr's quick reproduce settings on the same traverses; T calibrated on the calibration traverse."""
     st = Settings.quick()
     prm = DiehlCookParams(t_present=st.t_present)
-    ref, qry, cal = data.select("ref_a", "ref_b"), data.select("query"), data.select("calibration")
+    ref, cal = data.select("ref_a", "ref_b"), data.select("calibration")
     X = process_images(ref.images)
     net = ModularSNN(st.region_size, st.n_e, st.epochs, prm, seed=st.net_seed)
     t0 = time.perf_counter()
     net.fit(X, ref.place_id)
     t_train = time.perf_counter() - t0
-    T = net.calibrate_hyperactive(process_images(cal.images), cal.place_id)
-    t0 = time.perf_counter()
-    R = net.respond(process_images(qry.images)).counts.T
-    t_query = time.perf_counter() - t0
-    gt = net.place_index(qry.place_id)
-    return {
+    net.calibrate_hyperactive(process_images(cal.images), cal.place_id)
+    return net, {
         "settings": (
             f"{len(net.regions_)} modules x {st.region_size} places x {st.n_e} neurons; 28x28, patch norm 7, "
             f"{st.epochs} epochs, {st.t_present:g} ms, delays, dt {prm.dt:g} ms"
         ),
         "train_s": round(t_train, 2),
-        "train_images_per_s": round(len(X) * st.epochs / t_train, 2),
-        "reference_images_per_s": round(len(X) / t_train, 3),
-        "query_s": round(t_query, 2),
-        "query_images_per_s": round(len(gt) / t_query, 2),
-        "R@1": metrics.recall_at_n(net.scores_from_responses(R, T), gt, ns=(1,))[1],
-        "R@1 (T = 0, unregularised)": metrics.recall_at_n(net.scores_from_responses(R, 0), gt, ns=(1,))[1],
-        "hyperactive T (calibration)": int(T),
+        "train_images_per_s": round(len(X) * st.epochs / t_train, 3),
+        "hyperactive T (calibration)": int(net.threshold_),
     }
+
+
+def _read_pngs(folder: Path, n: int) -> np.ndarray:
+    return np.stack(
+        [np.asarray(Image.open(folder / f"{k:05d}.png"), dtype=np.float64) / 255.0 for k in range(n)]
+    )
+
+
+def query_snn_vpr(
+    net: ModularSNN, root: Path, P: int, seed: int, engine: str = "fast"
+) -> tuple[np.ndarray, float]:
+    """Scores [queries, places] from the query PNG files (read, preprocessed, simulated, scored) and the wall time."""
+    t0 = time.perf_counter()
+    Q = process_images(_read_pngs(root / "query", P))
+    R = net.respond(Q, engine=engine, seed=seed).counts.T
+    S = net.scores_from_responses(R)
+    return S, time.perf_counter() - t0
+
+
+def _r1(S: np.ndarray, gt: np.ndarray) -> float:
+    return float(metrics.recall_at_n(S, gt, ns=(1,))[1])
 
 
 def main() -> None:
@@ -244,7 +290,17 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=4, help="VPRTempo epochs (its default 4)")
     ap.add_argument("--dims", type=int, default=56, help="VPRTempo image side (its default 56)")
     ap.add_argument("--patches", type=int, default=15, help="VPRTempo patch-normalisation size (default 15)")
-    ap.add_argument("--skip-snn", action="store_true", help="run VPRTempo only")
+    ap.add_argument("--work", type=Path, required=True, help="folder for the datasets and trained models")
+    ap.add_argument(
+        "--rounds", type=int, default=7, help="alternating query rounds (default 7; 0: train only)"
+    )
+    ap.add_argument("--input-seeds", type=int, default=5, help="snn-vpr input seeds for the R@1 spread")
+    ap.add_argument(
+        "--vprtempo-untrained",
+        action="store_true",
+        help="time VPRTempo's queries with its modules untrained (its query cost does not depend on the weights: "
+        "two dense layers); no VPRTempo training, no VPRTempo R@1",
+    )
     ap.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
     a = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -252,21 +308,80 @@ def main() -> None:
     results: list[dict[str, Any]] = []
     for P in a.places:
         data = synthetic_traverses(P, 64, seed=a.seed)
+        work = (a.work / f"P{P}").resolve()
+        work.mkdir(parents=True, exist_ok=True)
+        root = work / "images"
+        if not (root / "query").is_dir():
+            write_vprtempo_dataset(data, work)
         row: dict[str, Any] = {"places": P, "torch_threads": torch.get_num_threads(), "device": "cpu"}
-        with tempfile.TemporaryDirectory(prefix="bench_vprtempo_") as tmp:
-            work = Path(tmp)
-            root = write_vprtempo_dataset(data, work)
+        with _chdir(work):
+            info = work / "vprtempo_train.json"
+            if a.vprtempo_untrained:
+                row["vprtempo"] = {"trained": False}
+            else:
+                if not info.is_file():
+                    info.write_text(json.dumps(train_vprtempo(root, P, a.epochs, a.dims, a.patches)))
+                row["vprtempo"] = {"trained": True, **json.loads(info.read_text())}
+            vq = VPRTempoQuery(root, P, a.epochs, a.dims, a.patches, trained=not a.vprtempo_untrained)
+        snn_file, snn_info = work / "snn_vpr.npz", work / "snn_vpr_train.json"
+        if not snn_file.is_file():
+            net, sinfo = train_snn_vpr(data, P)
+            net.save(snn_file)
+            snn_info.write_text(json.dumps(sinfo))
+        net = ModularSNN.load(snn_file)
+        row["snn_vpr"] = json.loads(snn_info.read_text())
+        # warm up both sides (numba compiles or loads its cache; first torch calls), then alternate
+        if a.rounds < 1:  # training only
+            continue
+        query_snn_vpr(net, root, 1, seed=0)
+        with _chdir(work):
+            vq.run()
+        t_v, t_s = [], []
+        for _ in range(a.rounds):
             with _chdir(work):
-                row["vprtempo"] = run_vprtempo(root, P, a.epochs, a.dims, a.patches)
-        if not a.skip_snn:
-            row["snn_vpr"] = run_snn_vpr(data, P)
-            v, s = row["vprtempo"], row["snn_vpr"]
+                S_v, labels, dt_v = vq.run()
+            S_s, dt_s = query_snn_vpr(net, root, P, seed=1)
+            t_v.append(dt_v)
+            t_s.append(dt_s)
+        gt_v = labels
+        gt_s = net.place_index(data.select("query").place_id)
+        S_ref, dt_ref = query_snn_vpr(net, root, P, seed=1, engine="reference")
+        seeds_r1 = [_r1(query_snn_vpr(net, root, P, seed=k)[0], gt_s) for k in range(1, a.input_seeds + 1)]
+        row["vprtempo"].update(
+            {
+                "query_s_min": round(min(t_v), 4),
+                "query_s_median": round(float(np.median(t_v)), 4),
+                "query_images_per_s": round(P / min(t_v), 2),
+                "R@1": _r1(S_v, gt_v) if not a.vprtempo_untrained else None,
+            }
+        )
+        row["snn_vpr"].update(
+            {
+                "query_engine": "fast (numba)",
+                "query_s_min": round(min(t_s), 4),
+                "query_s_median": round(float(np.median(t_s)), 4),
+                "query_images_per_s": round(P / min(t_s), 2),
+                "R@1 (input seed 1)": _r1(S_s, gt_s),
+                "R@1 reference engine (input seed 1)": _r1(S_ref, gt_s),
+                "same scores as the reference engine": bool(np.array_equal(S_s, S_ref)),
+                "reference engine query_images_per_s": round(P / dt_ref, 2),
+                f"R@1 over input seeds 1..{a.input_seeds}": seeds_r1,
+                "R@1 (T = 0, input seed 1)": _r1(
+                    net.scores_from_responses(
+                        net.respond(process_images(_read_pngs(root / "query", P)), seed=1).counts.T, 0
+                    ),
+                    gt_s,
+                ),
+            }
+        )
+        row["rounds"] = a.rounds
+        if not a.vprtempo_untrained:
             row["ratio_train_images_per_s (snn-vpr / VPRTempo)"] = round(
-                s["train_images_per_s"] / v["train_images_per_s"], 4
+                row["snn_vpr"]["train_images_per_s"] / row["vprtempo"]["train_images_per_s"], 3
             )
-            row["ratio_query_images_per_s (snn-vpr / VPRTempo)"] = round(
-                s["query_images_per_s"] / v["query_images_per_s"], 4
-            )
+        row["ratio_query_images_per_s (snn-vpr / VPRTempo)"] = round(
+            row["snn_vpr"]["query_images_per_s"] / row["vprtempo"]["query_images_per_s"], 3
+        )
         results.append(row)
         print(json.dumps(row, indent=2), flush=True)
     if a.json is not None:

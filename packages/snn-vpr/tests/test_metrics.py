@@ -72,5 +72,5 @@ def test_bad_input() -> None:
         recall_at_n(HAND, np.zeros(4))
     with pytest.raises(ValueError, match="scores must be"):
         auc_pr(np.zeros(4), np.arange(4))
-    with pytest.raises(ValueError, match="ns must hold positive"):
+    with pytest.raises(ValueError, match=r"ns\[i\] must be"):
         recall_at_n(HAND, np.arange(4), ns=(0,))

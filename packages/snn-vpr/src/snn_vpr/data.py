@@ -12,11 +12,13 @@ from numpy.typing import ArrayLike, NDArray
 from PIL import Image
 
 from neurotypes import Stimulus
+from neurotypes.validation import check_int, check_path
 
 __all__ = [
     "NORDLAND_EXPECTED",
     "PlaceDataset",
     "load_image_folders",
+    "load_traverses",
     "read_name_list",
     "select_every_nth",
     "synthetic_traverses",
@@ -162,8 +164,8 @@ def read_name_list(path: str | Path) -> list[int]:
 
 def select_every_nth(indices: Sequence[int], skip: int = 8, offset: int = 0) -> list[int]:
     """Every ``skip``-th entry of the (speed-filtered) frame indices, starting at ``offset``."""
-    if skip < 1 or offset < 0:
-        raise ValueError(f"skip must be >= 1 and offset >= 0, got skip={skip}, offset={offset}")
+    skip = check_int("skip", skip, minimum=1)
+    offset = check_int("offset", offset, minimum=0)
     return list(indices)[offset::skip]
 
 
@@ -191,25 +193,97 @@ def load_image_folders(
     selects frames by position, then every ``skip``-th from ``offset`` is kept, then the first ``n_places``.
     Place ``i`` is the ``i``-th kept frame. Images are read as grey in [0, 1].
 
+    Parameters
+    ----------
+    root : str or path
+        Folder holding one sub-folder per traverse.
+    reference, query : sequence of str
+        Names of the reference and query traverse folders under ``root``.
+    frames, skip, offset, n_places
+        Frame selection (see above).
+
+    Returns
+    -------
+    PlaceDataset
+        Images of all traverses (``traverse`` holds the folder names).
+
     Raises
     ------
     ValueError
         If a folder is missing or empty, traverses hold different numbers of images, an image cannot be read,
         or images differ in size.
+
+    Examples
+    --------
+    >>> d = load_image_folders("nordland", ("spring", "fall"), ("summer",), skip=8)  # doctest: +SKIP
     """
-    root = Path(root)
+    root = check_path("root", root, must_exist=False, kind="any")
     names = list(reference) + list(query)
     if not names:
         raise ValueError("reference and query must name at least one traverse folder")
+    return load_traverses([root / t for t in names], frames, skip, offset, n_places)
+
+
+def load_traverses(
+    folders: Sequence[str | Path],
+    frames: Sequence[int] | None = None,
+    skip: int = 1,
+    offset: int = 0,
+    n_places: int | None = None,
+) -> PlaceDataset:
+    """Load frame-aligned traverses, one folder of images each (PNG, JPEG, ...; sorted by file name).
+
+    Parameters
+    ----------
+    folders : sequence of str or path
+        One folder per traverse; each holds the same number of images, frame ``k`` of every folder showing the
+        same place. The traverse label of each image is its folder's name.
+    frames : sequence of int, optional
+        Frame positions to keep (e.g. the frames of a speed-filtered name list, :func:`read_name_list`).
+    skip, offset : int
+        Then keep every ``skip``-th frame from ``offset``.
+    n_places : int, optional
+        Then keep the first ``n_places`` frames.
+
+    Returns
+    -------
+    PlaceDataset
+        Grey images in [0, 1], place ``i`` = the ``i``-th kept frame.
+
+    Raises
+    ------
+    ValueError
+        If a folder does not exist or holds no images (the message names it), folders hold different numbers
+        of images, an image cannot be read or sizes differ, or the selection is empty or out of range.
+    TypeError
+        If ``folders`` is not a sequence of paths.
+
+    Examples
+    --------
+    >>> d = load_traverses(["nordland/spring", "nordland/fall"])  # doctest: +SKIP
+    """
+    if isinstance(folders, str | Path) or not isinstance(folders, Sequence):
+        raise TypeError(f"folders must be a sequence of folder paths, got {type(folders).__name__}")
+    if not folders:
+        raise ValueError("folders must name at least one traverse folder")
+    skip = check_int("skip", skip, minimum=1)
+    offset = check_int("offset", offset, minimum=0)
+    if n_places is not None:
+        n_places = check_int("n_places", n_places, minimum=1)
     lists: dict[str, list[Path]] = {}
-    for t in names:
-        d = root / t
-        if not d.is_dir():
+    for raw in folders:
+        d = check_path("folders", raw, must_exist=False, kind="any")
+        if not d.exists():
             raise ValueError(f"traverse folder {d} does not exist")
+        if not d.is_dir():
+            raise ValueError(f"{d} is not a folder of images (a traverse is a folder, one image per frame)")
         files = sorted(f for f in d.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
         if not files:
             raise ValueError(f"traverse folder {d} holds no images ({', '.join(IMAGE_SUFFIXES)})")
-        lists[t] = files
+        if d.name in lists:
+            raise ValueError(f"two traverse folders are named {d.name!r}: names label the traverses")
+        lists[d.name] = files
+    names = list(lists)
     counts = {t: len(f) for t, f in lists.items()}
     if len(set(counts.values())) != 1:
         raise ValueError(f"traverses must hold the same number of frames (aligned places), got {counts}")

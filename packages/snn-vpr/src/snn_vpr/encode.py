@@ -6,6 +6,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from neurotypes import SpikeTrains
+from neurotypes.validation import check_array, check_float
 
 __all__ = ["poisson_rates", "poisson_spike_trains"]
 
@@ -24,7 +25,9 @@ def poisson_rates(x: ArrayLike, intensity: float = 4.0) -> NDArray[np.float64]:
     intensity : float
         Divisor, > 0.
     """
-    arr = np.asarray(x, dtype=np.float64)
+    arr = check_array("x", x, finite=False, allow_nan=True)
+    if isinstance(intensity, bool) or not isinstance(intensity, int | float | np.number):
+        raise TypeError(f"intensity must be a number, got {type(intensity).__name__}")
     if not np.isfinite(intensity) or intensity <= 0:
         raise ValueError(f"intensity must be a positive finite number, got {intensity!r}")
     if arr.size and (not np.all(np.isfinite(arr)) or arr.min() < 0 or arr.max() > 255):
@@ -40,11 +43,13 @@ def poisson_spike_trains(
     Each time step of ``dt`` seconds a unit fires with probability ``rate * dt`` (the discretisation the
     simulator uses); spike times are the step starts.
     """
-    r = np.asarray(rates, dtype=np.float64).ravel()
-    if r.size == 0 or np.any(~np.isfinite(r)) or np.any(r < 0):
-        raise ValueError("rates must be a non-empty array of finite, non-negative rates (Hz)")
+    r = check_array("rates", rates, nonnegative=True, min_size=1).ravel()
+    duration = check_float("duration", duration, minimum=0.0, allow_inf=False)
+    dt = check_float("dt", dt, minimum=0.0, allow_inf=False)
     if not duration > 0 or not dt > 0 or dt > duration:
         raise ValueError(f"need 0 < dt <= duration, got dt={dt!r}, duration={duration!r}")
+    if duration / dt > 1e8:
+        raise ValueError(f"duration / dt must be at most 1e8 steps, got {duration / dt:.3g}")
     if np.any(r * dt > 1):
         raise ValueError("rates * dt must be <= 1 (lower dt)")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)

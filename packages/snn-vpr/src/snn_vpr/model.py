@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
 from numpy.typing import ArrayLike, NDArray
 
 from neurotypes import SpikeCounts, SpikeTrains, Stimulus
+from neurotypes.validation import check_array
 from snn_vpr.metrics import recall_at_n
-from snn_vpr.network import DiehlCookParams, ModuleBank, as_rates
+from snn_vpr.network import ENGINES, DiehlCookParams, ModuleBank, as_rates
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -67,10 +69,24 @@ def assign_neurons(
     place_ids : array_like of int, shape (n_presentations,)
     places : array_like of int, optional
         Candidate places (default: the sorted unique ``place_ids``). Ties go to the first place.
+
+    Returns
+    -------
+    ndarray of int, shape (n_neurons,)
+
+    Raises
+    ------
+    ValueError
+        If ``responses`` is not a finite, non-negative 2-D array or ``place_ids`` does not match its rows.
+    TypeError
+        If ``place_ids`` is not an integer array.
+
+    Examples
+    --------
+    >>> assign_neurons([[3, 0, 0], [0, 2, 0]], [7, 9])
+    array([ 7,  9, -1])
     """
-    r = np.asarray(responses, dtype=np.float64)
-    if r.ndim != 2:
-        raise ValueError(f"responses must be [n_presentations, n_neurons], got shape {r.shape}")
+    r = check_array("responses", responses, ndim=2, nonnegative=True)
     ids = _int_ids("place_ids", place_ids, r.shape[0])
     pl = np.unique(ids) if places is None else np.asarray(places, dtype=np.int64)
     means = np.stack([r[ids == p].mean(axis=0) if np.any(ids == p) else np.zeros(r.shape[1]) for p in pl])
@@ -93,12 +109,22 @@ def place_scores(responses: ArrayLike, assignments: ArrayLike, places: ArrayLike
     Returns
     -------
     ndarray, shape (n_queries, n_places)
+
+    Raises
+    ------
+    ValueError
+        If ``responses`` is not finite and non-negative, or ``assignments`` does not hold one place per neuron.
+
+    Examples
+    --------
+    >>> place_scores([[4.0, 2.0, 1.0]], [0, 0, 1], [0, 1, 2])
+    array([[3., 1., 0.]])
     """
-    r = np.asarray(responses, dtype=np.float64)
-    a = np.asarray(assignments)
-    if r.ndim != 2 or a.shape != (r.shape[1],):
-        raise ValueError(f"responses [Q, n] and assignments [n] disagree: {r.shape} vs {a.shape}")
-    pl = np.asarray(places, dtype=np.int64)
+    r = check_array("responses", responses, ndim=2, nonnegative=True)
+    a = check_array("assignments", assignments, ndim=1, dtype="int")
+    if a.shape != (r.shape[1],):
+        raise ValueError(f"assignments must hold one place per neuron of responses: {a.shape} vs {r.shape}")
+    pl = check_array("places", places, ndim=1, dtype="int")
     onehot = (a[:, None] == pl[None, :]).astype(np.float64)  # [n, P]
     n_per = onehot.sum(axis=0)
     out: NDArray[np.float64] = np.zeros((r.shape[0], pl.size))
@@ -119,10 +145,25 @@ def hyperactive_neurons(
     count : {"images", "spikes"}
         "images" (default, as the VPRSNN code's ``np.count_nonzero``): the number of images the neuron fires
         at least one spike on; "spikes": its total spike count (the spec's wording).
+
+    Returns
+    -------
+    ndarray of bool, shape (n_neurons,)
+
+    Raises
+    ------
+    ValueError
+        If the responses are not a finite, non-negative 2-D array, ``threshold`` is not a non-negative integer or
+        ``count`` is unknown.
+
+    Examples
+    --------
+    >>> hyperactive_neurons([[1, 0, 5], [1, 0, 0]], 2)
+    array([ True, False, False])
+    >>> hyperactive_neurons([[1, 0, 5], [1, 0, 0]], 2, count="spikes")
+    array([ True, False,  True])
     """
-    r = np.asarray(reference_responses)
-    if r.ndim != 2:
-        raise ValueError(f"reference_responses must be [n_images, n_neurons], got shape {r.shape}")
+    r = check_array("reference_responses", reference_responses, ndim=2, nonnegative=True)
     if isinstance(threshold, bool) or not isinstance(threshold, int | np.integer) or threshold < 0:
         raise ValueError(f"threshold must be a non-negative integer, got {threshold!r}")
     if count not in HYPERACTIVE_COUNTS:
@@ -136,11 +177,36 @@ def hyperactive_neurons(
 def ignore_hyperactive_neurons(
     query_responses: ArrayLike, reference_responses: ArrayLike, threshold: int, count: str = "images"
 ) -> NDArray[np.float64]:
-    """Zero the responses of hyperactive neurons (see :func:`hyperactive_neurons`) in ``query_responses``."""
-    q = np.asarray(query_responses, dtype=np.float64)
+    """Zero the responses of hyperactive neurons (see :func:`hyperactive_neurons`) in ``query_responses``.
+
+    Parameters
+    ----------
+    query_responses : array_like, shape (n_queries, n_neurons)
+    reference_responses : array_like, shape (n_reference_images, n_neurons)
+    threshold : int
+        ``T >= 0`` (0 disables).
+    count : {"images", "spikes"}
+
+    Returns
+    -------
+    ndarray, shape (n_queries, n_neurons)
+
+    Raises
+    ------
+    ValueError
+        On non-finite or negative responses, mismatched neuron counts or a bad ``threshold``.
+
+    Examples
+    --------
+    >>> ignore_hyperactive_neurons([[2, 3]], [[1, 0], [1, 4]], 2)
+    array([[0., 3.]])
+    """
+    q = check_array("query_responses", query_responses, ndim=2, nonnegative=True)
     mask = hyperactive_neurons(reference_responses, threshold, count)
-    if q.ndim != 2 or q.shape[1] != mask.size:
-        raise ValueError(f"query_responses must be [n_queries, {mask.size}], got shape {q.shape}")
+    if q.shape[1] != mask.size:
+        raise ValueError(
+            f"query_responses must have the {mask.size} neurons of reference_responses, got shape {q.shape}"
+        )
     out = q.copy()
     out[:, mask] = 0.0
     return out
@@ -169,6 +235,11 @@ class ModularSNN:
         How activity on the reference set is counted for the hyperactive rule (see :func:`hyperactive_neurons`).
     seed : int
     device : str or torch.device
+    engine : {"auto", "fast", "reference"}
+        Inference engine of every query simulation (recording the reference responses after training,
+        calibration, queries): "reference" is the spike-level torch simulation, "fast" the compiled
+        event-driven engine (CPU, ``pip install snn-vpr[fast]``), which gives the same spike counts; "auto"
+        picks fast when numba is installed and the network is on the CPU.
 
     Attributes
     ----------
@@ -195,7 +266,11 @@ class ModularSNN:
         seed: int = 0,
         device: str | torch.device = "cpu",
         hyperactive_count: str = "images",
+        engine: str = "auto",
     ) -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+        self.engine = engine
         if hyperactive_count not in HYPERACTIVE_COUNTS:
             raise ValueError(
                 f"hyperactive_count must be one of {HYPERACTIVE_COUNTS}, got {hyperactive_count!r}"
@@ -282,7 +357,7 @@ class ModularSNN:
         self.places_ = np.concatenate(regs)
         self.n_in_ = rates.shape[1]
         # record: every module's responses to all reference images (theta frozen) -> assignment + hyperactivity
-        ref = self.bank_.respond(rates, progress=progress).cpu().numpy()  # [M, N, n_e]
+        ref = self.bank_.respond(rates, progress=progress, engine=self._engine()).cpu().numpy()  # [M, N, n_e]
         self.assignments_ = np.stack(
             [assign_neurons(ref[m][sequences[m]], ids[sequences[m]], regs[m]) for m in range(len(regs))]
         )
@@ -294,11 +369,56 @@ class ModularSNN:
         if not hasattr(self, "bank_"):
             raise RuntimeError("this ModularSNN is not fitted yet: call fit(X, place_ids) first")
 
+    def _engine(self, engine: str | None = None) -> str:
+        e = getattr(self, "engine", "auto") if engine is None else engine
+        if e not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, got {e!r}")
+        return e
+
+    def with_dt(self, dt: float) -> ModularSNN:
+        """A copy of this fitted network queried at time step ``dt`` (ms), which must divide the training step.
+
+        Weights, thresholds, delays (in ms), assignments and reference responses are kept; only the simulation
+        step changes (e.g. to compare a network trained at 0.5 ms with a simulator running at 0.1 ms).
+        """
+        import copy
+
+        self._check_fitted()
+        new = copy.copy(self)
+        new.bank_ = self.bank_.with_dt(dt)
+        new.params = new.bank_.params
+        return new
+
+    # ------------------------------------------------------------------ saving
+    def save(self, path: str | Path) -> Path:
+        """Write this fitted network to ``path`` (``.npz`` arrays + JSON metadata, no pickle; see :mod:`snn_vpr.io`)."""
+        from snn_vpr.io import save_network
+
+        return save_network(self, path)
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | torch.device = "cpu") -> ModularSNN:
+        """Read a network written by :meth:`save` (refuses other formats, versions and pickles)."""
+        from snn_vpr.io import load_network
+
+        net = load_network(path, device=device)
+        if not isinstance(net, cls):
+            raise TypeError(f"{str(path)!r} holds a {type(net).__name__}, not a {cls.__name__}")
+        return net  # type: ignore[no-any-return]
+
     # ------------------------------------------------------------------ inference
-    def respond(self, Q: ArrayLike | Stimulus, progress: bool = False) -> SpikeCounts:
+    def respond(
+        self,
+        Q: ArrayLike | Stimulus,
+        progress: bool = False,
+        engine: str | None = None,
+        seed: int | None = None,
+    ) -> SpikeCounts:
         """Spike counts of all excitatory neurons (modules stacked) to each query: units x presentations.
 
-        ``bin_size`` is the presentation time plus rest, in seconds.
+        ``bin_size`` is the presentation time plus rest, in seconds. ``engine`` overrides the network's
+        engine for this call; ``seed`` fixes the Poisson input (default: drawn from the network's generator),
+        and both engines answer the same seed with the same counts.
         """
         self._check_fitted()
         imgs = _images("Q", Q)
@@ -307,7 +427,8 @@ class ModularSNN:
             raise ValueError(
                 f"Q images must have {self.n_in_} pixels like the reference, got {rates.shape[1]}"
             )
-        c = self.bank_.respond(rates, progress=progress).cpu().numpy()  # [M, Q, n_e]
+        out = self.bank_.respond(rates, progress=progress, engine=self._engine(engine), seed=seed)
+        c = out.cpu().numpy()  # [M, Q, n_e]
         counts = np.concatenate(list(c), axis=1).T.astype(np.int64)
         p = self.params
         return SpikeCounts(counts, bin_size=(p.t_present + p.t_rest) * 1e-3)
@@ -341,9 +462,11 @@ class ModularSNN:
         ]
         return np.concatenate(cols, axis=1)
 
-    def predict_scores(self, Q: ArrayLike | Stimulus, threshold: int | None = None) -> NDArray[np.float64]:
+    def predict_scores(
+        self, Q: ArrayLike | Stimulus, threshold: int | None = None, engine: str | None = None
+    ) -> NDArray[np.float64]:
         """Place scores [n_queries, n_places] (columns in ``places_`` order); higher is a better match."""
-        counts = self.respond(Q)
+        counts = self.respond(Q, engine=engine)
         return self.scores_from_responses(counts.counts.T, threshold)
 
     def calibrate_hyperactive(
@@ -396,7 +519,7 @@ class DiehlCookModule(ModularSNN):
         Input pixels (784 for 28 x 28).
     n_e : int
         Excitatory (= inhibitory) neurons.
-    epochs, params, seed, device
+    epochs, params, seed, device, engine
         As for :class:`ModularSNN`.
     """
 
@@ -408,11 +531,18 @@ class DiehlCookModule(ModularSNN):
         params: DiehlCookParams | None = None,
         seed: int = 0,
         device: str | torch.device = "cpu",
+        engine: str = "auto",
     ) -> None:
         if isinstance(n_in, bool) or not isinstance(n_in, int | np.integer) or n_in < 1:
             raise ValueError(f"n_in must be a positive integer, got {n_in!r}")
         super().__init__(
-            region_size=2**31 - 1, n_e=n_e, epochs=epochs, params=params, seed=seed, device=device
+            region_size=2**31 - 1,
+            n_e=n_e,
+            epochs=epochs,
+            params=params,
+            seed=seed,
+            device=device,
+            engine=engine,
         )
         self.n_in = int(n_in)
 

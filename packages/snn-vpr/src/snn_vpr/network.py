@@ -28,7 +28,23 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 from tqdm.auto import tqdm
 
-__all__ = ["DiehlCookParams", "ModuleBank", "as_rates", "delayed_arrivals", "network_size", "stdp_step"]
+from snn_vpr import _rng
+
+__all__ = [
+    "ENGINES",
+    "DiehlCookParams",
+    "ModuleBank",
+    "as_rates",
+    "delayed_arrivals",
+    "exp_query",
+    "network_size",
+    "resolve_engine",
+    "stdp_step",
+]
+
+#: inference engines: "reference" (spike-level torch simulation), "fast" (compiled, numba), "auto" (fast when
+#: numba is installed and the bank is on the CPU, else reference)
+ENGINES = ("auto", "fast", "reference")
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +215,37 @@ def _threads(device: torch.device, n: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(old)
+
+
+#: float32 constants of :func:`exp_query` (shared with the fast engine, which evaluates the same operations)
+EXP_LO = -87.0  # below: exp(EXP_LO) = 1.6e-38, the smallest normal float32 region
+EXP_INV_LN2 = 1.4426950408889634
+EXP_LN2_HI = 0.693359375  # 355 / 512: n * EXP_LN2_HI is exact in float32 for |n| < 2**15
+EXP_LN2_LO = -2.12194440e-4  # ln 2 - EXP_LN2_HI
+#: Taylor coefficients 1 / k!, k = 7 .. 0 (|r| <= ln(2) / 2: truncation below 5e-9, a tenth of a float32 ulp)
+EXP_TAYLOR = tuple(1.0 / math.factorial(k) for k in range(7, -1, -1))
+#: bits of k and the factor 2**-bit they contribute to 2**-k (k <= 126; the compiled engine's exact 2**n)
+EXP_POW2 = tuple((1 << b, 2.0 ** -(1 << b)) for b in range(7))
+
+
+def exp_query(x: torch.Tensor) -> torch.Tensor:
+    """``exp(x)`` for float32 ``x <= 0`` as both query engines evaluate it, operation by operation in float32.
+
+    Cody-Waite reduction ``x = n ln2 + r`` (|r| <= ln2 / 2), a degree-7 Taylor polynomial for ``exp(r)``
+    (Horner, one rounding per operation), times ``2**n`` (exact); ``x`` below -87 is clamped (the result is then
+    below 1.7e-38). Within 2 ulp of the exact value. The compiled engine performs the same float32 operations in
+    the same order (building ``2**n`` by exact multiplications instead of from its bits), so both engines get
+    identical membrane factors.
+    """
+    x = torch.clamp(x, min=EXP_LO)
+    n = torch.floor(x * EXP_INV_LN2 + 0.5)
+    r = (x - n * EXP_LN2_HI).sub_(n * EXP_LN2_LO)
+    p = (r * EXP_TAYLOR[0]).add_(EXP_TAYLOR[1])
+    for c in EXP_TAYLOR[2:]:
+        p.mul_(r).add_(c)
+    # 2**n for n in [-126, 0] from its float32 bits: biased exponent 127 + n, zero mantissa
+    two_n = ((n.to(torch.int32) + 127) << 23).view(torch.float32)
+    return p.mul_(two_n)
 
 
 def _flush(x: torch.Tensor) -> torch.Tensor:
@@ -387,7 +434,7 @@ class ModuleBank:
         p, m, dev = self.params, self.n_modules, self.device
         z_e = torch.zeros(m, b, self.n_e, device=dev)
         extra: dict[str, Any] = {"step": 0, "t_ms": 0.0}
-        if self.delays:
+        if self.delays or not learn:
             extra["gbuf"] = torch.zeros(self.n_slots, m, b, self.n_e, device=dev)
             if learn:
                 # input spikes of the last n_slots steps, per slot: (module, input) index tensors
@@ -450,11 +497,18 @@ class ModuleBank:
         learn_mask: torch.Tensor | None = None,
         record: list[tuple[int, torch.Tensor]] | None = None,
         n_steps: int | None = None,
+        inputs: tuple[NDArray[np.int64], torch.Tensor] | None = None,
+        query_exp: bool = False,
     ) -> torch.Tensor:
         """Present input ``rates`` [M, B, n_in] (Hz) for ``t_present``; returns E spike counts [M, B, n_e].
 
         With ``learn`` (B must be 1) STDP changes ``w`` and spikes raise ``theta``; ``learn_mask`` [M] selects
         which modules learn (the others still run).
+
+        ``inputs`` replaces the Poisson draws from the bank's generator by given input spikes:
+        ``(start, flat)`` where the spikes of step ``k`` are ``flat[start[k]:start[k + 1]]``, flat indices into
+        [M, B, n_in] (see :mod:`snn_vpr._rng`). ``query_exp`` computes the membrane factors
+        ``exp(-dt g / tau)`` with :func:`exp_query` (the query engines; training uses ``torch.exp``).
         """
         p = self.params
         dt = p.dt
@@ -473,18 +527,29 @@ class ModuleBank:
         theta = self.theta[:, None, :]
         lm = None if learn_mask is None else learn_mask.to(self.w.dtype)[:, None, None]
         w = self.w
+        xbuf = torch.zeros(prob.shape, device=self.device) if inputs is not None else None
+
+        _exp = exp_query if query_exp else torch.exp
+
         for step in range(n_steps):
-            x = (torch.rand(prob.shape, generator=self.gen, device=self.device) < prob).to(w.dtype)
+            if inputs is None:
+                x = (torch.rand(prob.shape, generator=self.gen, device=self.device) < prob).to(w.dtype)
+            else:
+                assert xbuf is not None
+                x = xbuf.zero_()
+                lo, hi = int(inputs[0][step]), int(inputs[0][step + 1])
+                if hi > lo:
+                    x.view(-1)[inputs[1][lo:hi]] = 1.0
             # --- membranes: exponential Euler with the step-averaged conductances (exact for constant g)
             ge, gi = s["ge_e"] * f_ge, s["gi_e"] * f_gi
             g_tot = 1.0 + ge + gi
             v_inf = (p.v_rest_e + ge * p.e_exc + gi * p.e_inh_e) / g_tot
-            v_new = v_inf + (s["v_e"] - v_inf) * torch.exp(-de * g_tot)
+            v_new = v_inf + (s["v_e"] - v_inf) * _exp(-de * g_tot)
             s["v_e"] = torch.where(s["ts_e"] >= p.refrac_e, v_new, s["v_e"])
             gei = s["ge_i"] * f_ge
             g_tot_i = 1.0 + gei
             v_inf_i = (p.v_rest_i + gei * p.e_exc) / g_tot_i
-            v_new_i = v_inf_i + (s["v_i"] - v_inf_i) * torch.exp(-di * g_tot_i)
+            v_new_i = v_inf_i + (s["v_i"] - v_inf_i) * _exp(-di * g_tot_i)
             s["v_i"] = torch.where(s["ts_i"] >= p.refrac_i, v_new_i, s["v_i"])
             # decayed conductances are flushed below 1e-20: subnormal floats make CPU arithmetic crawl
             s["ge_e"] = _flush(s["ge_e"] * k_ge)
@@ -503,8 +568,9 @@ class ModuleBank:
             counts += fe
             if record is not None and bool(spk_e.any()):
                 record.append((step, spk_e.nonzero()))
-            # --- synaptic transmission (spikes of this step act from the next one on)
-            if not delays:
+            # --- synaptic transmission (spikes of this step act from the next one on); test mode sums each
+            # step's arrivals in a fixed order (the scheduled buffer), training without delays uses a matmul
+            if not delays and learn:
                 s["ge_e"] = s["ge_e"] + torch.bmm(x, w)
             elif learn:
                 am, ai, aj = self._arrivals(s, x)
@@ -611,47 +677,109 @@ class ModuleBank:
                     counts = self._present(s, r * (1 + retry), learn=True, learn_mask=need)
                 self._rest(s, learn=True)
 
-    def respond(self, rates: torch.Tensor, batch_size: int = 256, progress: bool = False) -> torch.Tensor:
+    def query_seed(self) -> int:
+        """Draw the seed of one query call from the bank's generator (so successive calls see new input)."""
+        return int(torch.randint(0, _rng.SEED_MAX, (1,), generator=self.gen, device=self.device).item())
+
+    def respond(
+        self,
+        rates: torch.Tensor,
+        batch_size: int = 256,
+        progress: bool = False,
+        engine: str = "auto",
+        seed: int | None = None,
+    ) -> torch.Tensor:
         """Spike counts [M, Q, n_e] of every module to every input in ``rates`` [Q, n_in] or [M, Q, n_in].
 
-        Test mode: theta frozen, no plasticity; each input starts from rest.
+        Test mode: theta frozen, no plasticity; each input starts from rest. The Poisson input of image ``q``,
+        module ``m`` comes from a counter-based stream keyed by ``(seed, m, q)`` (:mod:`snn_vpr._rng`), so the
+        two engines, and any batch size, give the same spike counts for the same ``seed``.
+
+        Parameters
+        ----------
+        rates : Tensor
+            Input rates (Hz), [Q, n_in] (every module sees the same images) or [M, Q, n_in].
+        batch_size : int
+            Images simulated together by the reference engine.
+        engine : {"auto", "fast", "reference"}
+            "reference": the spike-level torch simulation (any device); "fast": the compiled event-driven
+            engine (CPU, needs numba); "auto": fast when numba is installed and the bank is on the CPU.
+        seed : int, optional
+            Seed of the input spikes; by default drawn from the bank's generator (:meth:`query_seed`).
         """
         if rates.ndim == 2:
             rates = rates[None].expand(self.n_modules, -1, -1)
         if rates.ndim != 3 or rates.shape[0] != self.n_modules or rates.shape[2] != self.n_in:
             raise ValueError(f"rates must be [Q, n_in={self.n_in}] or [M, Q, n_in], got {tuple(rates.shape)}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        eng = resolve_engine(engine, self.device)
+        if seed is None:
+            seed = self.query_seed()
+        elif isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**64:
+            raise ValueError(f"seed must be an integer in [0, 2**64), got {seed!r}")
         rates = rates.to(self.device, dtype=self.w.dtype)
+        q = rates.shape[1]
+        if eng == "fast":
+            from snn_vpr import _fast
+
+            r_np = rates.detach().cpu().numpy()
+            chunk = max(1, min(q, 64)) if progress else q
+            parts = []
+            for a in tqdm(range(0, q, chunk), desc="respond", disable=not progress, leave=False):
+                c, _ = _fast.respond(self, np.ascontiguousarray(r_np[:, a : a + chunk]), int(seed), a)
+                parts.append(c)
+            return torch.from_numpy(np.concatenate(parts, axis=1).astype(np.float32)).to(self.device)
         out = []
         p = self.params
+        # input spikes are held per batch (about 9k per module and image at 350 ms): bound the batch
+        bs = max(1, min(int(batch_size), 512 // self.n_modules))
         with torch.no_grad(), _threads(self.device, getattr(self, "threads", 1)):
-            for a in tqdm(
-                range(0, rates.shape[1], batch_size), desc="respond", disable=not progress, leave=False
-            ):
-                r = rates[:, a : a + batch_size]
-                s = self._fresh_state(r.shape[1])
-                counts = self._present(s, r, learn=False)
+            for a in tqdm(range(0, q, bs), desc="respond", disable=not progress, leave=False):
+                r = rates[:, a : a + bs]
+                counts = self._present_query(r, int(seed), a, 0)
                 retry = 0
                 while retry < p.max_retries:
                     need = counts.sum(dim=2, keepdim=True) < p.min_spikes
                     if not bool(need.any()):
                         break
                     retry += 1
-                    s = self._fresh_state(r.shape[1])
-                    c2 = self._present(s, r * (1 + retry), learn=False)
+                    c2 = self._present_query(r, int(seed), a, retry)
                     counts = torch.where(need, c2, counts)
                 out.append(counts)
         return torch.cat(out, dim=1)
 
+    def query_inputs(
+        self, rates: torch.Tensor, seed: int, image_offset: int = 0, retry: int = 0
+    ) -> tuple[NDArray[np.int64], torch.Tensor]:
+        """Input spikes of a query batch ``rates`` [M, B, n_in] for :meth:`_present`: ``(start, flat)``."""
+        p = self.params
+        prob = _rng.spike_probability(rates.detach().cpu().numpy(), p.dt, retry)
+        steps, stream = _rng.poisson_streams(int(seed), prob, p.n_steps, image_offset, retry)
+        start = np.searchsorted(steps, np.arange(p.n_steps + 1), side="left")
+        return start, torch.from_numpy(stream).to(self.device)
+
+    def _present_query(self, r: torch.Tensor, seed: int, image_offset: int, retry: int) -> torch.Tensor:
+        inputs = self.query_inputs(r, seed, image_offset, retry)
+        return self._present(self._fresh_state(r.shape[1]), r, learn=False, inputs=inputs, query_exp=True)
+
     def respond_trains(
-        self, rates: torch.Tensor, module: int = 0
+        self, rates: torch.Tensor, module: int = 0, seed: int | None = None
     ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-        """Spike times (ms from presentation start) and neuron indices of one module for one input [n_in]."""
+        """Spike times (ms from presentation start) and neuron indices of one module for one input [n_in].
+
+        The reference engine with the query input of image 0 of ``seed`` (drawn from the bank's generator by
+        default): the trains' counts equal ``respond(rates[None], seed=seed)[module, 0]``. Retries are not
+        applied here.
+        """
         if rates.ndim != 1 or rates.shape[0] != self.n_in:
             raise ValueError(f"rates must be [n_in={self.n_in}], got {tuple(rates.shape)}")
         r = rates.to(self.device, dtype=self.w.dtype)[None, None].expand(self.n_modules, 1, -1)
+        seed = self.query_seed() if seed is None else int(seed)
         rec: list[tuple[int, torch.Tensor]] = []
         with torch.no_grad():
-            self._present(self._fresh_state(1), r, learn=False, record=rec)
+            inputs = self.query_inputs(r, seed)
+            self._present(self._fresh_state(1), r, learn=False, record=rec, inputs=inputs, query_exp=True)
         times: list[float] = []
         units: list[int] = []
         for step, idx in rec:
@@ -661,9 +789,57 @@ class ModuleBank:
                     units.append(ni)
         return np.asarray(times, dtype=np.float64), np.asarray(units, dtype=np.int64)
 
+    def with_dt(self, dt: float) -> ModuleBank:
+        """A copy of this bank simulated at time step ``dt`` (ms): same weights, thresholds and delays in ms.
+
+        ``dt`` must divide the current step (e.g. 0.5 -> 0.1), so every delay stays a whole number of steps.
+        The copy's generator starts from this bank's state.
+        """
+        p = self.params
+        ratio = p.dt / dt if dt > 0 else math.nan
+        if not (math.isfinite(ratio) and ratio >= 1 and abs(ratio - round(ratio)) < 1e-9):
+            raise ValueError(f"dt must divide the bank's step {p.dt} ms (e.g. {p.dt / 5:g}), got {dt!r}")
+        k = round(ratio)
+        new = ModuleBank.__new__(ModuleBank)
+        new.__dict__.update(self.__dict__)
+        new.params = replace(p, dt=float(dt))
+        new.w = self.w.clone()
+        new.theta = self.theta.clone()
+        new.n_slots = new.params.delay_steps_max + 1
+        new.delays = new.n_slots > 1
+        new.delay_steps = (self.delay_steps.long() * k).to(torch.int16)
+        if int(new.delay_steps.max()) >= new.n_slots:
+            raise ValueError("delays do not fit the new step (delay_max / dt)")
+        new.gen = torch.Generator(device=self.device)
+        new.gen.set_state(self.gen.get_state())
+        if new.delays:
+            new._index_delays()
+        return new
+
     def state_dict(self) -> dict[str, Any]:
         """Learned state as numpy arrays."""
         return {"w": self.w.cpu().numpy(), "theta": self.theta.cpu().numpy()}
+
+
+def resolve_engine(engine: str, device: torch.device | str = "cpu") -> str:
+    """The engine that ``engine`` ("auto", "fast" or "reference") means on ``device``."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    from snn_vpr import _fast
+
+    dev = torch.device(device)
+    if engine == "auto":
+        return "fast" if _fast.available() and dev.type == "cpu" else "reference"
+    if engine == "fast":
+        if dev.type != "cpu":
+            raise ValueError(
+                f"engine='fast' runs on the CPU; this network is on {dev} (use engine='reference')"
+            )
+        if not _fast.available():
+            raise ImportError(
+                "engine='fast' needs numba: pip install 'snn-vpr[fast]' (or use engine='reference')"
+            )
+    return engine
 
 
 def as_rates(x: ArrayLike, intensity: float, name: str = "X") -> torch.Tensor:

@@ -120,4 +120,10 @@ def process_images(
             raise ValueError(
                 f"images must all have the same size: image 0 is {shape0}, image {i} is {np.shape(im)}"
             )
-    return np.stack([process_image(im, size, k) for im in seq])
+    out = []
+    for i, im in enumerate(seq):
+        try:
+            out.append(process_image(im, size, k))
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"images[{i}]: {e}") from None
+    return np.stack(out)
