@@ -54,7 +54,8 @@ class L2Sphere(Constraint):
     Parameters
     ----------
     radius
-        Norm ``‖s‖₂`` of every stimulus (> 0).
+        Norm ``‖s‖₂`` of every stimulus (> 0). Every non-zero stimulus, however small its norm, is projected
+        onto the sphere; an all-zero stimulus has no direction and stays zero.
     """
 
     radius: float = 5.0
@@ -63,9 +64,15 @@ class L2Sphere(Constraint):
         _check_positive("radius", self.radius)
 
     def __call__(self, stimuli: torch.Tensor) -> torch.Tensor:
-        norms = _norms(stimuli).clamp_min(1e-12)
+        # Divide by the largest |entry| first: the rescaled stimulus has a norm in [1, sqrt(n)] whatever the
+        # magnitude of the input, so every non-zero stimulus lands on the sphere (a norm of 1e-27 would otherwise
+        # underflow or be clamped); an all-zero stimulus has no direction and stays zero.
+        flat = _check_stimuli(stimuli).reshape(stimuli.shape[0], -1)
         shape = (-1,) + (1,) * (stimuli.ndim - 1)
-        return stimuli * (self.radius / norms).reshape(shape)
+        scale = flat.abs().amax(dim=1).clamp_min(torch.finfo(stimuli.dtype).tiny)
+        unit = stimuli / scale.reshape(shape)
+        norms = unit.reshape(stimuli.shape[0], -1).norm(dim=1).clamp_min(1.0)
+        return unit * (self.radius / norms).reshape(shape)
 
     def contains(self, stimuli: torch.Tensor, atol: float = 1e-4) -> torch.Tensor:
         atol = check_float("atol", atol, minimum=0.0)
