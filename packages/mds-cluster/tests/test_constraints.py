@@ -42,11 +42,13 @@ def test_projections(s, radius):
 
 
 def test_sphere_projects_tiny_stimuli():
-    tiny = torch.full((2, 3, 3), 1e-30, dtype=torch.float64)
+    tiny = torch.full((3, 3, 3), 1e-30, dtype=torch.float64)
     tiny[1] = 0.0
+    tiny[2] = 5e-324  # subnormal
     out = L2Sphere(2.0)(tiny)
     assert float(out[0].norm()) == pytest.approx(2.0, rel=1e-12)
     assert torch.all(out[1] == 0)
+    assert float(out[2].norm()) == pytest.approx(2.0, rel=1e-12)
 
 
 def test_laplace_penalty_against_numpy():

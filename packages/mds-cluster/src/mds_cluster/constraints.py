@@ -69,7 +69,8 @@ class L2Sphere(Constraint):
         # underflow or be clamped); an all-zero stimulus has no direction and stays zero.
         flat = _check_stimuli(stimuli).reshape(stimuli.shape[0], -1)
         shape = (-1,) + (1,) * (stimuli.ndim - 1)
-        scale = flat.abs().amax(dim=1).clamp_min(torch.finfo(stimuli.dtype).tiny)
+        peak = flat.abs().amax(dim=1)
+        scale = torch.where(peak > 0, peak, torch.ones_like(peak))  # exact for subnormal peaks too
         unit = stimuli / scale.reshape(shape)
         norms = unit.reshape(stimuli.shape[0], -1).norm(dim=1).clamp_min(1.0)
         return unit * (self.radius / norms).reshape(shape)
