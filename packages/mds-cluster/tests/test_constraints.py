@@ -35,7 +35,7 @@ def test_projections(s, radius):
     sph_norms = np.linalg.norm(sph.numpy().reshape(s.shape[0], -1), axis=1)
     np.testing.assert_allclose(sph_norms[nz], radius, rtol=1e-9)
     np.testing.assert_array_equal(sph.numpy()[~nz], 0.0)
-    np.testing.assert_allclose(sph.numpy()[nz], direction * radius, rtol=1e-9, atol=0)
+    np.testing.assert_allclose(sph.numpy()[nz], direction * radius, rtol=1e-9, atol=1e-15 * radius)
     assert torch.allclose(L2Sphere(radius)(sph), sph)  # idempotent
     clipped = Clip(-1.0, 2.0)(t).numpy()
     np.testing.assert_array_equal(clipped, np.clip(s, -1.0, 2.0))
