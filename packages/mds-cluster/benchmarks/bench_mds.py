@@ -8,8 +8,7 @@ Run from the workspace root:
    round, split step) with the batched optimiser (one model call per step for all K stimuli) against the
    reference's strategy of optimising one cluster stimulus at a time (``optimize_stimuli_loop`` patched in),
    measured back to back in this process; plus the optimisation step alone for K = 8 on the LN population.
-   The reference itself (datajoint/nnfabrik stack) is not installable here; its published wall time for the
-   toy (15.9 s, 1.07 GB RSS on 2 cores) is quoted for context only, from another machine.
+   The reference itself, in its own environment, is compared in ``bench_reference.py``.
 2. Accuracy: Baden et al. (2016)-style clustering of response features (a Gaussian mixture on PCA of the
    responses to white noise, K by BIC; scikit-learn) against MDS clustering, ARI with the true types.
 """

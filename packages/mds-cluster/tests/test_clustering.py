@@ -164,7 +164,7 @@ def test_bad_input():
         MDSClustering(_NaNModel(), (6, 6), 2).fit()
     with pytest.raises(TypeError, match=r"model must be a torch\.nn\.Module"):
         MDSClustering(lambda x: x, (6, 6), 2).fit()  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="n_clusters_init must be an integer >= 2"):
+    with pytest.raises(ValueError, match="n_clusters_init must be >= 2"):
         MDSClustering(pop, (6, 6), 1).fit()
     with pytest.raises(ValueError, match="tau"):
         MDSClustering(pop, (6, 6), 2, tau=-1.0).fit()
@@ -172,12 +172,14 @@ def test_bad_input():
         MDSClustering(pop, (6, 6), 2, init=np.zeros(3, dtype=int)).fit()
     with pytest.raises(ValueError, match="normalize"):
         MDSClustering(pop, (6, 6), 2, normalize="zscore").fit()  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="device"):
+        MDSClustering(pop, (6, 6), 2, device="tpu-7").fit()
 
 
 def test_assign_validation():
     pop = twins.LNPopulation(n_per_type=4, size=8, seed=0)
     mc = MDSClustering(pop, (8, 8), 4, steps_per_round=50, max_rounds=3, split=False, seed=0)
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(ValueError, match="not fitted"):
         mc.assign(np.zeros((3, 4)))
     mc.fit()
     with pytest.raises(ValueError, match="responses must be"):

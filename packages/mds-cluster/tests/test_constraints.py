@@ -27,13 +27,28 @@ def test_projections(s, radius):
     inside = norms <= radius
     np.testing.assert_allclose(ball[inside], s[inside])  # points inside the ball do not move
     sph = L2Sphere(radius)(t)
-    nz = norms > 1e-6
-    np.testing.assert_allclose(
-        np.linalg.norm(sph.numpy().reshape(s.shape[0], -1), axis=1)[nz], radius, rtol=1e-9
-    )
+    # every non-zero stimulus, however small, lands on the sphere; zero stays zero
+    peak = np.abs(s).reshape(s.shape[0], -1).max(axis=1)
+    nz = peak > 0
+    direction = s[nz] / peak[nz, None, None]  # exact rescaling, so that the squares do not underflow
+    direction /= np.sqrt((direction**2).sum(axis=(1, 2)))[:, None, None]
+    sph_norms = np.linalg.norm(sph.numpy().reshape(s.shape[0], -1), axis=1)
+    np.testing.assert_allclose(sph_norms[nz], radius, rtol=1e-9)
+    np.testing.assert_array_equal(sph.numpy()[~nz], 0.0)
+    np.testing.assert_allclose(sph.numpy()[nz], direction * radius, rtol=1e-9, atol=1e-15 * radius)
     assert torch.allclose(L2Sphere(radius)(sph), sph)  # idempotent
     clipped = Clip(-1.0, 2.0)(t).numpy()
     np.testing.assert_array_equal(clipped, np.clip(s, -1.0, 2.0))
+
+
+def test_sphere_projects_tiny_stimuli():
+    tiny = torch.full((3, 3, 3), 1e-30, dtype=torch.float64)
+    tiny[1] = 0.0
+    tiny[2] = 5e-324  # subnormal
+    out = L2Sphere(2.0)(tiny)
+    assert float(out[0].norm()) == pytest.approx(2.0, rel=1e-12)
+    assert torch.all(out[1] == 0)
+    assert float(out[2].norm()) == pytest.approx(2.0, rel=1e-12)
 
 
 def test_laplace_penalty_against_numpy():

@@ -5,7 +5,7 @@ import pytest
 import torch
 from sklearn.metrics import adjusted_rand_score
 
-from mds_cluster import MDSClustering, twins
+from mds_cluster import MDSClustering, train_cnn_twin, twins
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
@@ -25,7 +25,7 @@ def test_fit_on_cuda_matches_types():
 @cuda
 def test_cnn_twin_on_cuda():
     pop = twins.LNPopulation(n_per_type=5, size=10, seed=0)
-    twin, info = twins.train_cnn_twin(pop, (10, 10), n_train=1500, epochs=15, seed=0, device="cuda")
+    twin, info = train_cnn_twin(pop, (10, 10), n_train=1500, epochs=15, seed=0, device="cuda")
     assert info["test_corr"] > 0.8
     mc = MDSClustering(twin, (10, 10), 4, merge=True, seed=0, device="cuda").fit()
     assert mc.n_clusters_ >= 2

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from mds_cluster import twins
+from mds_cluster.train import train_cnn_twin
 
 
 def test_onoff_toy_responses():
@@ -61,7 +62,7 @@ def test_shape_errors():
         twins.LNPopulation()(torch.zeros(2, 10, 10))
     with pytest.raises(ValueError, match="n_neurons"):
         twins.OnOffToy(1)
-    with pytest.raises(ValueError, match="prototype name"):
+    with pytest.raises(ValueError, match="name must be one of"):
         twins.prototype_filter("gabor_x")
 
 
@@ -90,7 +91,9 @@ def test_wrap_selects_neurons_and_reduces_time():
 
 def test_cnn_twin_fits_ln_population():
     pop = twins.LNPopulation(n_per_type=5, size=10, seed=0)
-    twin, info = twins.train_cnn_twin(pop, (10, 10), n_train=1500, epochs=15, seed=0)
+    state = torch.random.get_rng_state()
+    twin, info = train_cnn_twin(pop, (10, 10), n_train=1500, epochs=15, seed=0)
+    assert torch.equal(torch.random.get_rng_state(), state)  # the caller's global torch RNG is untouched
     assert info["test_corr"] > 0.8
     assert twin(torch.zeros(3, 10, 10)).shape == (3, 20)
     with pytest.raises(ValueError, match="stimuli of shape"):

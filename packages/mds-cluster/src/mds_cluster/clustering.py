@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import torch
 from torch import nn
+
+from neurotypes import FormatError, atomic_write_bytes
+from neurotypes.validation import check_array, check_bool, check_choice, check_float, check_int, check_path
 
 from .constraints import Constraint, L2Sphere
 from .objective import cluster_means, normalise_responses
@@ -20,7 +25,11 @@ from .twins import TwinAdapter
 if TYPE_CHECKING:
     from neurotypes import Partition, Stimulus
 
-__all__ = ["MDSClustering"]
+__all__ = ["RESULT_FORMAT", "RESULT_VERSION", "MDSClustering"]
+
+#: Format name and version of the files written by :meth:`MDSClustering.save`.
+RESULT_FORMAT = "mds-cluster.MDSClustering"
+RESULT_VERSION = 1
 
 logger = logging.getLogger(__name__)
 
@@ -222,11 +231,14 @@ class MDSClustering:
     def _validate(self) -> None:
         if not isinstance(self.model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(self.model).__name__}")
-        shape = tuple(self.stim_shape) if isinstance(self.stim_shape, Sequence) else None
-        if not shape or not all(isinstance(s, int | np.integer) and s > 0 for s in shape):
-            raise ValueError(
-                f"stim_shape must be a non-empty tuple of positive ints, got {self.stim_shape!r}"
-            )
+        if (
+            isinstance(self.stim_shape, str | bytes)
+            or not isinstance(self.stim_shape, Sequence)
+            or not self.stim_shape
+        ):
+            raise TypeError(f"stim_shape must be a non-empty tuple of positive ints, got {self.stim_shape!r}")
+        for i, size in enumerate(self.stim_shape):
+            check_int(f"stim_shape[{i}]", size, minimum=1)
         ints = {
             "n_clusters_init": (self.n_clusters_init, 2),
             "steps_per_round": (self.steps_per_round, 0),
@@ -239,19 +251,44 @@ class MDSClustering:
             "merge_candidates": (self.merge_candidates, 1),
             "n_init": (self.n_init, 1),
             "patience": (self.patience, 1),
+            "seed": (self.seed, 0),
         }
         for name, (value, low) in ints.items():
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+            check_int(name, value, minimum=low)
         for name, fval in (("tau", self.tau), ("lr", self.lr), ("init_std", self.init_std)):
-            if not (isinstance(fval, int | float) and math.isfinite(fval) and fval > 0):
-                raise ValueError(f"{name} must be a positive finite number, got {fval!r}")
-        if not (isinstance(self.smoothness, int | float) and self.smoothness >= 0):
-            raise ValueError(f"smoothness must be >= 0, got {self.smoothness!r}")
-        if not 0 <= self.ema < 1:
-            raise ValueError(f"ema must be in [0, 1), got {self.ema!r}")
+            check_float(name, fval, positive=True)
+        check_float("smoothness", self.smoothness, minimum=0.0)
+        if self.grad_blur_sigma is not None:
+            check_float("grad_blur_sigma", self.grad_blur_sigma, positive=True)
+        ema = check_float("ema", self.ema, minimum=0.0)
+        if not ema < 1:
+            raise ValueError(f"ema must lie in [0, 1), got {self.ema!r}")
+        for name in ("split", "merge", "reinitialize_stimuli", "progress"):
+            check_bool(name, getattr(self, name))
         if self.stim_constraint is not None and not callable(self.stim_constraint):
             raise TypeError("stim_constraint must be a Constraint (e.g. L2Sphere(5.0)) or None")
+        if not callable(self.optimizer):
+            check_choice("optimizer", self.optimizer, ("adam", "sgd"))
+        if isinstance(self.init, str):
+            check_choice("init", self.init, ("random", "responses"))
+        elif not isinstance(self.init, np.ndarray | list | tuple):
+            raise TypeError(
+                f"init must be 'random', 'responses' or an array of labels, got {type(self.init).__name__}"
+            )
+        if isinstance(self.normalize, str):
+            check_choice("normalize", self.normalize, ("noise",))
+        elif self.normalize is not None and not (
+            isinstance(self.normalize, tuple) and len(self.normalize) == 2
+        ):
+            raise TypeError(
+                f"normalize must be None, 'noise' or a tuple (offset, scale), got {self.normalize!r}"
+            )
+        try:
+            torch.device(self.device)
+        except (RuntimeError, TypeError):
+            raise ValueError(
+                f"device must name a torch device (cpu, cuda, cuda:N), got {self.device!r}"
+            ) from None
 
     def _probe(self, model: nn.Module, shape: tuple[int, ...]) -> int:
         """Number of neurons; a clear error if the stimulus shape does not fit the model."""
@@ -597,15 +634,15 @@ class MDSClustering:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "labels_"):
-            raise RuntimeError("MDSClustering is not fitted yet: call fit() first")
+            raise ValueError("this MDSClustering is not fitted yet: call fit() first (or MDSClustering.load)")
 
     def assign(self, responses: np.ndarray) -> np.ndarray:
         """Type cells on the fly from their recorded responses to the K MDS.
 
         Parameters
         ----------
-        responses
-            ``[n_cells, K]``: response of each cell to each MDS (``stimuli_`` order).
+        responses : array_like, shape (n_cells, K)
+            Response of each cell to each MDS (``stimuli_`` order), finite.
 
         Returns
         -------
@@ -615,29 +652,155 @@ class MDSClustering:
         Raises
         ------
         ValueError
-            If ``responses`` is not 2-D with K columns, or holds NaN/inf.
+            ``responses`` is not 2-D with K columns, is empty, or holds NaN/inf.
+
+        Examples
+        --------
+        >>> from mds_cluster.twins import OnOffToy
+        >>> mc = MDSClustering(OnOffToy(6, 3), (3, 3), 2, optimizer="sgd", lr=10.0, stim_constraint=None,
+        ...                    steps_per_round=20, split=False, seed=0).fit()
+        >>> mc.assign([[0.1, 2.0], [3.0, -1.0]]).tolist()
+        [1, 0]
         """
         self._check_fitted()
-        r = np.asarray(responses, dtype=np.float64)
-        if r.ndim != 2 or r.shape[1] != self.n_clusters_:
+        r = check_array("responses", responses, ndim=2, min_size=1)
+        if r.shape[1] != self.n_clusters_:
             raise ValueError(
                 f"responses must be [n_cells, K={self.n_clusters_}] (one column per MDS), got shape {r.shape}"
             )
-        if not np.isfinite(r).all():
-            raise ValueError("responses must be finite (no NaN or inf)")
         labels: np.ndarray = np.argmax(r, axis=1).astype(np.int64)
         return labels
 
-    def partition(self) -> Partition:
-        """The clustering as a ``neurotypes.Partition``."""
+    def partition(self, item_ids: Sequence[str] | None = None) -> Partition:
+        """The clustering of the twin's neurons as a ``neurotypes.Partition`` (optional neuron names)."""
         from neurotypes import Partition
 
         self._check_fitted()
-        return Partition(labels=self.labels_)
+        return Partition(self.labels_, item_ids=item_ids)
 
     def mds(self, rate: float = 1.0) -> Stimulus:
         """The MDS as a ``neurotypes.Stimulus`` with ``frames[K, *stim_shape]`` (``rate`` in Hz is nominal)."""
         from neurotypes import Stimulus
 
         self._check_fitted()
-        return Stimulus(frames=self.stimuli_, rate=rate)
+        return Stimulus(frames=self.stimuli_, rate=check_float("rate", rate, positive=True))
+
+    # ------------------------------------------------------------------ files
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save the fitted result (MDS, labels, objective, responses, settings) as a versioned ``.npz``.
+
+        Arrays plus JSON metadata in one archive, written atomically, read back with ``allow_pickle=False`` by
+        :meth:`load`. The twin itself is not saved (any ``torch.nn.Module``: save it with its own tools).
+
+        Parameters
+        ----------
+        path : str or path-like
+            Destination (written as named; the folder must exist).
+
+        Returns
+        -------
+        pathlib.Path
+        """
+        import io
+        import json
+
+        self._check_fitted()
+        p = check_path("path", path, must_exist=False)
+        meta = {
+            "format": RESULT_FORMAT,
+            "version": RESULT_VERSION,
+            "n_clusters": self.n_clusters_,
+            "loss": self.loss_,
+            "tau": float(self.tau),
+            "stim_shape": [int(x) for x in self.stim_shape],
+            "n_clusters_init": int(self.n_clusters_init),
+            "seed": int(self.seed),
+            "history": _jsonable_history(self.history_),
+        }
+        buf = io.BytesIO()
+        np.savez_compressed(
+            buf,
+            format=np.array(RESULT_FORMAT),
+            version=np.array(RESULT_VERSION, dtype=np.int64),
+            metadata=np.array(json.dumps(meta)),
+            labels=np.asarray(self.labels_, dtype=np.int64),
+            stimuli=np.asarray(self.stimuli_, dtype=np.float64),
+            objective=np.asarray(self.objective_, dtype=np.float64),
+            responses=np.asarray(self.responses_, dtype=np.float64),
+        )
+        return atomic_write_bytes(p, buf.getvalue())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> MDSClustering:
+        """Read a result written by :meth:`save`: an ``MDSClustering`` with the fitted attributes and no twin
+        (``model`` is None), ready for :meth:`assign`, :meth:`mds` and :meth:`partition`.
+
+        Raises
+        ------
+        FileNotFoundError
+            No file at ``path``.
+        neurotypes.FormatError
+            The file is not a readable mds-cluster result (a ``ValueError`` naming the file).
+        """
+        import json
+        import zipfile
+
+        p = check_path("path", path)
+
+        def bad(why: str) -> FormatError:
+            return FormatError(f"file {str(p)!r} is not an mds-cluster result file: {why}")
+
+        try:
+            with np.load(p, allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            raise bad(f"{type(exc).__name__}: {exc}") from None
+        need = ("format", "version", "metadata", "labels", "stimuli", "objective", "responses")
+        missing = [k for k in need if k not in arrays]
+        if missing:
+            raise bad(f"missing arrays {missing}")
+        if arrays["format"].dtype.kind != "U" or str(arrays["format"]) != RESULT_FORMAT:
+            raise bad(f"format is {arrays['format']!r}, not {RESULT_FORMAT!r}")
+        if arrays["version"].dtype.kind not in "iu" or arrays["version"].shape != ():
+            raise bad("version is not an integer")
+        if int(arrays["version"]) > RESULT_VERSION:
+            raise bad(f"version {int(arrays['version'])} is newer than this package reads ({RESULT_VERSION})")
+        try:
+            meta = json.loads(str(arrays["metadata"]))
+            k = check_int("n_clusters", meta["n_clusters"], minimum=1)
+            shape = tuple(check_int("stim_shape", x, minimum=1) for x in meta["stim_shape"])
+            stimuli = check_array("stimuli", arrays["stimuli"], shape=(k, *shape))
+            labels = check_array("labels", arrays["labels"], ndim=1, dtype="int", minimum=0, maximum=k - 1)
+            objective = check_array("objective", arrays["objective"], ndim=1)
+            responses = check_array("responses", arrays["responses"], shape=(labels.size, k))
+            model = cls(
+                None,  # type: ignore[arg-type]
+                shape,
+                check_int("n_clusters_init", meta["n_clusters_init"], minimum=2),
+                tau=check_float("tau", meta["tau"], positive=True),
+                seed=check_int("seed", meta["seed"], minimum=0),
+            )
+            model.labels_ = labels
+            model.stimuli_ = stimuli
+            model.n_clusters_ = k
+            model.objective_ = objective
+            model.loss_ = float(meta["loss"])
+            model.responses_ = responses
+            model.history_ = list(meta.get("history", []))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise bad(f"{type(exc).__name__}: {exc}") from None
+        return model
+
+
+def _jsonable_history(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for entry in history:
+        row: dict[str, Any] = {}
+        for key, value in entry.items():
+            if isinstance(value, np.generic):
+                value = value.item()
+            if isinstance(value, tuple):
+                value = [int(v) for v in value]
+            row[key] = value
+        out.append(row)
+    return out

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import torch
 
+from neurotypes.validation import check_float
+
 __all__ = ["Clip", "Constraint", "L2Ball", "L2Sphere", "gaussian_blur", "laplace_penalty"]
 
 
@@ -26,14 +28,23 @@ class Constraint:
         raise NotImplementedError  # pragma: no cover - interface
 
 
+def _check_stimuli(stimuli: object) -> torch.Tensor:
+    if not isinstance(stimuli, torch.Tensor):
+        raise TypeError(f"stimuli must be a torch.Tensor [K, *stim_shape], got {type(stimuli).__name__}")
+    if stimuli.ndim < 2:
+        raise ValueError(f"stimuli must be a batch [K, *stim_shape], got shape {tuple(stimuli.shape)}")
+    if not stimuli.is_floating_point():
+        raise TypeError(f"stimuli must be a floating-point tensor, got {stimuli.dtype}")
+    return stimuli
+
+
 def _norms(stimuli: torch.Tensor) -> torch.Tensor:
-    norms: torch.Tensor = stimuli.reshape(stimuli.shape[0], -1).norm(dim=1)
+    norms: torch.Tensor = _check_stimuli(stimuli).reshape(stimuli.shape[0], -1).norm(dim=1)
     return norms
 
 
 def _check_positive(name: str, value: float) -> None:
-    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    check_float(name, value, positive=True)
 
 
 @dataclass(frozen=True)
@@ -43,7 +54,8 @@ class L2Sphere(Constraint):
     Parameters
     ----------
     radius
-        Norm ``‖s‖₂`` of every stimulus (> 0).
+        Norm ``‖s‖₂`` of every stimulus (> 0). Every non-zero stimulus, however small its norm, is projected
+        onto the sphere; an all-zero stimulus has no direction and stays zero.
     """
 
     radius: float = 5.0
@@ -52,11 +64,19 @@ class L2Sphere(Constraint):
         _check_positive("radius", self.radius)
 
     def __call__(self, stimuli: torch.Tensor) -> torch.Tensor:
-        norms = _norms(stimuli).clamp_min(1e-12)
+        # Divide by the largest |entry| first: the rescaled stimulus has a norm in [1, sqrt(n)] whatever the
+        # magnitude of the input, so every non-zero stimulus lands on the sphere (a norm of 1e-27 would otherwise
+        # underflow or be clamped); an all-zero stimulus has no direction and stays zero.
+        flat = _check_stimuli(stimuli).reshape(stimuli.shape[0], -1)
         shape = (-1,) + (1,) * (stimuli.ndim - 1)
-        return stimuli * (self.radius / norms).reshape(shape)
+        peak = flat.abs().amax(dim=1)
+        scale = torch.where(peak > 0, peak, torch.ones_like(peak))  # exact for subnormal peaks too
+        unit = stimuli / scale.reshape(shape)
+        norms = unit.reshape(stimuli.shape[0], -1).norm(dim=1).clamp_min(1.0)
+        return unit * (self.radius / norms).reshape(shape)
 
     def contains(self, stimuli: torch.Tensor, atol: float = 1e-4) -> torch.Tensor:
+        atol = check_float("atol", atol, minimum=0.0)
         return (_norms(stimuli) - self.radius).abs() <= atol * max(1.0, self.radius)
 
 
@@ -82,6 +102,7 @@ class L2Ball(Constraint):
         return stimuli * factor.reshape(shape)
 
     def contains(self, stimuli: torch.Tensor, atol: float = 1e-4) -> torch.Tensor:
+        atol = check_float("atol", atol, minimum=0.0)
         return _norms(stimuli) <= self.radius * (1.0 + atol)
 
 
@@ -99,14 +120,17 @@ class Clip(Constraint):
     high: float = 1.0
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.low) and math.isfinite(self.high) and self.low < self.high):
-            raise ValueError(f"Clip needs finite low < high, got low={self.low!r}, high={self.high!r}")
+        low = check_float("low", self.low)
+        high = check_float("high", self.high)
+        if not low < high:
+            raise ValueError(f"Clip needs low < high, got low={self.low!r}, high={self.high!r}")
 
     def __call__(self, stimuli: torch.Tensor) -> torch.Tensor:
-        return stimuli.clamp(self.low, self.high)
+        return _check_stimuli(stimuli).clamp(self.low, self.high)
 
     def contains(self, stimuli: torch.Tensor, atol: float = 1e-6) -> torch.Tensor:
-        flat = stimuli.reshape(stimuli.shape[0], -1)
+        atol = check_float("atol", atol, minimum=0.0)
+        flat = _check_stimuli(stimuli).reshape(stimuli.shape[0], -1)
         return ((flat >= self.low - atol) & (flat <= self.high + atol)).all(dim=1)
 
 
@@ -115,6 +139,7 @@ _LAPLACE = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
 
 def _as_images(stimuli: torch.Tensor) -> torch.Tensor:
     """View ``[K, ..., H, W]`` as ``[K*prod(...), 1, H, W]`` (smoothness acts on the last two axes)."""
+    _check_stimuli(stimuli)
     if stimuli.ndim < 3:
         raise ValueError(
             f"smoothness needs stimuli with at least two spatial axes, got stimulus shape {tuple(stimuli.shape[1:])}"

@@ -16,8 +16,10 @@ from typing import Literal
 import torch
 from torch import nn
 
+from neurotypes.validation import check_float, check_int
+
 from .constraints import Constraint, gaussian_blur, laplace_penalty
-from .objective import cluster_means, contrastive_objective, normalise_responses
+from .objective import _cluster_means, _diagonal_objective, _normalise, contrastive_objective
 
 __all__ = ["EMAStopper", "OptimizerSpec", "call_model", "optimize_stimuli", "optimize_stimuli_loop"]
 
@@ -44,8 +46,15 @@ class EMAStopper:
     _best: float = math.inf
     _since_best: int = 0
 
+    def __post_init__(self) -> None:
+        self.patience = check_int("patience", self.patience, minimum=1)
+        self.ema = check_float("ema", self.ema, minimum=0.0)
+        if not self.ema < 1.0:
+            raise ValueError(f"ema must lie in [0, 1), got {self.ema}")
+
     def __call__(self, loss: float) -> bool:
         """Record ``loss``; return True when optimisation should stop."""
+        loss = check_float("loss", loss, allow_inf=True)
         self._value = loss if math.isnan(self._value) else self.ema * self._value + (1 - self.ema) * loss
         if self._value < self._best - 1e-12:
             self._best = self._value
@@ -62,7 +71,13 @@ def call_model(model: nn.Module, stimuli: torch.Tensor, unit_idx: torch.Tensor |
     ------
     ValueError
         If the model output is not ``[B, N]`` or contains non-finite values.
+    TypeError
+        If ``model`` is not a module or ``stimuli`` not a tensor.
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(stimuli, torch.Tensor):
+        raise TypeError(f"stimuli must be a torch.Tensor, got {type(stimuli).__name__}")
     out = model(stimuli)
     if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[0] != stimuli.shape[0]:
         shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
@@ -77,6 +92,49 @@ def call_model(model: nn.Module, stimuli: torch.Tensor, unit_idx: torch.Tensor |
     if unit_idx is not None:
         out = out[:, unit_idx]
     return out
+
+
+def _check_inputs(
+    model: object,
+    stimuli: object,
+    labels: object,
+    tau: float,
+    steps: int,
+    lr: float,
+    constraint: object,
+    unit_idx: object,
+) -> tuple[float, int, float]:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(stimuli, torch.Tensor) or not stimuli.is_floating_point():
+        raise TypeError(
+            f"stimuli must be a floating-point torch.Tensor [K, *stim_shape], got {type(stimuli).__name__}"
+        )
+    if stimuli.ndim < 2 or stimuli.shape[0] < 1:
+        raise ValueError(
+            f"stimuli must be a batch [K, *stim_shape] with K >= 1, got shape {tuple(stimuli.shape)}"
+        )
+    if not bool(torch.isfinite(stimuli).all()):
+        raise ValueError("stimuli must be finite (no NaN or inf)")
+    if not isinstance(labels, torch.Tensor) or labels.ndim != 1 or labels.is_floating_point():
+        raise TypeError("labels must be a 1-D integer torch.Tensor (one cluster label per neuron)")
+    k = stimuli.shape[0]
+    if labels.numel() == 0 or int(labels.min()) < 0 or int(labels.max()) >= k:
+        raise ValueError(f"labels must be non-empty and lie in [0, K={k}) (one stimulus per cluster)")
+    if unit_idx is not None:
+        if not isinstance(unit_idx, torch.Tensor) or unit_idx.ndim != 1 or unit_idx.is_floating_point():
+            raise TypeError("unit_idx must be a 1-D integer torch.Tensor or None")
+        if unit_idx.numel() != labels.numel():
+            raise ValueError(
+                f"labels must hold one label per selected neuron ({unit_idx.numel()}), got {labels.numel()}"
+            )
+    if constraint is not None and not callable(constraint):
+        raise TypeError("constraint must be a Constraint (e.g. L2Sphere(5.0)) or None")
+    return (
+        check_float("tau", tau, positive=True),
+        check_int("steps", steps, minimum=0),
+        check_float("lr", lr, positive=True),
+    )
 
 
 def _make_optimizer(spec: OptimizerSpec, params: list[torch.Tensor], lr: float) -> torch.optim.Optimizer:
@@ -100,8 +158,10 @@ def _objective(
     scale: torch.Tensor | float,
     unit_idx: torch.Tensor | None,
 ) -> torch.Tensor:
-    responses = normalise_responses(call_model(model, stimuli, unit_idx), offset, scale)
-    means = cluster_means(responses, labels, n_clusters)
+    responses = _normalise(call_model(model, stimuli, unit_idx), offset, scale)
+    means = _cluster_means(responses, labels, n_clusters)
+    if on_idx is None:
+        return _diagonal_objective(means, tau)
     return contrastive_objective(means, on_idx, tau)
 
 
@@ -158,14 +218,34 @@ def optimize_stimuli(
     -------
     (torch.Tensor, torch.Tensor)
         The optimised stimuli ``[K, *stim_shape]`` (detached) and the objective ``J_k(s_k)`` of each, ``[K]``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad model, stimulus batch, label vector or setting (the message names it).
+
+    Examples
+    --------
+    >>> from mds_cluster.twins import OnOffToy
+    >>> toy = OnOffToy(4, 3)
+    >>> s, j = optimize_stimuli(toy, torch.zeros(2, 3, 3) + 0.1, torch.tensor([0, 1, 0, 1]), steps=5, lr=10.0,
+    ...                         optimizer="sgd")
+    >>> s.shape, bool(j.mean() > 0)
+    (torch.Size([2, 3, 3]), True)
     """
+    tau, steps, lr = _check_inputs(model, stimuli, labels, tau, steps, lr, constraint, unit_idx)
+    smoothness = check_float("smoothness", smoothness, minimum=0.0)
+    if grad_blur_sigma is not None:
+        grad_blur_sigma = check_float("grad_blur_sigma", grad_blur_sigma, positive=True)
+    if stopper is not None and not isinstance(stopper, EMAStopper):
+        raise TypeError(f"stopper must be an EMAStopper or None, got {type(stopper).__name__}")
     n_clusters = stimuli.shape[0]
     s = stimuli.detach().clone()
     if constraint is not None:
         s = constraint(s)
     s.requires_grad_(True)
     opt = _make_optimizer(optimizer, [s], lr)
-    for _ in range(int(steps)):
+    for _ in range(steps):
         # The constraint also acts inside the graph (s = P(p)): for a norm sphere this removes the radial
         # part of the gradient, without which Adam + projection stalls at a non-stationary point.
         s_in = constraint(s) if constraint is not None else s
@@ -209,6 +289,7 @@ def optimize_stimuli_loop(
     Same arguments and results as :func:`optimize_stimuli` (without smoothness/preconditioning/stopper);
     kept as the baseline of the batched implementation (benchmarks, equivalence test).
     """
+    tau, steps, lr = _check_inputs(model, stimuli, labels, tau, steps, lr, constraint, unit_idx)
     n_clusters = stimuli.shape[0]
     out = []
     js = []
@@ -219,7 +300,7 @@ def optimize_stimuli_loop(
         s.requires_grad_(True)
         opt = _make_optimizer(optimizer, [s], lr)
         on = torch.tensor([k])
-        for _ in range(int(steps)):
+        for _ in range(steps):
             s_in = constraint(s) if constraint is not None else s
             loss = -_objective(model, s_in, labels, n_clusters, on, tau, offset, scale, unit_idx).sum()
             (grad,) = torch.autograd.grad(loss, [s])

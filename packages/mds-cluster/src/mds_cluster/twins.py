@@ -26,6 +26,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from neurotypes.validation import check_array, check_choice, check_float, check_int
+
 __all__ = [
     "PROTOTYPES",
     "CNNTwin",
@@ -33,7 +35,6 @@ __all__ = [
     "OnOffToy",
     "TwinAdapter",
     "prototype_filter",
-    "train_cnn_twin",
     "wrap",
 ]
 
@@ -43,6 +44,8 @@ PROTOTYPES = ("on_dog", "off_dog", "gabor_v", "gabor_h")
 
 
 def _check_stimulus(x: torch.Tensor, n_pixels: int, name: str) -> torch.Tensor:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} expects a torch.Tensor of stimuli, got {type(x).__name__}")
     if x.ndim < 2:
         raise ValueError(f"{name} expects a batch of stimuli [B, ...], got shape {tuple(x.shape)}")
     flat = x.reshape(x.shape[0], -1)
@@ -68,12 +71,8 @@ class OnOffToy(nn.Module):
 
     def __init__(self, n_neurons: int = 42, size: int = 18) -> None:
         super().__init__()
-        if int(n_neurons) < 2:
-            raise ValueError(f"n_neurons must be >= 2, got {n_neurons}")
-        if int(size) < 1:
-            raise ValueError(f"size must be >= 1, got {size}")
-        self.n_neurons = int(n_neurons)
-        self.size = int(size)
+        self.n_neurons = check_int("n_neurons", n_neurons, minimum=2)
+        self.size = check_int("size", size, minimum=1)
         self.stim_shape = (self.size, self.size)
         signs = np.where(np.arange(self.n_neurons) % 2 == 0, 1.0, -1.0)
         self.register_buffer("signs", torch.tensor(signs, dtype=torch.get_default_dtype()))
@@ -94,8 +93,8 @@ def prototype_filter(name: str, size: int = 18) -> np.ndarray:
     size
         Side length H of the square filter.
     """
-    if name not in PROTOTYPES:
-        raise ValueError(f"prototype name must be one of {PROTOTYPES}, got {name!r}")
+    name = check_choice("name", name, PROTOTYPES)
+    size = check_int("size", size, minimum=3)
     c = (size - 1) / 2.0
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
     r2 = (xx - c) ** 2 + (yy - c) ** 2
@@ -148,18 +147,19 @@ class LNPopulation(nn.Module):
         seed: int = 0,
     ) -> None:
         super().__init__()
-        if len(prototypes) < 1:
-            raise ValueError("prototypes must name at least one type")
-        if int(n_per_type) < 1:
-            raise ValueError(f"n_per_type must be >= 1, got {n_per_type}")
-        if not noise >= 0:
-            raise ValueError(f"noise must be >= 0, got {noise}")
+        if isinstance(prototypes, str | bytes) or not isinstance(prototypes, Sequence) or len(prototypes) < 1:
+            raise TypeError(f"prototypes must be a non-empty sequence of type names, got {prototypes!r}")
+        for i, name in enumerate(prototypes):
+            check_choice(f"prototypes[{i}]", name, PROTOTYPES)
+        n_per_type = check_int("n_per_type", n_per_type, minimum=1)
+        noise = check_float("noise", noise, minimum=0.0)
+        seed = check_int("seed", seed, minimum=0)
         rng = np.random.default_rng(seed)
         self.prototypes = tuple(prototypes)
-        self.size = int(size)
+        self.size = check_int("size", size, minimum=3)
         self.stim_shape = (self.size, self.size)
         protos = np.stack([prototype_filter(p, self.size).ravel() for p in self.prototypes])
-        self.labels = np.repeat(np.arange(len(self.prototypes)), int(n_per_type)).astype(np.int64)
+        self.labels = np.repeat(np.arange(len(self.prototypes)), n_per_type).astype(np.int64)
         self.n_neurons = self.labels.size
         w = protos[self.labels] + rng.normal(0.0, noise / self.size, size=(self.n_neurons, self.size**2))
         gains = rng.uniform(0.7, 1.3, size=self.n_neurons)
@@ -200,16 +200,14 @@ class TwinAdapter(nn.Module):
         super().__init__()
         if not isinstance(module, nn.Module):
             raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
-        if time_reduce not in ("mean", "max", "last"):
-            raise ValueError(f"time_reduce must be 'mean', 'max' or 'last', got {time_reduce!r}")
         self.module = module
-        self.time_reduce = time_reduce
+        self.time_reduce = check_choice("time_reduce", time_reduce, ("mean", "max", "last"))
         if neuron_idx is None:
             self.register_buffer("neuron_idx", None)
         else:
-            idx = np.asarray(neuron_idx)
-            if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer) or (idx < 0).any():
-                raise ValueError("neuron_idx must be a non-empty 1-D array of non-negative integers")
+            idx = check_array("neuron_idx", neuron_idx, ndim=1, dtype="int", nonnegative=True, min_size=1)
+            if np.unique(idx).size != idx.size:
+                raise ValueError("neuron_idx must not repeat a neuron")
             self.register_buffer("neuron_idx", torch.as_tensor(idx, dtype=torch.long))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -269,9 +267,16 @@ class CNNTwin(nn.Module):
         self, stim_shape: Sequence[int], n_neurons: int, channels: int = 8, kernel_size: int = 9
     ) -> None:
         super().__init__()
-        shape = tuple(int(s) for s in stim_shape)
+        if isinstance(stim_shape, str | bytes) or not isinstance(stim_shape, Sequence):
+            raise TypeError(f"stim_shape must be a sequence of ints, got {stim_shape!r}")
+        shape = tuple(check_int(f"stim_shape[{i}]", s, minimum=1) for i, s in enumerate(stim_shape))
         if len(shape) not in (2, 3):
             raise ValueError(f"stim_shape must be (H, W) or (C, H, W), got {shape}")
+        n_neurons = check_int("n_neurons", n_neurons, minimum=1)
+        channels = check_int("channels", channels, minimum=1)
+        kernel_size = check_int("kernel_size", kernel_size, minimum=1)
+        if kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd, got {kernel_size}")
         self.stim_shape = shape
         in_ch = 1 if len(shape) == 2 else shape[0]
         h, w = shape[-2:]
@@ -289,97 +294,3 @@ class CNNTwin(nn.Module):
         feats = nn.functional.elu(self.core(x)).flatten(2)  # [B, C, P]
         drive = torch.einsum("bcp,np,nc->bn", feats, self.spatial, self.features)
         return nn.functional.softplus(drive + self.bias)
-
-
-def train_cnn_twin(
-    population: nn.Module,
-    stim_shape: Sequence[int],
-    n_train: int = 4000,
-    epochs: int = 40,
-    batch_size: int = 128,
-    lr: float = 1e-2,
-    contrast_range: tuple[float, float] = (0.5, 3.0),
-    poisson: bool = True,
-    seed: int = 0,
-    device: str | torch.device = "cpu",
-    progress: bool = False,
-) -> tuple[CNNTwin, dict[str, float]]:
-    """Fit a :class:`CNNTwin` to simulated (Poisson) responses of ``population`` to white noise.
-
-    The noise stimuli are Gaussian white noise whose pixel standard deviation (contrast) is drawn uniformly
-    from ``contrast_range`` per stimulus: white noise drives an LN neuron only by about ``‖s‖/√D``, so a
-    high contrast is needed for the training responses to rise above the Poisson noise. Trained with Adam on the Poisson negative
-    log-likelihood (plain torch loop: the fit takes seconds, so Lightning would add weight, not value).
-
-    Parameters
-    ----------
-    population
-        Ground-truth model ``[B, *stim_shape] -> [B, N]`` (e.g. :class:`LNPopulation`).
-    stim_shape
-        Stimulus shape.
-    n_train
-        Number of training stimuli (another ``n_train // 4`` are held out for the test correlation).
-    epochs, batch_size, lr
-        Optimisation settings.
-    contrast_range
-        Range of the per-stimulus pixel standard deviation.
-    poisson
-        Train on Poisson samples of the rates (True) or on the noiseless rates.
-    seed
-        Seed for stimuli, Poisson noise, initialisation and batch order.
-    device
-        Torch device.
-    progress
-        Show a tqdm progress bar over epochs.
-
-    Returns
-    -------
-    (CNNTwin, dict)
-        The fitted twin (eval mode) and ``{"test_corr": mean per-neuron correlation with the noiseless
-        held-out rates, "train_loss": last epoch's loss}``.
-    """
-    from tqdm.auto import tqdm
-
-    if int(n_train) < 10:
-        raise ValueError(f"n_train must be >= 10, got {n_train}")
-    gen = torch.Generator().manual_seed(int(seed))
-    shape = tuple(int(s) for s in stim_shape)
-    n_total = int(n_train) + int(n_train) // 4
-    x = torch.randn((n_total, *shape), generator=gen)
-    lo, hi = contrast_range
-    if not 0 < lo <= hi:
-        raise ValueError(f"contrast_range must satisfy 0 < low <= high, got {contrast_range}")
-    contrast = torch.empty(n_total).uniform_(lo, hi, generator=gen)
-    x = x * contrast.reshape(-1, *([1] * len(shape)))
-    with torch.no_grad():
-        rates = population.to(device)(x.to(device)).cpu()
-    targets = torch.poisson(rates, generator=gen) if poisson else rates
-    n_neurons = rates.shape[1]
-    torch.manual_seed(int(seed))  # parameter initialisation of the twin
-    twin = CNNTwin(shape, n_neurons).to(device)
-    opt = torch.optim.Adam(twin.parameters(), lr=lr)
-    x_train, y_train = x[:n_train].to(device), targets[:n_train].to(device)
-    loss_value = float("nan")
-    for _ in tqdm(range(int(epochs)), disable=not progress, desc="CNN twin"):
-        perm = torch.randperm(int(n_train), generator=gen)
-        total = 0.0
-        for start in range(0, int(n_train), int(batch_size)):
-            idx = perm[start : start + int(batch_size)].to(device)
-            pred = twin(x_train[idx])
-            loss = nn.functional.poisson_nll_loss(pred, y_train[idx], log_input=False)
-            opt.zero_grad()
-            loss.backward()  # type: ignore[no-untyped-call]
-            opt.step()
-            total += float(loss.detach()) * idx.numel()
-        loss_value = total / int(n_train)
-    twin.eval()
-    with torch.no_grad():
-        pred = twin(x[n_train:].to(device)).cpu().numpy()
-    true = rates[n_train:].numpy()
-    pc = pred - pred.mean(0)
-    tc = true - true.mean(0)
-    corr = (pc * tc).sum(0) / np.sqrt((pc**2).sum(0) * (tc**2).sum(0) + 1e-12)
-    logger.info("CNN twin: held-out correlation %.3f", float(corr.mean()))
-    for p in twin.parameters():
-        p.requires_grad_(False)
-    return twin, {"test_corr": float(corr.mean()), "train_loss": loss_value}
