@@ -8,7 +8,10 @@ and a reproduction report.
 from importlib.metadata import PackageNotFoundError, version
 
 from . import data
-from .model import ELM, ELMStates, count_params, leaky_integrate, neuronio_routing, normalize_config
+from .config import BACKENDS, count_params, normalize_config
+from .model import ELM, ELMStates
+from .recurrence import leaky_integrate
+from .routing import neuronio_routing
 from .pretrained_models import PRETRAINED_SIZES, pretrained, pretrained_info
 
 try:
@@ -17,6 +20,7 @@ except PackageNotFoundError:  # pragma: no cover - source tree without installat
     __version__ = "0.0.0"
 
 __all__ = [
+    "BACKENDS",
     "ELM",
     "PRETRAINED_SIZES",
     "ELMStates",
