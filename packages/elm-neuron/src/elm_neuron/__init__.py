@@ -10,9 +10,9 @@ from importlib.metadata import PackageNotFoundError, version
 from . import data
 from .config import BACKENDS, count_params, normalize_config
 from .model import ELM, ELMStates
+from .pretrained_models import PRETRAINED_SIZES, pretrained, pretrained_info
 from .recurrence import leaky_integrate
 from .routing import neuronio_routing
-from .pretrained_models import PRETRAINED_SIZES, pretrained, pretrained_info
 
 try:
     __version__ = version("elm-neuron")

@@ -411,14 +411,28 @@ def spike_index(x, max_count):  # type: ignore[no-untyped-def]
     for t in range(steps):
         for b in range(batch):
             xt = x[b, t]
+            if n <= 64:  # one block: a loop the compiler vectorises
+                m = np.uint64(0)
+                for q in range(n):
+                    m |= np.uint64(xt[q] != 0) << np.uint64(q)  # (NaN != 0)
+                while m != 0:
+                    low = m & (~m + one)
+                    q = _CTZ_TABLE[(low * _DEBRUIJN) >> shift]
+                    if k >= max_count:
+                        return None
+                    rows[k] = b
+                    cols[k] = q
+                    vals[k] = xt[q]
+                    k += 1
+                    m ^= low
+                continue
             for q0 in range(0, n, 64):
                 if q0 < full:
                     m = _NONZERO_MASK64(xt, q0)
-                else:
+                else:  # the last, partial block
                     m = np.uint64(0)
-                    for q in range(q0, n):
-                        v = xt[q]
-                        m |= np.uint64(v != 0) << np.uint64(q - q0)  # (NaN != 0)
+                    for q in range(n - q0):
+                        m |= np.uint64(xt[q0 + q] != 0) << np.uint64(q)
                 while m != 0:
                     low = m & (~m + one)
                     q = q0 + _CTZ_TABLE[(low * _DEBRUIJN) >> shift]

@@ -523,22 +523,24 @@ class ELM(nn.Module):
             ),
         )
 
-    def _input_decay(self, dtype: torch.dtype) -> torch.Tensor | None:
-        """The trace decay of each input when all its synapses share one (see :func:`routing.input_decay`)."""
+    def _input_decay(self, dtype: torch.dtype) -> tuple[torch.Tensor | None, bool]:
+        """The trace decay of each input when all its synapses share one (see :func:`routing.input_decay`),
+        and whether it is one decay for all inputs (then spikes can enter through their non-zero entries)."""
         tau = self.trace_tau
         if tau.requires_grad:
-            return None
-        smap = self.synapse_map()
+            return None, False
         idx, mask = self.input_to_synapse_indices, self.valid_indices_mask
         key = (tau._version, tau.data_ptr(), dtype, self.delta_t, idx._version, idx.data_ptr(), mask._version)
 
-        def make() -> torch.Tensor | None:
+        def make() -> tuple[torch.Tensor | None, bool]:
             with torch.no_grad():
                 decay = self.kappa_s.detach().to(torch.float64).cpu().numpy()
             if self.version == 2:  # one trace per branch: every synapse of branch j decays with kappa_b[j]
                 decay = np.repeat(decay, self.synapses_per_branch)
-            got = input_decay(smap, decay)
-            return None if got is None else torch.as_tensor(got, dtype=dtype)
+            got = input_decay(self.synapse_map(), decay)
+            if got is None:
+                return None, False
+            return torch.as_tensor(got, dtype=dtype), bool(np.all(got == got[0]))
 
         return self._cached(f"input_decay_{dtype}", key, make)  # type: ignore[no-any-return]
 
@@ -629,14 +631,14 @@ class ELM(nn.Module):
         if x.dtype != first.weight.dtype:  # e.g. float16 spikes into a float32 neuron
             x = x.to(first.weight.dtype)
         kappa_m, gain = self._constants(first.weight.dtype)
-        decay = None
+        decay, uniform = None, False
         if not need_branch_input and not x.requires_grad:
-            decay = self._input_decay(first.weight.dtype)
+            decay, uniform = self._input_decay(first.weight.dtype)
         if decay is not None:
             # Raw inputs: routing, synapse weights and branch sums fold into the first layer (fused.py).
             smap = self.synapse_map()
             index = None
-            if backend == "numba" and bool((decay == decay[0]).all()):
+            if backend == "numba" and uniform:
                 index = fused.spike_index(x.detach().numpy())  # None when too dense
             if index is None:
                 self._check_values(x)

@@ -164,12 +164,14 @@ def input_decay(smap: SynapseMap, synapse_decay: np.ndarray) -> np.ndarray | Non
     """One trace decay per input when all synapses reading an input share it (else None).
 
     ``synapse_decay`` ``[n_syn]``: the decay of each synapse's trace (version 1: ``kappa_s``; version 2: the
-    branch's ``kappa_b``). Inputs that reach no synapse get 0. With a decay per input the synapse traces of
+    branch's ``kappa_b``). With a decay per input the synapse traces of
     an input are its own trace times the synapse weights, so routing, weights and branch sums fold into one
-    matrix after the trace.
+    matrix after the trace. Inputs that reach no synapse get the first synapse's decay (any value would do).
     """
     per_synapse = synapse_decay[smap.synapses]
-    out = np.zeros(smap.num_input, dtype=synapse_decay.dtype)
+    # Inputs that reach no synapse contribute nothing: give them the first synapse's decay (keeps a uniform
+    # decay uniform, e.g. for inputs that a random routing leaves out).
+    out = np.full(smap.num_input, per_synapse[0] if per_synapse.size else 0.0, dtype=synapse_decay.dtype)
     out[smap.inputs] = per_synapse
     if not np.array_equal(out[smap.inputs], per_synapse):
         return None
