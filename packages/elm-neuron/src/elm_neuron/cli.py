@@ -74,10 +74,15 @@ def _train(args: argparse.Namespace) -> int:
         if args.file is None:
             print("error: tasks shd / shd-adding need the SHD HDF5 FILE", file=sys.stderr)
             return 2
-        x, y = data.shd(args.file)
-        if args.test_file is not None:
+        try:
+            x, y = data.shd(args.file)
+            test = None if args.test_file is None else data.shd(args.test_file)
+        except (OSError, ValueError) as err:  # missing or unreadable file: one line naming it, no traceback
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        if test is not None:
             x_train, y_train = x, y
-            x_test, y_test = data.shd(args.test_file)
+            x_test, y_test = test
         else:
             order = np.random.default_rng(args.seed).permutation(len(y))
             cut = int(0.8 * len(y))

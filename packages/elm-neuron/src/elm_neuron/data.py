@@ -1,12 +1,17 @@
 """Default data: the synthetic SHD-like tasks, spike-train conversion, and loaders for the real SHD / NeuronIO files.
 
 Nothing here downloads anything: the synthetic tasks are generated, and the loaders read files the user already
-has (SHD / SSC HDF5 files from zenkelab.org, NeuronIO pickles from Kaggle).
+has (SHD / SSC HDF5 files from zenkelab.org, NeuronIO pickles from Kaggle). The NeuronIO pickles are read only
+when the caller opts in (``allow_pickle=True``: unpickling a file can run any code in it); a file converted once
+with :func:`save_neuronio` (arrays in an ``.npz`` archive, no pickle) loads without that risk.
 """
 
 from __future__ import annotations
 
+import os
 import pickle
+import secrets
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "NeuronIOData",
     "neuronio",
+    "save_neuronio",
     "shd",
     "shd_adding",
     "synthetic_shd",
@@ -253,8 +259,11 @@ def shd(
 
     Raises
     ------
+    FileNotFoundError
+        When ``path`` is not a file.
     ValueError
-        On a missing dataset, mismatched lengths, negative times or out-of-range channel ids.
+        On a file that is not readable as HDF5 (naming the file), a missing dataset, mismatched lengths,
+        negative times or out-of-range channel ids.
     """
     try:
         import h5py
@@ -267,31 +276,49 @@ def shd(
         raise ValueError(f"bin_size_ms must be positive, got {bin_size_ms}")
     n_bins = _check_int("n_bins", n_bins, 1)
     n_channels = _check_int("n_channels", n_channels, 1)
-    with h5py.File(path, "r") as f:
-        for key in ("spikes/times", "spikes/units", "labels"):
-            if key not in f:
-                raise ValueError(f"path: {path.name} is not an SHD file (missing dataset {key!r})")
-        times, units, labels = f["spikes/times"], f["spikes/units"], np.asarray(f["labels"])
-        n = len(labels)
-        if len(times) != n or len(units) != n:
+    if max_samples is not None:
+        max_samples = _check_int("max_samples", max_samples, 1)
+    try:
+        f = h5py.File(path, "r")
+    except OSError as err:  # not HDF5, truncated, unreadable: h5py's message does not name the file
+        raise ValueError(f"path: cannot read {path} as an HDF5 file ({err})") from err
+    with f:
+        try:
+            return _read_shd(f, path, bin_size_ms, n_bins, n_channels, max_samples)
+        except (OSError, KeyError, TypeError) as err:  # a damaged dataset inside the file
             raise ValueError(
-                f"path: {path.name} has {len(times)} spike-time lists, {len(units)} unit lists and {n} labels"
-            )
-        if max_samples is not None:
-            n = min(n, _check_int("max_samples", max_samples, 1))
-        x = np.zeros((n, n_bins, n_channels), dtype=np.float32)
-        for k in range(n):
-            t = np.asarray(times[k], dtype=np.float64)
-            u = np.asarray(units[k], dtype=np.int64)
-            if t.shape != u.shape:
-                raise ValueError(f"path: sample {k} has {t.size} spike times but {u.size} units")
-            if t.size and (not np.all(np.isfinite(t)) or t.min() < 0):
-                raise ValueError(f"path: sample {k} has negative or non-finite spike times")
-            if u.size and (u.min() < 0 or u.max() >= n_channels):
-                raise ValueError(f"path: sample {k} has channel ids outside [0, {n_channels})")
-            b = np.floor(t * 1000.0 / bin_size_ms).astype(np.int64)
-            keep = b < n_bins
-            x[k, b[keep], u[keep]] = 1.0
+                f"path: cannot read the SHD datasets of {path} ({type(err).__name__}: {err})"
+            ) from err
+
+
+def _read_shd(
+    f: Any, path: Path, bin_size_ms: float, n_bins: int, n_channels: int, max_samples: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The body of :func:`shd` on an open ``h5py.File``."""
+    for key in ("spikes/times", "spikes/units", "labels"):
+        if key not in f:
+            raise ValueError(f"path: {path.name} is not an SHD file (missing dataset {key!r})")
+    times, units, labels = f["spikes/times"], f["spikes/units"], np.asarray(f["labels"])
+    n = len(labels)
+    if len(times) != n or len(units) != n:
+        raise ValueError(
+            f"path: {path.name} has {len(times)} spike-time lists, {len(units)} unit lists and {n} labels"
+        )
+    if max_samples is not None:
+        n = min(n, max_samples)
+    x = np.zeros((n, n_bins, n_channels), dtype=np.float32)
+    for k in range(n):
+        t = np.asarray(times[k], dtype=np.float64)
+        u = np.asarray(units[k], dtype=np.int64)
+        if t.shape != u.shape:
+            raise ValueError(f"path: {path.name}: sample {k} has {t.size} spike times but {u.size} units")
+        if t.size and (not np.all(np.isfinite(t)) or t.min() < 0):
+            raise ValueError(f"path: {path.name}: sample {k} has negative or non-finite spike times")
+        if u.size and (u.min() < 0 or u.max() >= n_channels):
+            raise ValueError(f"path: {path.name}: sample {k} has channel ids outside [0, {n_channels})")
+        b = np.floor(t * 1000.0 / bin_size_ms).astype(np.int64)
+        keep = b < n_bins
+        x[k, b[keep], u[keep]] = 1.0
     return x, labels[:n].astype(np.int64)
 
 
@@ -347,23 +374,77 @@ def _ragged_to_raster(spike_times: Any, n_rows: int, n_steps: int, name: str) ->
     return out
 
 
-def neuronio(path: str | Path) -> NeuronIOData:
-    """Load one locally available NeuronIO pickle (the ``*sim__*`` files of Beniaguev et al. 2021).
+#: Exceptions an unpickler raises on a damaged or foreign file (reported as a ValueError naming the file).
+_UNPICKLING_ERRORS = (
+    pickle.UnpicklingError,
+    EOFError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    ImportError,
+    IndexError,
+    KeyError,
+    UnicodeDecodeError,
+)
 
-    Format (as read by the reference): ``{"Params": {"allSegmentsType", "totalSimDurationInSec"},
+
+def neuronio(path: str | Path, allow_pickle: bool = False) -> NeuronIOData:
+    """Load one NeuronIO simulation file: an archive written by :func:`save_neuronio`, or (only with
+    ``allow_pickle=True``) one of the dataset's original pickles (the ``*sim__*`` files of Beniaguev et al. 2021).
+
+    **Security:** the NeuronIO dataset is distributed as Python pickles, and unpickling a file runs whatever code
+    it was made to run: a crafted file can do anything your account can. Pickles are therefore refused unless
+    you pass ``allow_pickle=True``, which you should do only for files you trust (e.g. the dataset you downloaded
+    yourself from its Kaggle page). Convert each trusted pickle once with :func:`save_neuronio`; the ``.npz``
+    archive it writes holds plain arrays and loads without ``allow_pickle``.
+
+    Pickle format (as read by the reference): ``{"Params": {"allSegmentsType", "totalSimDurationInSec"},
     "Results": {"listOfSingleSimulationDicts": [{"exInputSpikeTimes", "inhInputSpikeTimes",
     "outputSpikeTimes", "somaVoltageLowRes"}]}}``; input spike times are dicts segment -> ms, output spike
-    times are placed at ``int(t - 0.5)``. Only open files you trust: pickles can run code.
+    times are placed at ``int(t - 0.5)``.
+
+    Parameters
+    ----------
+    path
+        The file.
+    allow_pickle
+        Read a pickle (default False: pickles are refused).
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` is not a file.
+    ValueError
+        When the file is a pickle and ``allow_pickle`` is False, or it cannot be read as a NeuronIO file
+        (the message names the file).
     """
+    if not isinstance(allow_pickle, bool):
+        raise TypeError(f"allow_pickle must be True or False, got {allow_pickle!r}")
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"path: no NeuronIO file at {path}")
+    if zipfile.is_zipfile(path):
+        return _load_neuronio_npz(path)
+    if not allow_pickle:
+        raise ValueError(
+            f"path: {path} is not an archive written by save_neuronio; reading it as a NeuronIO pickle would "
+            "run any code stored in it. Pass allow_pickle=True only for a file you trust (e.g. the NeuronIO "
+            "dataset you downloaded), and convert it once with elm_neuron.data.save_neuronio"
+        )
     with path.open("rb") as fh:
         try:
-            experiment = pickle.load(fh, encoding="ASCII")
-        except UnicodeDecodeError:
-            fh.seek(0)
-            experiment = pickle.load(fh, encoding="latin1")
+            try:
+                experiment = pickle.load(fh, encoding="ASCII")
+            except UnicodeDecodeError:
+                fh.seek(0)
+                experiment = pickle.load(fh, encoding="latin1")
+        except _UNPICKLING_ERRORS as err:
+            raise ValueError(f"path: cannot read {path} as a pickle ({type(err).__name__}: {err})") from err
+    return _neuronio_from_experiment(experiment, path)
+
+
+def _neuronio_from_experiment(experiment: Any, path: Path) -> NeuronIOData:
+    """The arrays of one unpickled NeuronIO simulation file."""
     try:
         params = experiment["Params"]
         sims = experiment["Results"]["listOfSingleSimulationDicts"]
@@ -371,19 +452,80 @@ def neuronio(path: str | Path) -> NeuronIOData:
         n_steps = round(float(params["totalSimDurationInSec"]) * 1000)
     except (KeyError, TypeError) as err:
         raise ValueError(f"path: {path.name} is not a NeuronIO simulation file (missing {err})") from err
-    x = np.zeros((len(sims), n_steps, 2 * n_seg), dtype=bool)
-    y_spike = np.zeros((len(sims), n_steps))
-    y_soma = np.zeros((len(sims), n_steps))
-    for k, sim in enumerate(sims):
-        ex = _ragged_to_raster(sim["exInputSpikeTimes"], n_seg, n_steps, "exInputSpikeTimes")
-        inh = _ragged_to_raster(sim["inhInputSpikeTimes"], n_seg, n_steps, "inhInputSpikeTimes")
-        x[k] = np.vstack([ex, inh]).T
-        spikes = (np.asarray(sim["outputSpikeTimes"], dtype=float) - 0.5).astype(np.int64)
-        y_spike[k, spikes[(spikes >= 0) & (spikes < n_steps)]] = 1.0
-        soma = np.asarray(sim["somaVoltageLowRes"], dtype=float)
-        if soma.shape != (n_steps,):
-            raise ValueError(
-                f"path: somaVoltageLowRes of simulation {k} has shape {soma.shape}, expected ({n_steps},)"
-            )
-        y_soma[k] = soma
+    try:
+        x = np.zeros((len(sims), n_steps, 2 * n_seg), dtype=bool)
+        y_spike = np.zeros((len(sims), n_steps))
+        y_soma = np.zeros((len(sims), n_steps))
+        for k, sim in enumerate(sims):
+            ex = _ragged_to_raster(sim["exInputSpikeTimes"], n_seg, n_steps, "exInputSpikeTimes")
+            inh = _ragged_to_raster(sim["inhInputSpikeTimes"], n_seg, n_steps, "inhInputSpikeTimes")
+            x[k] = np.vstack([ex, inh]).T
+            spikes = (np.asarray(sim["outputSpikeTimes"], dtype=float) - 0.5).astype(np.int64)
+            y_spike[k, spikes[(spikes >= 0) & (spikes < n_steps)]] = 1.0
+            soma = np.asarray(sim["somaVoltageLowRes"], dtype=float)
+            if soma.shape != (n_steps,):
+                raise ValueError(
+                    f"somaVoltageLowRes of simulation {k} has shape {soma.shape}, expected ({n_steps},)"
+                )
+            y_soma[k] = soma
+    except (KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"path: {path.name} is not a valid NeuronIO simulation file ({err})") from err
     return NeuronIOData(x=x, y_spike=y_spike, y_soma=y_soma)
+
+
+_NPZ_KEYS = ("x", "y_spike", "y_soma")
+
+
+def _load_neuronio_npz(path: Path) -> NeuronIOData:
+    """A :class:`NeuronIOData` from an archive of :func:`save_neuronio` (no pickles: ``allow_pickle=False``)."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            missing = [k for k in _NPZ_KEYS if k not in archive.files]
+            if missing:
+                raise ValueError(f"path: {path} is not a NeuronIO archive (missing {missing})")
+            x, y_spike, y_soma = (archive[k] for k in _NPZ_KEYS)
+    except (OSError, zipfile.BadZipFile, EOFError, KeyError) as err:
+        raise ValueError(
+            f"path: cannot read {path} as a NeuronIO archive ({type(err).__name__}: {err})"
+        ) from err
+    except ValueError as err:
+        if str(err).startswith("path:"):
+            raise
+        raise ValueError(f"path: cannot read {path} as a NeuronIO archive ({err})") from err
+    if x.dtype != np.bool_ or x.ndim != 3:
+        raise ValueError(f"path: {path}: x must be a boolean [n_sim, T, n_in] array, got {x.dtype} {x.shape}")
+    for name, arr in (("y_spike", y_spike), ("y_soma", y_soma)):
+        if arr.dtype.kind != "f" or arr.shape != x.shape[:2]:
+            raise ValueError(
+                f"path: {path}: {name} must be a float {x.shape[:2]} array, got {arr.dtype} {arr.shape}"
+            )
+    return NeuronIOData(x=x, y_spike=y_spike, y_soma=y_soma)
+
+
+def save_neuronio(data: NeuronIOData, path: str | Path) -> Path:
+    """Write ``data`` as an ``.npz`` archive of plain arrays (no pickle) that :func:`neuronio` reads safely.
+
+    The file is written to a temporary file next to ``path`` and then renamed, so ``path`` never holds a
+    partial archive. Returns the path written (``.npz`` is appended when missing, as numpy does).
+    """
+    if not isinstance(data, NeuronIOData):
+        raise TypeError(f"data must be a NeuronIOData, got {type(data).__name__}")
+    path = Path(path)
+    if path.suffix != ".npz":
+        path = path.with_name(path.name + ".npz")
+    # A new file with the permissions the umask allows (mkstemp would make it private to the owner).
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez_compressed(
+                fh,
+                x=np.asarray(data.x, dtype=bool),
+                y_spike=np.asarray(data.y_spike, dtype=np.float64),
+                y_soma=np.asarray(data.y_soma, dtype=np.float64),
+            )
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
