@@ -142,7 +142,7 @@ def test_neuronio_loader(tmp_path: Path) -> None:
     assert d.y_spike[0].nonzero()[0].tolist() == [4, 7]
     np.testing.assert_allclose(d.y_soma[0], np.linspace(-70, -60, 10))
     (tmp_path / "junk.p").write_bytes(pickle.dumps({"nope": 1}))
-    with pytest.raises(ValueError, match="junk.p is not a NeuronIO simulation file"):
+    with pytest.raises(ValueError, match=r"junk\.p is not a NeuronIO simulation file"):
         data.neuronio(tmp_path / "junk.p", allow_pickle=True)
     # converted once, the archive loads without allow_pickle and gives the same arrays
     saved = data.save_neuronio(d, tmp_path / "sim__tiny")
@@ -160,7 +160,7 @@ def test_neuronio_loader_never_unpickles_without_consent(tmp_path: Path) -> None
 
     evil = tmp_path / "sim__evil.p"
     evil.write_bytes(pickle.dumps({"Params": Boom()}))
-    with pytest.raises(ValueError, match="sim__evil.p is not an archive written by save_neuronio"):
+    with pytest.raises(ValueError, match=r"sim__evil\.p is not an archive written by save_neuronio"):
         data.neuronio(evil)
     assert not (tmp_path / "pwned").exists()
     with pytest.raises(TypeError, match="allow_pickle must be True or False"):
@@ -170,23 +170,23 @@ def test_neuronio_loader_never_unpickles_without_consent(tmp_path: Path) -> None
 def test_neuronio_loader_names_the_file_on_damaged_input(tmp_path: Path) -> None:
     truncated = tmp_path / "sim__cut.p"
     truncated.write_bytes(pickle.dumps({"Params": {"a": 1}}, protocol=2)[:-5])
-    with pytest.raises(ValueError, match="cannot read .*sim__cut.p as a pickle"):
+    with pytest.raises(ValueError, match=r"cannot read .*sim__cut\.p as a pickle"):
         data.neuronio(truncated, allow_pickle=True)
     bad_zip = tmp_path / "bad.npz"
     bad_zip.write_bytes(b"PK\x03\x04" + b"\x00" * 40)
-    with pytest.raises(ValueError, match="bad.npz"):
+    with pytest.raises(ValueError, match=r"bad\.npz"):
         data.neuronio(bad_zip)
     wrong = tmp_path / "wrong.npz"
     np.savez(wrong, x=np.zeros((1, 3, 2)), y_spike=np.zeros((1, 3)), y_soma=np.zeros((1, 3)))
-    with pytest.raises(ValueError, match="wrong.npz: x must be a boolean"):
+    with pytest.raises(ValueError, match=r"wrong\.npz: x must be a boolean"):
         data.neuronio(wrong)
     objects = tmp_path / "objects.npz"
     np.savez(objects, x=np.array([{"a": 1}], dtype=object), y_spike=np.zeros(1), y_soma=np.zeros(1))
-    with pytest.raises(ValueError, match="objects.npz"):
+    with pytest.raises(ValueError, match=r"objects\.npz"):
         data.neuronio(objects)
     missing = tmp_path / "missing.npz"
     np.savez(missing, x=np.zeros((1, 3, 2), bool))
-    with pytest.raises(ValueError, match="missing.npz is not a NeuronIO archive"):
+    with pytest.raises(ValueError, match=r"missing\.npz is not a NeuronIO archive"):
         data.neuronio(missing)
 
 
