@@ -232,7 +232,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     single: dict[str, list[float]] = {k: [] for k in models}
     for _ in range(args.repeats):
         for name, model in models.items():
-            wall, cpu_s, per_step = _train_steps(model, args.config, tensors, args.steps, batch, cfg["lr"], args.adam)
+            wall, cpu_s, per_step = _train_steps(
+                model, args.config, tensors, args.steps, batch, cfg["lr"], args.adam
+            )
             times[name].append(wall)
             cpu[name].append(cpu_s)
             single[name].extend(per_step)

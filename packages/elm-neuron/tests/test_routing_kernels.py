@@ -202,8 +202,8 @@ def test_pretrained_neuron_float32_backends_agree() -> None:
     import elm_neuron
 
     model = elm_neuron.pretrained("neuronio", num_memory=10).train()
-    x = (torch.rand(2, 120, 1278, generator=torch.Generator().manual_seed(2)) < 0.01).float()
-    y_spike, y_soma = _neuronio_targets(2, 120, 3)
+    x = (torch.rand(2, 60, 1278, generator=torch.Generator().manual_seed(2)) < 0.01).float()
+    y_spike, y_soma = _neuronio_targets(2, 60, 3)
     exact = brute_force(model, x)
     for backend in available_backends(model):
         model.backend = backend

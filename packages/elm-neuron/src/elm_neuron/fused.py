@@ -393,7 +393,7 @@ def _forward_kernels(
     kappa_s: torch.Tensor | None,
     activation: str,
     smap: SynapseMap | None,
-    index: SpikeIndex | None,
+    index: SpikeIndex | bool | None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """:meth:`ELMCoreCPU.forward` with the numba kernels (see :mod:`elm_neuron._numba_loops`)."""
     w1, b1, w2, b2, kappa, gain, w_y, b_y = tensors
@@ -421,7 +421,7 @@ def _forward_kernels(
     if index is None and sparse_ok:
         index = spike_index(x)
     c = None
-    if index is not None and sparse_ok:
+    if isinstance(index, SpikeIndex) and sparse_ok:
         assert ks_np is not None
         pre = np.empty((0, 0, 0), dtype)
         ks_k = np.ascontiguousarray(ks_np[:1])
@@ -564,7 +564,8 @@ class ELMCoreCPU(torch.autograd.Function):
     * ``synapses``: a :class:`elm_neuron.routing.SynapseMap` (raw inputs with routing or several synapses per
       branch) or None (synapse ``k`` reads input ``k`` and is branch ``k``);
     * ``index``: the :class:`SpikeIndex` of ``feats`` when the caller has it (raw inputs, one decay for all),
-      else None (the numba backend builds it when the inputs are sparse enough).
+      False when the caller found the inputs too dense for one, else None (the numba backend then tries to
+      build it).
 
     Gradients flow to every tensor argument except ``kappa_s`` (and ``feats`` when ``kappa_s`` is given: the
     raw inputs must not require gradients then).
@@ -587,7 +588,7 @@ class ELMCoreCPU(torch.autograd.Function):
         activation: str,
         backend: str = "auto",
         synapses: SynapseMap | None = None,
-        index: SpikeIndex | None = None,
+        index: SpikeIndex | bool | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         dtype: np.dtype[Any] = _NP_DTYPES.get(w1.dtype) or np.dtype(str(w1.dtype).removeprefix("torch."))
         x = _np(feats, dtype)
@@ -764,11 +765,11 @@ def elm_core_cpu(
     activation: str,
     backend: str = "auto",
     synapses: SynapseMap | None = None,
-    index: SpikeIndex | None = None,
+    index: SpikeIndex | bool | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Outputs and memory through :class:`ELMCoreCPU` (see there for the arguments), after checking them."""
     if kappa_s is None:
-        if w_s is not None or synapses is not None or index is not None:
+        if w_s is not None or synapses is not None or isinstance(index, SpikeIndex):
             raise ValueError("w_s, synapses and index need raw inputs: pass their trace decays kappa_s")
     else:
         if feats.requires_grad:

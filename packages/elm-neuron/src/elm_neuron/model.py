@@ -497,9 +497,9 @@ class ELM(nn.Module):
 
     route_input_to_synapses = route  # the reference's name
 
-    def _cached(self, name: str, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+    def _cached(self, name: object, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
         """``make()``, cached under ``name`` while ``key`` is unchanged (kept out of the state dict)."""
-        cache: dict[str, tuple[tuple[Any, ...], Any]] = self.__dict__.setdefault("_elm_cache", {})
+        cache: dict[object, tuple[tuple[Any, ...], Any]] = self.__dict__.setdefault("_elm_cache", {})
         got = cache.get(name)
         if got is None or got[0] != key:
             got = (key, make())
@@ -542,7 +542,7 @@ class ELM(nn.Module):
                 return None, False
             return torch.as_tensor(got, dtype=dtype), bool(np.all(got == got[0]))
 
-        return self._cached(f"input_decay_{dtype}", key, make)  # type: ignore[no-any-return]
+        return self._cached(("input_decay", dtype), key, make)  # type: ignore[no-any-return]
 
     def _routing_matrix(self, w_s: torch.Tensor) -> torch.Tensor:
         """``R`` ``[n_in, B]`` (:func:`routing.routing_matrix`) on the device of ``w_s``."""
@@ -617,7 +617,7 @@ class ELM(nn.Module):
                 kappa_m = self.kappa_m.to(dtype)
                 return kappa_m, self._gain(kappa_m)
 
-        values: tuple[torch.Tensor, torch.Tensor] = self._cached(f"constants_{dtype}", key, make)
+        values: tuple[torch.Tensor, torch.Tensor] = self._cached(("constants", dtype), key, make)
         return values
 
     def _run(self, x: torch.Tensor, need_branch_input: bool) -> ELMStates:
@@ -637,13 +637,13 @@ class ELM(nn.Module):
         if decay is not None:
             # Raw inputs: routing, synapse weights and branch sums fold into the first layer (fused.py).
             smap = self.synapse_map()
-            index = None
+            index: fused.SpikeIndex | bool | None = None
             if backend == "numba" and uniform:
-                index = fused.spike_index(x.detach().numpy())  # None when too dense
-            if index is None:
-                self._check_values(x)
-            else:
+                index = fused.spike_index(x.detach().numpy()) or False  # False: too dense, do not retry
+            if isinstance(index, fused.SpikeIndex):
                 self._check_entries(index.vals)
+            else:
+                self._check_values(x)
             feats, w_s, synapses = x, self.w_s, (None if smap.identity else smap)
             b = x.new_empty(0)
         else:
