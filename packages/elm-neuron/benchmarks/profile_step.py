@@ -1,7 +1,8 @@
 """Where one training step of elm-neuron goes: phases of the benchmark's loop and the numba kernels inside them.
 
 Same loop, data and model as ``bench_train.py`` (``--config small`` or ``neuronio``), one thread. Each phase is
-timed with ``time.perf_counter``; the kernels of :mod:`elm_neuron._numba_loops` are wrapped with timers (their
+timed with ``time.thread_time`` (CPU time of this thread: time the thread waits while other jobs run is not
+counted, which matters on a shared machine); the kernels of :mod:`elm_neuron._numba_loops` are wrapped with timers (their
 times are part of the forward and backward phases). Prints the median over the measured steps, in microseconds.
 Not run in CI.
 
@@ -53,29 +54,29 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             real = getattr(kernels, name)
 
             def timed(*a: Any, _real: Any = real, _name: str = name) -> Any:
-                t0 = time.perf_counter()
+                t0 = time.thread_time()
                 out = _real(*a)
-                times[f"kernel {_name}"].append(time.perf_counter() - t0)
+                times[f"kernel {_name}"].append(time.thread_time() - t0)
                 return out
 
             setattr(kernels, name, timed)
     gen = torch.Generator().manual_seed(0)
     x = tensors[0]
     for _ in range(args.steps):
-        t = time.perf_counter()
+        t = time.thread_time()
         idx = torch.randint(0, x.shape[0], (cfg["batch"],), generator=gen)
         xb, targets = x[idx], tuple(v[idx] for v in tensors[1:])
-        t1 = time.perf_counter()
+        t1 = time.thread_time()
         opt.zero_grad()
-        t2 = time.perf_counter()
+        t2 = time.thread_time()
         out = model(xb)
-        t3 = time.perf_counter()
+        t3 = time.thread_time()
         loss = _loss(args.config, out, targets)
-        t4 = time.perf_counter()
+        t4 = time.thread_time()
         loss.backward()
-        t5 = time.perf_counter()
+        t5 = time.thread_time()
         opt.step()
-        t6 = time.perf_counter()
+        t6 = time.thread_time()
         for key, a, b in (
             ("batch gather", t, t1),
             ("zero_grad", t1, t2),

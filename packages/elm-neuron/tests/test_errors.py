@@ -95,3 +95,11 @@ def test_pretrained_can_accept_real_valued_input() -> None:
     neuron = elm_neuron.pretrained("neuronio", num_memory=1, require_binary_input=False)
     x = torch.full((1, 5, 1278), 0.5)
     assert neuron(x).shape == (1, 5, 2)
+
+
+def test_reference_synapse_weight_name_is_accepted() -> None:
+    model = ELM(4, 2, num_memory=2, w_s_value=0.3)
+    assert model.w_s_init == 0.3 and bool((model._proto_w_s == 0.3).all())
+    assert ELM(**model.reference_config()).w_s_init == 0.3
+    with pytest.raises(ValueError, match="w_s_init must be a finite number"):
+        ELM(4, 2, w_s_init=float("nan"))
