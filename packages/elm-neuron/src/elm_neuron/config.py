@@ -1,16 +1,16 @@
 """Configuration of an ELM neuron: argument names (this package's and the reference's), validation, defaults,
 the closed-form parameter count and the compute backends.
 
-Nothing here imports torch: :func:`count_params` and :func:`normalize_config` work on plain mappings.
+Nothing here imports torch: :func:`count_params` and :func:`normalize_config` work on plain mappings. Argument
+checks are :mod:`neurotypes.validation`'s.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
+from neurotypes.validation import check_int
 
 __all__ = [
     "ACTIVATIONS",
@@ -194,15 +194,15 @@ def count_params(config: Mapping[str, Any] | None = None, /, **kwargs: Any) -> i
     for key in ("num_input", "num_output"):
         if key not in cfg:
             raise TypeError(f"count_params: missing required key {key!r}")
-    num_input = positive_int("num_input", cfg["num_input"])
-    num_output = positive_int("num_output", cfg["num_output"])
-    d_m = positive_int("num_memory", cfg.get("num_memory", 100))
+    num_input = check_int("num_input", cfg["num_input"], minimum=1)
+    num_output = check_int("num_output", cfg["num_output"], minimum=1)
+    d_m = check_int("num_memory", cfg.get("num_memory", 100), minimum=1)
     hidden = cfg.get("mlp_hidden")
-    hidden = 2 * d_m if not hidden else positive_int("mlp_hidden", hidden)
-    layers = nonnegative_int("mlp_layers", cfg.get("mlp_layers", 1))
+    hidden = 2 * d_m if not hidden else check_int("mlp_hidden", hidden, minimum=1)
+    layers = check_int("mlp_layers", cfg.get("mlp_layers", 1), minimum=0)
     branches = cfg.get("num_branch")
-    branches = num_input if branches is None else positive_int("num_branch", branches)
-    per_branch = positive_int("synapses_per_branch", cfg.get("synapses_per_branch", 1))
+    branches = num_input if branches is None else check_int("num_branch", branches, minimum=1)
+    per_branch = check_int("synapses_per_branch", cfg.get("synapses_per_branch", 1), minimum=1)
     fan_in = branches + d_m
     if layers == 0:
         mlp = fan_in * d_m + d_m
@@ -212,37 +212,3 @@ def count_params(config: Mapping[str, Any] | None = None, /, **kwargs: Any) -> i
     if cfg.get("learn_tau_m", False):
         total += d_m
     return int(total)
-
-
-def positive_int(name: str, value: object) -> int:
-    """``value`` as an int; ``TypeError`` unless integral (not bool), ``ValueError`` unless >= 1."""
-    if isinstance(value, bool) or not _is_integral(value):
-        raise TypeError(f"{name} must be a positive integer, got {value!r}")
-    ivalue: int = int(value)  # type: ignore[call-overload]
-    if ivalue < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return ivalue
-
-
-def nonnegative_int(name: str, value: object) -> int:
-    """``value`` as an int; ``TypeError`` unless integral (not bool), ``ValueError`` unless >= 0."""
-    if isinstance(value, bool) or not _is_integral(value):
-        raise TypeError(f"{name} must be a non-negative integer, got {value!r}")
-    ivalue: int = int(value)  # type: ignore[call-overload]
-    if ivalue < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
-    return ivalue
-
-
-def positive_float(name: str, value: object) -> float:
-    """``value`` as a float; ``TypeError`` unless a real number (not bool), ``ValueError`` unless finite > 0."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{name} must be a positive number, got {value!r}")
-    fvalue = float(value)
-    if not math.isfinite(fvalue) or fvalue <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return fvalue
-
-
-def _is_integral(value: object) -> bool:
-    return isinstance(value, int | np.integer)

@@ -20,15 +20,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from neurotypes.validation import check_float, check_int, check_path, check_probability, check_rng
+
 if TYPE_CHECKING:
     from neurotypes import SpikeTrains
 
 __all__ = [
     "NeuronIOData",
     "neuronio",
+    "read_recording",
     "save_neuronio",
     "shd",
     "shd_adding",
+    "spike_prediction_windows",
     "synthetic_shd",
     "synthetic_shd_adding",
     "synthetic_shd_templates",
@@ -36,30 +40,6 @@ __all__ = [
 ]
 
 SHD_CHANNELS = 700
-
-
-def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
-        raise TypeError(f"seed must be an int, a numpy Generator or None, got {type(seed).__name__}")
-    return np.random.default_rng(seed)
-
-
-def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _check_prob(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.floating):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    if not 0.0 <= float(value) <= 1.0:
-        raise ValueError(f"{name} must be a probability in [0, 1], got {value}")
-    return float(value)
 
 
 def synthetic_shd_templates(
@@ -72,10 +52,10 @@ def synthetic_shd_templates(
     numpy.ndarray
         ``[n_classes, n_channels]`` float64 preferred times.
     """
-    n_classes = _check_int("n_classes", n_classes, 1)
-    n_channels = _check_int("n_channels", n_channels, 1)
-    n_bins = _check_int("n_bins", n_bins, 1)
-    return _rng(seed).uniform(0.0, n_bins, size=(n_classes, n_channels))
+    n_classes = check_int("n_classes", n_classes, minimum=1)
+    n_channels = check_int("n_channels", n_channels, minimum=1)
+    n_bins = check_int("n_bins", n_bins, minimum=1)
+    return check_rng(seed).uniform(0.0, n_bins, size=(n_classes, n_channels))
 
 
 def _render(
@@ -133,13 +113,12 @@ def synthetic_shd(
     x, y
         Binary raster ``[n_samples, n_bins, n_channels]`` float32 and labels ``[n_samples]`` int64.
     """
-    n_samples = _check_int("n_samples", n_samples, 1)
-    if not np.isfinite(jitter) or jitter < 0:
-        raise ValueError(f"jitter must be a non-negative finite number of bins, got {jitter}")
-    p_fire = _check_prob("p_fire", p_fire)
-    noise = _check_prob("noise", noise)
+    n_samples = check_int("n_samples", n_samples, minimum=1)
+    jitter = check_float("jitter", jitter, minimum=0.0)
+    p_fire = check_probability("p_fire", p_fire)
+    noise = check_probability("noise", noise)
     templates = synthetic_shd_templates(n_classes, n_channels, n_bins, template_seed)
-    rng = _rng(seed)
+    rng = check_rng(seed)
     labels = rng.integers(0, n_classes, size=n_samples)
     x = _render(templates, labels, n_bins, jitter, p_fire, noise, rng)
     return x, labels.astype(np.int64)
@@ -167,13 +146,12 @@ def synthetic_shd_adding(
     x, y
         Binary raster ``[n_samples, 2 n_bins, n_channels]`` float32 and labels ``[n_samples]`` int64.
     """
-    n_samples = _check_int("n_samples", n_samples, 1)
-    p_fire = _check_prob("p_fire", p_fire)
-    noise = _check_prob("noise", noise)
-    if not np.isfinite(jitter) or jitter < 0:
-        raise ValueError(f"jitter must be a non-negative finite number of bins, got {jitter}")
+    n_samples = check_int("n_samples", n_samples, minimum=1)
+    p_fire = check_probability("p_fire", p_fire)
+    noise = check_probability("noise", noise)
+    jitter = check_float("jitter", jitter, minimum=0.0)
     templates = synthetic_shd_templates(n_classes, n_channels, n_bins, template_seed)
-    rng = _rng(seed)
+    rng = check_rng(seed)
     first = rng.integers(0, n_classes, size=n_samples)
     second = rng.integers(0, n_classes, size=n_samples)
     x1 = _render(templates, first, n_bins, jitter, p_fire, noise, rng)
@@ -212,13 +190,12 @@ def to_raster(
     for k, item in enumerate(batch):
         if not isinstance(item, SpikeTrains):
             raise TypeError(f"trains[{k}] must be neurotypes.SpikeTrains, got {type(item).__name__}")
-    if isinstance(bin_size, bool) or not isinstance(bin_size, int | float) or not bin_size > 0:
-        raise ValueError(f"bin_size must be a positive number of seconds, got {bin_size!r}")
+    bin_size = check_float("bin_size", bin_size, positive=True)
     units = {t.n_units for t in batch}
     if len(units) != 1:
         raise ValueError(f"trains must all have the same n_units, got {sorted(units)}")
     counts = [np.asarray(t.bin(float(bin_size)).counts) for t in batch]
-    length = max(c.shape[1] for c in counts) if n_bins is None else _check_int("n_bins", n_bins, 1)
+    length = max(c.shape[1] for c in counts) if n_bins is None else check_int("n_bins", n_bins, minimum=1)
     out = np.zeros((len(batch), length, units.pop()), dtype=np.float32)
     for k, c in enumerate(counts):
         n = min(length, c.shape[1])
@@ -269,15 +246,12 @@ def shd(
         import h5py
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise ImportError("reading SHD files needs h5py: pip install 'elm-neuron[shd]'") from err
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"path: no SHD file at {path}")
-    if not bin_size_ms > 0:
-        raise ValueError(f"bin_size_ms must be positive, got {bin_size_ms}")
-    n_bins = _check_int("n_bins", n_bins, 1)
-    n_channels = _check_int("n_channels", n_channels, 1)
+    path = check_path("path", path)
+    bin_size_ms = check_float("bin_size_ms", bin_size_ms, positive=True)
+    n_bins = check_int("n_bins", n_bins, minimum=1)
+    n_channels = check_int("n_channels", n_channels, minimum=1)
     if max_samples is not None:
-        max_samples = _check_int("max_samples", max_samples, 1)
+        max_samples = check_int("max_samples", max_samples, minimum=1)
     try:
         f = h5py.File(path, "r")
     except OSError as err:  # not HDF5, truncated, unreadable: h5py's message does not name the file
@@ -334,8 +308,8 @@ def shd_adding(
     y = np.asarray(y)
     if x.ndim != 3 or y.shape != (x.shape[0],):
         raise ValueError(f"x must be [n, time, channels] and y [n]; got {x.shape} and {y.shape}")
-    n_samples = _check_int("n_samples", n_samples, 1)
-    rng = _rng(seed)
+    n_samples = check_int("n_samples", n_samples, minimum=1)
+    rng = check_rng(seed)
     i = rng.integers(0, x.shape[0], size=n_samples)
     j = rng.integers(0, x.shape[0], size=n_samples)
     return np.concatenate([x[i], x[j]], axis=1), (y[i] % 10 + y[j] % 10).astype(np.int64)
@@ -420,9 +394,7 @@ def neuronio(path: str | Path, allow_pickle: bool = False) -> NeuronIOData:
     """
     if not isinstance(allow_pickle, bool):
         raise TypeError(f"allow_pickle must be True or False, got {allow_pickle!r}")
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"path: no NeuronIO file at {path}")
+    path = check_path("path", path)
     if zipfile.is_zipfile(path):
         return _load_neuronio_npz(path)
     if not allow_pickle:
@@ -529,3 +501,122 @@ def save_neuronio(data: NeuronIOData, path: str | Path) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+#: Suffixes of the recordings :func:`read_recording` reads (neurotypes' NWB and npz, and the neo formats).
+RECORDING_SUFFIXES = (".nwb", ".npz", ".abf", ".smr", ".smrx", ".plx", ".pl2", ".nev", ".nix")
+
+
+def read_recording(path: str | Path, units: Sequence[int] | None = None) -> SpikeTrains:
+    """Spike trains of a recording file, through :mod:`neurotypes.io`: an NWB Units table (``.nwb``, needs
+    ``neurotypes[nwb]``), a saved ``neurotypes.SpikeTrains`` (``.npz``), or a neo format with one segment.
+
+    Parameters
+    ----------
+    path
+        The file; its format is detected by suffix.
+    units
+        NWB unit ids to keep (default: all units, in the file's order).
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` does not exist.
+    ValueError
+        For an unknown suffix, a file that is not what its suffix says (``neurotypes.FormatError``, naming the
+        file), or a neo file with several segments.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, numpy as np
+    >>> from neurotypes import SpikeTrains
+    >>> trains = SpikeTrains.from_unit_times([np.array([0.01, 0.02]), np.array([0.015])], t_stop=0.05)
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "units.npz"
+    >>> _ = trains.save(path)
+    >>> read_recording(path).n_units
+    2
+    """
+    from neurotypes import SpikeTrains
+    from neurotypes.io import read_spike_trains
+
+    file = check_path("path", path)
+    suffix = file.suffix.lower()
+    if suffix not in RECORDING_SUFFIXES:
+        raise ValueError(
+            f"path: {str(file)!r} has an unknown recording format {suffix or '(no suffix)'}; elm-neuron reads "
+            f"{', '.join(RECORDING_SUFFIXES)}"
+        )
+    kwargs: dict[str, Any] = {}
+    if units is not None:
+        if suffix != ".nwb":
+            raise ValueError("units: selecting units by id needs an NWB file")
+        kwargs["units"] = list(units)
+    value = read_spike_trains(file, **kwargs)
+    if isinstance(value, list):
+        if len(value) != 1:
+            raise ValueError(
+                f"path: {str(file)!r} holds {len(value)} segments; elm-neuron takes one recording"
+            )
+        value = value[0]
+    if not isinstance(value, SpikeTrains):  # pragma: no cover - neurotypes returns SpikeTrains
+        raise ValueError(f"path: {str(file)!r} holds no spike trains")
+    return value
+
+
+def spike_prediction_windows(
+    trains: SpikeTrains, target: int | str, bin_size: float = 0.001, window: int = 500
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Windows of a recording for fitting a neuron to one of its units (the NeuronIO task on your own data).
+
+    The recording is binned at ``bin_size`` seconds; the target unit's spikes (0/1 per bin) are what the neuron
+    should output, the other units' spikes (clipped to 1 per bin) are its inputs. The binned recording is cut
+    into consecutive, non-overlapping windows of ``window`` bins (a partial last window is dropped).
+
+    Parameters
+    ----------
+    trains
+        The recording (``neurotypes.SpikeTrains``, e.g. from :func:`read_recording`), at least two units.
+    target
+        The target unit: its id (a string of ``trains.unit_ids``) or its index.
+    bin_size
+        Bin width in seconds (the neuron's time step; 0.001 for NeuronIO's 1 ms).
+    window
+        Bins per window (the training sequence length).
+
+    Returns
+    -------
+    x, y, input_ids
+        Inputs ``[n_windows, window, n_units - 1]`` float32, target spikes ``[n_windows, window]`` float32, and
+        the ids of the input units in input order.
+    """
+    from neurotypes import SpikeTrains
+
+    if not isinstance(trains, SpikeTrains):
+        raise TypeError(f"trains must be neurotypes.SpikeTrains, got {type(trains).__name__}")
+    if trains.n_units < 2:
+        raise ValueError(f"trains must hold at least 2 units (a target and inputs), got {trains.n_units}")
+    bin_size = check_float("bin_size", bin_size, positive=True)
+    window = check_int("window", window, minimum=2)
+    ids = (
+        tuple(trains.unit_ids)
+        if trains.unit_ids is not None
+        else tuple(str(i) for i in range(trains.n_units))
+    )
+    if isinstance(target, str):
+        if target not in ids:
+            raise ValueError(f"target: no unit with id {target!r} (ids: {', '.join(ids[:10])})")
+        index = ids.index(target)
+    else:
+        index = check_int("target", target, minimum=0, maximum=trains.n_units - 1)
+    counts = np.minimum(np.asarray(trains.bin(bin_size).counts), 1).astype(np.float32)  # [units, bins]
+    n_windows = counts.shape[1] // window
+    if n_windows < 2:
+        raise ValueError(
+            f"window: the recording holds {counts.shape[1]} bins of {bin_size} s, fewer than two windows of "
+            f"{window} bins"
+        )
+    used = counts[:, : n_windows * window].reshape(counts.shape[0], n_windows, window)
+    others = [u for u in range(counts.shape[0]) if u != index]
+    x = np.ascontiguousarray(used[others].transpose(1, 2, 0))
+    y = np.ascontiguousarray(used[index])
+    return x, y, tuple(ids[u] for u in others)

@@ -28,13 +28,17 @@ with ``strict=True``.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
+
+from neurotypes.validation import check_bool, check_float, check_int, check_positive
 
 from . import fused
 from .config import (
@@ -43,10 +47,7 @@ from .config import (
     DEFAULTS,
     check_backend,
     count_params,
-    nonnegative_int,
     normalize_config,
-    positive_float,
-    positive_int,
     routing_name,
 )
 from .recurrence import MemoryRecurrence, leaky_integrate, memory_recurrence_autograd
@@ -64,13 +65,17 @@ from .routing import (
 __all__ = [
     "BACKENDS",
     "ELM",
+    "MODEL_FORMAT",
     "ELMStates",
     "count_params",
     "interlocking_indices",
     "leaky_integrate",
+    "load_model",
+    "neuron_response",
     "neuronio_routing",
     "normalize_config",
     "overlapping_window_indices",
+    "save_model",
 ]
 
 #: The reference's soma scale (``DEFAULT_Y_TRAIN_SOMA_SCALE``): soma targets are trained as 0.1 * (v - bias).
@@ -235,34 +240,31 @@ class ELM(nn.Module):
         if version not in (1, 2) or isinstance(version, bool):
             raise ValueError(f"version must be 1 or 2, got {version!r}")
         self.version = int(version)
-        self.num_input = positive_int("num_input", given["num_input"])
-        self.num_output = positive_int("num_output", given["num_output"])
-        self.num_memory = positive_int("num_memory", given["num_memory"])
-        lam = given["lambda_value"]
-        if isinstance(lam, bool) or not isinstance(lam, int | float) or not math.isfinite(float(lam)):
-            raise ValueError(f"lambda_value must be a finite number, got {lam!r}")
-        self.lambda_value = float(lam)
+        self.num_input = check_int("num_input", given["num_input"], minimum=1)
+        self.num_output = check_int("num_output", given["num_output"], minimum=1)
+        self.num_memory = check_int("num_memory", given["num_memory"], minimum=1)
+        self.lambda_value = check_float("lambda_value", given["lambda_value"])
         hidden = given["mlp_hidden"]
-        self.mlp_hidden = 2 * self.num_memory if not hidden else positive_int("mlp_hidden", hidden)
-        self.mlp_layers = nonnegative_int("mlp_layers", given["mlp_layers"])
+        self.mlp_hidden = 2 * self.num_memory if not hidden else check_int("mlp_hidden", hidden, minimum=1)
+        self.mlp_layers = check_int("mlp_layers", given["mlp_layers"], minimum=0)
         act = given["activation"]
         if act not in _ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {act!r}")
         self.activation = str(act)
-        self.tau_s_value = positive_float("tau_s", given["tau_s"])
-        self.tau_m_min = positive_float("tau_m_min", given["tau_m_min"])
-        tau_max = positive_float("tau_m_max", given["tau_m_max"])
+        self.tau_s_value = check_positive("tau_s", given["tau_s"])
+        self.tau_m_min = check_positive("tau_m_min", given["tau_m_min"])
+        tau_max = check_positive("tau_m_max", given["tau_m_max"])
         if self.version == 1 and not tau_max > self.tau_m_min + 2e-6:
             raise ValueError(
                 f"tau_m_max must exceed tau_m_min in version 1 (got tau_m_min={self.tau_m_min}, tau_m_max={tau_max})"
             )
         # Version 2 of the reference widens an empty range instead of failing.
         self.tau_m_max = max(self.tau_m_min + 3e-6, tau_max) if self.version == 2 else tau_max
-        self.learn_tau_m = bool(given["learn_tau_m"])
+        self.learn_tau_m = check_bool("learn_tau_m", given["learn_tau_m"])
         self.routing = routing_name(given["routing"])
-        self.synapses_per_branch = positive_int("synapses_per_branch", given["synapses_per_branch"])
+        self.synapses_per_branch = check_int("synapses_per_branch", given["synapses_per_branch"], minimum=1)
         branches = given["num_branch"]
-        self.num_branch = self.num_input if branches is None else positive_int("num_branch", branches)
+        self.num_branch = self.num_input if branches is None else check_int("num_branch", branches, minimum=1)
         self.num_synapse = self.num_branch * self.synapses_per_branch
         if self.routing is None and self.num_synapse != self.num_input:
             raise ValueError(
@@ -270,16 +272,9 @@ class ELM(nn.Module):
                 f"(got {self.num_branch} * {self.synapses_per_branch} = {self.num_synapse} != {self.num_input}); "
                 "pass routing='neuronio' or 'random' to route inputs to synapses"
             )
-        self.delta_t = positive_float("delta_t", given["delta_t"])
-        w_init = given["w_s_init"]
-        if (
-            isinstance(w_init, bool)
-            or not isinstance(w_init, int | float)
-            or not math.isfinite(float(w_init))
-        ):
-            raise ValueError(f"w_s_init must be a finite number, got {w_init!r}")
-        self.w_s_init = float(w_init)
-        self.require_binary_input = bool(require_binary_input)
+        self.delta_t = check_positive("delta_t", given["delta_t"])
+        self.w_s_init = check_float("w_s_init", given["w_s_init"])
+        self.require_binary_input = check_bool("require_binary_input", require_binary_input)
         self.backend = backend  # validated by the property setter
 
         # Creation order as in the reference (MLP, w_s, readout) so equal torch seeds give equal weights.
@@ -305,7 +300,7 @@ class ELM(nn.Module):
         elif self.routing == "random":
             gen = None
             if routing_seed is not None:
-                gen = torch.Generator().manual_seed(int(routing_seed))
+                gen = torch.Generator().manual_seed(check_int("routing_seed", routing_seed, minimum=0))
             indices = torch.randint(self.num_input, (self.num_synapse,), generator=gen)
             mask = torch.ones_like(indices)
         else:
@@ -704,3 +699,175 @@ class ELM(nn.Module):
             f"synapses_per_branch={self.synapses_per_branch}, routing={self.routing!r}, "
             f"tau_m=[{self.tau_m_min:g}, {self.tau_m_max:g}], delta_t={self.delta_t:g}"
         )
+
+
+#: Name and version of the model file format written by :func:`save_model`.
+MODEL_FORMAT = "elm-neuron.ELM"
+MODEL_FORMAT_VERSION = 1
+
+
+def save_model(model: ELM, path: str | os.PathLike[str], metadata: Mapping[str, Any] | None = None) -> Path:
+    """Save a neuron as one ``.npz`` file of plain arrays plus JSON metadata (no pickle), atomically.
+
+    The file holds the format name and version, the constructor arguments (:attr:`ELM.config`), every entry of
+    the state dict (the reference's names) and ``metadata`` (any JSON-like mapping, e.g. how it was trained).
+    :func:`load_model` reads it back with ``allow_pickle=False``.
+
+    Parameters
+    ----------
+    model
+        The neuron.
+    path
+        Destination (``.npz`` is appended when missing); its folder must exist.
+    metadata
+        Optional JSON-serialisable information stored with the weights.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> neuron = ELM(4, 2, num_memory=3)
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> path = save_model(neuron, folder / "neuron.npz", metadata={"note": "untrained"})
+    >>> again, meta = load_model(path)
+    >>> meta["note"], again.num_trainable_parameters() == neuron.num_trainable_parameters()
+    ('untrained', True)
+    """
+    import io
+    import json
+
+    from neurotypes import atomic_write_bytes
+
+    if not isinstance(model, ELM):
+        raise TypeError(f"model must be an elm_neuron.ELM, got {type(model).__name__}")
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    target = Path(path)
+    if target.suffix != ".npz":
+        target = target.with_name(target.name + ".npz")
+    if metadata is not None and not isinstance(metadata, Mapping):
+        raise TypeError(f"metadata must be a mapping or None, got {type(metadata).__name__}")
+    try:
+        meta_text = json.dumps(dict(metadata or {}), allow_nan=False)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"metadata must be JSON-serialisable (finite numbers): {err}") from err
+    arrays: dict[str, np.ndarray] = {
+        "format": np.array(MODEL_FORMAT),
+        "format_version": np.array(MODEL_FORMAT_VERSION),
+        "config": np.array(json.dumps(model.config)),
+        "metadata": np.array(meta_text),
+    }
+    for name, tensor in model.state_dict().items():
+        arrays[f"state/{name}"] = tensor.detach().cpu().numpy()
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)  # type: ignore[arg-type]
+    return atomic_write_bytes(target, buf.getvalue())
+
+
+def load_model(path: str | os.PathLike[str]) -> tuple[ELM, dict[str, Any]]:
+    """Read a neuron saved by :func:`save_model` (``allow_pickle=False``): the model (CPU, eval mode) and its
+    metadata.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` does not exist.
+    neurotypes.FormatError
+        (a ``ValueError``) When the file is not a readable elm-neuron model file of a known version; the
+        message names the file.
+    """
+    import json
+    import zipfile
+
+    from neurotypes import FormatError
+    from neurotypes.validation import check_path
+
+    file = check_path("path", path)
+    try:
+        with np.load(file, allow_pickle=False) as archive:
+            contents = {k: archive[k] for k in archive.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as err:
+        raise FormatError(f"path: cannot read {str(file)!r} as an elm-neuron model file ({err})") from err
+    fmt = contents.get("format")
+    if fmt is None or fmt.shape != () or str(fmt) != MODEL_FORMAT:
+        raise FormatError(f"path: {str(file)!r} is not an elm-neuron model file (format {fmt!r})")
+    version = contents.get("format_version")
+    if version is None or version.shape != () or int(version) != MODEL_FORMAT_VERSION:
+        raise FormatError(
+            f"path: {str(file)!r} has model format version {version!r}; this elm-neuron reads "
+            f"version {MODEL_FORMAT_VERSION}"
+        )
+    try:
+        config = json.loads(str(contents["config"]))
+        metadata = json.loads(str(contents["metadata"]))
+        model = ELM(**config)
+        state = {
+            k[len("state/") :]: torch.from_numpy(v.copy())
+            for k, v in contents.items()
+            if k.startswith("state/")
+        }
+        model.load_state_dict(state, strict=True)
+    except (KeyError, TypeError, ValueError, RuntimeError) as err:
+        raise FormatError(f"path: {str(file)!r} holds an inconsistent elm-neuron model ({err})") from err
+    if not isinstance(metadata, dict):
+        raise FormatError(f"path: {str(file)!r}: the model's metadata is not a JSON object")
+    return model.eval(), metadata
+
+
+def neuron_response(
+    model: ELM,
+    trains: Any,
+    bin_size: float | None = None,
+    units: Any = None,
+) -> Any:
+    """Drive ``model`` with recorded spike trains and return its outputs over time as ``neurotypes.Traces``.
+
+    The recording is binned at ``bin_size`` seconds (default: the neuron's ``delta_t`` read as milliseconds),
+    counts clipped to 1, and fed as one sequence; the result has one trace per output (``"output_<k>"``) at the
+    bin rate, starting at the recording's ``t_start``.
+
+    Parameters
+    ----------
+    model
+        The neuron; ``num_input`` must equal the number of input units.
+    trains
+        ``neurotypes.SpikeTrains`` (e.g. from :func:`elm_neuron.data.read_recording`).
+    bin_size
+        Bin width in seconds.
+    units
+        Ids (strings) or indices of the units to use as inputs, in input order (default: all units).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurotypes import SpikeTrains
+    >>> trains = SpikeTrains.from_unit_times([np.array([0.002, 0.005]), np.array([0.003])], t_stop=0.01)
+    >>> out = neuron_response(ELM(2, 1, num_memory=3), trains)
+    >>> out.data.shape, out.rate
+    ((1, 10), 1000.0)
+    """
+    from neurotypes import SpikeTrains, Traces
+
+    if not isinstance(model, ELM):
+        raise TypeError(f"model must be an elm_neuron.ELM, got {type(model).__name__}")
+    if not isinstance(trains, SpikeTrains):
+        raise TypeError(f"trains must be neurotypes.SpikeTrains, got {type(trains).__name__}")
+    width = model.delta_t / 1000.0 if bin_size is None else check_positive("bin_size", bin_size)
+    if units is not None:
+        trains = trains.select(list(units))
+    if trains.n_units != model.num_input:
+        raise ValueError(
+            f"trains: the neuron takes {model.num_input} inputs, the recording has {trains.n_units} units"
+            + ("" if units is not None else " (choose them with units=)")
+        )
+    counts = np.minimum(np.asarray(trains.bin(width).counts), 1)
+    x = torch.as_tensor(counts.T[None], dtype=model.w_y.weight.dtype, device=model.w_y.weight.device)
+    with torch.no_grad():
+        y = model(x)[0].T.double().cpu().numpy()
+    return Traces(
+        y, rate=1.0 / width, t_start=trains.t_start, unit_ids=[f"output_{k}" for k in range(y.shape[0])]
+    )

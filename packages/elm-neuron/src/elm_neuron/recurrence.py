@@ -16,6 +16,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from neurotypes.validation import check_int
+
 __all__ = ["MemoryRecurrence", "leaky_integrate", "memory_recurrence_autograd"]
 
 #: The reference's scaled tanh ``1.7159 tanh(2/3 x)`` (LeCun's choice).
@@ -43,6 +45,9 @@ def leaky_integrate(u: torch.Tensor, kappa: torch.Tensor, chunk: int = 64) -> to
         raise ValueError(f"u must be [batch, time, channels], got shape {tuple(u.shape)}")
     if kappa.ndim != 1 or kappa.shape[0] != u.shape[2]:
         raise ValueError(f"kappa must be [channels={u.shape[2]}], got shape {tuple(kappa.shape)}")
+    if not bool(((kappa >= 0) & (kappa <= 1)).all()):  # (NaN fails both comparisons)
+        raise ValueError("kappa must hold decays in [0, 1] (no NaN)")
+    chunk = check_int("chunk", chunk, minimum=1)
     batch, steps, channels = u.shape
     if steps == 0:
         return u.clone()

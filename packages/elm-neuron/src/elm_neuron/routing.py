@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from neurotypes.validation import check_int
+
 __all__ = [
     "SynapseMap",
     "input_decay",
@@ -65,6 +67,9 @@ def neuronio_routing(
     ValueError
         When ``ceil(num_input / num_branch) > synapses_per_branch`` (some inputs would reach no branch).
     """
+    num_input = check_int("num_input", num_input, minimum=1)
+    num_branch = check_int("num_branch", num_branch, minimum=1)
+    synapses_per_branch = check_int("synapses_per_branch", synapses_per_branch, minimum=1)
     stride = math.ceil(num_input / num_branch)
     if stride > synapses_per_branch:
         raise ValueError(
