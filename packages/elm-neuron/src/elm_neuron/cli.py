@@ -116,13 +116,6 @@ def _info_extra() -> dict[str, str]:
 cli.add_info(_info_extra)
 
 
-def _quiet_lightning(args: argparse.Namespace) -> None:
-    """Lightning logs its device summary and tips at INFO; show them only with -v."""
-    if not args.verbose:
-        logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
-        logging.getLogger("lightning.fabric").setLevel(logging.WARNING)
-
-
 def _check_positive(name: str, value: float | int | None) -> None:
     if value is not None and not value > 0:
         raise ValueError(f"{name} must be positive, got {value}")
@@ -137,7 +130,6 @@ def _fit(args: argparse.Namespace) -> int:
     from .model import save_model
     from .train import accelerator_for, fit_neuron_to_unit
 
-    _quiet_lightning(args)
     target: int | str | None = args.target
     model, metrics = fit_neuron_to_unit(
         trains,
@@ -227,7 +219,6 @@ def _train(args: argparse.Namespace) -> int:
             n_out = 19
         cfg = {"num_memory": args.num_memory or 100, "tau_m_max": args.tau_max or 500.0, "delta_t": 10.0}
         optimizer, dropout = "adamax", 0.5
-    _quiet_lightning(args)
     torch.manual_seed(args.seed)
     model = ELM(x_train.shape[-1], n_out, version=args.version, **cfg)
     module = ELMClassifier(model, lr=args.lr, optimizer=optimizer, input_dropout=dropout,

@@ -7,9 +7,10 @@ optimiser and the readout, and the Lightning ``Trainer`` adds devices, precision
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import lightning as L
@@ -297,6 +298,22 @@ def accelerator_for(device: str) -> str:
     raise ValueError(f"device must be auto, cpu, cuda, cuda:N or mps, got {device!r}")
 
 
+@contextlib.contextmanager
+def _lightning_info_only_if_verbose() -> Iterator[None]:
+    """Lightning logs a device summary and tips at INFO on every Trainer; show them only when this package's
+    logger is enabled for INFO (e.g. the CLI's ``-v``). The level of Lightning's logger is restored afterwards."""
+    lightning_log = logging.getLogger("lightning.pytorch")
+    previous = lightning_log.level
+    quiet = not log.isEnabledFor(logging.INFO)
+    if quiet:
+        lightning_log.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        if quiet:
+            lightning_log.setLevel(previous)
+
+
 def _fit(
     module: L.LightningModule,
     dataset: TensorDataset,
@@ -315,25 +332,26 @@ def _fit(
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=gen, drop_last=True)
     if len(loader) == 0:
         raise ValueError(f"batch_size={batch_size} exceeds the number of samples {len(dataset)}")
-    trainer = L.Trainer(
-        max_steps=steps,
-        max_epochs=math.ceil(steps / len(loader)) + 1,
-        accelerator=accelerator,
-        devices=devices,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=progress,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        **trainer_kwargs,
-    )
-    previous = torch.get_num_threads()
-    if num_threads is not None and accelerator == "cpu":
-        torch.set_num_threads(num_threads)
-    try:
-        trainer.fit(module, train_dataloaders=loader)
-    finally:
-        torch.set_num_threads(previous)
+    with _lightning_info_only_if_verbose():
+        trainer = L.Trainer(
+            max_steps=steps,
+            max_epochs=math.ceil(steps / len(loader)) + 1,
+            accelerator=accelerator,
+            devices=devices,
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=progress,
+            enable_model_summary=False,
+            num_sanity_val_steps=0,
+            **trainer_kwargs,
+        )
+        previous = torch.get_num_threads()
+        if num_threads is not None and accelerator == "cpu":
+            torch.set_num_threads(num_threads)
+        try:
+            trainer.fit(module, train_dataloaders=loader)
+        finally:
+            torch.set_num_threads(previous)
     log.info("trained %s for %d steps", type(module).__name__, trainer.global_step)
     return module
 
