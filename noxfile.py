@@ -74,6 +74,14 @@ def _module(name: str) -> str:
     return _neurozoo_table(MEMBERS[name]).get("module", name.replace("-", "_"))
 
 
+def _data_env(name: str) -> dict[str, str]:
+    """Run-time data that stays in the repository (not the wheel): the variable naming it, set for reproduce."""
+    table = _neurozoo_table(MEMBERS[name])
+    if "data-env" in table and "data-dir" in table:
+        return {table["data-env"]: str(MEMBERS[name] / table["data-dir"])}
+    return {}
+
+
 def _test_extras(name: str) -> list[str]:
     return list(_neurozoo_table(MEMBERS[name]).get("test-extras", []))
 
@@ -425,7 +433,7 @@ def _compare_reproduce(session: nox.Session, venv: Path, name: str, work: Path) 
         session.error(f"{name}: no committed report at {committed.relative_to(ROOT)}")
     out = work / f"reproduce-{name}"
     script = venv / "bin" / name
-    session.run(str(script), "reproduce", "--out", str(out), "-q", external=True, env=TEST_ENV)
+    session.run(str(script), "reproduce", "--out", str(out), "-q", external=True, env={**TEST_ENV, **_data_env(name)})
     got = {c["name"]: c["verdict"] for c in json.loads((out / "report.json").read_text())["claims"]}
     want = {c["name"]: c["verdict"] for c in json.loads(committed.read_text())["claims"]}
     if got != want:
@@ -593,7 +601,7 @@ def reproduce(session: nox.Session) -> None:
         out = reports / PACKAGES[name].name / ("full" if full else "")
         args = [name, "reproduce", "--out", str(out), "-q"] + (["--full"] if full else [])
         try:
-            session.run(*args, env=TEST_ENV)
+            session.run(*args, env={**TEST_ENV, **_data_env(name)})
         except nox.command.CommandFailed as exc:
             failures[name] = f"reproduce failed: {exc.reason}"
     _sync(session, "--package", "neurotypes")

@@ -277,3 +277,31 @@ def test_structurally_wrong_reports_fail_with_a_neurotypes_error(obj):
     }
     with pytest.raises(nt.FormatError):
         nt.Report.from_json(json.dumps(doc))
+
+
+def test_package_model_files_round_trip_and_refusals(tmp_path):
+    from neurotypes.io import load_arrays, save_arrays
+
+    p = save_arrays(
+        tmp_path / "model.npz",
+        {"w": np.arange(6.0).reshape(2, 3), "names": np.array(["a", "b"])},
+        {"hidden": 3, "lr": 0.1},
+        format="demo.Model",
+        version=2,
+    )
+    arrays, meta, version = load_arrays(p, format="demo.Model", max_version=2)
+    assert version == 2 and meta == {"hidden": 3, "lr": 0.1}
+    np.testing.assert_array_equal(arrays["w"], np.arange(6.0).reshape(2, 3))
+    with pytest.raises(nt.SchemaError, match="version 2; this version reads 1 to 1; upgrade"):
+        load_arrays(p, format="demo.Model")
+    with pytest.raises(nt.SchemaError, match=r"not a other\.Model file"):
+        load_arrays(p, format="other.Model", max_version=2)
+    with pytest.raises(TypeError, match="numbers, booleans or text"):
+        save_arrays(tmp_path / "x.npz", {"o": np.array([object()])}, format="demo.Model")
+    with pytest.raises(TypeError, match="JSON-serialisable"):
+        save_arrays(tmp_path / "x.npz", {}, {"x": float("nan")}, format="demo.Model")
+    import pickle
+
+    (tmp_path / "evil.npz").write_bytes(pickle.dumps({"w": 1}))
+    with pytest.raises(nt.FormatError, match=r"evil\.npz"):
+        load_arrays(tmp_path / "evil.npz", format="demo.Model")

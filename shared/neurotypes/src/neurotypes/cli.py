@@ -54,7 +54,10 @@ class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors: ``prog: error: message (see prog --help)``, exit status 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        command = self.prog.split()[
+            0
+        ]  # a verb's parser is named "<dist> <verb>": the policy names the command
+        self.exit(2, f"{command}: error: {message} (see {self.prog} --help)\n")
 
 
 def _positive_int(text: str) -> int:
