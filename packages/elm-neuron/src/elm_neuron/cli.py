@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -74,8 +73,12 @@ _run_parser.add_argument(
     default="10",
     help="without --model: the pretrained NeuronIO neuron d_m (1 ... 100 or best; 1278 input units)",
 )
-_run_parser.add_argument("--units", default=None, help="comma-separated unit ids used as inputs, in input order")
-_run_parser.add_argument("--bin-size", type=float, default=None, help="bin width in seconds (default: the model's)")
+_run_parser.add_argument(
+    "--units", default=None, help="comma-separated unit ids used as inputs, in input order"
+)
+_run_parser.add_argument(
+    "--bin-size", type=float, default=None, help="bin width in seconds (default: the model's)"
+)
 
 _train_parser = cli.add_command(
     "train",
@@ -86,15 +89,23 @@ _train_parser = cli.add_command(
     threads=True,
     device=True,
 )
-_train_parser.add_argument("--task", choices=["synth-shd", "synth-adding", "shd", "shd-adding"], default="synth-shd")
-_train_parser.add_argument("file", nargs="?", type=Path, help="SHD HDF5 training file (tasks shd / shd-adding)")
-_train_parser.add_argument("--test-file", type=Path, help="SHD HDF5 test file (default: hold out 20%% of FILE)")
+_train_parser.add_argument(
+    "--task", choices=["synth-shd", "synth-adding", "shd", "shd-adding"], default="synth-shd"
+)
+_train_parser.add_argument(
+    "file", nargs="?", type=Path, help="SHD HDF5 training file (tasks shd / shd-adding)"
+)
+_train_parser.add_argument(
+    "--test-file", type=Path, help="SHD HDF5 test file (default: hold out 20%% of FILE)"
+)
 _train_parser.add_argument("--steps", type=int, default=400, help="optimiser steps")
 _train_parser.add_argument("--batch-size", type=int, default=64, help="batch size (the paper's SHD: 8)")
 _train_parser.add_argument(
     "--num-memory", type=int, default=None, help="memory units d_m (default 32 synthetic, 100 SHD)"
 )
-_train_parser.add_argument("--tau-max", type=float, default=None, help="tau_m max (default 100 synthetic, 500 SHD)")
+_train_parser.add_argument(
+    "--tau-max", type=float, default=None, help="tau_m max (default 100 synthetic, 500 SHD)"
+)
 _train_parser.add_argument("--version", type=int, choices=[1, 2], default=1, help="ELM version")
 _train_parser.add_argument("--lr", type=float, default=5e-3, help="learning rate")
 
