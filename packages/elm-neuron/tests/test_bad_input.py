@@ -307,3 +307,10 @@ def test_save_model_arguments(tmp_path: Path) -> None:
     _raises(lambda: save_model("not a model", tmp_path / "m.npz"), "model")  # type: ignore[arg-type]
     _raises(lambda: save_model(ELM(2, 1, num_memory=2), 3), "path")  # type: ignore[arg-type]
     _raises(lambda: save_model(ELM(2, 1, num_memory=2), tmp_path / "m.npz", {"x": float("nan")}), "metadata")
+
+
+def test_lstm_budget_below_one_hidden_unit() -> None:
+    # P(1) = 4 (n_in + 1 + 2) + 2 n_out = 28 for 3 inputs and 2 outputs (closed form of the docstring)
+    assert lstm_hidden_for_params(num_input=3, num_output=2, target_params=28) == 1
+    with pytest.raises(ValueError, match="target_params must be at least 28"):
+        lstm_hidden_for_params(num_input=3, num_output=2, target_params=27)

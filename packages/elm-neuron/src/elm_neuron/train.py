@@ -176,7 +176,38 @@ def lstm_hidden_for_params(num_input: int, num_output: int, target_params: int) 
     """Largest LSTM hidden size whose parameter count (LSTM + linear readout) does not exceed ``target_params``.
 
     ``P(h) = 4 h (n_in + h + 2) + n_out h + n_out`` (torch's LSTM has two bias vectors).
+
+    Parameters
+    ----------
+    num_input, num_output
+        Input channels and classes (positive integers).
+    target_params
+        The parameter budget (a positive integer, at least ``P(1)``).
+
+    Returns
+    -------
+    int
+        The hidden size ``h >= 1``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        When an argument is not a positive integer, or ``target_params`` is below ``P(1)``.
+
+    Examples
+    --------
+    >>> lstm_hidden_for_params(32, 19, 6899)  # 6753 parameters; 27 hidden units would need 7120
+    26
     """
+    num_input = check_int("num_input", num_input, minimum=1)
+    num_output = check_int("num_output", num_output, minimum=1)
+    target_params = check_int("target_params", target_params, minimum=1)
+    smallest = 4 * (num_input + 3) + 2 * num_output
+    if target_params < smallest:
+        raise ValueError(
+            f"target_params must be at least {smallest} (an LSTM of one hidden unit with {num_input} inputs "
+            f"and {num_output} outputs), got {target_params}"
+        )
     h = 1
     while 4 * (h + 1) * (num_input + h + 3) + num_output * (h + 1) + num_output <= target_params:
         h += 1
