@@ -1,10 +1,12 @@
-"""Helpers shared by the tests: the spec's formula weights and input pattern."""
+"""Helpers shared by the tests: the spec's formula weights and input pattern, the equations step by step."""
 
 from __future__ import annotations
 
 import math
 
 import torch
+
+from elm_neuron import ELM, fused
 
 
 def formula(shape: tuple[int, ...], phase: float, amp: float) -> torch.Tensor:
@@ -30,3 +32,49 @@ def pattern(batch: int, steps: int, n_in: int) -> torch.Tensor:
     t = torch.arange(steps).view(1, steps, 1)
     i = torch.arange(n_in).view(1, 1, n_in)
     return (((7 * b + 13 * t + 31 * i) % 97) < 5).float()
+
+
+def available_backends(model: ELM) -> list[str]:
+    """The explicit backends that can run ``model`` here (``"numba"`` only with numba installed)."""
+    names = ["torch"]
+    if model.mlp_layers == 1:
+        names.append("numpy")
+        if fused.numba_available():
+            names.append("numba")
+    return names
+
+
+def brute_force(model: ELM, x: torch.Tensor) -> torch.Tensor:
+    """The spec's equations, one time step at a time, written independently of the package's fast path."""
+    x = x.double()
+    if model.routing is not None:
+        x = x[:, :, model.input_to_synapse_indices] * model.valid_indices_mask.double()
+    w_s = torch.relu(model._proto_w_s.double())
+    tau = (model.tau_s if model.version == 1 else model.tau_b).double()
+    k_s = torch.exp(-model.delta_t / tau)
+    tau_m = model.tau_m_min + (model.tau_m_max - model.tau_m_min) * torch.sigmoid(model._proto_tau_m.double())
+    k_m = torch.exp(-model.delta_t / tau_m)
+    k_lam = torch.exp(-model.lambda_value * model.delta_t / tau_m)
+    layers = [m for m in model.mlp.network if isinstance(m, torch.nn.Linear)]
+    act = torch.relu if model.activation == "relu" else torch.nn.functional.silu
+    batch, steps, _ = x.shape
+    s = torch.zeros(batch, model.num_synapse if model.version == 1 else model.num_branch, dtype=torch.float64)
+    m = torch.zeros(batch, model.num_memory, dtype=torch.float64)
+    out = []
+    for t in range(steps):
+        if model.version == 1:
+            s = k_s * s + w_s * x[:, t]
+            b = s.view(batch, model.num_branch, -1).sum(-1)
+        else:
+            s = k_s * s + (w_s * x[:, t]).view(batch, model.num_branch, -1).sum(-1)
+            b = s
+        h = torch.cat([b, k_m * m], dim=-1)
+        for i, layer in enumerate(layers):
+            h = h @ layer.weight.double().t() + layer.bias.double()
+            if i < len(layers) - 1:
+                h = act(h)
+        delta = 1.7159 * torch.tanh(2.0 / 3.0 * h)
+        gain = model.lambda_value * (1 - k_m) if model.version == 1 else 1 - k_lam
+        m = k_m * m + gain * delta
+        out.append(m @ model.w_y.weight.double().t() + model.w_y.bias.double())
+    return torch.stack(out, dim=1)

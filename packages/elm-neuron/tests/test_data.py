@@ -130,7 +130,9 @@ def test_neuronio_loader(tmp_path: Path) -> None:
                   "Results": {"listOfSingleSimulationDicts": [sim]}}  # fmt: skip
     path = tmp_path / "sim__tiny.p"
     path.write_bytes(pickle.dumps(experiment, protocol=2))
-    d = data.neuronio(path)
+    with pytest.raises(ValueError, match="allow_pickle=True only for a file you trust"):
+        data.neuronio(path)  # pickles are refused by default
+    d = data.neuronio(path, allow_pickle=True)
     assert d.x.shape == (1, 10, 6)
     assert d.x[0, 1, 0]
     assert d.x[0, 5, 0]
@@ -140,5 +142,61 @@ def test_neuronio_loader(tmp_path: Path) -> None:
     assert d.y_spike[0].nonzero()[0].tolist() == [4, 7]
     np.testing.assert_allclose(d.y_soma[0], np.linspace(-70, -60, 10))
     (tmp_path / "junk.p").write_bytes(pickle.dumps({"nope": 1}))
-    with pytest.raises(ValueError, match="not a NeuronIO simulation file"):
-        data.neuronio(tmp_path / "junk.p")
+    with pytest.raises(ValueError, match=r"junk\.p is not a NeuronIO simulation file"):
+        data.neuronio(tmp_path / "junk.p", allow_pickle=True)
+    # converted once, the archive loads without allow_pickle and gives the same arrays
+    saved = data.save_neuronio(d, tmp_path / "sim__tiny")
+    assert saved.name == "sim__tiny.npz" and not list(tmp_path.glob(".*.tmp"))
+    again = data.neuronio(saved)
+    for name in ("x", "y_spike", "y_soma"):
+        np.testing.assert_array_equal(getattr(again, name), getattr(d, name))
+    assert again.x.dtype == np.bool_
+
+
+def test_neuronio_loader_never_unpickles_without_consent(tmp_path: Path) -> None:
+    class Boom:
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            return (Path.touch, (tmp_path / "pwned",))
+
+    evil = tmp_path / "sim__evil.p"
+    evil.write_bytes(pickle.dumps({"Params": Boom()}))
+    with pytest.raises(ValueError, match=r"sim__evil\.p is not an archive written by save_neuronio"):
+        data.neuronio(evil)
+    assert not (tmp_path / "pwned").exists()
+    with pytest.raises(TypeError, match="allow_pickle must be True or False"):
+        data.neuronio(evil, allow_pickle="yes")  # type: ignore[arg-type]
+
+
+def test_neuronio_loader_names_the_file_on_damaged_input(tmp_path: Path) -> None:
+    truncated = tmp_path / "sim__cut.p"
+    truncated.write_bytes(pickle.dumps({"Params": {"a": 1}}, protocol=2)[:-5])
+    with pytest.raises(ValueError, match=r"cannot read .*sim__cut\.p as a pickle"):
+        data.neuronio(truncated, allow_pickle=True)
+    bad_zip = tmp_path / "bad.npz"
+    bad_zip.write_bytes(b"PK\x03\x04" + b"\x00" * 40)
+    with pytest.raises(ValueError, match=r"bad\.npz"):
+        data.neuronio(bad_zip)
+    wrong = tmp_path / "wrong.npz"
+    np.savez(wrong, x=np.zeros((1, 3, 2)), y_spike=np.zeros((1, 3)), y_soma=np.zeros((1, 3)))
+    with pytest.raises(ValueError, match=r"wrong\.npz: x must be a boolean"):
+        data.neuronio(wrong)
+    objects = tmp_path / "objects.npz"
+    np.savez(objects, x=np.array([{"a": 1}], dtype=object), y_spike=np.zeros(1), y_soma=np.zeros(1))
+    with pytest.raises(ValueError, match=r"objects\.npz"):
+        data.neuronio(objects)
+    missing = tmp_path / "missing.npz"
+    np.savez(missing, x=np.zeros((1, 3, 2), bool))
+    with pytest.raises(ValueError, match=r"missing\.npz is not a NeuronIO archive"):
+        data.neuronio(missing)
+
+
+def test_unreadable_shd_file_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from elm_neuron.cli import main
+
+    junk = tmp_path / "not_hdf5.h5"
+    junk.write_bytes(b"this is not an HDF5 file" * 10)
+    with pytest.raises(ValueError, match=r"cannot read .*not_hdf5\.h5 as an HDF5 file"):
+        data.shd(junk)
+    assert main(["train", "--task", "shd", str(junk), "--steps", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "not_hdf5.h5" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

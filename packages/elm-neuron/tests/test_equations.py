@@ -7,47 +7,12 @@ import math
 import numpy as np
 import pytest
 import torch
+from elm_neuron_testing import available_backends, brute_force
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from elm_neuron import ELM, leaky_integrate
-from elm_neuron.model import _MemoryRecurrence, memory_recurrence_autograd
-
-
-def brute_force(model: ELM, x: torch.Tensor) -> torch.Tensor:
-    """The spec's equations, one time step at a time, written independently of the package's fast path."""
-    x = x.double()
-    if model.routing is not None:
-        x = x[:, :, model.input_to_synapse_indices] * model.valid_indices_mask.double()
-    w_s = torch.relu(model._proto_w_s.double())
-    tau = (model.tau_s if model.version == 1 else model.tau_b).double()
-    k_s = torch.exp(-model.delta_t / tau)
-    tau_m = model.tau_m_min + (model.tau_m_max - model.tau_m_min) * torch.sigmoid(model._proto_tau_m.double())
-    k_m = torch.exp(-model.delta_t / tau_m)
-    k_lam = torch.exp(-model.lambda_value * model.delta_t / tau_m)
-    layers = [m for m in model.mlp.network if isinstance(m, torch.nn.Linear)]
-    act = torch.relu if model.activation == "relu" else torch.nn.functional.silu
-    batch, steps, _ = x.shape
-    s = torch.zeros(batch, model.num_synapse if model.version == 1 else model.num_branch, dtype=torch.float64)
-    m = torch.zeros(batch, model.num_memory, dtype=torch.float64)
-    out = []
-    for t in range(steps):
-        if model.version == 1:
-            s = k_s * s + w_s * x[:, t]
-            b = s.view(batch, model.num_branch, -1).sum(-1)
-        else:
-            s = k_s * s + (w_s * x[:, t]).view(batch, model.num_branch, -1).sum(-1)
-            b = s
-        h = torch.cat([b, k_m * m], dim=-1)
-        for i, layer in enumerate(layers):
-            h = h @ layer.weight.double().t() + layer.bias.double()
-            if i < len(layers) - 1:
-                h = act(h)
-        delta = 1.7159 * torch.tanh(2.0 / 3.0 * h)
-        gain = model.lambda_value * (1 - k_m) if model.version == 1 else 1 - k_lam
-        m = k_m * m + gain * delta
-        out.append(m @ model.w_y.weight.double().t() + model.w_y.bias.double())
-    return torch.stack(out, dim=1)
+from elm_neuron import ELM, fused, leaky_integrate
+from elm_neuron.recurrence import MemoryRecurrence, memory_recurrence_autograd
 
 
 def _randomise(model: ELM, seed: int) -> None:
@@ -97,7 +62,10 @@ def test_fast_path_equals_brute_force(version: int, cfg: dict[str, object]) -> N
     _randomise(model, 1)
     x = (torch.rand(3, 150, int(cfg["num_input"]), generator=torch.Generator().manual_seed(2)) < 0.2).double()  # type: ignore[call-overload]
     with torch.no_grad():
-        torch.testing.assert_close(model(x), brute_force(model, x), rtol=1e-9, atol=1e-9)
+        expected = brute_force(model, x)
+        for backend in available_backends(model):
+            model.backend = backend
+            torch.testing.assert_close(model(x), expected, rtol=1e-9, atol=1e-9, msg=backend)
 
 
 def test_v1_per_synapse_timescales_use_the_general_trace() -> None:
@@ -107,7 +75,10 @@ def test_v1_per_synapse_timescales_use_the_general_trace() -> None:
         model.tau_s.copy_(torch.linspace(1.0, 9.0, 8, dtype=torch.float64))
     x = (torch.rand(2, 130, 8, generator=torch.Generator().manual_seed(5)) < 0.3).double()
     with torch.no_grad():
-        torch.testing.assert_close(model(x), brute_force(model, x), rtol=1e-9, atol=1e-9)
+        expected = brute_force(model, x)
+        for backend in available_backends(model):
+            model.backend = backend
+            torch.testing.assert_close(model(x), expected, rtol=1e-9, atol=1e-9, msg=backend)
 
 
 @pytest.mark.parametrize("version", [1, 2])
@@ -204,10 +175,10 @@ def test_fused_recurrence_gradients(activation: str) -> None:
     gain = torch.rand(d_m, generator=gen, dtype=torch.float64)
     inputs = [t.clone().requires_grad_() for t in (pre, w1, w2, b2, kappa, gain)]
     if activation == "silu":  # smooth: finite differences apply
-        assert torch.autograd.gradcheck(lambda *a: _MemoryRecurrence.apply(*a, activation), inputs)
+        assert torch.autograd.gradcheck(lambda *a: MemoryRecurrence.apply(*a, activation), inputs)
     # against plain autograd through the step-by-step loop (relu too)
     weights = torch.randn(batch, steps, d_m, generator=gen, dtype=torch.float64)
-    (_MemoryRecurrence.apply(*inputs, activation) * weights).sum().backward()
+    (MemoryRecurrence.apply(*inputs, activation) * weights).sum().backward()
     other = [t.clone().requires_grad_() for t in (pre, w1, w2, b2, kappa, gain)]
     layer = torch.nn.Linear(hidden, d_m).double()
     layer.weight = torch.nn.Parameter(other[2])
@@ -229,30 +200,32 @@ def test_fused_recurrence_gradients(activation: str) -> None:
 def test_learned_timescales_receive_gradients_and_match_autograd() -> None:
     model = ELM(6, 2, num_memory=4, learn_tau_m=True).double()
     x = (torch.rand(2, 40, 6, generator=torch.Generator().manual_seed(0)) < 0.3).double()
-    model(x).sum().backward()
-    fused = model._proto_tau_m.grad.clone()
-    model.zero_grad()
-    model.fused = False
-    model(x).sum().backward()
-    assert torch.count_nonzero(fused) > 0
-    torch.testing.assert_close(fused, model._proto_tau_m.grad, rtol=1e-8, atol=1e-10)
+    brute_force(model, x).sum().backward()
+    expected = model._proto_tau_m.grad.clone()
+    assert torch.count_nonzero(expected) > 0
+    for backend in available_backends(model):
+        model.zero_grad()
+        model.backend = backend
+        model(x).sum().backward()
+        torch.testing.assert_close(model._proto_tau_m.grad, expected, rtol=1e-8, atol=1e-10, msg=backend)
 
 
 @pytest.mark.parametrize("activation", ["relu", "silu"])
-def test_torch_loops_equal_numpy_loops(activation: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The torch loops (used on GPUs) give the same outputs and gradients as the numpy loops (CPU)."""
-    import elm_neuron.model as model_module
-
+def test_all_backends_give_the_same_outputs_and_gradients(activation: str) -> None:
+    """The torch loops (used on GPUs), the numpy loops and the numba kernels (CPU) agree in float64."""
     model = ELM(7, 3, num_memory=5, activation=activation, learn_tau_m=True).double()
     _randomise(model, 9)
     x = (torch.rand(4, 70, 7, generator=torch.Generator().manual_seed(1)) < 0.3).double()
     results = []
-    for numpy_loops in (True, False):
-        monkeypatch.setattr(model_module, "NUMPY_LOOPS_ON_CPU", numpy_loops)
+    for backend in available_backends(model):
+        model.backend = backend
+        assert model.resolved_backend(x) == backend
         model.zero_grad()
         y = model(x)
         (y * torch.linspace(-1, 1, 3, dtype=torch.float64)).sum().backward()
         results.append((y.detach(), [p.grad.clone() for p in model.parameters() if p.requires_grad]))
-    torch.testing.assert_close(results[0][0], results[1][0], rtol=1e-12, atol=1e-12)
-    for a, b in zip(results[0][1], results[1][1], strict=True):
-        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+    assert len(results) == (3 if fused.numba_available() else 2)
+    for other in results[1:]:
+        torch.testing.assert_close(other[0], results[0][0], rtol=1e-12, atol=1e-12)
+        for a, b in zip(other[1], results[0][1], strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)

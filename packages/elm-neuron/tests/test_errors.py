@@ -39,7 +39,7 @@ def test_inconsistent_branch_settings() -> None:
         ELM(1278, 2, num_branch=45, synapses_per_branch=20, routing="neuronio")
     with pytest.raises(ValueError, match="routing must be None, 'random' or 'neuronio'"):
         ELM(4, 2, routing="dendritic")
-    with pytest.raises(ValueError, match="num_branch must be a positive integer"):
+    with pytest.raises(ValueError, match="num_branch must be positive"):
         ELM(4, 2, num_branch=0)
 
 
@@ -50,9 +50,9 @@ def test_bad_hyperparameters() -> None:
         ELM(4, 2, activation="gelu")
     with pytest.raises(ValueError, match="tau_m_max must exceed tau_m_min"):
         ELM(4, 2, tau_m_min=10.0, tau_m_max=10.0)
-    with pytest.raises(ValueError, match="delta_t must be a positive finite number"):
+    with pytest.raises(ValueError, match="delta_t must be > 0"):
         ELM(4, 2, delta_t=0.0)
-    with pytest.raises(TypeError, match="num_input must be a positive integer"):
+    with pytest.raises(TypeError, match="num_input must be an integer"):
         ELM(4.5, 2)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="unknown key 'memory_tau_maximum'"):
         ELM.from_reference_config({"num_input": 4, "num_output": 2, "memory_tau_maximum": 3})
@@ -76,16 +76,16 @@ def test_pretrained_and_training_arguments() -> None:
 
 
 def test_data_arguments() -> None:
-    with pytest.raises(ValueError, match="p_fire must be a probability"):
+    with pytest.raises(ValueError, match=r"p_fire must lie in \[0, 1\]"):
         data.synthetic_shd(10, p_fire=1.5)
-    with pytest.raises(ValueError, match="n_samples must be >= 1"):
+    with pytest.raises(ValueError, match="n_samples must be positive"):
         data.synthetic_shd_adding(0)
     with pytest.raises(ValueError, match="at least one SpikeTrains"):
         data.to_raster([], bin_size=0.001)
     from neurotypes import SpikeTrains
 
     st = SpikeTrains.from_unit_times([np.array([0.001])], t_stop=0.01)
-    with pytest.raises(ValueError, match="bin_size must be a positive"):
+    with pytest.raises(ValueError, match="bin_size must be > 0"):
         data.to_raster(st, bin_size=-1.0)
     with pytest.raises(TypeError, match=r"trains\[0\] must be neurotypes\.SpikeTrains"):
         data.to_raster([np.zeros(3)], bin_size=0.001)  # type: ignore[list-item]
@@ -95,3 +95,11 @@ def test_pretrained_can_accept_real_valued_input() -> None:
     neuron = elm_neuron.pretrained("neuronio", num_memory=1, require_binary_input=False)
     x = torch.full((1, 5, 1278), 0.5)
     assert neuron(x).shape == (1, 5, 2)
+
+
+def test_reference_synapse_weight_name_is_accepted() -> None:
+    model = ELM(4, 2, num_memory=2, w_s_value=0.3)
+    assert model.w_s_init == 0.3 and bool((model._proto_w_s == 0.3).all())
+    assert ELM(**model.reference_config()).w_s_init == 0.3
+    with pytest.raises(ValueError, match="w_s_init must be finite"):
+        ELM(4, 2, w_s_init=float("nan"))

@@ -129,19 +129,16 @@ def _core_args(
 def _run_core(
     args: list[torch.Tensor | None], activation: str, last_step_only: bool, use_numba: bool
 ) -> list[torch.Tensor]:
-    fused.USE_NUMBA = use_numba
-    try:
-        for a in args:
-            if a is not None:
-                a.grad = None
-        y, m = fused.elm_core_cpu(*args, activation)  # type: ignore[arg-type]
-        gen = torch.Generator().manual_seed(1)
-        wy = torch.randn(y.shape, generator=gen, dtype=torch.float64).to(y.dtype)
-        wm = torch.randn(m.shape, generator=gen, dtype=torch.float64).to(y.dtype)
-        loss = (y[:, -1] * wy[:, -1]).sum() if last_step_only else (y * wy).sum() + (m * wm).sum()
-        loss.backward()
-    finally:
-        fused.USE_NUMBA = True
+    for a in args:
+        if a is not None:
+            a.grad = None
+    backend = "numba" if use_numba else "numpy"
+    y, m = fused.elm_core_cpu(*args, activation, backend)  # type: ignore[arg-type]
+    gen = torch.Generator().manual_seed(1)
+    wy = torch.randn(y.shape, generator=gen, dtype=torch.float64).to(y.dtype)
+    wm = torch.randn(m.shape, generator=gen, dtype=torch.float64).to(y.dtype)
+    loss = (y[:, -1] * wy[:, -1]).sum() if last_step_only else (y * wy).sum() + (m * wm).sum()
+    loss.backward()
     grads = [a.grad.clone() for a in args if a is not None and a.requires_grad and a.grad is not None]
     return [y.detach().clone(), m.detach().clone(), *grads]
 
@@ -204,7 +201,7 @@ def test_gradcheck_numba_spike_path(activation: str) -> None:
     args = _core_args("sparse", seed=3 if activation == "relu" else 4, dtype=torch.float64, batch=2, steps=6)
 
     def f(*a: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
-        y, m = fused.ELMCoreCPU.apply(*a, activation)
+        y, m = fused.ELMCoreCPU.apply(*a, activation, "numba")
         return y, m
 
     assert fused.numba_available()
@@ -235,7 +232,14 @@ def test_without_numba_the_numpy_loops_run(monkeypatch: pytest.MonkeyPatch) -> N
     fast = _run_core(args, "silu", False, use_numba=True)
     monkeypatch.setattr(fused, "_KERNELS", False)  # as after a failed import of numba
     assert not fused.numba_available()
-    slow = _run_core(args, "silu", False, use_numba=True)
+    with pytest.raises(ImportError, match="backend='numba' needs numba"):
+        _run_core(args, "silu", False, use_numba=True)
+    y, _ = fused.elm_core_cpu(*args, "silu", "auto")  # type: ignore[arg-type]
+    slow = _run_core(args, "silu", False, use_numba=False)
+    torch.testing.assert_close(y, slow[0])
+    with pytest.raises(ImportError, match="backend='numba' needs numba"):
+        ELM(3, 2, num_memory=2, backend="numba")
+    assert ELM(3, 2, num_memory=2).resolved_backend(torch.zeros(1, 2, 3)) == "numpy"
     for a, b in zip(fast, slow, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-11, atol=1e-13)
 
@@ -246,14 +250,11 @@ def test_benchmark_model_float32_paths_agree() -> None:
     model = ELM(32, 10, num_memory=32, tau_m_max=100.0)
     x = (torch.rand(16, 40, 32, generator=torch.Generator().manual_seed(2)) < 0.03).float()
     res = []
-    for use in (True, False):
-        fused.USE_NUMBA = use
-        try:
-            model.zero_grad()
-            y = model(x)
-            torch.nn.functional.cross_entropy(y[:, -1], torch.arange(16) % 10).backward()
-        finally:
-            fused.USE_NUMBA = True
+    for backend in ("numba", "numpy"):
+        model.backend = backend
+        model.zero_grad()
+        y = model(x)
+        torch.nn.functional.cross_entropy(y[:, -1], torch.arange(16) % 10).backward()
         res.append([y.detach(), *(p.grad.clone() for p in model.parameters() if p.grad is not None)])
     for a, b in zip(*res, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5 * b.abs().max().item())

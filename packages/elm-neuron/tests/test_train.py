@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from elm_neuron import ELM
+from elm_neuron import ELM, load_model
 from elm_neuron.cli import main
 from elm_neuron.train import (
     ELMClassifier,
@@ -62,7 +62,7 @@ def test_cli_trains_on_a_small_shd_file(tmp_path: Path, capsys: pytest.CaptureFi
             times[k] = np.sort(rng.uniform(0, 1, 30)).astype(np.float32)
             units[k] = rng.integers(0, 700, 30).astype(np.uint16)
         f.create_dataset("labels", data=np.arange(10, dtype=np.uint16) % 20)
-    model_path = tmp_path / "state.pt"
+    model_path = tmp_path / "classifier.npz"
     argv = [
         "train",
         "--task",
@@ -75,11 +75,12 @@ def test_cli_trains_on_a_small_shd_file(tmp_path: Path, capsys: pytest.CaptureFi
         "--num-memory",
         "3",
     ]
-    assert main([*argv, "--save", str(model_path)]) == 0
+    assert main([*argv, "--out", str(model_path)]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["task"] == "shd-adding"
-    state = torch.load(model_path, weights_only=True)
-    ELM(700, 19, num_memory=3, tau_m_max=500.0, delta_t=10.0).load_state_dict(state, strict=True)
+    model, meta = load_model(model_path)  # arrays + JSON, read with allow_pickle=False
+    assert meta["task"] == "shd-adding" and meta["test_accuracy"] == result["test_accuracy"]
+    assert (model.num_input, model.num_output, model.num_memory, model.delta_t) == (700, 19, 3, 10.0)
 
 
 def test_make_optimizer_uses_the_fused_adam_update_with_the_same_result() -> None:
@@ -97,5 +98,5 @@ def test_make_optimizer_uses_the_fused_adam_update_with_the_same_result() -> Non
     for p, q in zip(params, twins, strict=True):
         torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)
     assert not make_optimizer("adamax", params, lr=0.01).defaults.get("fused")
-    with pytest.raises(ValueError, match="optimizer must be one of"):
+    with pytest.raises(ValueError, match="name must be one of"):
         make_optimizer("sgd", params, lr=0.01)

@@ -342,6 +342,45 @@ def tanh(x, out):  # type: ignore[no-untyped-def]
         out[i] = _tanh(x[i])
 
 
+def _make_nonzero_mask():  # type: ignore[no-untyped-def]
+    """An intrinsic ``nonzero_mask64(row, start)``: bit ``q`` set where ``row[start + q] != 0`` (or NaN), q < 64.
+
+    ``row`` is a C-contiguous 1-D float array with at least ``start + 64`` entries. One vector load of 64
+    numbers, one unordered comparison with zero and the 64 result bits as one integer (on AVX-512: four
+    compares into mask registers; elsewhere LLVM's lowering with packed compares and move-masks).
+    """
+    from llvmlite import ir
+    from numba.core import cgutils
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def nonzero_mask64(typingctx, row, start):  # type: ignore[no-untyped-def]
+        if not (
+            isinstance(row, types.Array)
+            and row.ndim == 1
+            and row.layout == "C"
+            and row.dtype in (types.float32, types.float64)
+        ):
+            return None
+        sig = types.uint64(row, types.intp)
+
+        def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+            rv, sv = args
+            rty = signature.args[0]
+            ft = context.get_value_type(rty.dtype)
+            arr = cgutils.create_struct_proxy(rty)(context, builder, value=rv)
+            vt = ir.VectorType(ft, 64)
+            ptr = builder.bitcast(builder.gep(arr.data, [sv]), vt.as_pointer())
+            v = builder.load(ptr, align=4 if rty.dtype == types.float32 else 8)
+            zero = ir.Constant(vt, [ir.Constant(ft, 0.0)] * 64)
+            return builder.bitcast(builder.fcmp_unordered("!=", v, zero), ir.IntType(64))
+
+        return sig, codegen
+
+    return nonzero_mask64
+
+
+_NONZERO_MASK64 = _make_nonzero_mask()
 _DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)  # (2^q * _DEBRUIJN) >> 58 differs for q = 0 .. 63
 _CTZ_TABLE = np.zeros(64, np.int64)  # trailing zeros of 2^q from that hash
 for _q in range(64):
@@ -350,13 +389,14 @@ for _q in range(64):
 
 @njit(cache=True, error_model="numpy")
 def spike_index(x, max_count):  # type: ignore[no-untyped-def]
-    """The non-zero entries of ``x`` ``[B, T, n]`` grouped by time step, or ``None`` beyond ``max_count``.
+    """The non-zero entries of ``x`` ``[B, T, n]`` (C-contiguous) grouped by time step, or ``None`` beyond ``max_count``.
 
     Returns ``(ptr, rows, cols, vals)``: the entries of step ``t`` are ``ptr[t]:ptr[t + 1]``, each with its
-    batch row, input column and value (in the order of rows, then columns). One pass over ``x`` in time-major
-    order. With ``n <= 64`` each ``[n]`` row becomes a bit mask first (a branch-free loop) whose set bits are
-    then visited directly (lowest first, by a de Bruijn hash): few branches, so few mispredictions on random
-    spikes. Wider rows are counted first and scanned again when they hold entries.
+    batch row, input column and value (in the order of rows, then columns). NaN counts as non-zero (so the
+    caller can check the values on the entries alone). One pass over ``x`` in time-major order: each row is
+    read in blocks of 64 inputs, each block becomes a bit mask in one vector comparison
+    (:func:`_make_nonzero_mask`; the last, partial block by a loop) whose set bits are then visited directly
+    (lowest first, by a de Bruijn hash): no branch per input, one per non-zero entry.
     """
     batch, steps, n = x.shape
     ptr = np.zeros(steps + 1, np.int64)
@@ -367,13 +407,14 @@ def spike_index(x, max_count):  # type: ignore[no-untyped-def]
     k = 0
     one = np.uint64(1)
     shift = np.uint64(58)
+    full = n - n % 64
     for t in range(steps):
         for b in range(batch):
             xt = x[b, t]
-            if n <= 64:
+            if n <= 64:  # one block: a loop the compiler vectorises
                 m = np.uint64(0)
                 for q in range(n):
-                    m |= np.uint64(xt[q] != 0) << np.uint64(q)
+                    m |= np.uint64(xt[q] != 0) << np.uint64(q)  # (NaN != 0)
                 while m != 0:
                     low = m & (~m + one)
                     q = _CTZ_TABLE[(low * _DEBRUIJN) >> shift]
@@ -384,21 +425,24 @@ def spike_index(x, max_count):  # type: ignore[no-untyped-def]
                     vals[k] = xt[q]
                     k += 1
                     m ^= low
-            else:
-                cnt = 0
-                for q in range(n):
-                    cnt += xt[q] != 0
-                if cnt == 0:
-                    continue
-                if k + cnt > max_count:
-                    return None
-                for q in range(n):
-                    v = xt[q]
-                    if v != 0:
-                        rows[k] = b
-                        cols[k] = q
-                        vals[k] = v
-                        k += 1
+                continue
+            for q0 in range(0, n, 64):
+                if q0 < full:
+                    m = _NONZERO_MASK64(xt, q0)
+                else:  # the last, partial block
+                    m = np.uint64(0)
+                    for q in range(n - q0):
+                        m |= np.uint64(xt[q0 + q] != 0) << np.uint64(q)
+                while m != 0:
+                    low = m & (~m + one)
+                    q = q0 + _CTZ_TABLE[(low * _DEBRUIJN) >> shift]
+                    if k >= max_count:
+                        return None
+                    rows[k] = b
+                    cols[k] = q
+                    vals[k] = xt[q]
+                    k += 1
+                    m ^= low
         ptr[t + 1] = k
     return ptr, rows[:k], cols[:k], vals[:k]
 
@@ -630,35 +674,50 @@ def backward_loop(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, error_model="numpy")
-def prepare(w1, b1, w2, b2, ws, kap, gain, consts):  # type: ignore[no-untyped-def]
+def prepare(w1, b1, w2, b2, ws, syn_in, syn_k, syn_br, n_in, kap, gain, consts):  # type: ignore[no-untyped-def]
     """The folded weights of :class:`elm_neuron.fused.ELMCoreCPU` (one pass instead of a dozen numpy calls).
 
-    ``w1`` ``[H, n + d_m]``, ``w2`` ``[d_m, H]``, ``ws`` ``[n]`` (or empty: no synapse weights to fold),
-    ``consts = [2/3, 1.7159]`` in the dtype of the weights. Returns ``w_mem = diag(kap) W1m^T`` ``[d_m, H]``
-    and its transpose, ``w_in = [Wc^T ; b1]`` ``[n + 1, H]`` (``Wc = W_b diag(ws)``), ``w_out = 2/3 W2^T``
-    ``[H, d_m]`` and its transpose, ``b2c = 2/3 b2`` and ``g = 1.7159 gain``; each entry is the one product
-    the numpy path computes.
+    ``w1`` ``[H, B + d_m]``, ``w2`` ``[d_m, H]``, ``consts = [2/3, 1.7159]`` in the dtype of the weights.
+    Without synapse weights (``ws`` empty) the features are the branch input itself (``n = B``); with them
+    the features are the ``n = n_in`` raw inputs and the valid synapses ``v`` (synapse ``syn_k[v]`` of branch
+    ``syn_br[v]`` reading input ``syn_in[v]``) fold routing, synapse weights and branch sums into the input
+    weights: ``Wc[:, q] = sum over the synapses v of input q of ws[syn_k[v]] W_b[:, syn_br[v]]``. Returns
+    ``w_mem = diag(kap) W1m^T`` ``[d_m, H]`` and its transpose, ``w_in = [Wc^T ; b1]`` ``[n + 1, H]``,
+    ``w_out = 2/3 W2^T`` ``[H, d_m]`` and its transpose, ``b2c = 2/3 b2`` and ``g = 1.7159 gain``.
     """
     hidden = w1.shape[0]
     d_m = kap.shape[0]
-    n = w1.shape[1] - d_m
+    n_b = w1.shape[1] - d_m
     c23 = consts[0]
     dt = w1.dtype
+    fold = ws.shape[0] > 0
+    n = n_in if fold else n_b
     w_mem = np.empty((d_m, hidden), dt)
     w_mem_t = np.empty((hidden, d_m), dt)
-    w_in = np.empty((n + 1, hidden), dt)
+    w_in = np.zeros((n + 1, hidden), dt)
     w_out = np.empty((hidden, d_m), dt)
     w_out_t = np.empty((d_m, hidden), dt)
-    fold = ws.shape[0] > 0
     for h in range(hidden):
         row = w1[h]
-        for q in range(n):
-            w_in[q, h] = row[q] * ws[q] if fold else row[q]
+        if not fold:
+            for q in range(n_b):
+                w_in[q, h] = row[q]
         w_in[n, h] = b1[h]
         for j in range(d_m):
-            v = row[n + j] * kap[j]
+            v = row[n_b + j] * kap[j]
             w_mem[j, h] = v
             w_mem_t[h, j] = v
+    if fold:
+        w_b_t = np.empty((n_b, hidden), dt)  # W_b^T: rows of contiguous hidden weights
+        for h in range(hidden):
+            for j in range(n_b):
+                w_b_t[j, h] = w1[h, j]
+        for v in range(syn_in.shape[0]):
+            dst = w_in[syn_in[v]]
+            src = w_b_t[syn_br[v]]
+            w = ws[syn_k[v]]
+            for h in range(hidden):
+                dst[h] += w * src[h]
     for j in range(d_m):
         for h in range(hidden):
             v = w2[j, h] * c23
@@ -733,38 +792,59 @@ def readout_backward(gy, gm, mem, w_y):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, error_model="numpy")
-def finish(d_wm, d_wout, d_win, d_o, w1, ws, kap, consts):  # type: ignore[no-untyped-def]
+def finish(d_wm, d_wout, d_win, d_o, w1, ws, syn_in, syn_k, syn_br, kap, consts):  # type: ignore[no-untyped-def]
     """Parameter gradients from the gradients of the folded weights (see :func:`prepare`).
 
     ``d_wm`` ``[d_m, H]`` (of ``w_mem``), ``d_wout`` ``[H, d_m]`` (of ``w_out``), ``d_win`` ``[n + 1, H]``,
-    ``d_o`` ``[rows, d_m]`` (the output bias's gradient is ``2/3`` its column sums). Returns the gradients of ``w1`` ``[H, n + d_m]``, ``b1``, ``w2`` ``[d_m, H]``,
-    ``b2``, ``ws`` (empty when not folded) and the weight part of ``d kappa`` (``sum_h d_wm W1m^T``).
+    ``d_o`` ``[rows, d_m]`` (the output bias's gradient is ``2/3`` its column sums). With synapse weights
+    ``ws`` the input weights' gradient unfolds over the valid synapses: ``dW_b[:, syn_br[v]] += ws[syn_k[v]]
+    dWc[:, syn_in[v]]`` and ``d ws[syn_k[v]] = dWc[:, syn_in[v]] . W_b[:, syn_br[v]]`` (zero for masked
+    synapses). Returns the gradients of ``w1`` ``[H, B + d_m]``, ``b1``, ``w2`` ``[d_m, H]``, ``b2``, ``ws``
+    (empty without synapse weights) and the weight part of ``d kappa`` (``sum_h d_wm W1m^T``).
     """
     d_m, hidden = d_wm.shape
-    n = w1.shape[1] - d_m
+    n_b = w1.shape[1] - d_m
+    n = d_win.shape[0] - 1
     c23 = consts[0]
     dt = w1.dtype
     fold = ws.shape[0] > 0
-    d_w1 = np.empty((hidden, n + d_m), dt)
+    d_w1 = np.empty((hidden, n_b + d_m), dt)
     d_b1 = np.empty(hidden, dt)
     d_w2 = np.empty((d_m, hidden), dt)
-    d_ws = np.zeros(n if fold else 0, dt)
+    d_ws = np.zeros(ws.shape[0], dt)
     d_kap = np.zeros(d_m, dt)
     for h in range(hidden):
         row = w1[h]
         out = d_w1[h]
-        for q in range(n):
-            v = d_win[q, h]
-            if fold:
-                out[q] = v * ws[q]
-                d_ws[q] += v * row[q]
-            else:
-                out[q] = v
+        if not fold:
+            for q in range(n_b):
+                out[q] = d_win[q, h]
         d_b1[h] = d_win[n, h]
         for j in range(d_m):
             v = d_wm[j, h]
-            out[n + j] = v * kap[j]
-            d_kap[j] += v * row[n + j]
+            out[n_b + j] = v * kap[j]
+            d_kap[j] += v * row[n_b + j]
+    if fold:
+        w_b_t = np.empty((n_b, hidden), dt)
+        for h in range(hidden):
+            for j in range(n_b):
+                w_b_t[j, h] = w1[h, j]
+        d_wb_t = np.zeros((n_b, hidden), dt)
+        for v in range(syn_in.shape[0]):
+            src = d_win[syn_in[v]]
+            j = syn_br[v]
+            dst = d_wb_t[j]
+            wb = w_b_t[j]
+            k = syn_k[v]
+            w = ws[k]
+            acc = d_ws[k]  # (zero: each synapse appears once)
+            for h in range(hidden):
+                dst[h] += w * src[h]
+                acc += src[h] * wb[h]
+            d_ws[k] = acc
+        for h in range(hidden):
+            for j in range(n_b):
+                d_w1[h, j] = d_wb_t[j, h]
     for j in range(d_m):
         for h in range(hidden):
             d_w2[j, h] = c23 * d_wout[h, j]

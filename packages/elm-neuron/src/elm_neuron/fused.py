@@ -1,56 +1,71 @@
-"""CPU fast path: the ELM core (trace, first MLP layer, memory recurrence) as one autograd function.
+"""CPU backends (``"numba"``, ``"numpy"``): the whole ELM neuron with one hidden layer as one autograd function.
 
 For one hidden layer the per-step computation of :class:`elm_neuron.ELM` is (``g = 1.7159 * gain``,
 ``gain = lambda (1 - kappa_m)`` in version 1, ``1 - kappa_lambda`` in version 2)::
 
-    pre_t = c_t Wc^T + b1                        (all steps at once; c_t: branch input or raw trace)
+    c_t   = ks c_{t-1} + x_t                     (trace of the raw inputs, one decay per input)
+    pre_t = c_t Wc^T + b1                        (Wc: routing, synapse weights, branch sums and W_b in one)
     h_t   = m_{t-1} (diag(kappa) W1m^T) + pre_t
     o_t   = act(h_t) (2/3 W2^T) + 2/3 b2
     m_t   = kappa m_{t-1} + g tanh(o_t)
+    y_t   = m_t W_y^T + b_y
 
-which is the reference's ``m_t = kappa m_{t-1} + lambda (1 - kappa) 1.7159 tanh(2/3 MLP([b_t, kappa m_{t-1}]))``
-with the constants folded into the weights: each step is two small matrix products and five element-wise
-operations on contiguous arrays of equal shape (numpy broadcasting a row vector costs several times more). The memory update keeps the reference's order of floating-point operations (``kappa m`` plus
-``g tanh``), so float32 results round like the reference's.
+which is the reference's ``s_t = kappa_s s_{t-1} + w_s route(x_t)``, ``b_t = branch sums of s_t``,
+``m_t = kappa m_{t-1} + lambda (1 - kappa) 1.7159 tanh(2/3 MLP([b_t, kappa m_{t-1}]))`` with the constants
+folded into the weights. The traces are linear: when all synapses reading an input share one decay, the
+synapse traces of that input are its own trace ``c_t`` times the synapse weights, so the input routing (an
+index and a mask), the synapse weights and the branch sums fold into one input-to-hidden matrix
+``Wc^T [n_in, H]``, built once per call from the synapse map (:class:`elm_neuron.routing.SynapseMap`):
+``Wc[:, i] = sum over the valid synapses k reading input i of w_s[k] W_b[:, branch(k)]``. For NeuronIO
+(1278 inputs, 45 branches x 100 synapses) that replaces the ``[B, T, 4500]`` synapse traces by nothing at
+all. The backward pass unfolds ``dWc`` into ``dW_b`` and ``dw_s`` over the same synapses.
+When the trace decays differ between the synapses of an input, the caller passes the branch input ``b``
+itself (``kappa_s=None``; the features are then ``b`` and the first layer's input part is ``W_b``).
 
-The backward pass (back-propagation through time) carries ``dL/dm`` backwards with two small
-matrix products per step and forms every weight gradient after the loop as one product over all
-``time x batch`` rows (e.g. ``dW2 = A^T dO``). The loops run in numpy, whose per-call overhead
-for such small arrays is several times lower than torch's; the large products run in torch (MKL).
+The memory update keeps the reference's order of floating-point operations (``kappa m`` plus ``g tanh``),
+so float32 results round like the reference's. The backward pass (back-propagation through time) carries
+``dL/dm`` backwards with two small matrix products per step; the readout's backward pass only touches the
+time steps whose output gradient is non-zero.
 
-With numba installed (extra ``fast``; :data:`USE_NUMBA`) the two loops run as compiled kernels instead
-(:mod:`elm_neuron._numba_loops`: one fused pass for the element-wise work per step; the small products in
-register-tiled AVX-512 code where the CPU has it, else SciPy's BLAS), and sparse raw inputs with one synapse
-decay enter through their non-zero entries only (the input part's trace is carried in the hidden space,
-``pre_t = kappa_s pre_{t-1} + x_t Wc^T``, and ``dWc = sum_t x_t^T D_t`` with the reverse trace
-``D_t = dH_t + kappa_s D_{t+1}``). The kernels also fold the weights, run the readout and its backward pass and
-assemble the parameter gradients (:func:`_forward_kernels`, :func:`_backward_kernels`), and with the tiled
-products they accumulate the weight gradients step by step inside the backward loop. Both paths give the same
-results to rounding (``tests/test_numba.py``).
+Backends:
 
-With one synapse per branch and no routing, the synapse weights are folded into the first layer as well
-(``Wc = W_b diag(w_s)``, ``c_t`` = the trace of the raw inputs): then ``dW_b`` and ``dw_s`` both follow from
-``dWc`` and the trace needs no backward pass at all.
+* ``"numba"`` (extra ``fast``): both time loops as compiled kernels (:mod:`elm_neuron._numba_loops`: one
+  fused pass for the element-wise work per step; the small products in register-tiled AVX-512 code where the
+  CPU has it, else SciPy's BLAS). Raw inputs that are mostly zeros (spikes) with one decay for all inputs
+  enter through their non-zero entries only (:func:`spike_index`): the input part's trace is carried in the
+  hidden space, ``P_t = ks P_{t-1} + x_t Wc^T`` (one row update per spike), and ``dWc = sum_t x_t^T D_t``
+  with the reverse trace ``D_t = dH_t + ks D_{t+1}``. No dense trace, no dense input product, no routed
+  copy of the inputs. The kernels also fold and unfold the weights, run the readout and its backward pass,
+  and with the tiled products accumulate the weight gradients step by step inside the backward loop.
+* ``"numpy"``: the same equations with numpy time loops and torch (MKL) products over all steps.
 
-Checked against ``torch.autograd.gradcheck`` (float64) and against plain autograd through the step-by-step
-equations in ``tests/test_fused.py`` (and ``tests/test_numba.py`` for the kernels).
+Both give the same results to rounding (``tests/test_numba.py``); checked against
+``torch.autograd.gradcheck`` (float64) and against plain autograd through the step-by-step equations in
+``tests/test_fused.py`` and ``tests/test_routing_kernels.py``.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 
-__all__ = ["ELMCoreCPU", "elm_core_cpu", "numba_available"]
+from .recurrence import TANH_A as _TANH_A
+from .recurrence import TANH_C as _TANH_C
+from .routing import SynapseMap
+
+__all__ = [
+    "ELMCoreCPU",
+    "SpikeIndex",
+    "elm_core_cpu",
+    "numba_available",
+    "resolve_cpu_backend",
+    "spike_index",
+]
 
 _log = logging.getLogger(__name__)
-
-#: Run the two time loops through the numba kernels of :mod:`elm_neuron._numba_loops` when numba (and SciPy,
-#: whose BLAS numba calls) are installed, e.g. with the extra ``elm-neuron[fast]``; False: the numpy loops.
-USE_NUMBA = True
 
 _KERNELS: Any = (
     None  # the imported kernel module, False when numba is not available, None before the first try
@@ -80,8 +95,31 @@ def _kernels() -> Any:
     return _KERNELS or None
 
 
-_TANH_A = 1.7159  # scaled tanh of the reference: 1.7159 tanh(2/3 x)
-_TANH_C = 2.0 / 3.0
+def resolve_cpu_backend(backend: str, batch: int, d_m: int, hidden: int) -> str:
+    """``"numba"`` or ``"numpy"`` for a CPU backend argument (``"auto"``, ``"numba"`` or ``"numpy"``).
+
+    ``"auto"`` takes the kernels when numba is installed and the per-step products are small enough for one
+    thread (``batch * d_m * (hidden + 1) <= NUMPY_MAX_MNK``; larger ones run faster through torch's threaded
+    products in the numpy loops).
+
+    Raises
+    ------
+    ImportError
+        For ``"numba"`` without numba and SciPy (the extra ``fast``).
+    """
+    if backend == "numba":
+        if _kernels() is None:
+            raise ImportError(
+                "backend='numba' needs numba and SciPy: pip install 'elm-neuron[fast]' (or use backend='numpy')"
+            )
+        return "numba"
+    if backend == "numpy":
+        return "numpy"
+    if backend != "auto":
+        raise ValueError(f"backend must be 'auto', 'numba' or 'numpy' for the CPU core, got {backend!r}")
+    if batch * d_m * (hidden + 1) <= NUMPY_MAX_MNK and _kernels() is not None:
+        return "numba"
+    return "numpy"
 
 
 def _np(t: torch.Tensor, dtype: np.dtype[Any]) -> np.ndarray:
@@ -124,6 +162,32 @@ def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if a.shape[0] * a.shape[1] * b.shape[1] <= NUMPY_MAX_MNK:
         return np.matmul(a, b)
     return _mm(np.ascontiguousarray(a), np.ascontiguousarray(b))
+
+
+class SpikeIndex(NamedTuple):
+    """The non-zero entries of raw inputs ``x`` ``[B, T, n_in]`` grouped by time step (see :func:`spike_index`).
+
+    The entries of step ``t`` are ``ptr[t]:ptr[t + 1]``; each has its batch row, input column and value.
+    """
+
+    ptr: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+    vals: np.ndarray
+
+
+def spike_index(x: np.ndarray, max_density: float | None = None) -> SpikeIndex | None:
+    """The non-zero entries of ``x`` ``[B, T, n]`` by time step, or None when more than ``max_density`` of them
+    are non-zero (default :data:`SPARSE_MAX_DENSITY`) or the numba kernels are not installed.
+
+    NaN and inf count as non-zero: checking ``vals`` checks every value of ``x`` that is not 0.
+    """
+    kernels = _kernels()
+    if kernels is None or x.ndim != 3 or x.dtype not in (np.float32, np.float64):
+        return None
+    density = SPARSE_MAX_DENSITY if max_density is None else max_density
+    got = kernels.spike_index(np.ascontiguousarray(x), int(density * x.size))
+    return None if got is None else SpikeIndex(*got)
 
 
 def _no_index(dtype: np.dtype[Any]) -> tuple[np.ndarray, ...]:
@@ -263,6 +327,9 @@ _NP_DTYPES: dict[torch.dtype, np.dtype[Any]] = {
     torch.float64: np.dtype(np.float64),
 }
 _EMPTY: dict[np.dtype[Any], tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]] = {}
+_NO_SYNAPSES = np.zeros(0, np.int64)
+_NO_SYNAPSES.flags.writeable = False
+_IDENTITY: dict[int, np.ndarray] = {}
 
 
 def _empties(dtype: np.dtype[Any]) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
@@ -276,6 +343,46 @@ def _empties(dtype: np.dtype[Any]) -> tuple[np.ndarray, np.ndarray, tuple[np.nda
     return got
 
 
+def _synapse_arrays(smap: SynapseMap | None, n: int, fold: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(inputs, synapses, branches)`` of the valid synapses for the kernels (identity: ``arange(n)`` thrice)."""
+    if not fold:
+        return _NO_SYNAPSES, _NO_SYNAPSES, _NO_SYNAPSES
+    if smap is not None:
+        return smap.inputs, smap.synapses, smap.branches
+    ident = _IDENTITY.get(n)
+    if ident is None:
+        ident = np.arange(n, dtype=np.int64)
+        ident.flags.writeable = False
+        _IDENTITY[n] = ident
+    return ident, ident, ident
+
+
+def _fold_numpy(w_b: np.ndarray, ws: np.ndarray | None, smap: SynapseMap | None, out: np.ndarray) -> None:
+    """``out`` ``[n, H]`` (zeros) ``= Wc^T``: ``W_b^T`` without synapse weights, else folded over the synapses."""
+    if ws is None:
+        out[:] = w_b.T
+    elif smap is None or smap.identity:
+        np.multiply(w_b.T, ws[:, None], out=out)
+    else:
+        np.add.at(out, smap.inputs, w_b.T[smap.branches] * ws[smap.synapses, None])
+
+
+def _unfold_numpy(
+    d_wc: np.ndarray, w_b: np.ndarray, ws: np.ndarray | None, smap: SynapseMap | None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """``dW_b`` ``[H, B]`` and ``dw_s`` (None without synapse weights) from ``dWc^T`` ``[n, H]``."""
+    if ws is None:
+        return d_wc.T, None
+    if smap is None or smap.identity:
+        return d_wc.T * ws[None, :], (d_wc * w_b.T).sum(1)
+    rows = d_wc[smap.inputs]
+    d_wb_t = np.zeros((w_b.shape[1], w_b.shape[0]), d_wc.dtype)
+    np.add.at(d_wb_t, smap.branches, rows * ws[smap.synapses, None])
+    d_ws = np.zeros(ws.shape[0], d_wc.dtype)
+    d_ws[smap.synapses] = (rows * w_b.T[smap.branches]).sum(1)
+    return d_wb_t.T, d_ws
+
+
 def _forward_kernels(
     ctx: Any,
     kernels: Any,
@@ -285,6 +392,8 @@ def _forward_kernels(
     w_s: torch.Tensor | None,
     kappa_s: torch.Tensor | None,
     activation: str,
+    smap: SynapseMap | None,
+    index: SpikeIndex | bool | None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """:meth:`ELMCoreCPU.forward` with the numba kernels (see :mod:`elm_neuron._numba_loops`)."""
     w1, b1, w2, b2, kappa, gain, w_y, b_y = tensors
@@ -297,8 +406,9 @@ def _forward_kernels(
     w1n = _np(w1, dtype)
     kap = np.ascontiguousarray(_np(kappa, dtype))
     ws = empty if w_s is None else _np(w_s, dtype)
+    syn = _synapse_arrays(smap, n, w_s is not None)
     w_mem, w_mem_t, w_in, w_out, w_out_t, b2c, g = kernels.prepare(
-        w1n, _np(b1, dtype), _np(w2, dtype), _np(b2, dtype), ws, kap, _np(gain, dtype), consts
+        w1n, _np(b1, dtype), _np(w2, dtype), _np(b2, dtype), ws, *syn, n, kap, _np(gain, dtype), consts
     )
     mem = np.empty((steps + 1, batch, d_m), dtype)  # mem[t + 1] = m_t, mem[0] = 0
     mem[0] = 0.0
@@ -306,22 +416,23 @@ def _forward_kernels(
     hs = acts if relu else np.empty((steps, batch, hidden), dtype)  # ReLU: act'(h) = (relu(h) > 0)
     th = np.empty((steps, batch, d_m), dtype)
     ks_np = None if kappa_s is None else _np(kappa_s, dtype)
-    # Sparse raw inputs with one synapse decay: the kernels take the input part from the spikes directly.
-    index = None
-    if ks_np is not None and n > 0 and bool((ks_np == ks_np[0]).all()):
-        index = kernels.spike_index(np.ascontiguousarray(x), int(SPARSE_MAX_DENSITY * x.size))
-    sparse = index is not None
+    # Sparse raw inputs with one decay for all inputs: the kernels take the input part from the spikes directly.
+    sparse_ok = ks_np is not None and n > 0 and bool((ks_np == ks_np[0]).all())
+    if index is None and sparse_ok:
+        index = spike_index(x)
     c = None
-    if sparse:
+    if isinstance(index, SpikeIndex) and sparse_ok:
         assert ks_np is not None
         pre = np.empty((0, 0, 0), dtype)
         ks_k = np.ascontiguousarray(ks_np[:1])
+        idx: tuple[np.ndarray, ...] = tuple(index)
     else:
+        index = None
         c = _features(x, ks_np)
         pre = _mm(c.reshape(steps * batch, n + 1), w_in).reshape(steps, batch, hidden)
-        index, ks_k = no_index, consts[:1]
-    assert index is not None
-    kernels.forward_loop(pre, sparse, *index, w_in, ks_k, w_mem, w_out, b2c, kap, g, relu, mem, acts, hs, th)
+        idx, ks_k = no_index, consts[:1]
+    sparse = index is not None
+    kernels.forward_loop(pre, sparse, *idx, w_in, ks_k, w_mem, w_out, b2c, kap, g, relu, mem, acts, hs, th)
     wy = _np(w_y, dtype)
     n_out = wy.shape[0]
     if batch * d_m * n_out <= NUMPY_MAX_MNK:
@@ -337,8 +448,8 @@ def _forward_kernels(
         outputs = y_t.view(n_out, steps, batch).permute(2, 1, 0).contiguous()
     ctx.set_materialize_grads(False)
     ctx.activation = activation
-    ctx.arrays = (c, mem, hs, acts, th, w_mem_t, w_out_t, w1n, ws, kap, g, wy, w_in)
-    ctx.sparse = (index, ks_k) if sparse else None
+    ctx.arrays = (c, mem, hs, acts, th, w_mem_t, w_out_t, w1n, ws, syn, kap, g, wy, w_in)
+    ctx.sparse = (idx, ks_k) if sparse else None
     ctx.kernels = kernels
     ctx.dims = (batch, steps, n, hidden, d_m, feats_dtype)
     return outputs, torch.from_numpy(mem[1:].transpose(1, 0, 2))
@@ -348,7 +459,7 @@ def _backward_kernels(
     ctx: Any, grad_outputs: torch.Tensor | None, grad_memory: torch.Tensor | None
 ) -> tuple[torch.Tensor | None, ...]:
     """:meth:`ELMCoreCPU.backward` with the numba kernels."""
-    c, mem, hs, acts, th, w_mem_t, w_out_t, w1n, ws, kap, g, wy, w_in = ctx.arrays
+    c, mem, hs, acts, th, w_mem_t, w_out_t, w1n, ws, syn, kap, g, wy, w_in = ctx.arrays
     batch, steps, n, hidden, d_m, feats_dtype = ctx.dims
     kernels = ctx.kernels
     dtype = mem.dtype
@@ -404,7 +515,7 @@ def _backward_kernels(
     if not sparse:
         d_win = _mm(c.reshape(rows, n + 1).T, d_h2)  # d / d [Wc^T ; b1]
     d_w1, d_b1, d_w2, d_b2, d_ws, d_kap_w = kernels.finish(
-        d_wm, d_wout, d_win, d_o.reshape(rows, d_m), w1n, ws, kap, consts
+        d_wm, d_wout, d_win, d_o.reshape(rows, d_m), w1n, ws, *syn, kap, consts
     )
     d_kappa = d_gain = None
     if needs[6]:
@@ -432,20 +543,32 @@ def _backward_kernels(
         out(d_wy, needs[9]),
         out(d_by, needs[10]),
         None,
+        None,
+        None,
+        None,
     )
 
 
 class ELMCoreCPU(torch.autograd.Function):
     """Outputs ``y`` ``[B, T, n_out]`` and memory ``m`` ``[B, T, d_m]`` of an ELM neuron with one hidden layer.
 
-    Arguments of :meth:`apply`: ``feats`` ``[B, T, n]`` (the branch input ``b``, or the raw inputs ``x`` when
-    ``kappa_s`` is given: then the trace ``s = LI(x)`` is computed here and ``w_s`` scales it), ``w1``
-    ``[H, n + d_m]``, ``b1`` ``[H]``, ``w2`` ``[d_m, H]``, ``b2`` ``[d_m]``, ``w_s`` ``[n]`` or ``None``,
-    ``kappa`` ``[d_m]``, ``gain`` ``[d_m]``, ``kappa_s`` ``[n]`` or ``None``, readout ``w_y`` ``[n_out, d_m]``
-    and ``b_y`` ``[n_out]``, ``activation`` (``"relu"`` or ``"silu"``); all CPU tensors. Gradients flow to
-    every tensor argument except ``kappa_s`` (and ``feats`` when ``kappa_s`` is given: the raw inputs must
-    not require gradients then). The readout's backward pass only touches the time steps whose output
-    gradient is non-zero (a loss on the last step costs one small product instead of two over all steps).
+    Arguments of :meth:`apply` (all tensors on the CPU; use :func:`elm_core_cpu`):
+
+    * ``feats`` ``[B, T, n]``: the branch input ``b`` (``n = B``; ``kappa_s`` None), or the raw inputs ``x``
+      (``n = n_in``) when ``kappa_s`` ``[n_in]`` gives each input's trace decay: then the trace is computed
+      here and ``w_s`` ``[n_syn]`` (or None: the trace itself) scales it, routed by ``synapses``;
+    * ``w1`` ``[H, B + d_m]``, ``b1`` ``[H]``, ``w2`` ``[d_m, H]``, ``b2`` ``[d_m]``: the MLP;
+    * ``w_s``: synapse weights (after the ReLU) or None; ``kappa``, ``gain`` ``[d_m]``: memory decay and gain;
+    * ``kappa_s``: see ``feats``; ``w_y`` ``[n_out, d_m]``, ``b_y`` ``[n_out]``: the readout;
+    * ``activation`` (``"relu"`` or ``"silu"``), ``backend`` (``"auto"``, ``"numba"`` or ``"numpy"``);
+    * ``synapses``: a :class:`elm_neuron.routing.SynapseMap` (raw inputs with routing or several synapses per
+      branch) or None (synapse ``k`` reads input ``k`` and is branch ``k``);
+    * ``index``: the :class:`SpikeIndex` of ``feats`` when the caller has it (raw inputs, one decay for all),
+      False when the caller found the inputs too dense for one, else None (the numba backend then tries to
+      build it).
+
+    Gradients flow to every tensor argument except ``kappa_s`` (and ``feats`` when ``kappa_s`` is given: the
+    raw inputs must not require gradients then).
     """
 
     @staticmethod
@@ -463,6 +586,9 @@ class ELMCoreCPU(torch.autograd.Function):
         w_y: torch.Tensor,
         b_y: torch.Tensor,
         activation: str,
+        backend: str = "auto",
+        synapses: SynapseMap | None = None,
+        index: SpikeIndex | bool | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         dtype: np.dtype[Any] = _NP_DTYPES.get(w1.dtype) or np.dtype(str(w1.dtype).removeprefix("torch."))
         x = _np(feats, dtype)
@@ -471,29 +597,28 @@ class ELMCoreCPU(torch.autograd.Function):
         d_m = kappa.shape[0]
         rows = steps * batch
         relu = activation == "relu"
-        kernels = _kernels() if USE_NUMBA and batch * d_m * (hidden + 1) <= NUMPY_MAX_MNK else None
-        if kernels is not None:
+        if resolve_cpu_backend(backend, batch, d_m, hidden) == "numba":
             tensors = (w1, b1, w2, b2, kappa, gain, w_y, b_y)
-            return _forward_kernels(ctx, kernels, x, feats.dtype, tensors, w_s, kappa_s, activation)
+            return _forward_kernels(
+                ctx, _kernels(), x, feats.dtype, tensors, w_s, kappa_s, activation, synapses, index
+            )
         # The numpy loops. With ReLU the output bias rides on a constant hidden unit: its pre-activation is
         # exactly 1 (a zero weight column in W1m, a bias of 1), relu(1) = 1, and its outgoing weights are b2.
         # (Not in the kernels: they add b2 in the tanh pass, and a width of H keeps the products aligned.)
         const_unit = relu
         width = hidden + 1 if const_unit else hidden
         w1n = _np(w1, dtype)
-        w_b, w1m = w1n[:, :n], w1n[:, n:]
+        n_b = w1n.shape[1] - d_m
+        w_b, w1m = w1n[:, :n_b], w1n[:, n_b:]
         kap = np.ascontiguousarray(_np(kappa, dtype))
         g = _TANH_A * _np(gain, dtype)
         ws = None if w_s is None else _np(w_s, dtype)
 
         w_mem = np.zeros((d_m, width), dtype)  # (kappa m) W1m^T = m (diag(kappa) W1m^T)
         np.multiply(w1m.T, kap[:, None], out=w_mem[:, :hidden])
-        # [Wc^T ; b1] (the synapse weights folded into Wc when given); c carries a constant-1 column.
+        # [Wc^T ; b1] (routing and synapse weights folded into Wc when given); c carries a constant-1 column.
         w_in = np.zeros((n + 1, width), dtype)
-        if ws is None:
-            w_in[:n, :hidden] = w_b.T
-        else:
-            np.multiply(w_b.T, ws[:, None], out=w_in[:n, :hidden])
+        _fold_numpy(w_b, ws, synapses, w_in[:n, :hidden])
         w_in[n, :hidden] = _np(b1, dtype)
         if const_unit:
             w_in[n, hidden] = 1.0
@@ -524,6 +649,7 @@ class ELMCoreCPU(torch.autograd.Function):
         ctx.set_materialize_grads(False)
         ctx.activation = activation
         ctx.arrays = (c, mem, hs, acts, th, w_mem, w_out, w_in, w_b, w1m, ws, kap, g, wy)
+        ctx.synapses = synapses
         ctx.kernels = None
         ctx.const_unit = const_unit
         ctx.dims = (batch, steps, n, hidden, d_m, feats.dtype)
@@ -539,6 +665,7 @@ class ELMCoreCPU(torch.autograd.Function):
             return _backward_kernels(ctx, grad_outputs, grad_memory)
         c, mem, hs, acts, th, w_mem, w_out, w_in, w_b, w1m, ws, kap, g, wy = ctx.arrays
         batch, steps, n, hidden, d_m, feats_dtype = ctx.dims
+        n_b = w_b.shape[1]
         dtype = w_mem.dtype
         rows = steps * batch
         needs = ctx.needs_input_grad
@@ -579,16 +706,13 @@ class ELMCoreCPU(torch.autograd.Function):
         d_wout = _mm(acts.reshape(rows, -1).T, d_o2)  # d / d w_out  [width, d_m]
         d_w1 = d_w_s = None
         d_win = _mm(c.reshape(rows, n + 1).T, d_h2)  # d / d [Wc^T ; b1]
-        d_wc = d_win[:n, :hidden]
+        d_wb, d_ws_all = _unfold_numpy(d_win[:n, :hidden], w_b, ws, ctx.synapses)
         if needs[1]:
-            d_w1 = np.empty((hidden, n + d_m), dtype)
-            np.multiply(d_wm.T, kap[None, :], out=d_w1[:, n:])
-            if ws is None:
-                d_w1[:, :n] = d_wc.T
-            else:
-                np.multiply(d_wc.T, ws[None, :], out=d_w1[:, :n])
+            d_w1 = np.empty((hidden, n_b + d_m), dtype)
+            np.multiply(d_wm.T, kap[None, :], out=d_w1[:, n_b:])
+            d_w1[:, :n_b] = d_wb
         if ws is not None and needs[5]:
-            d_w_s = (d_wc * w_b.T).sum(1)
+            d_w_s = d_ws_all
         d_b2: np.ndarray | None = None
         if needs[4]:
             d_b2 = _TANH_C * (d_wout[hidden] if ctx.const_unit else d_o2.sum(0))
@@ -620,6 +744,9 @@ class ELMCoreCPU(torch.autograd.Function):
             out(d_wy, needs[9]),
             out(d_by, needs[10]),
             None,
+            None,
+            None,
+            None,
         )
 
 
@@ -636,9 +763,41 @@ def elm_core_cpu(
     w_y: torch.Tensor,
     b_y: torch.Tensor,
     activation: str,
+    backend: str = "auto",
+    synapses: SynapseMap | None = None,
+    index: SpikeIndex | bool | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Outputs and memory through :class:`ELMCoreCPU` (see there for the arguments)."""
-    if kappa_s is not None and feats.requires_grad:
-        raise ValueError("feats must not require gradients when kappa_s is given (raw inputs)")
-    y, m = ELMCoreCPU.apply(feats, w1, b1, w2, b2, w_s, kappa, gain, kappa_s, w_y, b_y, activation)
+    """Outputs and memory through :class:`ELMCoreCPU` (see there for the arguments), after checking them."""
+    if kappa_s is None:
+        if w_s is not None or synapses is not None or isinstance(index, SpikeIndex):
+            raise ValueError("w_s, synapses and index need raw inputs: pass their trace decays kappa_s")
+    else:
+        if feats.requires_grad:
+            raise ValueError("feats must not require gradients when kappa_s is given (raw inputs)")
+        if kappa_s.shape != (feats.shape[2],):
+            raise ValueError(
+                f"kappa_s must have one decay per input [{feats.shape[2]}], got {tuple(kappa_s.shape)}"
+            )
+    d_m = kappa.shape[0]
+    n_b = w1.shape[1] - d_m
+    if synapses is not None:
+        if w_s is None:
+            raise ValueError("synapses need the synapse weights w_s")
+        if (synapses.num_input, synapses.num_branch, synapses.num_synapse) != (
+            feats.shape[2],
+            n_b,
+            w_s.shape[0],
+        ):
+            raise ValueError(
+                f"synapses map {synapses.num_input} inputs to {synapses.num_branch} branches of "
+                f"{synapses.num_synapse} synapses; got {feats.shape[2]} inputs, {n_b} branches, {w_s.shape[0]} synapse weights"
+            )
+    elif feats.shape[2] != n_b or (w_s is not None and w_s.shape != (n_b,)):
+        raise ValueError(
+            f"without a synapse map feats [.., {feats.shape[2]}] and w_s must match the first layer's "
+            f"{n_b} branch columns"
+        )
+    y, m = ELMCoreCPU.apply(
+        feats, w1, b1, w2, b2, w_s, kappa, gain, kappa_s, w_y, b_y, activation, backend, synapses, index
+    )
     return y, m

@@ -4,7 +4,7 @@ Equations (time step ``delta_t``; inputs ``x_t``; memory ``m_t``):
 
 * version 1 (synapse traces)::
 
-      s_t  = kappa_s * s_{t-1} + w_s * x_t                    kappa_s = exp(-dt / tau_s), w_s = relu(w~_s)
+      s_t  = kappa_s * s_{t-1} + w_s * route(x_t)             kappa_s = exp(-dt / tau_s), w_s = relu(w~_s)
       b_t  = sum_{k in branch j} s_t[k]
       dm_t = 1.7159 * tanh(2/3 * MLP([b_t, kappa_m * m_{t-1}]))
       m_t  = kappa_m * m_{t-1} + lambda * (1 - kappa_m) * dm_t  kappa_m = exp(-dt / tau_m)
@@ -12,14 +12,14 @@ Equations (time step ``delta_t``; inputs ``x_t``; memory ``m_t``):
 
 * version 2 (branch traces)::
 
-      b_t  = kappa_b * b_{t-1} + sum_{k in branch j} w_s[k] x_t[k]
+      b_t  = kappa_b * b_{t-1} + sum_{k in branch j} w_s[k] route(x_t)[k]
       m_t  = kappa_m * m_{t-1} + (1 - kappa_lambda) * dm_t      kappa_lambda = exp(-lambda dt / tau_m)
 
-The traces are linear, so they are computed for all time steps at once (:func:`leaky_integrate`, a chunked
-scan built from matrix products); only the memory recurrence loops over time, and the branch part of the
-first MLP layer is applied to all time steps in one matrix product before the loop. On CPU, neurons with one
-hidden layer run through :class:`elm_neuron.fused.ELMCoreCPU` (trace, recurrence and readout in one autograd
-function with a hand-written backward pass); other devices use :class:`_MemoryRecurrence`.
+The module is split by concern: :mod:`elm_neuron.config` (argument names, validation, parameter count,
+backends), :mod:`elm_neuron.routing` (the reference's NeuronIO routing and the synapse map),
+:mod:`elm_neuron.recurrence` (traces and memory recurrence in torch) and :mod:`elm_neuron.fused` (the whole
+neuron on CPU in one autograd function, with numba kernels or numpy loops). :class:`ELM` chooses between them
+through its ``backend`` argument (:data:`elm_neuron.config.BACKENDS`).
 
 State-dict names are those of the reference implementation (AaronSpieler/elmneuron), so its checkpoints load
 with ``strict=True``.
@@ -28,436 +28,61 @@ with ``strict=True``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from .fused import elm_core_cpu
+from neurotypes.validation import check_bool, check_float, check_int, check_positive
+
+from . import fused
+from .config import (
+    ACTIVATIONS,
+    BACKENDS,
+    DEFAULTS,
+    check_backend,
+    count_params,
+    normalize_config,
+    routing_name,
+)
+from .recurrence import MemoryRecurrence, leaky_integrate, memory_recurrence_autograd
+from .routing import (
+    SynapseMap,
+    input_decay,
+    interlocking_indices,
+    neuronio_routing,
+    overlapping_window_indices,
+    route,
+    routing_matrix,
+    synapse_map,
+)
 
 __all__ = [
+    "BACKENDS",
     "ELM",
+    "MODEL_FORMAT",
     "ELMStates",
     "count_params",
     "interlocking_indices",
     "leaky_integrate",
+    "load_model",
+    "neuron_response",
     "neuronio_routing",
     "normalize_config",
     "overlapping_window_indices",
+    "save_model",
 ]
 
 #: The reference's soma scale (``DEFAULT_Y_TRAIN_SOMA_SCALE``): soma targets are trained as 0.1 * (v - bias).
 SOMA_TRAIN_SCALE = 0.1
 
-# Reference (model_config.json) constructor keys -> this package's keys.
-_REFERENCE_KEYS: dict[str, str] = {
-    "num_input": "num_input",
-    "num_output": "num_output",
-    "num_memory": "num_memory",
-    "lambda_value": "lambda_value",
-    "mlp_num_layers": "mlp_layers",
-    "mlp_hidden_size": "mlp_hidden",
-    "mlp_activation": "activation",
-    "tau_s_value": "tau_s",
-    "tau_b_value": "tau_s",
-    "memory_tau_min": "tau_m_min",
-    "memory_tau_max": "tau_m_max",
-    "learn_memory_tau": "learn_tau_m",
-    "w_s_value": "w_s_init",
-    "num_branch": "num_branch",
-    "num_synapse_per_branch": "synapses_per_branch",
-    "input_to_synapse_routing": "routing",
-    "delta_t": "delta_t",
-}
-_OWN_KEYS = (
-    "num_input",
-    "num_output",
-    "num_memory",
-    "lambda_value",
-    "mlp_hidden",
-    "mlp_layers",
-    "activation",
-    "tau_s",
-    "tau_m_min",
-    "tau_m_max",
-    "learn_tau_m",
-    "num_branch",
-    "synapses_per_branch",
-    "routing",
-    "delta_t",
-    "version",
-    "w_s_init",
-    "routing_seed",
-    "require_binary_input",
-)
-_ROUTING_NAMES: dict[str | None, str | None] = {
-    None: None,
-    "none": None,
-    "random": "random",
-    "random_routing": "random",
-    "neuronio": "neuronio",
-    "neuronio_routing": "neuronio",
-}
 _ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "silu": nn.SiLU}
-
-
-def normalize_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Translate a configuration with reference keys and/or this package's keys into this package's keys.
-
-    Parameters
-    ----------
-    config
-        Keys of the reference's ``model_config.json`` (``memory_tau_max``, ``input_to_synapse_routing``, ...)
-        or of :class:`ELM` (``tau_m_max``, ``routing``, ...). Routing values ``"neuronio_routing"`` /
-        ``"random_routing"`` become ``"neuronio"`` / ``"random"``.
-
-    Raises
-    ------
-    TypeError
-        On an unknown key, or when two keys name the same setting with different values.
-    """
-    if not isinstance(config, Mapping):
-        raise TypeError(f"config must be a mapping, got {type(config).__name__}")
-    out: dict[str, Any] = {}
-    for key, value in config.items():
-        if key in _OWN_KEYS:
-            own = key
-        elif key in _REFERENCE_KEYS:
-            own = _REFERENCE_KEYS[key]
-        else:
-            raise TypeError(f"config: unknown key {key!r}")
-        if own in out and out[own] != value:
-            raise TypeError(
-                f"config: {key!r} conflicts with another key for {own!r} ({out[own]!r} != {value!r})"
-            )
-        out[own] = value
-    if "routing" in out:
-        out["routing"] = _routing_name(out["routing"])
-    return out
-
-
-def _routing_name(routing: object) -> str | None:
-    if routing is not None and not isinstance(routing, str):
-        raise TypeError(f"routing must be None or a string, got {type(routing).__name__}")
-    key = routing.lower() if isinstance(routing, str) else None
-    if key not in _ROUTING_NAMES:
-        raise ValueError(
-            f"routing must be None, 'random' or 'neuronio' (or the reference's 'random_routing' / "
-            f"'neuronio_routing'), got {routing!r}"
-        )
-    return _ROUTING_NAMES[key]
-
-
-def interlocking_indices(num_input: int) -> torch.Tensor:
-    """Interleave the two halves of the inputs: ``[0, n/2, 1, n/2 + 1, ...]``.
-
-    NeuronIO lists the 639 excitatory inputs first and the 639 inhibitory inputs second; interleaving pairs
-    input ``i`` with input ``i + n/2`` so a window of neighbours holds both kinds. For odd ``num_input`` the
-    reference's formula is kept as is (the last index repeats ``n // 2``).
-    """
-    k = torch.arange(num_input)
-    return (k % 2) * (num_input // 2) + torch.div(k, 2, rounding_mode="floor")
-
-
-def overlapping_window_indices(
-    num_input: int, num_windows: int, window_size: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Overlapping windows of ``window_size`` positions with stride ``ceil(num_input / num_windows)``.
-
-    Returns the flat positions (clipped to ``num_input - 1``) and the mask of positions inside the range.
-    """
-    stride = math.ceil(num_input / num_windows)
-    idx = torch.arange(num_windows).unsqueeze(1) * stride + torch.arange(window_size).unsqueeze(0)
-    valid = idx < num_input
-    return idx.clamp(max=num_input - 1).flatten(), valid.flatten()
-
-
-def neuronio_routing(
-    num_input: int, num_branch: int, synapses_per_branch: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Synapse-to-input indices and validity mask of the reference's ``"neuronio_routing"``.
-
-    Branch ``j`` holds the interleaved inputs ``29 j ... 29 j + S - 1`` (stride ``ceil(n_in / B)``), so
-    neighbouring branches overlap; slots past the last input are masked out.
-
-    Raises
-    ------
-    ValueError
-        When ``ceil(num_input / num_branch) > synapses_per_branch`` (some inputs would reach no branch).
-    """
-    stride = math.ceil(num_input / num_branch)
-    if stride > synapses_per_branch:
-        raise ValueError(
-            f"synapses_per_branch must be >= ceil(num_input / num_branch) = {stride} for neuronio routing "
-            f"(got synapses_per_branch={synapses_per_branch}, num_input={num_input}, num_branch={num_branch})"
-        )
-    order = interlocking_indices(num_input)
-    positions, valid = overlapping_window_indices(num_input, num_branch, synapses_per_branch)
-    return order[positions], valid
-
-
-def leaky_integrate(u: torch.Tensor, kappa: torch.Tensor, chunk: int = 64) -> torch.Tensor:
-    """Vectorised linear trace ``s_t = kappa * s_{t-1} + u_t`` with ``s_{-1} = 0`` along axis 1.
-
-    Within a chunk of ``L`` steps the trace is one matrix product with the lower-triangular decay matrix
-    ``K[i, j] = kappa^(i - j)``; chunks are joined by carrying the last state (``kappa^(i + 1) s``). Only
-    non-negative powers of ``kappa`` appear, so nothing overflows for long sequences.
-
-    Parameters
-    ----------
-    u
-        Input ``[batch, time, channels]``.
-    kappa
-        Decay per channel ``[channels]`` with values in ``[0, 1]``.
-    chunk
-        Chunk length ``L`` (the work grows like ``L`` per step; the Python loop like ``time / L``).
-    """
-    if u.ndim != 3:
-        raise ValueError(f"u must be [batch, time, channels], got shape {tuple(u.shape)}")
-    if kappa.ndim != 1 or kappa.shape[0] != u.shape[2]:
-        raise ValueError(f"kappa must be [channels={u.shape[2]}], got shape {tuple(kappa.shape)}")
-    batch, steps, channels = u.shape
-    if steps == 0:
-        return u.clone()
-    length = max(1, min(int(chunk), steps))
-    n_chunks = -(-steps // length)
-    pad = n_chunks * length - steps
-    if pad:
-        u = torch.cat([u, u.new_zeros(batch, pad, channels)], dim=1)
-    kappa = kappa.to(u.dtype)
-    i = torch.arange(length, device=u.device)
-    lag = (i[:, None] - i[None, :]).to(u.dtype)
-    lower = lag >= 0
-    uniform = bool(torch.all(kappa == kappa[0]))
-    chunks = u.reshape(batch, n_chunks, length, channels)
-    if uniform:
-        decay = torch.where(
-            lower, kappa[0] ** lag.clamp(min=0), torch.zeros((), dtype=u.dtype, device=u.device)
-        )
-        # One GEMM over all batches, chunks and channels: [L, L] @ [L, B*C*N].
-        flat = chunks.permute(2, 0, 1, 3).reshape(length, -1)
-        local = (decay @ flat).reshape(length, batch, n_chunks, channels).permute(1, 2, 0, 3)
-        carry_decay = (kappa[0] ** (i.to(u.dtype) + 1))[:, None].expand(length, channels)
-    else:
-        powers = kappa[:, None, None] ** lag.clamp(min=0)[None]
-        decay_n = torch.where(lower[None], powers, torch.zeros((), dtype=u.dtype, device=u.device))
-        local = torch.einsum("nij,bcjn->bcin", decay_n, chunks)
-        carry_decay = kappa[None, :] ** (i.to(u.dtype) + 1)[:, None]
-    if n_chunks == 1:
-        out = local[:, 0]
-    else:
-        pieces = [local[:, 0]]
-        state = local[:, 0, -1]
-        for c in range(1, n_chunks):
-            piece = local[:, c] + carry_decay[None] * state[:, None, :]
-            pieces.append(piece)
-            state = piece[:, -1]
-        out = torch.cat(pieces, dim=1)
-    return out[:, :steps]
-
-
-def count_params(config: Mapping[str, Any] | None = None, /, **kwargs: Any) -> int:
-    """Closed-form number of trainable parameters of an ELM neuron.
-
-    ``P = (B + d_m) H + H + (L - 1)(H^2 + H) + H d_m + d_m + n_syn + n_out d_m + n_out (+ d_m if tau_m learned)``
-    with ``H = 2 d_m`` by default, ``n_syn = B S`` and ``B = n_in`` without branching. For NeuronIO
-    (``B = 45, S = 100, n_out = 2``, one hidden layer) this is ``4 d_m^2 + 95 d_m + 4502``. Versions 1 and 2
-    have the same count.
-
-    Parameters
-    ----------
-    config
-        A mapping with this package's or the reference's keys (e.g. a ``model_config.json``).
-    **kwargs
-        Further keys (override ``config``).
-
-    Examples
-    --------
-    >>> count_params(num_input=1278, num_output=2, num_memory=10, num_branch=45, synapses_per_branch=100,
-    ...              routing="neuronio")
-    5852
-    """
-    cfg = normalize_config({**(dict(config) if config is not None else {}), **kwargs})
-    for key in ("num_input", "num_output"):
-        if key not in cfg:
-            raise TypeError(f"count_params: missing required key {key!r}")
-    num_input = _positive_int("num_input", cfg["num_input"])
-    num_output = _positive_int("num_output", cfg["num_output"])
-    d_m = _positive_int("num_memory", cfg.get("num_memory", 100))
-    hidden = cfg.get("mlp_hidden")
-    hidden = 2 * d_m if not hidden else _positive_int("mlp_hidden", hidden)
-    layers = _nonnegative_int("mlp_layers", cfg.get("mlp_layers", 1))
-    branches = cfg.get("num_branch")
-    branches = num_input if branches is None else _positive_int("num_branch", branches)
-    per_branch = _positive_int("synapses_per_branch", cfg.get("synapses_per_branch", 1))
-    fan_in = branches + d_m
-    if layers == 0:
-        mlp = fan_in * d_m + d_m
-    else:
-        mlp = fan_in * hidden + hidden + (layers - 1) * (hidden * hidden + hidden) + hidden * d_m + d_m
-    total = mlp + branches * per_branch + num_output * d_m + num_output
-    if cfg.get("learn_tau_m", False):
-        total += d_m
-    return int(total)
-
-
-def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not _is_integral(value):
-        raise TypeError(f"{name} must be a positive integer, got {value!r}")
-    ivalue: int = int(value)  # type: ignore[call-overload]
-    if ivalue < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return ivalue
-
-
-def _nonnegative_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not _is_integral(value):
-        raise TypeError(f"{name} must be a non-negative integer, got {value!r}")
-    ivalue: int = int(value)  # type: ignore[call-overload]
-    if ivalue < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
-    return ivalue
-
-
-def _is_integral(value: object) -> bool:
-    return isinstance(value, int | np.integer)
-
-
-def _positive_float(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{name} must be a positive number, got {value!r}")
-    fvalue = float(value)
-    if not math.isfinite(fvalue) or fvalue <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return fvalue
-
-
-#: On CPU, run one-hidden-layer neurons through the numpy core of :mod:`elm_neuron.fused` (False: the torch
-#: loops of the recurrence used on other devices).
-NUMPY_LOOPS_ON_CPU = True
-
-_TANH_A = 1.7159  # scaled tanh of the reference: 1.7159 tanh(2/3 x) (LeCun's choice)
-_TANH_C = 2.0 / 3.0
-
-
-def _activation(h: torch.Tensor, name: str) -> torch.Tensor:
-    return torch.relu(h) if name == "relu" else torch.nn.functional.silu(h)
-
-
-def _activation_grad(h: torch.Tensor, name: str) -> torch.Tensor:
-    if name == "relu":
-        return (h > 0).to(h.dtype)
-    sig = torch.sigmoid(h)
-    return sig * (1 + h * (1 - sig))
-
-
-def memory_recurrence_autograd(
-    pre: torch.Tensor,
-    w_mem: torch.Tensor,
-    later_layers: list[nn.Linear],
-    kappa: torch.Tensor,
-    gain: torch.Tensor,
-    activation: str,
-) -> torch.Tensor:
-    """Memory recurrence as a plain autograd loop (any number of MLP layers); returns ``m_t`` ``[B, T, d_m]``.
-
-    ``h_t = pre_t + (kappa m_{t-1}) W_mem^T``, then ``act -> Linear`` per later layer, ``dm_t = 1.7159
-    tanh(2/3 h)`` and ``m_t = kappa m_{t-1} + gain dm_t``.
-    """
-    batch, steps, _ = pre.shape
-    m = pre.new_zeros(batch, kappa.shape[0])
-    w_mem_t = w_mem.t()
-    memory = []
-    for t in range(steps):
-        h = torch.addmm(pre[:, t], kappa * m, w_mem_t)
-        for layer in later_layers:
-            h = layer(_activation(h, activation))
-        delta = _TANH_A * torch.tanh(h * _TANH_C)
-        m = kappa * m + gain * delta
-        memory.append(m)
-    return torch.stack(memory, dim=1)
-
-
-class _MemoryRecurrence(torch.autograd.Function):
-    """Memory recurrence for one hidden layer with a hand-written backward pass (eq. 3-4 of the spec).
-
-    Forward, per step: ``h = pre_t + (kappa m_{t-1}) W1m^T``, ``o = act(h) W2^T + b2``,
-    ``m_t = kappa m_{t-1} + gain 1.7159 tanh(2/3 o)``. Only the recurrent core loops over time: the backward
-    loop carries ``dL/dm`` with two small matrix products per step, and every weight gradient is formed
-    afterwards in one batched product, instead of replaying ~15 recorded autograd nodes per step. Used on GPUs
-    (and on CPU when :data:`NUMPY_LOOPS_ON_CPU` is False); on CPU the default is the numpy core of
-    :mod:`elm_neuron.fused`. Checked against autograd with ``gradcheck``.
-    """
-
-    @staticmethod
-    def forward(
-        ctx: Any,
-        pre: torch.Tensor,
-        w_mem: torch.Tensor,
-        w2: torch.Tensor,
-        b2: torch.Tensor,
-        kappa: torch.Tensor,
-        gain: torch.Tensor,
-        activation: str,
-    ) -> torch.Tensor:
-        pre_tb = pre.detach().transpose(0, 1).contiguous()
-        # kappa folded into W1m (h uses kappa m), 2/3 into W2 and b2, 1.7159 into the gain.
-        w1k = (w_mem.detach() * kappa.detach()[None, :]).t().contiguous()
-        w2c = (_TANH_C * w2.detach()).t().contiguous()
-        b2c = _TANH_C * b2.detach()
-        gain_a = _TANH_A * gain.detach()
-        kap = kappa.detach()
-        steps, batch, _ = pre_tb.shape
-        hs = torch.empty_like(pre_tb)
-        th = pre_tb.new_empty(steps, batch, kap.shape[0])
-        memory = torch.empty_like(th)
-        m = pre_tb.new_zeros(batch, kap.shape[0])
-        for t in range(steps):
-            h = torch.addmm(pre_tb[t], m, w1k, out=hs[t])
-            o = torch.addmm(b2c, _activation(h, activation), w2c)
-            tt = torch.tanh(o, out=th[t])
-            m = torch.addcmul(kap * m, gain_a, tt, out=memory[t])
-        ctx.activation = activation
-        ctx.save_for_backward(w_mem, w2, kappa, gain, hs, th, memory)
-        return memory.transpose(0, 1)
-
-    @staticmethod
-    @torch.autograd.function.once_differentiable
-    def backward(ctx: Any, grad_memory: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        w_mem, w2, kappa, gain, hs, th, memory = ctx.saved_tensors
-        steps, batch, d_m = memory.shape
-        grad = grad_memory.transpose(0, 1).contiguous()
-        # Per-step factors for all steps at once: d m_t / d o_t = gain * 1.7159 * 2/3 * (1 - tanh^2), and act'(h).
-        factor = (gain * (_TANH_A * _TANH_C)) * (1 - th * th)
-        act_grad = _activation_grad(hs, ctx.activation)
-        w1k = w_mem * kappa[None, :]
-        d_total = torch.empty_like(grad)
-        d_o = torch.empty_like(grad)
-        d_h = torch.empty_like(hs)
-        carry = grad.new_zeros(batch, d_m)
-        for t in range(steps - 1, -1, -1):
-            gm = torch.add(grad[t], carry, out=d_total[t])
-            do = torch.mul(gm, factor[t], out=d_o[t])
-            dh = torch.mul(torch.mm(do, w2), act_grad[t], out=d_h[t])
-            carry = torch.addmm(gm * kappa, dh, w1k)
-        prev = torch.cat([memory.new_zeros(1, batch, d_m), memory[:-1]])
-        u_all = kappa * prev
-        # d L / d u_t (u_t = kappa m_{t-1}) = gm_t + dh_t W1m, needed for d kappa.
-        d_u = d_total + torch.matmul(d_h, w_mem)
-        needs = ctx.needs_input_grad
-        d_pre = d_h.transpose(0, 1) if needs[0] else None
-        flat_h = d_h.reshape(steps * batch, -1)
-        flat_o = d_o.reshape(steps * batch, d_m)
-        d_w_mem = flat_h.t() @ u_all.reshape(steps * batch, d_m) if needs[1] else None
-        # d_o is dL/do with o = act(h) W2^T + b2 (the 2/3 of the scaled tanh is inside ``factor``).
-        d_w2 = flat_o.t() @ _activation(hs, ctx.activation).reshape(steps * batch, -1) if needs[2] else None
-        d_b2 = d_o.sum((0, 1)) if needs[3] else None
-        d_kappa = (d_u * prev).sum((0, 1)) if needs[4] else None
-        d_gain = (d_total * th).sum((0, 1)) * _TANH_A if needs[5] else None
-        return d_pre, d_w_mem, d_w2, d_b2, d_kappa, d_gain, None
+assert tuple(_ACTIVATIONS) == ACTIVATIONS
 
 
 class _MLP(nn.Module):
@@ -539,6 +164,15 @@ class ELM(nn.Module):
         Seed of the random routing (default: torch's global generator, like the reference).
     require_binary_input
         Reject inputs other than 0/1 (set by :func:`elm_neuron.pretrained` for NeuronIO neurons).
+    backend
+        How the neuron is computed (see :data:`elm_neuron.config.BACKENDS`; settable later as
+        ``model.backend``): ``"auto"`` (default: ``"numba"`` on CPU when numba is installed, else ``"numpy"`` on
+        CPU, ``"torch"`` on other devices and for MLPs without exactly one hidden layer), ``"numba"`` (compiled
+        CPU kernels: routing, synapse traces and branch sums folded into the first layer, spikes entered
+        through their non-zero entries, recurrence, readout and their backward pass; needs the extra
+        ``fast``), ``"numpy"`` (the same on CPU with numpy loops) or ``"torch"`` (torch operations on any
+        device). All give the same outputs and gradients to float rounding. ``"numba"`` and ``"numpy"`` need
+        one hidden layer, and CPU inputs of float32/float64 at call time.
     **reference_kwargs
         The reference's ``model_config.json`` keys (``memory_tau_max``, ``input_to_synapse_routing``,
         ``num_synapse_per_branch``, ``mlp_activation``, ...) in place of the names above.
@@ -572,6 +206,7 @@ class ELM(nn.Module):
         w_s_init: float = 0.5,
         routing_seed: int | None = None,
         require_binary_input: bool = False,
+        backend: str = "auto",
         **reference_kwargs: Any,
     ) -> None:
         super().__init__()
@@ -591,10 +226,11 @@ class ELM(nn.Module):
             synapses_per_branch=synapses_per_branch,
             routing=routing,
             delta_t=delta_t,
+            w_s_init=w_s_init,
         )
         if reference_kwargs:
             translated = normalize_config(reference_kwargs)
-            defaults = _DEFAULTS
+            defaults = DEFAULTS
             for key, value in translated.items():
                 if given[key] != defaults[key] and given[key] != value:
                     raise TypeError(f"{key!r} given twice with different values ({given[key]!r}, {value!r})")
@@ -604,34 +240,31 @@ class ELM(nn.Module):
         if version not in (1, 2) or isinstance(version, bool):
             raise ValueError(f"version must be 1 or 2, got {version!r}")
         self.version = int(version)
-        self.num_input = _positive_int("num_input", given["num_input"])
-        self.num_output = _positive_int("num_output", given["num_output"])
-        self.num_memory = _positive_int("num_memory", given["num_memory"])
-        lam = given["lambda_value"]
-        if isinstance(lam, bool) or not isinstance(lam, int | float) or not math.isfinite(float(lam)):
-            raise ValueError(f"lambda_value must be a finite number, got {lam!r}")
-        self.lambda_value = float(lam)
+        self.num_input = check_int("num_input", given["num_input"], minimum=1)
+        self.num_output = check_int("num_output", given["num_output"], minimum=1)
+        self.num_memory = check_int("num_memory", given["num_memory"], minimum=1)
+        self.lambda_value = check_float("lambda_value", given["lambda_value"])
         hidden = given["mlp_hidden"]
-        self.mlp_hidden = 2 * self.num_memory if not hidden else _positive_int("mlp_hidden", hidden)
-        self.mlp_layers = _nonnegative_int("mlp_layers", given["mlp_layers"])
+        self.mlp_hidden = 2 * self.num_memory if not hidden else check_int("mlp_hidden", hidden, minimum=1)
+        self.mlp_layers = check_int("mlp_layers", given["mlp_layers"], minimum=0)
         act = given["activation"]
         if act not in _ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {act!r}")
         self.activation = str(act)
-        self.tau_s_value = _positive_float("tau_s", given["tau_s"])
-        self.tau_m_min = _positive_float("tau_m_min", given["tau_m_min"])
-        tau_max = _positive_float("tau_m_max", given["tau_m_max"])
+        self.tau_s_value = check_positive("tau_s", given["tau_s"])
+        self.tau_m_min = check_positive("tau_m_min", given["tau_m_min"])
+        tau_max = check_positive("tau_m_max", given["tau_m_max"])
         if self.version == 1 and not tau_max > self.tau_m_min + 2e-6:
             raise ValueError(
                 f"tau_m_max must exceed tau_m_min in version 1 (got tau_m_min={self.tau_m_min}, tau_m_max={tau_max})"
             )
         # Version 2 of the reference widens an empty range instead of failing.
         self.tau_m_max = max(self.tau_m_min + 3e-6, tau_max) if self.version == 2 else tau_max
-        self.learn_tau_m = bool(given["learn_tau_m"])
-        self.routing = _routing_name(given["routing"])
-        self.synapses_per_branch = _positive_int("synapses_per_branch", given["synapses_per_branch"])
+        self.learn_tau_m = check_bool("learn_tau_m", given["learn_tau_m"])
+        self.routing = routing_name(given["routing"])
+        self.synapses_per_branch = check_int("synapses_per_branch", given["synapses_per_branch"], minimum=1)
         branches = given["num_branch"]
-        self.num_branch = self.num_input if branches is None else _positive_int("num_branch", branches)
+        self.num_branch = self.num_input if branches is None else check_int("num_branch", branches, minimum=1)
         self.num_synapse = self.num_branch * self.synapses_per_branch
         if self.routing is None and self.num_synapse != self.num_input:
             raise ValueError(
@@ -639,11 +272,10 @@ class ELM(nn.Module):
                 f"(got {self.num_branch} * {self.synapses_per_branch} = {self.num_synapse} != {self.num_input}); "
                 "pass routing='neuronio' or 'random' to route inputs to synapses"
             )
-        self.delta_t = _positive_float("delta_t", given["delta_t"])
-        self.w_s_init = float(w_s_init)
-        self.require_binary_input = bool(require_binary_input)
-        #: Use the fused recurrence with a hand-written backward (one hidden layer); False = plain autograd loop.
-        self.fused = True
+        self.delta_t = check_positive("delta_t", given["delta_t"])
+        self.w_s_init = check_float("w_s_init", given["w_s_init"])
+        self.require_binary_input = check_bool("require_binary_input", require_binary_input)
+        self.backend = backend  # validated by the property setter
 
         # Creation order as in the reference (MLP, w_s, readout) so equal torch seeds give equal weights.
         self.mlp = _MLP(
@@ -668,7 +300,7 @@ class ELM(nn.Module):
         elif self.routing == "random":
             gen = None
             if routing_seed is not None:
-                gen = torch.Generator().manual_seed(int(routing_seed))
+                gen = torch.Generator().manual_seed(check_int("routing_seed", routing_seed, minimum=0))
             indices = torch.randint(self.num_input, (self.num_synapse,), generator=gen)
             mask = torch.ones_like(indices)
         else:
@@ -706,6 +338,7 @@ class ELM(nn.Module):
             "version": self.version,
             "w_s_init": self.w_s_init,
             "require_binary_input": self.require_binary_input,
+            "backend": self.backend,
         }
 
     def reference_config(self) -> dict[str, Any]:
@@ -770,8 +403,53 @@ class ELM(nn.Module):
         """``sum(p.numel() for p in self.parameters() if p.requires_grad)``."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
 
+    # ------------------------------------------------------------------ backend
+    @property
+    def backend(self) -> str:
+        """The compute backend (``"auto"``, ``"numba"``, ``"numpy"`` or ``"torch"``; see the class docstring)."""
+        return self._backend
+
+    @backend.setter
+    def backend(self, value: str) -> None:
+        value = check_backend(value)
+        if value in ("numba", "numpy") and self.mlp_layers != 1:
+            raise ValueError(
+                f"backend={value!r} runs neurons with one hidden layer (mlp_layers=1, got {self.mlp_layers}); "
+                "use 'torch' or 'auto'"
+            )
+        if value == "numba" and not fused.numba_available():
+            raise ImportError(
+                "backend='numba' needs numba and SciPy: pip install 'elm-neuron[fast]' (or use backend='numpy')"
+            )
+        self._backend = value
+
+    def resolved_backend(self, x: torch.Tensor) -> str:
+        """The backend that runs for inputs ``x``: ``"numba"``, ``"numpy"`` or ``"torch"``.
+
+        Raises
+        ------
+        ValueError
+            When ``backend`` is ``"numba"`` or ``"numpy"`` and ``x`` or the weights are not on the CPU or not
+            float32/float64.
+        """
+        weight = self.w_y.weight
+        cpu_ok = (
+            x.device.type == "cpu"
+            and weight.device.type == "cpu"
+            and weight.dtype in (torch.float32, torch.float64)
+        )
+        if self._backend == "torch" or (self._backend == "auto" and (not cpu_ok or self.mlp_layers != 1)):
+            return "torch"
+        if not cpu_ok:
+            raise ValueError(
+                f"backend={self._backend!r} runs on CPU tensors of float32 or float64; got inputs on "
+                f"{x.device} and weights of {weight.dtype} on {weight.device} (use backend='torch' or 'auto')"
+            )
+        return fused.resolve_cpu_backend(self._backend, x.shape[0], self.num_memory, self.mlp_hidden)
+
     # ------------------------------------------------------------------ dynamics
     def _validate_input(self, x: object, bin_size: float | None) -> torch.Tensor:
+        """Shape and type of the inputs (their values are checked by :meth:`_check_values` where they are read)."""
         if not isinstance(x, torch.Tensor):
             from .data import to_raster
 
@@ -789,37 +467,103 @@ class ELM(nn.Module):
             )
         if not torch.is_floating_point(x):
             x = x.to(self._proto_w_s.dtype)
+        return x
+
+    def _check_values(self, x: torch.Tensor) -> None:
+        """Finite inputs (and 0/1 with ``require_binary_input``), checked on the whole tensor."""
         # One reduction first (NaN/inf propagate into the sum); the exact check only when it is not finite.
         if not bool(torch.isfinite(x.sum())) and not bool(torch.isfinite(x).all()):
             raise ValueError("x must be finite (found NaN or inf spikes/inputs)")
         if self.require_binary_input and not bool(((x == 0) | (x == 1)).all()):
             raise ValueError("x must be binary (0/1 spikes) for this neuron (require_binary_input=True)")
-        return x
+
+    def _check_entries(self, values: np.ndarray) -> None:
+        """:meth:`_check_values` on the non-zero entries of a spike index (NaN and inf are among them)."""
+        if not bool(np.isfinite(values).all()):
+            raise ValueError("x must be finite (found NaN or inf spikes/inputs)")
+        if self.require_binary_input and not bool((values == 1).all()):
+            raise ValueError("x must be binary (0/1 spikes) for this neuron (require_binary_input=True)")
 
     def route(self, x: torch.Tensor) -> torch.Tensor:
         """Map inputs ``[B, T, n_in]`` to synapses ``[B, T, n_syn]`` (index then mask, as the reference)."""
         if self.routing is None:
             return x
-        return torch.index_select(x, 2, self.input_to_synapse_indices) * self.valid_indices_mask
+        return route(x, self.input_to_synapse_indices, self.valid_indices_mask)
 
     route_input_to_synapses = route  # the reference's name
 
+    def _cached(self, name: object, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+        """``make()``, cached under ``name`` while ``key`` is unchanged (kept out of the state dict)."""
+        cache: dict[object, tuple[tuple[Any, ...], Any]] = self.__dict__.setdefault("_elm_cache", {})
+        got = cache.get(name)
+        if got is None or got[0] != key:
+            got = (key, make())
+            cache[name] = got
+        return got[1]
+
+    def synapse_map(self) -> SynapseMap:
+        """The valid synapses (input, synapse, branch) of this neuron, rebuilt when the routing buffers change."""
+        idx, mask = self.input_to_synapse_indices, self.valid_indices_mask
+        key = (idx._version, idx.data_ptr(), mask._version, mask.data_ptr(), tuple(idx.shape))
+        routed = self.routing is not None
+        return self._cached(  # type: ignore[no-any-return]
+            "synapse_map",
+            key,
+            lambda: synapse_map(
+                idx if routed else None,
+                mask if routed else None,
+                self.num_input,
+                self.num_branch,
+                self.synapses_per_branch,
+            ),
+        )
+
+    def _input_decay(self, dtype: torch.dtype) -> tuple[torch.Tensor | None, bool]:
+        """The trace decay of each input when all its synapses share one (see :func:`routing.input_decay`),
+        and whether it is one decay for all inputs (then spikes can enter through their non-zero entries)."""
+        tau = self.trace_tau
+        if tau.requires_grad:
+            return None, False
+        idx, mask = self.input_to_synapse_indices, self.valid_indices_mask
+        key = (tau._version, tau.data_ptr(), dtype, self.delta_t, idx._version, idx.data_ptr(), mask._version)
+
+        def make() -> tuple[torch.Tensor | None, bool]:
+            with torch.no_grad():
+                decay = self.kappa_s.detach().to(torch.float64).cpu().numpy()
+            if self.version == 2:  # one trace per branch: every synapse of branch j decays with kappa_b[j]
+                decay = np.repeat(decay, self.synapses_per_branch)
+            got = input_decay(self.synapse_map(), decay)
+            if got is None:
+                return None, False
+            return torch.as_tensor(got, dtype=dtype), bool(np.all(got == got[0]))
+
+        return self._cached(("input_decay", dtype), key, make)  # type: ignore[no-any-return]
+
+    def _routing_matrix(self, w_s: torch.Tensor) -> torch.Tensor:
+        """``R`` ``[n_in, B]`` (:func:`routing.routing_matrix`) on the device of ``w_s``."""
+        return routing_matrix(self.synapse_map(), w_s)
+
     def branch_input(self, x: torch.Tensor) -> torch.Tensor:
         """Branch input ``b_t`` for all time steps at once ``[B, T, num_branch]`` (vectorised trace)."""
-        syn = self.route(x) * self.w_s
-        batch, steps, _ = syn.shape
+        w_s = self.w_s
         kappa = self.kappa_s
-        if self.synapses_per_branch == 1:  # every synapse its own branch: no sum needed (v1 and v2 agree)
-            return leaky_integrate(syn, kappa)
-        grouped = syn.reshape(batch, steps, self.num_branch, self.synapses_per_branch)
+        batch, steps, _ = x.shape
+        if self.routing is None and self.synapses_per_branch == 1:  # every synapse its own branch
+            return leaky_integrate(x * w_s, kappa)
         if self.version == 2:
-            return leaky_integrate(grouped.sum(-1), kappa)
-        per_branch = kappa.reshape(self.num_branch, self.synapses_per_branch)
-        if bool(torch.all(per_branch == per_branch[:, :1])):
-            # The trace is linear: with one tau_s per branch, summing first is the same trace (B channels).
-            return leaky_integrate(grouped.sum(-1), per_branch[:, 0].contiguous())
-        traces = leaky_integrate(syn, kappa)
-        return traces.reshape(batch, steps, self.num_branch, self.synapses_per_branch).sum(-1)
+            per_branch: torch.Tensor | None = kappa
+        else:
+            groups = kappa.reshape(self.num_branch, self.synapses_per_branch)
+            per_branch = groups[:, 0].contiguous() if bool(torch.all(groups == groups[:, :1])) else None
+        if per_branch is None:  # different synapse decays within a branch: one trace per synapse
+            traces = leaky_integrate(self.route(x) * w_s, kappa)
+            return traces.reshape(batch, steps, self.num_branch, self.synapses_per_branch).sum(-1)
+        # The trace is linear: with one decay per branch, summing first is the same trace (B channels).
+        if self.routing is None:
+            drive = (x * w_s).reshape(batch, steps, self.num_branch, self.synapses_per_branch).sum(-1)
+        else:  # routing, synapse weights and branch sums as one product with R [n_in, B]
+            drive = x @ self._routing_matrix(w_s).to(x.dtype)
+        return leaky_integrate(drive, per_branch)
 
     def simulate(self, x: torch.Tensor, bin_size: float | None = None) -> ELMStates:
         """Run the neuron and return outputs, branch inputs and memory for every time step.
@@ -845,18 +589,16 @@ class ELM(nn.Module):
             return self.lambda_value * (1 - kappa_m)
         return 1 - self.kappa_lambda.to(kappa_m.dtype)
 
-    def _constants(self, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``kappa_m``, the memory gain and ``kappa_s``; cached while the timescales are fixed and unchanged."""
-        tau_m, tau_s = self._proto_tau_m, self.trace_tau
-        if tau_m.requires_grad or tau_s.requires_grad:
+    def _constants(self, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+        """``kappa_m`` and the memory gain; cached while the timescales are fixed and unchanged."""
+        tau_m = self._proto_tau_m
+        if tau_m.requires_grad:
             kappa_m = self.kappa_m.to(dtype)
-            return kappa_m, self._gain(kappa_m), self.kappa_s.to(dtype)
+            return kappa_m, self._gain(kappa_m)
         key = (
             tau_m._version,
             tau_m.data_ptr(),
             tau_m.device,
-            tau_s._version,
-            tau_s.data_ptr(),
             dtype,
             self.version,
             self.lambda_value,
@@ -864,70 +606,79 @@ class ELM(nn.Module):
             self.tau_m_min,
             self.tau_m_max,
         )
-        cached = self.__dict__.get("_constants_cache")  # (tau_m, tau_s, key, values); not in the state dict
-        if cached is None or cached[0] is not tau_m or cached[1] is not tau_s or cached[2] != key:
+
+        def make() -> tuple[torch.Tensor, torch.Tensor]:
             with torch.no_grad():
                 kappa_m = self.kappa_m.to(dtype)
-                cached = (tau_m, tau_s, key, (kappa_m, self._gain(kappa_m), self.kappa_s.to(dtype)))
-            self.__dict__["_constants_cache"] = cached
-        values: tuple[torch.Tensor, torch.Tensor, torch.Tensor] = cached[3]
+                return kappa_m, self._gain(kappa_m)
+
+        values: tuple[torch.Tensor, torch.Tensor] = self._cached(("constants", dtype), key, make)
         return values
 
     def _run(self, x: torch.Tensor, need_branch_input: bool) -> ELMStates:
+        backend = self.resolved_backend(x)
         linears = [m for m in self.mlp.network if isinstance(m, nn.Linear)]
         first = linears[0]
-        batch, steps, _ = x.shape
-        core = (
-            self.fused
-            and len(linears) == 2
-            and x.device.type == "cpu"
-            and NUMPY_LOOPS_ON_CPU
-            and steps > 0
-            and first.weight.dtype in (torch.float32, torch.float64)
-        )
-        kappa_m, gain, kappa_s = self._constants(first.weight.dtype)
-        if core:
-            second = linears[1]
-            if x.dtype != first.weight.dtype:  # e.g. float16 spikes into a float32 neuron
-                x = x.to(first.weight.dtype)
-            if (
-                not need_branch_input
-                and self.routing is None
-                and self.synapses_per_branch == 1
-                and not x.requires_grad
-            ):
-                # One synapse per branch: the synapse weights fold into the first layer and the trace of the
-                # raw inputs is computed inside the fused core (no trace backward pass needed).
-                feats, w_s, trace_kappa, b = x, self.w_s, kappa_s, x.new_empty(0)
+        if backend == "torch" or x.shape[1] == 0:
+            self._check_values(x)
+            return self._run_torch(x, linears)
+        second = linears[1]
+        if x.dtype != first.weight.dtype:  # e.g. float16 spikes into a float32 neuron
+            x = x.to(first.weight.dtype)
+        kappa_m, gain = self._constants(first.weight.dtype)
+        decay, uniform = None, False
+        if not need_branch_input and not x.requires_grad:
+            decay, uniform = self._input_decay(first.weight.dtype)
+        if decay is not None:
+            # Raw inputs: routing, synapse weights and branch sums fold into the first layer (fused.py).
+            smap = self.synapse_map()
+            index: fused.SpikeIndex | bool | None = None
+            if backend == "numba" and uniform:
+                index = fused.spike_index(x.detach().numpy()) or False  # False: too dense, do not retry
+            if isinstance(index, fused.SpikeIndex):
+                self._check_entries(index.vals)
             else:
-                b = self.branch_input(x)
-                feats, w_s, trace_kappa = b, None, None
-            y, mem = elm_core_cpu(
-                feats,
-                first.weight,
-                first.bias,
-                second.weight,
-                second.bias,
-                w_s,
-                kappa_m,
-                gain,
-                trace_kappa,
-                self.w_y.weight,
-                self.w_y.bias,
-                self.activation,
-            )
-            return ELMStates(outputs=y, branch_input=b, memory=mem)
+                self._check_values(x)
+            feats, w_s, synapses = x, self.w_s, (None if smap.identity else smap)
+            b = x.new_empty(0)
+        else:
+            self._check_values(x)
+            b = self.branch_input(x)
+            feats, w_s, decay, synapses, index = b, None, None, None, None
+        y, mem = fused.elm_core_cpu(
+            feats,
+            first.weight,
+            first.bias,
+            second.weight,
+            second.bias,
+            w_s,
+            kappa_m,
+            gain,
+            decay,
+            self.w_y.weight,
+            self.w_y.bias,
+            self.activation,
+            backend,
+            synapses,
+            index,
+        )
+        return ELMStates(outputs=y, branch_input=b, memory=mem)
+
+    def _run_torch(self, x: torch.Tensor, linears: list[nn.Linear]) -> ELMStates:
+        """The ``"torch"`` backend: branch input, then the memory recurrence (any device)."""
+        first = linears[0]
         b = self.branch_input(x)
-        kappa_m, gain = kappa_m.to(b.dtype), gain.to(b.dtype)
+        batch, steps, _ = x.shape
+        kappa_m, gain = self._constants(b.dtype)
         if steps == 0:
             mem = b.new_zeros(batch, 0, self.num_memory)
         else:
             w_mem = first.weight[:, self.num_branch :]
             # Branch part of the first layer for all steps at once; only the memory part is recurrent.
             pre = torch.nn.functional.linear(b, first.weight[:, : self.num_branch], first.bias)
-            if len(linears) == 2 and self.fused:
+            if len(linears) == 2:
                 second = linears[1]
-                mem = _MemoryRecurrence.apply(
+                mem = MemoryRecurrence.apply(
                     pre, w_mem, second.weight, second.bias, kappa_m, gain, self.activation
                 )
             else:
@@ -950,20 +701,173 @@ class ELM(nn.Module):
         )
 
 
-_DEFAULTS: dict[str, Any] = {
-    "num_input": None,
-    "num_output": None,
-    "num_memory": 100,
-    "lambda_value": 5.0,
-    "mlp_hidden": None,
-    "mlp_layers": 1,
-    "activation": "relu",
-    "tau_s": 5.0,
-    "tau_m_min": 1.0,
-    "tau_m_max": 1000.0,
-    "learn_tau_m": False,
-    "num_branch": None,
-    "synapses_per_branch": 1,
-    "routing": None,
-    "delta_t": 1.0,
-}
+#: Name and version of the model file format written by :func:`save_model`.
+MODEL_FORMAT = "elm-neuron.ELM"
+MODEL_FORMAT_VERSION = 1
+
+
+def save_model(model: ELM, path: str | os.PathLike[str], metadata: Mapping[str, Any] | None = None) -> Path:
+    """Save a neuron as one ``.npz`` file of plain arrays plus JSON metadata (no pickle), atomically.
+
+    The file holds the format name and version, the constructor arguments (:attr:`ELM.config`), every entry of
+    the state dict (the reference's names) and ``metadata`` (any JSON-like mapping, e.g. how it was trained).
+    :func:`load_model` reads it back with ``allow_pickle=False``.
+
+    Parameters
+    ----------
+    model
+        The neuron.
+    path
+        Destination (``.npz`` is appended when missing); its folder must exist.
+    metadata
+        Optional JSON-serialisable information stored with the weights.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> neuron = ELM(4, 2, num_memory=3)
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> path = save_model(neuron, folder / "neuron.npz", metadata={"note": "untrained"})
+    >>> again, meta = load_model(path)
+    >>> meta["note"], again.num_trainable_parameters() == neuron.num_trainable_parameters()
+    ('untrained', True)
+    """
+    import io
+    import json
+
+    from neurotypes import atomic_write_bytes
+
+    if not isinstance(model, ELM):
+        raise TypeError(f"model must be an elm_neuron.ELM, got {type(model).__name__}")
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    target = Path(path)
+    if target.suffix != ".npz":
+        target = target.with_name(target.name + ".npz")
+    if metadata is not None and not isinstance(metadata, Mapping):
+        raise TypeError(f"metadata must be a mapping or None, got {type(metadata).__name__}")
+    try:
+        meta_text = json.dumps(dict(metadata or {}), allow_nan=False)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"metadata must be JSON-serialisable (finite numbers): {err}") from err
+    arrays: dict[str, np.ndarray] = {
+        "format": np.array(MODEL_FORMAT),
+        "format_version": np.array(MODEL_FORMAT_VERSION),
+        "config": np.array(json.dumps(model.config)),
+        "metadata": np.array(meta_text),
+    }
+    for name, tensor in model.state_dict().items():
+        arrays[f"state/{name}"] = tensor.detach().cpu().numpy()
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)  # type: ignore[arg-type]
+    return atomic_write_bytes(target, buf.getvalue())
+
+
+def load_model(path: str | os.PathLike[str]) -> tuple[ELM, dict[str, Any]]:
+    """Read a neuron saved by :func:`save_model` (``allow_pickle=False``): the model (CPU, eval mode) and its
+    metadata.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` does not exist.
+    neurotypes.FormatError
+        (a ``ValueError``) When the file is not a readable elm-neuron model file of a known version; the
+        message names the file.
+    """
+    import json
+    import zipfile
+
+    from neurotypes import FormatError
+    from neurotypes.validation import check_path
+
+    file = check_path("path", path)
+    try:
+        with np.load(file, allow_pickle=False) as archive:
+            contents = {k: archive[k] for k in archive.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as err:
+        raise FormatError(f"path: cannot read {str(file)!r} as an elm-neuron model file ({err})") from err
+    fmt = contents.get("format")
+    if fmt is None or fmt.shape != () or str(fmt) != MODEL_FORMAT:
+        raise FormatError(f"path: {str(file)!r} is not an elm-neuron model file (format {fmt!r})")
+    version = contents.get("format_version")
+    if version is None or version.shape != () or int(version) != MODEL_FORMAT_VERSION:
+        raise FormatError(
+            f"path: {str(file)!r} has model format version {version!r}; this elm-neuron reads "
+            f"version {MODEL_FORMAT_VERSION}"
+        )
+    try:
+        config = json.loads(str(contents["config"]))
+        metadata = json.loads(str(contents["metadata"]))
+        model = ELM(**config)
+        state = {
+            k[len("state/") :]: torch.from_numpy(v.copy())
+            for k, v in contents.items()
+            if k.startswith("state/")
+        }
+        model.load_state_dict(state, strict=True)
+    except (KeyError, TypeError, ValueError, RuntimeError) as err:
+        raise FormatError(f"path: {str(file)!r} holds an inconsistent elm-neuron model ({err})") from err
+    if not isinstance(metadata, dict):
+        raise FormatError(f"path: {str(file)!r}: the model's metadata is not a JSON object")
+    return model.eval(), metadata
+
+
+def neuron_response(
+    model: ELM,
+    trains: Any,
+    bin_size: float | None = None,
+    units: Any = None,
+) -> Any:
+    """Drive ``model`` with recorded spike trains and return its outputs over time as ``neurotypes.Traces``.
+
+    The recording is binned at ``bin_size`` seconds (default: the neuron's ``delta_t`` read as milliseconds),
+    counts clipped to 1, and fed as one sequence; the result has one trace per output (``"output_<k>"``) at the
+    bin rate, starting at the recording's ``t_start``.
+
+    Parameters
+    ----------
+    model
+        The neuron; ``num_input`` must equal the number of input units.
+    trains
+        ``neurotypes.SpikeTrains`` (e.g. from :func:`elm_neuron.data.read_recording`).
+    bin_size
+        Bin width in seconds.
+    units
+        Ids (strings) or indices of the units to use as inputs, in input order (default: all units).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurotypes import SpikeTrains
+    >>> trains = SpikeTrains.from_unit_times([np.array([0.002, 0.005]), np.array([0.003])], t_stop=0.01)
+    >>> out = neuron_response(ELM(2, 1, num_memory=3), trains)
+    >>> out.data.shape, out.rate
+    ((1, 10), 1000.0)
+    """
+    from neurotypes import SpikeTrains, Traces
+
+    if not isinstance(model, ELM):
+        raise TypeError(f"model must be an elm_neuron.ELM, got {type(model).__name__}")
+    if not isinstance(trains, SpikeTrains):
+        raise TypeError(f"trains must be neurotypes.SpikeTrains, got {type(trains).__name__}")
+    width = model.delta_t / 1000.0 if bin_size is None else check_positive("bin_size", bin_size)
+    if units is not None:
+        trains = trains.select(list(units))
+    if trains.n_units != model.num_input:
+        raise ValueError(
+            f"trains: the neuron takes {model.num_input} inputs, the recording has {trains.n_units} units"
+            + ("" if units is not None else " (choose them with units=)")
+        )
+    counts = np.minimum(np.asarray(trains.bin(width).counts), 1)
+    x = torch.as_tensor(counts.T[None], dtype=model.w_y.weight.dtype, device=model.w_y.weight.device)
+    with torch.no_grad():
+        y = model(x)[0].T.double().cpu().numpy()
+    return Traces(
+        y, rate=1.0 / width, t_start=trains.t_start, unit_ids=[f"output_{k}" for k in range(y.shape[0])]
+    )
