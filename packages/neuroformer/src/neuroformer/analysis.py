@@ -113,7 +113,9 @@ def attention_connectivity(
     query = check_choice("query", query, ("input", "target"))
     batch_size = check_int("batch_size", batch_size, minimum=1)
     if n_neurons > model.config.id_vocab_size - 3:
-        raise ValueError(f"n_neurons ({n_neurons}) exceeds the model's {model.config.id_vocab_size - 3} neuron ids")
+        raise ValueError(
+            f"n_neurons ({n_neurons}) exceeds the model's {model.config.id_vocab_size - 3} neuron ids"
+        )
     if query == "target" and "y_id" not in dataset.arrays:
         raise ValueError("query='target' needs the dataset's targets 'y_id'")
     dev = resolve_device(device)

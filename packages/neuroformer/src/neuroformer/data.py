@@ -293,9 +293,7 @@ def _counts_from_table(p: Path, layout: Layout, bin_size: float | None) -> Spike
     arr = np.asarray(traces.data)  # [units, samples]
     if not np.isfinite(arr).all() or np.any(arr < 0) or np.any(arr != np.round(arr)):
         raise FormatError(f"file {str(p)!r}: a count table must hold non-negative whole numbers of spikes")
-    return SpikeCounts(
-        arr.astype(np.int64), 1.0 / traces.rate, traces.t_start, unit_ids=traces.unit_ids
-    )
+    return SpikeCounts(arr.astype(np.int64), 1.0 / traces.rate, traces.t_start, unit_ids=traces.unit_ids)
 
 
 def read_spikes(
@@ -370,7 +368,9 @@ def read_spikes(
 
         value = load(p)
         if not isinstance(value, SpikeTrains | SpikeCounts):
-            raise FormatError(f"file {str(p)!r} holds a {type(value).__name__}, not SpikeTrains or SpikeCounts")
+            raise FormatError(
+                f"file {str(p)!r} holds a {type(value).__name__}, not SpikeTrains or SpikeCounts"
+            )
         return value
     if suffix in (".csv", ".tsv"):
         if layout == "events":
@@ -384,4 +384,3 @@ def read_spikes(
     if not isinstance(value, SpikeTrains) or value.n_spikes == 0:
         raise FormatError(f"file {str(p)!r} holds no spike trains in segment {segment}")
     return value
-

@@ -54,7 +54,10 @@ def generate_spikes(
         raise TypeError(f"model must be a Neuroformer, got {type(model).__name__}")
     if not isinstance(tokenizer, SpikeTokenizer):
         raise TypeError(f"tokenizer must be a SpikeTokenizer, got {type(tokenizer).__name__}")
-    if model.config.id_vocab_size != tokenizer.id_vocab_size or model.config.dt_vocab_size != tokenizer.dt_vocab_size:
+    if (
+        model.config.id_vocab_size != tokenizer.id_vocab_size
+        or model.config.dt_vocab_size != tokenizer.dt_vocab_size
+    ):
         raise ValueError("model and tokenizer disagree on the vocabulary sizes")
     check_bool("true_past", true_past)
     check_bool("progress", progress)

@@ -137,7 +137,9 @@ class NeuroformerConfig:
         if self.n_embd % self.n_head:
             raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
         if self.n_embd < 2:
-            raise ValueError(f"n_embd must be >= 2 (the temporal embedding is n_embd // 2 wide), got {self.n_embd}")
+            raise ValueError(
+                f"n_embd must be >= 2 (the temporal embedding is n_embd // 2 wide), got {self.n_embd}"
+            )
         for name in (
             "n_state_layers",
             "n_state_history_layers",
@@ -163,7 +165,9 @@ class NeuroformerConfig:
         if self.sparse_topk is not None:
             check_int("sparse_topk", self.sparse_topk, minimum=1)
         if not isinstance(self.finetune_vars, dict):
-            raise TypeError(f"finetune_vars must be a dict of name to class count, got {type(self.finetune_vars).__name__}")
+            raise TypeError(
+                f"finetune_vars must be a dict of name to class count, got {type(self.finetune_vars).__name__}"
+            )
         for k, v in self.finetune_vars.items():
             if not isinstance(k, str) or not k:
                 raise TypeError(f"finetune_vars keys must be non-empty strings, got {k!r}")
@@ -205,7 +209,14 @@ class NeuroformerConfig:
         >>> cfg.id_vocab_size, cfg.dt_vocab_size, cfg.id_pad
         (33, 19, 32)
         """
-        for attr in ("id_vocab_size", "dt_vocab_size", "id_block_size", "prev_id_block_size", "pad_id", "pad_dt"):
+        for attr in (
+            "id_vocab_size",
+            "dt_vocab_size",
+            "id_block_size",
+            "prev_id_block_size",
+            "pad_id",
+            "pad_dt",
+        ):
             if not hasattr(tokenizer, attr):
                 raise TypeError(f"tokenizer must be a SpikeTokenizer, got {type(tokenizer).__name__}")
         return cls(
@@ -248,7 +259,9 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     if isinstance(device, torch.device):
         return device
     if not isinstance(device, str):
-        raise TypeError(f"device must be a string such as 'auto', 'cpu' or 'cuda', got {type(device).__name__}")
+        raise TypeError(
+            f"device must be a string such as 'auto', 'cpu' or 'cuda', got {type(device).__name__}"
+        )
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -910,9 +923,13 @@ class Neuroformer(nn.Module):
         cfg = self.config
         n_tokens = check_int("n_tokens", n_tokens, minimum=0, maximum=cfg.id_block_size - 1)
         if not isinstance(context, dict) or "x_id_prev" not in context or "x_dt_prev" not in context:
-            raise ValueError("context must be a dict with tensors 'x_id_prev' and 'x_dt_prev' of shape [1, Tp]")
+            raise ValueError(
+                "context must be a dict with tensors 'x_id_prev' and 'x_dt_prev' of shape [1, Tp]"
+            )
         if context["x_id_prev"].ndim != 2 or context["x_id_prev"].shape[0] != 1:
-            raise ValueError(f"context['x_id_prev'] must have shape [1, Tp], got {tuple(context['x_id_prev'].shape)}")
+            raise ValueError(
+                f"context['x_id_prev'] must have shape [1, Tp], got {tuple(context['x_id_prev'].shape)}"
+            )
         check_bool("sample", sample)
         if seed is not None:
             seed = check_int("seed", seed, minimum=0)
@@ -1045,7 +1062,9 @@ def load_model(path: str | os.PathLike[str], *, max_bytes: int = 2**31) -> Neuro
     except json.JSONDecodeError as exc:
         raise bad(f"its header is not valid JSON ({exc})") from None
     if not isinstance(header, dict) or header.get("format") != MODEL_FORMAT:
-        raise bad(f"format {header.get('format') if isinstance(header, dict) else None!r}, expected {MODEL_FORMAT!r}")
+        raise bad(
+            f"format {header.get('format') if isinstance(header, dict) else None!r}, expected {MODEL_FORMAT!r}"
+        )
     version = header.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise bad(f"invalid format version {version!r}")
@@ -1072,4 +1091,3 @@ def load_model(path: str | os.PathLike[str], *, max_bytes: int = 2**31) -> Neuro
     meta = header.get("meta", {})
     model.meta = meta if isinstance(meta, dict) else {}
     return model.eval()
-

@@ -62,7 +62,10 @@ def bars_by_seed(values: Mapping[str, Sequence[float]], *, ylabel: str, title: s
     """
     if not isinstance(values, Mapping) or not values:
         raise ValueError("values must be a non-empty mapping of method to per-seed values")
-    arrs = {str(k): check_array(f"values[{k!r}]", v, ndim=1, min_size=1, allow_nan=True) for k, v in values.items()}
+    arrs = {
+        str(k): check_array(f"values[{k!r}]", v, ndim=1, min_size=1, allow_nan=True)
+        for k, v in values.items()
+    }
     n_seeds = {a.size for a in arrs.values()}
     if len(n_seeds) != 1:
         raise ValueError(f"every method needs the same number of seeds, got {sorted(n_seeds)}")

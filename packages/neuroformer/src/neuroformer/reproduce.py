@@ -79,7 +79,9 @@ def _settings(quick: bool) -> dict[str, Any]:
 
 
 def _tokenizer(n: int, s: dict[str, Any]) -> SpikeTokenizer:
-    return SpikeTokenizer(n, s["dt"], s["window"], s["window_prev"], s["id_block_size"], s["prev_id_block_size"])
+    return SpikeTokenizer(
+        n, s["dt"], s["window"], s["window_prev"], s["id_block_size"], s["prev_id_block_size"]
+    )
 
 
 def _config(tok: SpikeTokenizer, s: dict[str, Any], **kw: Any) -> NeuroformerConfig:
@@ -113,7 +115,7 @@ def _accelerator(device: str | None) -> tuple[torch.device, str]:
 
 def _split(n: int, s: dict[str, Any]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Windows in time order: the first ``1 - test_fraction`` train, the rest test."""
-    n_tr = int(round(n * (1.0 - s["test_fraction"])))
+    n_tr = round(n * (1.0 - s["test_fraction"]))
     return np.arange(n_tr), np.arange(n_tr, n)
 
 
@@ -121,8 +123,16 @@ def _split(n: int, s: dict[str, Any]) -> tuple[NDArray[np.int64], NDArray[np.int
 
 
 def _train(
-    ctx: ClaimContext, cfg: NeuroformerConfig, train: WindowDataset, s: dict[str, Any], seed: int, *, epochs: int,
-    task: str = "pretrain", model: Neuroformer | None = None, batch_size: int | None = None,
+    ctx: ClaimContext,
+    cfg: NeuroformerConfig,
+    train: WindowDataset,
+    s: dict[str, Any],
+    seed: int,
+    *,
+    epochs: int,
+    task: str = "pretrain",
+    model: Neuroformer | None = None,
+    batch_size: int | None = None,
 ) -> Neuroformer:
     _, acc = _accelerator(ctx.device)
     lit = NeuroformerLit(cfg, task=task, lr=s["lr"], seed=seed, model=model)
@@ -149,7 +159,9 @@ def _hub_seed(ctx: ClaimContext, s: dict[str, Any], seed: int) -> dict[str, Any]
     ll_nf, _ = window_log_likelihood(model, test, device=dev)
     glm = PoissonGLM(n_lags=round(s["window_prev"] / s["dt"])).fit(raster[:, : int(starts[0])])
     ll_glm = glm.window_log_likelihood(raster, starts, width)
-    ll_uni = unigram_window_log_likelihood(train.arrays, test.arrays, tok.id_vocab_size, tok.dt_vocab_size, tok.pad_id)
+    ll_uni = unigram_window_log_likelihood(
+        train.arrays, test.arrays, tok.id_vocab_size, tok.dt_vocab_size, tok.pad_id
+    )
     spikes_complete = float(n_spikes[complete].sum())
 
     # connectivity from attention, on the held-out windows
@@ -184,10 +196,19 @@ def _hub_seed(ctx: ClaimContext, s: dict[str, Any], seed: int) -> dict[str, Any]
         "target": scores(s_tg),
         "ccg": scores(ccg),
         "shuffled_auroc": analysis.edge_auroc(s_sh, hub.hub_edges, exclude=excl),
-        "truncated_windows": int(np.sum(np.asarray([raster[:, b : b + width].sum() for b in _start_bins(tok, ds.arrays["t"])]) > tok.id_block_size - 2)),
+        "truncated_windows": int(
+            np.sum(
+                np.asarray([raster[:, b : b + width].sum() for b in _start_bins(tok, ds.arrays["t"])])
+                > tok.id_block_size - 2
+            )
+        ),
         "windows": len(ds),
-        "figure": {"true hub edges": hub.hub_edges.astype(float), "attention S (query = input)": s_in,
-                   "attention S (query = target)": s_tg, "cross-correlogram": ccg},
+        "figure": {
+            "true hub edges": hub.hub_edges.astype(float),
+            "attention S (query = input)": s_in,
+            "attention S (query = target)": s_tg,
+            "cross-correlogram": ccg,
+        },
         "hubs": hub.hubs,
     }
     if seed == ctx.seed:  # generated spikes (true past) vs recorded: per-neuron counts, first seed only
@@ -207,7 +228,9 @@ def claim_hub_network(ctx: ClaimContext) -> list[Claim]:
     s = _settings(ctx.quick)
     # pre-registered before the measurement
     next_spike_criteria = [
-        Criterion("nll per window, model", "<", baseline="nll per window, coupled Poisson GLM", seeds=N_SEEDS),
+        Criterion(
+            "nll per window, model", "<", baseline="nll per window, coupled Poisson GLM", seeds=N_SEEDS
+        ),
         Criterion("nll per window, model", "<", baseline="nll per window, token frequencies", seeds=N_SEEDS),
     ]
     connectivity_criteria = [
@@ -224,7 +247,11 @@ def claim_hub_network(ctx: ClaimContext) -> list[Claim]:
     first = runs[0]
     fig_nll = ctx.figure(
         plots.bars_by_seed(
-            {"Neuroformer": col("nll_model"), "coupled Poisson GLM": col("nll_glm"), "token frequencies": col("nll_unigram")},
+            {
+                "Neuroformer": col("nll_model"),
+                "coupled Poisson GLM": col("nll_glm"),
+                "token frequencies": col("nll_unigram"),
+            },
             ylabel="held-out NLL per window (nats)",
             title="next-spike prediction (complete held-out windows)",
         ),
@@ -244,7 +271,9 @@ def claim_hub_network(ctx: ClaimContext) -> list[Claim]:
             "GLM penalty alpha (chosen on training data)": col("glm_alpha", nd=6),
             "complete held-out windows": [int(r["complete_test_windows"]) for r in runs],
             "held-out windows": [int(r["test_windows"]) for r in runs],
-            "generated vs recorded per-neuron counts, r (first seed)": round(float(first["generated_rate_corr"]), 3),
+            "generated vs recorded per-neuron counts, r (first seed)": round(
+                float(first["generated_rate_corr"]), 3
+            ),
         },
         criteria=next_spike_criteria,
         figures=(fig_nll,),
@@ -259,7 +288,8 @@ def claim_hub_network(ctx: ClaimContext) -> list[Claim]:
     )
     connectivity = Claim(
         "attention recovers hub connectivity including direction",
-        paper="attention recovers the simulated hub network's connectivity and its direction (figure) " + PAPER,
+        paper="attention recovers the simulated hub network's connectivity and its direction (figure) "
+        + PAPER,
         measured={
             "edge AUROC": col("input", 0, 3),
             "direction accuracy": col("input", 1, 3),
@@ -293,7 +323,9 @@ def claim_hub_network(ctx: ClaimContext) -> list[Claim]:
 
 
 @torch.no_grad()
-def _predict(model: Neuroformer, ds: WindowDataset, idx: NDArray[np.int64], dev: torch.device) -> NDArray[np.float64]:
+def _predict(
+    model: Neuroformer, ds: WindowDataset, idx: NDArray[np.int64], dev: torch.device
+) -> NDArray[np.float64]:
     model.eval().to(dev)
     out = []
     for start in range(0, len(idx), 256):
@@ -304,7 +336,9 @@ def _predict(model: Neuroformer, ds: WindowDataset, idx: NDArray[np.int64], dev:
 
 
 @torch.no_grad()
-def _retrieval(model: Neuroformer, ds: WindowDataset, idx: NDArray[np.int64], block: int, dev: torch.device) -> float:
+def _retrieval(
+    model: Neuroformer, ds: WindowDataset, idx: NDArray[np.int64], block: int, dev: torch.device
+) -> float:
     """Top-1 retrieval of each window's stimulus among ``block`` consecutive held-out windows."""
     model.eval().to(dev)
     accs = []
@@ -330,7 +364,7 @@ def _decoding_seed(ctx: ClaimContext, s: dict[str, Any], seed: int) -> dict[str,
     ds.arrays["target_speed"] = y.astype(np.float32)
     tr_idx, te_idx = _split(len(ds), s)
     rng = np.random.default_rng(seed)
-    n_lab = max(8, int(round(s["labelled_fraction"] * len(ds))))
+    n_lab = max(8, round(s["labelled_fraction"] * len(ds)))
     lab_idx = np.sort(rng.choice(tr_idx, size=n_lab, replace=False))
     out: dict[str, Any] = {"n_labelled": n_lab, "n_test": len(te_idx), "y_test": y[te_idx]}
     for arm in ("contrastive", "pretrain"):
@@ -338,15 +372,26 @@ def _decoding_seed(ctx: ClaimContext, s: dict[str, Any], seed: int) -> dict[str,
             tok, s, stimulus_dim=1, stimulus_block_size=width, n_stimulus_layers=1, clip_embd=s["n_embd"]
         )
         pre = _train(ctx, cfg, ds.subset(tr_idx), s, seed, epochs=s["pretrain_epochs"], task=arm)
+        if (
+            arm == "contrastive"
+        ):  # the alignment the pretraining learnt, before fine-tuning changes the encoder
+            out["retrieval"] = _retrieval(pre, ds, te_idx, s["retrieval_block"], dev)
         ft = _train(
-            ctx, pre.config, ds.subset(lab_idx), s, seed, epochs=s["finetune_epochs"], task="finetune:speed",
-            model=pre, batch_size=32,
+            ctx,
+            pre.config,
+            ds.subset(lab_idx),
+            s,
+            seed,
+            epochs=s["finetune_epochs"],
+            task="finetune:speed",
+            model=pre,
+            batch_size=32,
         )
         pred = _predict(ft, ds, te_idx, dev)
         out[f"pred_{arm}"] = pred
-        out[f"r2_{arm}"] = float(1.0 - np.sum((y[te_idx] - pred) ** 2) / np.sum((y[te_idx] - y[te_idx].mean()) ** 2))
-        if arm == "contrastive":
-            out["retrieval"] = _retrieval(pre, ds, te_idx, s["retrieval_block"], dev)
+        out[f"r2_{arm}"] = float(
+            1.0 - np.sum((y[te_idx] - pred) ** 2) / np.sum((y[te_idx] - y[te_idx].mean()) ** 2)
+        )
     # baselines get the counts of the past and current windows and the stimulus at every one of those bins
     prev = round(s["window_prev"] / s["dt"])
     starts = _start_bins(tok, ds.arrays["t"]) - prev
@@ -366,11 +411,18 @@ def claim_behaviour_decoding(ctx: ClaimContext) -> list[Claim]:
     ]
     contrastive_criteria = [
         Criterion(
-            "R2 with contrastive term", ">", baseline="R2 without contrastive term", seeds=N_SEEDS, spread="mean-2se"
+            "R2 with contrastive term",
+            ">",
+            baseline="R2 without contrastive term",
+            seeds=N_SEEDS,
+            spread="mean-2se",
         ),
         Criterion("top-1 retrieval among 32", ">", 2.0 / s["retrieval_block"], seeds=N_SEEDS),
     ]
-    runs = [_decoding_seed(ctx, s, seed) for seed in ctx.track(ctx.seeds(N_SEEDS, offset=10), desc="decoding seeds")]
+    runs = [
+        _decoding_seed(ctx, s, seed)
+        for seed in ctx.track(ctx.seeds(N_SEEDS, offset=10), desc="decoding seeds")
+    ]
 
     def col(key: str, sub: str | None = None) -> list[float]:
         return [round(float(r[key] if sub is None else r[key][sub]), 4) for r in runs]
@@ -379,7 +431,10 @@ def claim_behaviour_decoding(ctx: ClaimContext) -> list[Claim]:
     fig_dec = ctx.figure(
         plots.decoding_figure(
             first["y_test"],
-            {"Neuroformer (contrastive)": first["pred_contrastive"], "without contrastive": first["pred_pretrain"]},
+            {
+                "Neuroformer (contrastive)": first["pred_contrastive"],
+                "without contrastive": first["pred_pretrain"],
+            },
         ),
         "decoding.png",
     )

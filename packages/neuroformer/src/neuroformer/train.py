@@ -90,7 +90,9 @@ class NeuroformerLit(L.LightningModule):
         super().__init__()
         if not isinstance(config, NeuroformerConfig):
             raise TypeError(f"config must be a NeuroformerConfig, got {type(config).__name__}")
-        if not isinstance(task, str) or not (task in ("pretrain", "contrastive") or task.startswith("finetune:")):
+        if not isinstance(task, str) or not (
+            task in ("pretrain", "contrastive") or task.startswith("finetune:")
+        ):
             raise ValueError(f"task must be 'pretrain', 'contrastive' or 'finetune:<var>', got {task!r}")
         if model is not None and not isinstance(model, Neuroformer):
             raise TypeError(f"model must be a Neuroformer, got {type(model).__name__}")
