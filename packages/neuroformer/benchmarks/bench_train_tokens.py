@@ -38,7 +38,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--steps", type=int, default=2, help="optimiser steps per timing")
-    p.add_argument("--repeats", type=int, default=5, help="alternating timings per side (the minimum is kept)")
+    p.add_argument(
+        "--repeats", type=int, default=5, help="alternating timings per side (the minimum is kept)"
+    )
     p.add_argument("--layers", type=int, default=6)
     p.add_argument("--threads", type=int, default=1)
     a = p.parse_args()
@@ -113,12 +115,20 @@ def main() -> None:
     tokens = a.batch * T
     best_nf, best_gpt = min(t_nf), min(t_gpt)
     n_gpt = sum(p.numel() for p in params)
-    print(f"machine: {platform.processor() or platform.machine()}, torch {torch.__version__}, threads {a.threads}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, torch {torch.__version__}, threads {a.threads}"
+    )
     print(f"transformers {version('transformers')}, neuroformer {version('neuroformer')}")
-    print(f"neuroformer ({3 * a.layers} blocks, {nf.n_parameters() / 1e6:.2f} M params): {tokens / best_nf:.0f} tokens/s")
-    print(f"gpt2 + cross-attention ({a.layers} layers, {n_gpt / 1e6:.2f} M params): {tokens / best_gpt:.0f} tokens/s")
+    print(
+        f"neuroformer ({3 * a.layers} blocks, {nf.n_parameters() / 1e6:.2f} M params): {tokens / best_nf:.0f} tokens/s"
+    )
+    print(
+        f"gpt2 + cross-attention ({a.layers} layers, {n_gpt / 1e6:.2f} M params): {tokens / best_gpt:.0f} tokens/s"
+    )
     print(f"ratio neuroformer / gpt2 (tokens/s): {best_gpt / best_nf:.2f}")
-    print(f"per block (neuroformer blocks vs gpt2 layers): {best_gpt / a.layers / (best_nf / (3 * a.layers)):.2f}")
+    print(
+        f"per block (neuroformer blocks vs gpt2 layers): {best_gpt / a.layers / (best_nf / (3 * a.layers)):.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -41,7 +41,9 @@ recording.to_nwb(folder / "recording.nwb")
 # -------------------------
 spikes = read_spikes(folder / "recording.nwb")  # SpikeTrains with the table's unit ids
 print(spikes)
-tok = SpikeTokenizer(spikes.n_units, dt=0.01, window=0.05, window_prev=0.05, id_block_size=32, prev_id_block_size=32)
+tok = SpikeTokenizer(
+    spikes.n_units, dt=0.01, window=0.05, window_prev=0.05, id_block_size=32, prev_id_block_size=32
+)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", RuntimeWarning)
     ds = tokenize_dataset(tok, spikes, tok.default_anchors(spikes.bin(tok.dt).n_bins))

@@ -14,12 +14,22 @@ larger scale with three seeds and baselines.
 # ---------------------
 import warnings
 
-from matplotlib.figure import Figure
+import matplotlib.pyplot as plt
 
-from neuroformer import NeuroformerConfig, NeuroformerLit, SpikeTokenizer, analysis, fit, sim, tokenize_dataset
+from neuroformer import (
+    NeuroformerConfig,
+    NeuroformerLit,
+    SpikeTokenizer,
+    analysis,
+    fit,
+    sim,
+    tokenize_dataset,
+)
 
 hub = sim.hub_network(duration=30.0, seed=0)  # SpikeTrains + the true directed edges
-tok = SpikeTokenizer(n_neurons=30, dt=0.01, window=0.05, window_prev=0.05, id_block_size=48, prev_id_block_size=48)
+tok = SpikeTokenizer(
+    n_neurons=30, dt=0.01, window=0.05, window_prev=0.05, id_block_size=48, prev_id_block_size=48
+)
 window = tok.encode_window(hub.spikes, t=0.3)  # one sample: x_id, x_dt, y_id, y_dt, x_id_prev, ...
 print("first tokens of the window ending at 0.3 s:", window.x_id[:8], window.x_dt[:8])
 with warnings.catch_warnings():
@@ -38,8 +48,7 @@ S = analysis.attention_connectivity(lit.model, ds, n_neurons=30)  # S[a, b]: a -
 print("edge AUROC", round(analysis.edge_auroc(S, hub.hub_edges), 3))
 print("within-hub-row AUROC", round(analysis.within_row_auroc(S, hub.hub_edges, hub.hubs), 3))
 
-fig = Figure(figsize=(7, 3))
-ax1, ax2 = fig.subplots(1, 2)
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7, 3))
 ax1.imshow(hub.hub_edges, cmap="gray_r")
 ax1.set_title("true hub edges")
 ax2.imshow(S, cmap="viridis")
@@ -47,4 +56,5 @@ ax2.set_title("attention S[a -> b]")
 for ax in (ax1, ax2):
     ax.set_xlabel("target b")
     ax.set_ylabel("source a")
-fig
+fig.tight_layout()
+plt.show()

@@ -64,7 +64,9 @@ def test_fit_and_run_on_an_events_table(tmp_path, capsys):
     conf = tmp_path / "conf.json"
     conf.write_text(json.dumps(TINY))
     model_path = tmp_path / "model.npz"
-    assert main(["fit", str(spikes), "--config", str(conf), "--out", str(model_path), "-q", "--seed", "3"]) == 0
+    assert (
+        main(["fit", str(spikes), "--config", str(conf), "--out", str(model_path), "-q", "--seed", "3"]) == 0
+    )
     model = load_model(model_path)
     assert model.meta["unit_ids"] == ["u0", "u1", "u2", "u3"]
     assert model.meta["tokenizer"]["window"] == 0.2 and model.meta["seed"] == 3

@@ -14,7 +14,9 @@ from neurotypes import Report
 
 def tiny_settings(quick: bool) -> dict:
     s = ORIGINAL(quick)
-    s.update(hub_duration=16.0, hub_epochs=1, mm_duration=16.0, pretrain_epochs=1, finetune_epochs=1, n_generate=2)
+    s.update(
+        hub_duration=16.0, hub_epochs=1, mm_duration=16.0, pretrain_epochs=1, finetune_epochs=1, n_generate=2
+    )
     return s
 
 
@@ -59,7 +61,12 @@ def test_claims_at_tiny_scale(tmp_path, monkeypatch):
     ]
     # the GLM knows the simulator's coupling: even at this size it beats token frequencies on every seed
     m = nxt.measured
-    assert all(g < u for g, u in zip(m["nll per window, coupled Poisson GLM"], m["nll per window, token frequencies"], strict=True))
+    assert all(
+        g < u
+        for g, u in zip(
+            m["nll per window, coupled Poisson GLM"], m["nll per window, token frequencies"], strict=True
+        )
+    )
     data = json.loads((tmp_path / "report.json").read_text())
     assert data["run"]["mode"] == "quick" and data["params"]["hub_duration"] == 16.0
 
@@ -71,7 +78,10 @@ def test_quick_reproduce(tmp_path):
     claims = {c.name: c for c in report.claims}
     m = claims["next-spike prediction beats a history-aware GLM and the token-frequency model"].measured
     # the model learns the spike statistics: far below the token-frequency model on every seed
-    assert all(a < 0.8 * b for a, b in zip(m["nll per window, model"], m["nll per window, token frequencies"], strict=True))
+    assert all(
+        a < 0.8 * b
+        for a, b in zip(m["nll per window, model"], m["nll per window, token frequencies"], strict=True)
+    )
     conn = claims["attention recovers hub connectivity including direction"].measured
     # the information is in the data: the cross-correlogram finds each hub's targets
     assert min(conn["cross-correlogram: within-hub-row AUROC"]) >= 0.95

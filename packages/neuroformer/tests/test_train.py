@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 import torch
 
-from neuroformer import NeuroformerConfig, NeuroformerLit, SpikeTokenizer, fit, sim, token_nll, tokenize_dataset
+from neuroformer import (
+    NeuroformerConfig,
+    NeuroformerLit,
+    SpikeTokenizer,
+    fit,
+    sim,
+    token_nll,
+    tokenize_dataset,
+)
 from neuroformer.train import collate, window_log_likelihood
 
 
@@ -20,7 +28,13 @@ def small_setup(seconds: float = 6.0):
         warnings.simplefilter("ignore", RuntimeWarning)
         ds = tokenize_dataset(tok, hub.spikes, tok.default_anchors(round(seconds / 0.01)))
     cfg = NeuroformerConfig.from_tokenizer(
-        tok, n_embd=16, n_head=2, n_state_layers=1, n_state_history_layers=1, n_stimulus_layers=0, n_self_layers=1
+        tok,
+        n_embd=16,
+        n_head=2,
+        n_state_layers=1,
+        n_state_history_layers=1,
+        n_stimulus_layers=0,
+        n_self_layers=1,
     )
     return tok, ds, cfg
 

@@ -288,7 +288,9 @@ def _read_events_table(p: Path) -> SpikeTrains:
     )
 
 
-def _counts_from_table(p: Path, layout: Layout, bin_size: float | None) -> SpikeCounts:
+def _counts_from_table(
+    p: Path, layout: Literal["units-by-samples", "samples-by-units"], bin_size: float | None
+) -> SpikeCounts:
     traces = read_traces_table(p, layout=layout, rate=None if bin_size is None else 1.0 / bin_size)
     arr = np.asarray(traces.data)  # [units, samples]
     if not np.isfinite(arr).all() or np.any(arr < 0) or np.any(arr != np.round(arr)):
@@ -375,7 +377,9 @@ def read_spikes(
     if suffix in (".csv", ".tsv"):
         if layout == "events":
             return _read_events_table(p)
-        return _counts_from_table(p, layout, bin_size)
+        return _counts_from_table(
+            p, "units-by-samples" if layout == "units-by-samples" else "samples-by-units", bin_size
+        )
     got = read_spike_trains(p)
     trains = got if isinstance(got, list) else [got]
     if segment >= len(trains):

@@ -178,9 +178,9 @@ class NeuroformerConfig:
         if isinstance(self.behaviour_vars, str):
             raise TypeError("behaviour_vars must be a sequence of names, not a single string")
         self.behaviour_vars = tuple(self.behaviour_vars)
-        for v in self.behaviour_vars:
-            if not isinstance(v, str) or not v or "." in v:
-                raise ValueError(f"behaviour_vars must hold non-empty names without '.', got {v!r}")
+        for name in self.behaviour_vars:
+            if not isinstance(name, str) or not name or "." in name:
+                raise ValueError(f"behaviour_vars must hold non-empty names without '.', got {name!r}")
         if self.id_pad is None:
             self.id_pad = self.id_vocab_size - 1
         if self.dt_pad is None:

@@ -47,7 +47,9 @@ def connectivity_figure(panels: Mapping[str, ArrayLike], *, hubs: ArrayLike | No
     return fig
 
 
-def bars_by_seed(values: Mapping[str, Sequence[float]], *, ylabel: str, title: str = "") -> Figure:
+def bars_by_seed(
+    values: Mapping[str, Sequence[float]], *, ylabel: str, title: str = "", seeds: Sequence[int] | None = None
+) -> Figure:
     """Grouped bars: one group per seed, one bar per method (e.g. held-out NLL of the model and baselines).
 
     Parameters
@@ -55,6 +57,8 @@ def bars_by_seed(values: Mapping[str, Sequence[float]], *, ylabel: str, title: s
     values : mapping of method name to per-seed values
         Every method has the same number of seeds.
     ylabel, title : str
+    seeds : sequence of int, optional
+        The seeds' labels (default 0, 1, ...).
 
     Returns
     -------
@@ -70,17 +74,20 @@ def bars_by_seed(values: Mapping[str, Sequence[float]], *, ylabel: str, title: s
     if len(n_seeds) != 1:
         raise ValueError(f"every method needs the same number of seeds, got {sorted(n_seeds)}")
     n = n_seeds.pop()
-    fig = Figure(figsize=(1.2 + 1.1 * n * len(arrs) / 2, 3.2))
+    labels = list(range(n)) if seeds is None else [int(x) for x in seeds]
+    if len(labels) != n:
+        raise ValueError(f"seeds must label the {n} values of each method, got {len(labels)}")
+    fig = Figure(figsize=(2.4 + 1.1 * n * len(arrs) / 2, 3.2))
     ax = fig.subplots()
     width = 0.8 / len(arrs)
     x = np.arange(n)
     for i, (name, a) in enumerate(arrs.items()):
         ax.bar(x + (i - (len(arrs) - 1) / 2) * width, a, width, label=name)
-    ax.set_xticks(x, [f"seed {i}" for i in range(n)])
+    ax.set_xticks(x, [f"seed {i}" for i in labels])
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     return fig
 

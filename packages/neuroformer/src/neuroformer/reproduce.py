@@ -239,7 +239,8 @@ def claim_hub_network(ctx: ClaimContext) -> list[Claim]:
         Criterion("within-hub-row AUROC", ">=", 0.85, seeds=N_SEEDS),
         Criterion("shuffled-control edge AUROC", "<=", 0.6, seeds=N_SEEDS),
     ]
-    runs = [_hub_seed(ctx, s, seed) for seed in ctx.track(ctx.seeds(N_SEEDS), desc="hub network seeds")]
+    seeds = ctx.seeds(N_SEEDS)
+    runs = [_hub_seed(ctx, s, seed) for seed in ctx.track(seeds, desc="hub network seeds")]
 
     def col(key: str, i: int | None = None, nd: int = 4) -> list[float]:
         return [round(float(r[key] if i is None else r[key][i]), nd) for r in runs]
@@ -254,6 +255,7 @@ def claim_hub_network(ctx: ClaimContext) -> list[Claim]:
             },
             ylabel="held-out NLL per window (nats)",
             title="next-spike prediction (complete held-out windows)",
+            seeds=seeds,
         ),
         "next_spike_nll.png",
     )
@@ -419,10 +421,8 @@ def claim_behaviour_decoding(ctx: ClaimContext) -> list[Claim]:
         ),
         Criterion("top-1 retrieval among 32", ">", 2.0 / s["retrieval_block"], seeds=N_SEEDS),
     ]
-    runs = [
-        _decoding_seed(ctx, s, seed)
-        for seed in ctx.track(ctx.seeds(N_SEEDS, offset=10), desc="decoding seeds")
-    ]
+    seeds = ctx.seeds(N_SEEDS, offset=10)
+    runs = [_decoding_seed(ctx, s, seed) for seed in ctx.track(seeds, desc="decoding seeds")]
 
     def col(key: str, sub: str | None = None) -> list[float]:
         return [round(float(r[key] if sub is None else r[key][sub]), 4) for r in runs]
@@ -447,6 +447,7 @@ def claim_behaviour_decoding(ctx: ClaimContext) -> list[Claim]:
             },
             ylabel="held-out R2 (speed)",
             title="few-shot decoding (10% labelled windows)",
+            seeds=seeds,
         ),
         "decoding_r2.png",
     )

@@ -102,7 +102,7 @@ def as_raster(spikes: object, dt: float, n_neurons: int | None = None) -> tuple[
             raise TypeError(
                 f"spikes must be a count raster [neurons, bins], SpikeTrains or SpikeCounts, got {type(spikes).__name__}"
             )
-        raster = check_array("spikes", spikes, ndim=2, dtype="int", nonnegative=True, min_size=1)
+        raster = check_array("spikes", spikes, ndim=2, dtype="int", nonnegative=True, min_size=1)  # type: ignore[arg-type]
     if n_neurons is not None and raster.shape[0] != n_neurons:
         raise ValueError(
             f"spikes: holds {raster.shape[0]} neurons but the tokenizer has n_neurons={n_neurons} "
