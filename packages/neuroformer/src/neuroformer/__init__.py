@@ -19,6 +19,10 @@ import neurotypes
 
 __version__ = neurotypes.package_version("neuroformer")
 
+# ``reproduce`` is both a submodule and the function it defines: bind the function eagerly (the module imports
+# nothing heavy at import time), so that importing the submodule never leaves the package attribute a module.
+from neuroformer.reproduce import reproduce
+
 # public name -> module that defines it
 _LAZY = {
     "SpikeTokenizer": "neuroformer.tokenizer",
@@ -38,7 +42,6 @@ _LAZY = {
     "fit": "neuroformer.train",
     "token_nll": "neuroformer.train",
     "window_log_likelihood": "neuroformer.train",
-    "reproduce": "neuroformer.reproduce",
 }
 _SUBMODULES = ("analysis", "baselines", "plots", "sim")
 
@@ -80,7 +83,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         info_nce,
         load_model,
     )
-    from neuroformer.reproduce import reproduce
     from neuroformer.tokenizer import SpikeTokenizer, TokenWindow
     from neuroformer.train import NeuroformerLit, fit, token_nll, window_log_likelihood
 

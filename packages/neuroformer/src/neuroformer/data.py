@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -16,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from neuroformer.tokenizer import SpikeTokenizer
 from neurotypes import FormatError, SpikeCounts, SpikeTrains, Stimulus
 from neurotypes.io import NEO_SUFFIXES, read_spike_trains, read_traces_table
 from neurotypes.validation import (
@@ -184,7 +186,7 @@ class WindowDataset:
         No arrays, or arrays of different lengths.
     """
 
-    def __init__(self, arrays: dict[str, ArrayLike]) -> None:
+    def __init__(self, arrays: Mapping[str, ArrayLike]) -> None:
         if not isinstance(arrays, dict):
             raise TypeError(f"arrays must be a dict of str to arrays, got {type(arrays).__name__}")
         if not arrays:
@@ -215,7 +217,7 @@ class WindowDataset:
         return WindowDataset({k: v[ii] for k, v in self.arrays.items()})
 
 
-def tokenize_dataset(tokenizer: Any, spikes: object, anchors: ArrayLike) -> WindowDataset:
+def tokenize_dataset(tokenizer: SpikeTokenizer, spikes: object, anchors: ArrayLike) -> WindowDataset:
     """Tokenise ``spikes`` at every anchor into a :class:`WindowDataset`.
 
     Parameters
@@ -230,7 +232,7 @@ def tokenize_dataset(tokenizer: Any, spikes: object, anchors: ArrayLike) -> Wind
     WindowDataset
         The keys of :meth:`SpikeTokenizer.encode` plus ``t`` (the anchors).
     """
-    if not hasattr(tokenizer, "encode"):
+    if not isinstance(tokenizer, SpikeTokenizer):
         raise TypeError(f"tokenizer must be a SpikeTokenizer, got {type(tokenizer).__name__}")
     t = check_array("anchors", anchors, ndim=1, min_size=1)
     arrays = tokenizer.encode(spikes, t)

@@ -19,27 +19,22 @@ import logging
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 from numpy.typing import NDArray
 
-from neuroformer import __version__, analysis, plots, sim
-from neuroformer.baselines import (
-    PoissonGLM,
-    count_windows,
-    decoding_baselines,
-    unigram_window_log_likelihood,
-)
-from neuroformer.data import WindowDataset, stimulus_windows, tokenize_dataset, window_means
-from neuroformer.generation import generate_spikes
-from neuroformer.model import Neuroformer, NeuroformerConfig, resolve_device
-from neuroformer.tokenizer import SpikeTokenizer
-from neuroformer.train import NeuroformerLit, collate, fit, window_log_likelihood
+from neuroformer import __version__
 from neurotypes import Claim, Criterion, Report
 from neurotypes.reproduction import ClaimContext, run_claims
 from neurotypes.validation import check_int
+
+if TYPE_CHECKING:  # torch and Lightning load when a claim runs, not when this module is imported
+    import torch
+
+    from neuroformer.data import WindowDataset
+    from neuroformer.model import Neuroformer, NeuroformerConfig
+    from neuroformer.tokenizer import SpikeTokenizer
 
 __all__ = ["claim_behaviour_decoding", "claim_hub_network", "reproduce"]
 
@@ -79,12 +74,16 @@ def _settings(quick: bool) -> dict[str, Any]:
 
 
 def _tokenizer(n: int, s: dict[str, Any]) -> SpikeTokenizer:
+    from neuroformer.tokenizer import SpikeTokenizer
+
     return SpikeTokenizer(
         n, s["dt"], s["window"], s["window_prev"], s["id_block_size"], s["prev_id_block_size"]
     )
 
 
 def _config(tok: SpikeTokenizer, s: dict[str, Any], **kw: Any) -> NeuroformerConfig:
+    from neuroformer.model import NeuroformerConfig
+
     return NeuroformerConfig.from_tokenizer(
         tok,
         n_embd=s["n_embd"],
@@ -99,6 +98,8 @@ def _config(tok: SpikeTokenizer, s: dict[str, Any], **kw: Any) -> NeuroformerCon
 
 
 def _tokenize(tok: SpikeTokenizer, raster: NDArray[np.int64]) -> WindowDataset:
+    from neuroformer.data import tokenize_dataset
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # truncated windows are counted in the report
         return tokenize_dataset(tok, raster, tok.default_anchors(raster.shape[1]))
@@ -109,6 +110,8 @@ def _start_bins(tok: SpikeTokenizer, anchors: NDArray[np.float64]) -> NDArray[np
 
 
 def _accelerator(device: str | None) -> tuple[torch.device, str]:
+    from neuroformer.model import resolve_device
+
     dev = resolve_device(device or "auto")
     return dev, "gpu" if dev.type == "cuda" else "cpu"
 
@@ -134,6 +137,8 @@ def _train(
     model: Neuroformer | None = None,
     batch_size: int | None = None,
 ) -> Neuroformer:
+    from neuroformer.train import NeuroformerLit, fit
+
     _, acc = _accelerator(ctx.device)
     lit = NeuroformerLit(cfg, task=task, lr=s["lr"], seed=seed, model=model)
     fit(lit, train, max_epochs=epochs, batch_size=batch_size or s["batch_size"], seed=seed, accelerator=acc)
@@ -141,6 +146,11 @@ def _train(
 
 
 def _hub_seed(ctx: ClaimContext, s: dict[str, Any], seed: int) -> dict[str, Any]:
+    from neuroformer import analysis, sim
+    from neuroformer.baselines import PoissonGLM, unigram_window_log_likelihood
+    from neuroformer.generation import generate_spikes
+    from neuroformer.train import window_log_likelihood
+
     dev, _ = _accelerator(ctx.device)
     hub = sim.hub_network(duration=s["hub_duration"], dt=s["dt"], seed=seed)
     n = hub.spikes.n_units
@@ -225,6 +235,8 @@ def _hub_seed(ctx: ClaimContext, s: dict[str, Any], seed: int) -> dict[str, Any]
 
 def claim_hub_network(ctx: ClaimContext) -> list[Claim]:
     """Next-spike prediction and connectivity from attention on the simulated hub network (three seeds)."""
+    from neuroformer import plots
+
     s = _settings(ctx.quick)
     # pre-registered before the measurement
     next_spike_criteria = [
@@ -324,36 +336,48 @@ def claim_hub_network(ctx: ClaimContext) -> list[Claim]:
 # ---------------------------------------------------------------------------------------- behaviour decoding
 
 
-@torch.no_grad()
 def _predict(
     model: Neuroformer, ds: WindowDataset, idx: NDArray[np.int64], dev: torch.device
 ) -> NDArray[np.float64]:
+    import torch
+
+    from neuroformer.train import collate
+
     model.eval().to(dev)
     out = []
-    for start in range(0, len(idx), 256):
-        b = {k: v.to(dev) for k, v in collate([ds[int(i)] for i in idx[start : start + 256]]).items()}
-        out.append(model.predict_finetune(b)["speed"].double().cpu().numpy())
+    with torch.no_grad():
+        for start in range(0, len(idx), 256):
+            b = {k: v.to(dev) for k, v in collate([ds[int(i)] for i in idx[start : start + 256]]).items()}
+            out.append(model.predict_finetune(b)["speed"].double().cpu().numpy())
     model.cpu()
     return np.concatenate(out)
 
 
-@torch.no_grad()
 def _retrieval(
     model: Neuroformer, ds: WindowDataset, idx: NDArray[np.int64], block: int, dev: torch.device
 ) -> float:
     """Top-1 retrieval of each window's stimulus among ``block`` consecutive held-out windows."""
+    import torch
+
+    from neuroformer.train import collate
+
     model.eval().to(dev)
     accs = []
-    for start in range(0, len(idx) - block + 1, block):
-        b = {k: v.to(dev) for k, v in collate([ds[int(i)] for i in idx[start : start + block]]).items()}
-        emb = model.contrastive_embeddings(model.pooled(b))
-        sim_m = emb["id"] @ emb["stimulus"].T
-        accs.append(float((sim_m.argmax(1).cpu() == torch.arange(block)).float().mean()))
+    with torch.no_grad():
+        for start in range(0, len(idx) - block + 1, block):
+            b = {k: v.to(dev) for k, v in collate([ds[int(i)] for i in idx[start : start + block]]).items()}
+            emb = model.contrastive_embeddings(model.pooled(b))
+            sim_m = emb["id"] @ emb["stimulus"].T
+            accs.append(float((sim_m.argmax(1).cpu() == torch.arange(block)).float().mean()))
     model.cpu()
     return float(np.mean(accs)) if accs else float("nan")
 
 
 def _decoding_seed(ctx: ClaimContext, s: dict[str, Any], seed: int) -> dict[str, Any]:
+    from neuroformer import sim
+    from neuroformer.baselines import count_windows, decoding_baselines
+    from neuroformer.data import stimulus_windows, window_means
+
     dev, _ = _accelerator(ctx.device)
     spikes, stim, speed = sim.multimodal(duration=s["mm_duration"], dt=s["dt"], seed=seed)
     n = spikes.n_units
@@ -406,6 +430,8 @@ def _decoding_seed(ctx: ClaimContext, s: dict[str, Any], seed: int) -> dict[str,
 
 def claim_behaviour_decoding(ctx: ClaimContext) -> list[Claim]:
     """Few-shot speed decoding against linear and neural baselines, and the contrastive ablation (three seeds)."""
+    from neuroformer import plots
+
     s = _settings(ctx.quick)
     baselines = ("ridge", "lasso", "mlp", "gru")
     few_shot_criteria = [
@@ -499,6 +525,7 @@ CLAIMS = (claim_hub_network, claim_behaviour_decoding)
 @contextlib.contextmanager
 def _torch_threads(threads: int | None) -> Iterator[int]:
     """Run with ``threads`` torch and BLAS threads (default 1: these small models run fastest on one), then restore."""
+    import torch
     from threadpoolctl import threadpool_limits
 
     before = torch.get_num_threads()
@@ -548,6 +575,8 @@ def reproduce(
     >>> report = reproduce("reports/neuroformer", quick=True)  # doctest: +SKIP
     >>> [c.verdict for c in report.claims]  # doctest: +SKIP
     """
+    from neuroformer.model import resolve_device
+
     seed = check_int("seed", seed, minimum=0)
     resolve_device(device)
     with _torch_threads(threads) as n_threads:

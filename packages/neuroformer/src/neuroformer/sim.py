@@ -247,23 +247,42 @@ def behaviour(
     speed : TimeSeries
         ``values [T, 1]`` sampled at every bin centre ``t``.
     """
+    noise = check_float("noise", noise, minimum=0.0)
+    rng = check_rng(seed)
+    z, raster = _latent_population(n_neurons, n_latents, duration, dt, base_rate, loading, latent_tau, rng)
+    return _spikes_from_raster(raster, dt), _speed(z, noise, dt, rng)
+
+
+def _latent_population(
+    n_neurons: int,
+    n_latents: int,
+    duration: float,
+    dt: float,
+    base_rate: float,
+    loading: float,
+    latent_tau: float,
+    rng: np.random.Generator,
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Latent OU processes ``z [T, K]`` and the Bernoulli raster ``[N, T]`` they drive through random loadings."""
     n_neurons = check_int("n_neurons", n_neurons, minimum=1)
     n_latents = check_int("n_latents", n_latents, minimum=1)
     n_steps = _steps(duration, dt)
     base_rate = _rate_probability("base_rate", base_rate, dt)
     loading = check_float("loading", loading)
     latent_tau = check_positive("latent_tau", latent_tau)
-    noise = check_float("noise", noise, minimum=0.0)
-    rng = check_rng(seed)
     z = ou_process(n_steps, dt, latent_tau, 1.0, rng, n_latents)
     c = rng.standard_normal((n_latents, n_neurons)) * loading / np.sqrt(n_latents)
-    logit = _logit(base_rate * dt) + z @ c
-    p = 1.0 / (1.0 + np.exp(-logit))
+    p = 1.0 / (1.0 + np.exp(-(_logit(base_rate * dt) + z @ c)))
     raster = (rng.random(p.shape) < p).T.astype(np.int64)
-    readout = rng.standard_normal(n_latents) / np.sqrt(n_latents)
-    speed = z @ readout + noise * rng.standard_normal(n_steps)
-    t = ((np.arange(n_steps) + 0.5) * dt).astype(np.float64)
-    return _spikes_from_raster(raster, dt), TimeSeries(values=speed[:, None], t=t)
+    return z, raster
+
+
+def _speed(z: NDArray[np.float64], noise: float, dt: float, rng: np.random.Generator) -> TimeSeries:
+    """A linear read-out of the latents plus Gaussian noise, at the bin centres."""
+    readout = rng.standard_normal(z.shape[1]) / np.sqrt(z.shape[1])
+    speed = z @ readout + noise * rng.standard_normal(z.shape[0])
+    t = ((np.arange(z.shape[0]) + 0.5) * dt).astype(np.float64)
+    return TimeSeries(values=speed[:, None], t=t)
 
 
 def multimodal(
@@ -308,25 +327,10 @@ def multimodal(
     speed : TimeSeries
         ``values [T, 1]`` at the bin centres.
     """
-    n_neurons = check_int("n_neurons", n_neurons, minimum=1)
-    n_latents = check_int("n_latents", n_latents, minimum=1)
-    n_steps = _steps(duration, dt)
-    base_rate = _rate_probability("base_rate", base_rate, dt)
-    loading = check_float("loading", loading)
-    latent_tau = check_positive("latent_tau", latent_tau)
     stimulus_noise = check_float("stimulus_noise", stimulus_noise, minimum=0.0)
     noise = check_float("noise", noise, minimum=0.0)
     rng = check_rng(seed)
-    z = ou_process(n_steps, dt, latent_tau, 1.0, rng, n_latents)
-    c = rng.standard_normal((n_latents, n_neurons)) * loading / np.sqrt(n_latents)
-    p = 1.0 / (1.0 + np.exp(-(_logit(base_rate * dt) + z @ c)))
-    raster = (rng.random(p.shape) < p).T.astype(np.int64)
-    frames = z[:, :1] + stimulus_noise * rng.standard_normal((n_steps, 1))
-    readout = rng.standard_normal(n_latents) / np.sqrt(n_latents)
-    speed = z @ readout + noise * rng.standard_normal(n_steps)
-    t = ((np.arange(n_steps) + 0.5) * dt).astype(np.float64)
-    return (
-        _spikes_from_raster(raster, dt),
-        Stimulus(frames=frames.astype(np.float64), rate=1.0 / dt),
-        TimeSeries(values=speed[:, None], t=t),
-    )
+    z, raster = _latent_population(n_neurons, n_latents, duration, dt, base_rate, loading, latent_tau, rng)
+    frames = z[:, :1] + stimulus_noise * rng.standard_normal((z.shape[0], 1))
+    stimulus = Stimulus(frames=frames.astype(np.float64), rate=1.0 / dt)
+    return _spikes_from_raster(raster, dt), stimulus, _speed(z, noise, dt, rng)
