@@ -17,7 +17,6 @@ Run: ``uv run --package neuroformer --extra hf python packages/neuroformer/bench
 from __future__ import annotations
 
 import argparse
-import platform
 import time
 from collections.abc import Callable
 from importlib.metadata import version
@@ -25,6 +24,7 @@ from importlib.metadata import version
 import torch
 
 from neuroformer import Neuroformer, NeuroformerConfig
+from neurotypes.reproduction import machine_summary
 
 
 def timed(step: Callable[[], None], n_steps: int) -> float:
@@ -115,8 +115,9 @@ def main() -> None:
     tokens = a.batch * T
     best_nf, best_gpt = min(t_nf), min(t_gpt)
     n_gpt = sum(p.numel() for p in params)
+    m = machine_summary()
     print(
-        f"machine: {platform.processor() or platform.machine()}, torch {torch.__version__}, threads {a.threads}"
+        f"machine: {m['cpu']} ({m['cores']} cores), {m['os']}, torch {torch.__version__}, threads {a.threads}"
     )
     print(f"transformers {version('transformers')}, neuroformer {version('neuroformer')}")
     print(

@@ -3,13 +3,16 @@ sizes by default; the quick run itself is slow)."""
 
 from __future__ import annotations
 
+import importlib
 import json
 
 import numpy as np
 import pytest
 
-import neuroformer.reproduce as rep
 from neurotypes import Report
+
+# the package binds the function ``neuroformer.reproduce``; the module is reached through importlib
+rep = importlib.import_module("neuroformer.reproduce")
 
 
 def tiny_settings(quick: bool) -> dict:
