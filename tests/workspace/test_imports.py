@@ -69,7 +69,9 @@ print(json.dumps(sorted(mods)))
 def test_import_changes_nothing_global(m: Member):
     deps = [d for d in _dependency_modules(m) if d not in ("neurotypes", m.module)]
     also = ["matplotlib", "torch", "tensorly"]
-    code = SNAPSHOT + f"""
+    code = (
+        SNAPSHOT
+        + f"""
 import importlib
 for name in {deps + also!r}:
     try:
@@ -85,6 +87,7 @@ if "env" in diff:
     diff["env"] = {{k: [b.get(k), a.get(k)] for k in set(b) | set(a) if b.get(k) != a.get(k)}}
 print(json.dumps(diff, default=str))
 """
+    )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]
     diff = json.loads(res.stdout.strip().splitlines()[-1])

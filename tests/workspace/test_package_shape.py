@@ -30,7 +30,9 @@ def test_modules_of_the_contract(m: Member):
     missing = [f for f in required if not (m.src / f).is_file()]
     assert not missing, f"{m.name}: missing {missing} (see CONTRIBUTING.md, the package shape)"
     trains = bool(m.table.get("trains", False))
-    assert (m.src / "train.py").is_file() == trains, f"{m.name}: train.py exists iff [tool.neurozoo] trains = true"
+    assert (m.src / "train.py").is_file() == trains, (
+        f"{m.name}: train.py exists iff [tool.neurozoo] trains = true"
+    )
     assert not (m.src / "utils.py").exists(), f"{m.name}: no utils.py grab-bag"
     assert (m.folder / "benchmarks").is_dir() and list((m.folder / "benchmarks").glob("*.py"))
     assert (m.folder / "CHANGELOG.md").is_file() and (m.folder / "README.md").is_file()
@@ -42,7 +44,13 @@ def test_modules_of_the_contract(m: Member):
 @pytest.mark.parametrize("m", PACKAGES, ids=ids)
 def test_readme_sections_and_install_line(m: Member):
     text = (m.folder / "README.md").read_text()
-    for section in ("## Install", "## Quick start", "## Use it on your own data", "## Reproduction", "## Benchmark"):
+    for section in (
+        "## Install",
+        "## Quick start",
+        "## Use it on your own data",
+        "## Reproduction",
+        "## Benchmark",
+    ):
         assert section in text, f"{m.name}: README has no '{section}' section"
     assert f"pip install ./shared/neurotypes ./packages/{m.folder.name}" in text, f"{m.name}: install line"
 
@@ -104,9 +112,16 @@ def test_no_global_side_effects_in_sources(m: Member):
         for node in _module_level(tree):
             if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
                 name = _call_name(node.value)
-                bad = ("warnings.filterwarnings", "warnings.simplefilter", "logging.basicConfig", "torch.set_")
+                bad = (
+                    "warnings.filterwarnings",
+                    "warnings.simplefilter",
+                    "logging.basicConfig",
+                    "torch.set_",
+                )
                 assert not name.startswith(bad), f"{path}:{node.lineno}: {name}() at import"
-                assert not name.endswith(("setLevel", "addHandler", "disable")), f"{path}:{node.lineno}: {name}"
+                assert not name.endswith(("setLevel", "addHandler", "disable")), (
+                    f"{path}:{node.lineno}: {name}"
+                )
 
 
 def _function_params(tree: ast.Module) -> dict[int, set[str]]:
@@ -138,16 +153,22 @@ def test_no_untrusted_deserialisation(m: Member):
             kw = {k.arg: k.value for k in node.keywords if k.arg}
             opted_in = "allow_pickle" in owner.get(id(node), set())
             if name in ("pickle.load", "pickle.loads", "cPickle.load", "joblib.load", "dill.load"):
-                assert opted_in, f"{path}:{node.lineno}: {name} outside a function with an allow_pickle opt-in"
-            if name.endswith("torch.load") or name == "load" and "weights_only" in kw:
+                assert opted_in, (
+                    f"{path}:{node.lineno}: {name} outside a function with an allow_pickle opt-in"
+                )
+            if name.endswith("torch.load") or (name == "load" and "weights_only" in kw):
                 w = kw.get("weights_only")
-                assert isinstance(w, ast.Constant) and w.value is True, f"{path}:{node.lineno}: torch.load without weights_only=True"
+                assert isinstance(w, ast.Constant) and w.value is True, (
+                    f"{path}:{node.lineno}: torch.load without weights_only=True"
+                )
             if "allow_pickle" in kw:
                 v = kw["allow_pickle"]
                 if isinstance(v, ast.Constant):
                     assert v.value is False, f"{path}:{node.lineno}: allow_pickle=True"
                 else:
-                    assert opted_in, f"{path}:{node.lineno}: allow_pickle from something other than an opt-in argument"
+                    assert opted_in, (
+                        f"{path}:{node.lineno}: allow_pickle from something other than an opt-in argument"
+                    )
 
 
 def _cli_tree(m: Member) -> dict:
@@ -179,15 +200,29 @@ def test_cli_verbs_and_flags(m: Member):
     for verb, actions in verbs.items():
         flags = {f for a in actions for f in a["flags"]}
         assert {"-v", "--verbose", "-q", "--quiet"} <= flags, f"{m.name} {verb}: -v/--verbose, -q/--quiet"
-        for bad in ("-o", "--output", "--rng", "--n-threads", "--num-threads", "--gpu", "--cuda", "--jobs", "--outdir"):
+        for bad in (
+            "-o",
+            "--output",
+            "--rng",
+            "--n-threads",
+            "--num-threads",
+            "--gpu",
+            "--cuda",
+            "--jobs",
+            "--outdir",
+        ):
             assert bad not in flags, f"{m.name} {verb}: use the common flag instead of {bad}"
         for a in actions:
             if "--out" in a["flags"] and not a["required"]:
-                shown = "%(default)s" in a["help"] or "default" in a["help"] or a["default"] not in (None, "None")
+                shown = (
+                    "%(default)s" in a["help"] or "default" in a["help"] or a["default"] not in (None, "None")
+                )
                 assert shown, f"{m.name} {verb}: --out must show its default"
     rep = {f for a in verbs["reproduce"] for f in a["flags"]}
     assert {"--full", "--out", "--seed", "--threads"} <= rep, f"{m.name} reproduce: {sorted(rep)}"
-    assert ("--device" in rep) == bool(m.table.get("torch", False)), f"{m.name}: --device iff [tool.neurozoo] torch"
+    assert ("--device" in rep) == bool(m.table.get("torch", False)), (
+        f"{m.name}: --device iff [tool.neurozoo] torch"
+    )
 
 
 @pytest.mark.parametrize("m", PACKAGES, ids=ids)
@@ -204,7 +239,9 @@ print([h for h in {HEAVY!r} if h in sys.modules])
 """
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr[-2000:]
-    assert res.stdout.strip().splitlines()[-1] == "[]", f"{m.name}: --help imported {res.stdout.splitlines()[-1]}"
+    assert res.stdout.strip().splitlines()[-1] == "[]", (
+        f"{m.name}: --help imported {res.stdout.splitlines()[-1]}"
+    )
 
 
 @pytest.mark.parametrize("m", PACKAGES, ids=ids)

@@ -165,8 +165,18 @@ CASES = [
     ("criterion comparator", lambda: nt.Criterion("m", "=>", 1), ValueError, "comparator must be one of"),
     ("criterion two refs", lambda: nt.Criterion("m", ">", 1, baseline="b"), ValueError, "exactly one of"),
     ("criterion within tol", lambda: nt.Criterion("m", "within", 1), ValueError, "needs a tolerance"),
-    ("criterion 2se one seed", lambda: nt.Criterion("m", ">", 1, spread="mean-2se"), ValueError, "seeds >= 2"),
-    ("criterion negative margin", lambda: nt.Criterion("m", ">", 1, margin=-1), ValueError, "margin must be >= 0"),
+    (
+        "criterion 2se one seed",
+        lambda: nt.Criterion("m", ">", 1, spread="mean-2se"),
+        ValueError,
+        "seeds >= 2",
+    ),
+    (
+        "criterion negative margin",
+        lambda: nt.Criterion("m", ">", 1, margin=-1),
+        ValueError,
+        "margin must be >= 0",
+    ),
     ("report no claims", lambda: nt.Report("p", "0.1.0", []), ValueError, "at least one Claim"),
     (
         "report duplicate claims",

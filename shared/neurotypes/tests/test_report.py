@@ -12,8 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import neurotypes as nt
-from neurotypes import Claim, Criterion, Report
-from neurotypes import _base
+from neurotypes import Claim, Criterion, Report, _base
 from neurotypes.report import VERDICTS, format_value
 
 
@@ -193,7 +192,9 @@ def test_report_totals_and_json_round_trip(tmp_path):
 def test_a_tampered_verdict_is_refused():
     d = json.loads(make_report().to_json())
     d["claims"][1]["verdict"] = "reproduced"
-    with pytest.raises(nt.FormatError, match="records verdict 'reproduced' but its criteria give 'inconclusive'"):
+    with pytest.raises(
+        nt.FormatError, match="records verdict 'reproduced' but its criteria give 'inconclusive'"
+    ):
         Report.from_json(json.dumps(d))
 
 
@@ -203,9 +204,22 @@ def test_schema_1_reports_still_load():
         "version": "0.1.0",
         "created": "2026-11-28T00:00:00+00:00",
         "claims": [
-            {"name": "a", "paper": 1, "measured": 2, "criterion": "c", "passed": False,
-             "verdict": "not reproduced at this scale"},
-            {"name": "b", "paper": 1, "measured": 1, "criterion": "c", "passed": True, "verdict": "reproduced"},
+            {
+                "name": "a",
+                "paper": 1,
+                "measured": 2,
+                "criterion": "c",
+                "passed": False,
+                "verdict": "not reproduced at this scale",
+            },
+            {
+                "name": "b",
+                "paper": 1,
+                "measured": 1,
+                "criterion": "c",
+                "passed": True,
+                "verdict": "reproduced",
+            },
         ],
     }
     r = Report.from_json(json.dumps(v1))
@@ -230,13 +244,13 @@ def test_newer_or_foreign_reports_are_refused():
 def test_report_load_names_the_file_on_every_failure(tmp_path):
     bad = tmp_path / "report.json"
     bad.write_bytes(b"\xff\xfe garbage")
-    with pytest.raises(nt.FormatError, match="report.json.*not UTF-8"):
+    with pytest.raises(nt.FormatError, match=r"report\.json.*not UTF-8"):
         Report.load(bad)
     bad.write_text('{"package": "p", "version": "1", "claims": [{"name": 3}]}')
-    with pytest.raises(nt.FormatError, match="report.json.*not a valid report"):
+    with pytest.raises(nt.FormatError, match=r"report\.json.*not a valid report"):
         Report.load(bad)
     bad.write_text("[" * 100000 + "]" * 100000)
-    with pytest.raises(nt.FormatError, match="report.json"):
+    with pytest.raises(nt.FormatError, match=r"report\.json"):
         Report.load(bad)
     with pytest.raises(nt.FileMissingError):
         Report.load(tmp_path / "none.json")
@@ -246,8 +260,9 @@ def test_report_load_names_the_file_on_every_failure(tmp_path):
 
 def test_markdown_is_readable_and_escaped():
     md = make_report().to_markdown()
-    assert "| match | 1e-09 | ratio: 1.2; cells: [1, 2] | |ratio - 1| <= 0.5 | reproduced | [a.png](a.png) |" in (
-        md.replace("\\|", "|")
+    assert (
+        "| match | 1e-09 | ratio: 1.2; cells: [1, 2] | |ratio - 1| <= 0.5 | reproduced | [a.png](a.png) |"
+        in (md.replace("\\|", "|"))
     )
     assert "model beats bigram \\| always" in md
     assert "3 claims: 1 reproduced, 1 inconclusive, 1 not testable offline" in md

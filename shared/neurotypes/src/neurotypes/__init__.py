@@ -11,6 +11,7 @@ Modules: :mod:`neurotypes.validation` (the argument checks every package uses), 
 
 from importlib.metadata import PackageNotFoundError, version
 
+from neurotypes import io, reproduction, validation
 from neurotypes._base import FileMissingError, FormatError, SchemaError, atomic_write_bytes, load
 from neurotypes.labels import InstanceLabels
 from neurotypes.partition import Partition, adjusted_rand_index
@@ -19,8 +20,6 @@ from neurotypes.sdr import SDR
 from neurotypes.spikes import SpikeCounts, SpikeTrains
 from neurotypes.stimulus import Stimulus
 from neurotypes.traces import Traces
-
-from neurotypes import io, reproduction, validation  # noqa: E402  (submodules, numpy-only)
 
 
 def package_version(dist: str) -> str:

@@ -21,7 +21,6 @@ import math
 import os
 import secrets
 import zipfile
-import zlib
 from pathlib import Path
 from typing import Any, ClassVar, Self, TypeVar
 
@@ -70,7 +69,9 @@ class FileMissingError(FormatError, FileNotFoundError):
 # ------------------------------------------------------------------------------------------- field helpers
 
 
-def as_int_array(name: str, value: ArrayLike, *, ndim: int | tuple[int, ...], copy: bool = True) -> NDArray[Any]:
+def as_int_array(
+    name: str, value: ArrayLike, *, ndim: int | tuple[int, ...], copy: bool = True
+) -> NDArray[Any]:
     """An int64 array (see :func:`neurotypes.validation.check_array` with ``dtype="int"``)."""
     return check_array(name, value, ndim=ndim, dtype="int", copy=copy)
 
@@ -285,7 +286,9 @@ def _fail(path: Path, why: str) -> FormatError:
     return FormatError(f"file {str(path)!r} is not a readable neurotypes file: {why}")
 
 
-def read_npz_arrays(path: str | os.PathLike[str], *, max_bytes: int | None = MAX_BYTES) -> dict[str, NDArray[Any]]:
+def read_npz_arrays(
+    path: str | os.PathLike[str], *, max_bytes: int | None = MAX_BYTES
+) -> dict[str, NDArray[Any]]:
     """Read every array of an ``.npz`` archive, checking declared sizes before allocating anything.
 
     Parameters
@@ -317,8 +320,10 @@ def read_npz_arrays(path: str | os.PathLike[str], *, max_bytes: int | None = MAX
         zf = zipfile.ZipFile(p)
     except zipfile.BadZipFile:
         raise _fail(p, "it is not an npz (zip) archive; neurotypes files are written by .save()") from None
-    except (OSError, ValueError, EOFError) as exc:
-        raise _fail(p, f"it cannot be opened as an archive ({exc})") from None
+    except MemoryError:
+        raise _fail(p, "not enough memory to open it") from None
+    except Exception as exc:  # zipfile raises OSError, ValueError, NotImplementedError, ... on foreign files
+        raise _fail(p, f"it cannot be opened as an archive ({type(exc).__name__}: {exc})") from None
     arrays: dict[str, NDArray[Any]] = {}
     try:
         with zf:
@@ -340,10 +345,10 @@ def read_npz_arrays(path: str | os.PathLike[str], *, max_bytes: int | None = MAX
                 arrays[key] = _read_member(p, zf, info)
     except FormatError:
         raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError) as exc:
-        raise _fail(p, f"damaged or truncated archive ({type(exc).__name__}: {exc})") from None
     except MemoryError:
         raise _fail(p, "not enough memory to read it") from None
+    except Exception as exc:  # zlib.error, BadZipFile (CRC), EOFError, OSError, ... on damaged members
+        raise _fail(p, f"damaged or truncated archive ({type(exc).__name__}: {exc})") from None
     return arrays
 
 
@@ -524,10 +529,14 @@ class NpzSerializable:
 
 
 def _open(path: str | os.PathLike[str], max_bytes: int | None) -> tuple[str, int, Stored]:
-    p = Path(path) if isinstance(path, str | os.PathLike) else path
-    arrays = read_npz_arrays(p, max_bytes=max_bytes)  # type: ignore[arg-type]
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    p = Path(path)
+    arrays = read_npz_arrays(p, max_bytes=max_bytes)
     if SCHEMA_KEY not in arrays or VERSION_KEY not in arrays:
-        raise SchemaError(f"file {str(p)!r} has no neurotypes schema name/version; it was not written by neurotypes")
+        raise SchemaError(
+            f"file {str(p)!r} has no neurotypes schema name/version; it was not written by neurotypes"
+        )
     schema_arr = arrays.pop(SCHEMA_KEY)
     version_arr = arrays.pop(VERSION_KEY)
     if schema_arr.shape != () or schema_arr.dtype.kind != "U":
@@ -535,7 +544,7 @@ def _open(path: str | os.PathLike[str], max_bytes: int | None) -> tuple[str, int
     if version_arr.shape != () or version_arr.dtype.kind not in "iu":
         raise SchemaError(f"file {str(p)!r} has a malformed schema version (dtype {version_arr.dtype})")
     schema = str(schema_arr)
-    return schema, int(version_arr), Stored(p, schema, arrays)  # type: ignore[arg-type]
+    return schema, int(version_arr), Stored(p, schema, arrays)
 
 
 def _build(cls: type[T], version: int, stored: Stored) -> T:
@@ -577,3 +586,89 @@ def load(path: str | os.PathLike[str], *, max_bytes: int | None = MAX_BYTES) -> 
         known = ", ".join(sorted(_REGISTRY))
         raise SchemaError(f"file {str(path)!r} holds unknown schema {schema!r}; known: {known}")
     return _build(cls, version, stored)
+
+
+# ------------------------------------------------------------------------------------ package model files
+META_KEY = "__meta__"
+
+
+def save_arrays(
+    path: str | os.PathLike[str],
+    arrays: dict[str, Any],
+    metadata: dict[str, Any] | None = None,
+    *,
+    format: str,
+    version: int = 1,
+) -> Path:
+    """Save named arrays plus JSON metadata as one versioned ``.npz`` (a package's trained model, a fitted state).
+
+    The archive holds ``__schema__`` (``format``), ``__version__`` and ``__meta__`` (the metadata as JSON text)
+    beside the arrays; it is written atomically with the umask's permissions, and :func:`load_arrays` reads it
+    back without pickle. Arrays must hold numbers, booleans or text (no objects).
+    """
+    import json
+
+    if not isinstance(format, str) or not format or "\x00" in format:
+        raise ValueError(f"format must be a non-empty name, got {format!r}")
+    version = check_int("version", version, minimum=1)
+    payload: dict[str, Any] = {}
+    for key, value in arrays.items():
+        if not isinstance(key, str) or not key or key.startswith("__") or "/" in key:
+            raise ValueError(f"arrays: invalid array name {key!r}")
+        arr = np.asarray(value)
+        if arr.dtype.hasobject or arr.dtype.kind not in _ALLOWED_KINDS or arr.dtype.itemsize == 0:
+            raise TypeError(f"arrays[{key!r}] must hold numbers, booleans or text, got dtype {arr.dtype}")
+        payload[key] = arr
+    try:
+        meta_text = json.dumps(metadata or {}, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"metadata must be JSON-serialisable (finite numbers): {exc}") from None
+    buf = io.BytesIO()
+    members: dict[str, Any] = {
+        SCHEMA_KEY: np.array(format),
+        VERSION_KEY: np.array(version, dtype=np.int64),
+        META_KEY: np.array(meta_text),
+        **payload,
+    }
+    np.savez_compressed(buf, **members)
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def load_arrays(
+    path: str | os.PathLike[str],
+    *,
+    format: str,
+    max_version: int = 1,
+    max_bytes: int | None = MAX_BYTES,
+) -> tuple[dict[str, NDArray[Any]], dict[str, Any], int]:
+    """Read a file written by :func:`save_arrays`: ``(arrays, metadata, version)``.
+
+    Refuses (with a :class:`FormatError` naming the file) anything that is not a safe archive of ``format`` at a
+    version between 1 and ``max_version``: foreign files, pickles, damaged or oversized archives, newer versions.
+    """
+    import json
+
+    arrays = read_npz_arrays(path, max_bytes=max_bytes)
+    schema = arrays.pop(SCHEMA_KEY, None)
+    version_arr = arrays.pop(VERSION_KEY, None)
+    meta = arrays.pop(META_KEY, None)
+    if schema is None or schema.shape != () or schema.dtype.kind != "U" or str(schema) != format:
+        got = "none" if schema is None else repr(str(schema))
+        raise SchemaError(f"file {str(path)!r} is not a {format} file (its format is {got})")
+    if version_arr is None or version_arr.shape != () or version_arr.dtype.kind not in "iu":
+        raise SchemaError(f"file {str(path)!r} has a malformed version")
+    version = int(version_arr)
+    if not 1 <= version <= max_version:
+        raise SchemaError(
+            f"file {str(path)!r} is {format} version {version}; this version reads 1 to {max_version}"
+            + ("; upgrade the package to read it" if version > max_version else "")
+        )
+    if meta is None or meta.shape != () or meta.dtype.kind != "U":
+        raise FormatError(f"file {str(path)!r} has no readable metadata")
+    try:
+        metadata = json.loads(str(meta))
+    except (ValueError, RecursionError) as exc:
+        raise FormatError(f"file {str(path)!r} has damaged metadata: {exc}") from None
+    if not isinstance(metadata, dict):
+        raise FormatError(f"file {str(path)!r}: metadata must be a JSON object")
+    return arrays, metadata, version

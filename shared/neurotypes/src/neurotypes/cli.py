@@ -54,7 +54,10 @@ class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors: ``prog: error: message (see prog --help)``, exit status 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        command = self.prog.split()[
+            0
+        ]  # a verb's parser is named "<dist> <verb>": the policy names the command
+        self.exit(2, f"{command}: error: {message} (see {self.prog} --help)\n")
 
 
 def _positive_int(text: str) -> int:
@@ -78,7 +81,7 @@ def _seed(text: str) -> int:
 
 
 def _device(text: str) -> str:
-    if text in ("auto", "cpu", "cuda", "mps") or text.startswith("cuda:") and text[5:].isdigit():
+    if text in ("auto", "cpu", "cuda", "mps") or (text.startswith("cuda:") and text[5:].isdigit()):
         return text
     raise argparse.ArgumentTypeError(f"expected auto, cpu, cuda, cuda:N or mps, got {text!r}")
 
@@ -123,7 +126,7 @@ class CommandLine:
     def __init__(self, dist: str, description: str, *, torch: bool = False) -> None:
         self.dist = dist
         self.torch = torch
-        self.common = argparse.ArgumentParser(add_help=False)
+        self.common = _Parser(add_help=False)
         self.common.add_argument(
             "-v", "--verbose", action="count", default=0, help="log progress (-vv: debug); show tracebacks"
         )
@@ -179,7 +182,9 @@ class CommandLine:
             p.add_argument("--device", type=_device, default="auto", help="torch device: auto, cpu, cuda[:N]")
         return p
 
-    def add_reproduce(self, target: str, *, full_help: str = "the paper's full scale (slower)") -> argparse.ArgumentParser:
+    def add_reproduce(
+        self, target: str, *, full_help: str = "the paper's full scale (slower)"
+    ) -> argparse.ArgumentParser:
         """Add ``reproduce``: ``--full``, ``--out`` (default ``reports/<dist>``, ``reports/<dist>/full`` with
         ``--full``), ``--seed``, ``--threads`` and, for torch packages, ``--device``.
 

@@ -218,7 +218,9 @@ class Criterion:
         if (threshold is None) == (baseline is None):
             raise ValueError("give exactly one of threshold (a fixed value) and baseline (a measured metric)")
         object.__setattr__(
-            self, "threshold", None if threshold is None else check_float("threshold", threshold, allow_inf=True)
+            self,
+            "threshold",
+            None if threshold is None else check_float("threshold", threshold, allow_inf=True),
         )
         object.__setattr__(self, "baseline", None if baseline is None else _text("baseline", baseline))
         if baseline is not None and baseline == metric:
@@ -502,7 +504,9 @@ class Claim:
         object.__setattr__(self, "name", _text("name", name))
         object.__setattr__(self, "paper", _jsonable("paper", paper))
         if not isinstance(measured, Mapping):
-            raise TypeError(f"measured must be a mapping (dict) of metric name to value, got {type(measured).__name__}")
+            raise TypeError(
+                f"measured must be a mapping (dict) of metric name to value, got {type(measured).__name__}"
+            )
         m = _jsonable("measured", dict(measured))
         assert isinstance(m, dict)
         object.__setattr__(self, "measured", m)
@@ -605,10 +609,15 @@ def _legacy_claim(d: Mapping[str, Any]) -> Claim:
         figures=d.get("figures", ()),
         notes=d.get("notes", ""),
     )
-    verdict = _V1_VERDICTS.get(str(d.get("verdict")), {True: REPRODUCED, False: NOT_REPRODUCED}.get(d["passed"], NOT_TESTABLE))  # type: ignore[arg-type]
+    by_passed = {True: REPRODUCED, False: NOT_REPRODUCED}
+    passed = d["passed"]
+    fallback = by_passed[passed] if isinstance(passed, bool) else NOT_TESTABLE
+    verdict = _V1_VERDICTS.get(str(d.get("verdict")), fallback)
     object.__setattr__(claim, "verdict", verdict)
     object.__setattr__(claim, "passed", _PASSED[verdict])
-    object.__setattr__(claim, "notes", (claim.notes + " " if claim.notes else "") + f"[schema 1: {d['criterion']}]")
+    object.__setattr__(
+        claim, "notes", (claim.notes + " " if claim.notes else "") + f"[schema 1: {d['criterion']}]"
+    )
     return claim
 
 
@@ -629,13 +638,12 @@ def format_value(value: Any, *, digits: int = 4, max_items: int = 8) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, list):
-        if value and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
-            if len(value) > max_items:
-                arr = np.asarray(value, dtype=float)
-                return (
-                    f"{arr.min():.{digits}g}..{arr.max():.{digits}g} "
-                    f"(mean {arr.mean():.{digits}g}, n={arr.size})"
-                )
+        numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+        if value and numeric and len(value) > max_items:
+            arr = np.asarray(value, dtype=float)
+            return (
+                f"{arr.min():.{digits}g}..{arr.max():.{digits}g} (mean {arr.mean():.{digits}g}, n={arr.size})"
+            )
         shown = [format_value(v, digits=digits, max_items=max_items) for v in value[:max_items]]
         more = f", ... ({len(value)} items)" if len(value) > max_items else ""
         return "[" + ", ".join(shown) + more + "]"
@@ -902,7 +910,9 @@ class Report:
             raise FileMissingError(f"no report file at path {str(p)!r}")
         size = p.stat().st_size
         if size > max_bytes:
-            raise FormatError(f"file {str(p)!r} is {size} bytes, over the limit max_bytes={max_bytes} for a report")
+            raise FormatError(
+                f"file {str(p)!r} is {size} bytes, over the limit max_bytes={max_bytes} for a report"
+            )
         try:
             text = p.read_bytes().decode("utf-8")
         except UnicodeDecodeError as exc:

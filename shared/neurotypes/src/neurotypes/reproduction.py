@@ -248,7 +248,14 @@ def run_claims(
         ctx.current = getattr(fn, "__name__", "claim")
         t0 = time.perf_counter()
         got = fn(ctx)
-        batch = (got,) if isinstance(got, Claim) else tuple(got)
+        if isinstance(got, Claim):
+            batch: tuple[Any, ...] = (got,)
+        elif isinstance(got, list | tuple):
+            batch = tuple(got)
+        else:
+            raise TypeError(
+                f"{ctx.current} returned {type(got).__name__}, expected a Claim or a tuple of Claims"
+            )
         for c in batch:
             if not isinstance(c, Claim):
                 raise TypeError(f"{ctx.current} returned {type(c).__name__}, expected Claim")

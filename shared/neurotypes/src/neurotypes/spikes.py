@@ -8,9 +8,9 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
@@ -543,25 +543,28 @@ def check_unit_metadata(value: Mapping[str, ArrayLike] | None, n_units: int) -> 
     if value is None:
         return MappingProxyType({})
     if not isinstance(value, Mapping):
-        raise TypeError(f"unit_metadata must be a mapping of column name to array, got {type(value).__name__}")
+        raise TypeError(
+            f"unit_metadata must be a mapping of column name to array, got {type(value).__name__}"
+        )
     cols: dict[str, NDArray[Any]] = {}
     for key, col in value.items():
         if not isinstance(key, str) or not key or "/" in key or key.startswith("_"):
-            raise ValueError(f"unit_metadata keys must be non-empty names without '/' or a leading '_', got {key!r}")
+            raise ValueError(
+                f"unit_metadata keys must be non-empty names without '/' or a leading '_', got {key!r}"
+            )
         arr = np.array(col)
-        if arr.dtype == object:
-            try:
-                arr = arr.astype(np.str_) if all(isinstance(x, str) for x in arr.ravel()) else arr
-            except (TypeError, ValueError):
-                pass
-        if arr.dtype.kind not in "biufU" or arr.dtype.itemsize == 0 and arr.size:
+        if arr.dtype == object and all(isinstance(x, str) for x in arr.ravel()):
+            arr = arr.astype(np.str_)
+        if arr.dtype.kind not in "biufU" or (arr.dtype.itemsize == 0 and arr.size):
             raise TypeError(
                 f"unit_metadata[{key!r}] must hold numbers, booleans or strings, got dtype {arr.dtype}"
             )
         if arr.dtype.kind == "U" and arr.dtype.itemsize == 0:
             arr = arr.astype("<U1")
         if arr.ndim != 1 or arr.shape[0] != n_units:
-            raise ValueError(f"unit_metadata[{key!r}] must have one entry per unit ({n_units}), got shape {arr.shape}")
+            raise ValueError(
+                f"unit_metadata[{key!r}] must have one entry per unit ({n_units}), got shape {arr.shape}"
+            )
         if arr.dtype.kind == "f" and np.isinf(arr).any():
             raise ValueError(f"unit_metadata[{key!r}] must not hold infinities")
         cols[key] = readonly(arr)

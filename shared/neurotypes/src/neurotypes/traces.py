@@ -107,7 +107,9 @@ class Traces(NpzSerializable):
         if missing:
             raise ValueError(f"unit_ids: not present in these traces: {missing}")
         rows = [index[u] for u in wanted]
-        return Traces(self.data[rows], self.rate, self.t_start, unit_ids=wanted, signal_units=self.signal_units)
+        return Traces(
+            self.data[rows], self.rate, self.t_start, unit_ids=wanted, signal_units=self.signal_units
+        )
 
     def _to_arrays(self) -> dict[str, NDArray[Any]]:
         out: dict[str, NDArray[Any]] = {

@@ -60,9 +60,7 @@ def _is_bool(value: object) -> bool:
     return isinstance(value, bool | np.bool_)
 
 
-def check_int(
-    name: str, value: object, *, minimum: int | None = None, maximum: int | None = None
-) -> int:
+def check_int(name: str, value: object, *, minimum: int | None = None, maximum: int | None = None) -> int:
     """Return ``value`` as a Python ``int`` within ``[minimum, maximum]``.
 
     Booleans and floats are refused (a size of ``2.5`` or ``True`` is a caller's bug, not something to round),
@@ -145,7 +143,7 @@ def check_choice(name: str, value: object, choices: Iterable[Any]) -> Any:
         ok = value in options
     except TypeError:  # unhashable / incomparable
         ok = False
-    if not ok or _is_bool(value) and not any(_is_bool(o) for o in options):
+    if not ok or (_is_bool(value) and not any(_is_bool(o) for o in options)):
         shown = ", ".join(repr(o) for o in options)
         raise ValueError(f"{name} must be one of {shown}; got {value!r}")
     return value
@@ -247,7 +245,9 @@ def check_array(
         if arr.size == 0:
             arr = np.zeros(arr.shape)
         else:
-            raise TypeError(f"{name} must be an array of numbers, got an object array (ragged or mixed values)")
+            raise TypeError(
+                f"{name} must be an array of numbers, got an object array (ragged or mixed values)"
+            )
     kind = arr.dtype.kind
     if kind in "mMUSVc":
         what = {

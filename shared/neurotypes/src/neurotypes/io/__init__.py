@@ -8,6 +8,8 @@
   ABF, Spike2, Plexon, Blackrock, Open Ephys, ...), one value per segment; ``Traces.from_neo``/``to_neo``.
 - Text tables: :func:`read_traces_table` (CSV/TSV, refusing a table that looks transposed).
 - :func:`read` picks by suffix.
+- Package model files: :func:`save_arrays` / :func:`load_arrays` (named arrays plus JSON metadata in one versioned
+  ``.npz``, written atomically, read without pickle and with the same checks as every neurotypes file).
 
 Every failure to read a file is a :class:`neurotypes.FormatError` (a ``ValueError``) naming the file.
 """
@@ -18,20 +20,36 @@ import os
 from pathlib import Path
 from typing import Any
 
-from neurotypes._base import FileMissingError, FormatError
+from neurotypes._base import FileMissingError, FormatError, load_arrays, save_arrays
 from neurotypes.io._tables import read_traces_table
 
 __all__ = [
     "NEO_SUFFIXES",
     "add_unit_columns",
+    "load_arrays",
     "read",
     "read_spike_trains",
     "read_traces",
     "read_traces_table",
+    "save_arrays",
 ]
 
 #: Suffixes routed to neo (the common electrophysiology formats; any other neo format works with read_traces).
-NEO_SUFFIXES = (".abf", ".smr", ".smrx", ".plx", ".pl2", ".nev", ".ns5", ".ns6", ".ns2", ".edf", ".axgd", ".wcp", ".nix")
+NEO_SUFFIXES = (
+    ".abf",
+    ".smr",
+    ".smrx",
+    ".plx",
+    ".pl2",
+    ".nev",
+    ".ns5",
+    ".ns6",
+    ".ns2",
+    ".edf",
+    ".axgd",
+    ".wcp",
+    ".nix",
+)
 
 
 def _path(path: object) -> Path:

@@ -34,7 +34,9 @@ def _pick_signal(signals: list[Any], signal: int | str | None, where: str) -> An
     if signal is None:
         if len(signals) > 1:
             names = [s.name for s in signals]
-            raise ValueError(f"signal: {where} holds {len(signals)} signals {names}; pick one by index or name")
+            raise ValueError(
+                f"signal: {where} holds {len(signals)} signals {names}; pick one by index or name"
+            )
         return signals[0]
     if isinstance(signal, bool):
         raise TypeError("signal must be an index or a name, not a bool")
@@ -45,7 +47,9 @@ def _pick_signal(signals: list[Any], signal: int | str | None, where: str) -> An
     if isinstance(signal, str):
         named = [s for s in signals if s.name == signal]
         if len(named) != 1:
-            raise ValueError(f"signal: {where} has no single signal named {signal!r} ({[s.name for s in signals]})")
+            raise ValueError(
+                f"signal: {where} has no single signal named {signal!r} ({[s.name for s in signals]})"
+            )
         return named[0]
     raise TypeError(f"signal must be an index or a name, got {type(signal).__name__}")
 
@@ -65,14 +69,18 @@ def traces_from_neo(obj: Any, *, signal: int | str | None = None) -> Traces:
     if isinstance(obj, neo.Segment):
         obj = _pick_signal(list(obj.analogsignals), signal, "the segment")
     if not isinstance(obj, neo.AnalogSignal):
-        raise TypeError(f"obj must be a neo AnalogSignal, Segment or one-segment Block, got {type(obj).__name__}")
+        raise TypeError(
+            f"obj must be a neo AnalogSignal, Segment or one-segment Block, got {type(obj).__name__}"
+        )
     data = np.asarray(obj.magnitude, dtype=np.float64)
     if data.ndim == 1:
         data = data[:, None]
     rate = float(obj.sampling_rate.rescale(pq.Hz).magnitude)
     t0 = float(obj.t_start.rescale(pq.s).magnitude)
     names = obj.array_annotations.get("channel_names") if obj.array_annotations else None
-    ids = [str(n) for n in names] if names is not None and len(set(map(str, names))) == data.shape[1] else None
+    ids = (
+        [str(n) for n in names] if names is not None and len(set(map(str, names))) == data.shape[1] else None
+    )
     if ids is not None and any(not i for i in ids):
         ids = None
     units = obj.units.dimensionality.string
@@ -109,12 +117,14 @@ def read_block(path: str | os.PathLike[str]) -> Any:
             warnings.simplefilter("ignore")
             reader = io_cls(str(p))
             block = reader.read_block(lazy=False)
-    except (IOError, OSError) as exc:
+    except OSError as exc:
         if isinstance(exc, FileNotFoundError):
             raise FileMissingError(f"no file at path {str(p)!r}") from None
         raise FormatError(f"file {str(p)!r} cannot be read by neo: {exc}") from None
     except Exception as exc:  # neo's readers raise anything on foreign or damaged files
-        raise FormatError(f"file {str(p)!r} is not a readable {p.suffix or 'recording'} file: {type(exc).__name__}: {exc}") from None
+        raise FormatError(
+            f"file {str(p)!r} is not a readable {p.suffix or 'recording'} file: {type(exc).__name__}: {exc}"
+        ) from None
     return block
 
 

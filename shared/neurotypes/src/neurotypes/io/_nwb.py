@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 _IDS_PREFIX = "neurotypes unit_ids: "
 
 # Units-table columns that are not one scalar per unit, or that SpikeTrains holds itself.
-_SKIP_COLUMNS = frozenset({"spike_times", "obs_intervals", "electrodes", "waveforms", "waveform_mean", "waveform_sd"})
+_SKIP_COLUMNS = frozenset(
+    {"spike_times", "obs_intervals", "electrodes", "waveforms", "waveform_mean", "waveform_sd"}
+)
 
 
 def _pynwb() -> Any:
@@ -60,7 +62,9 @@ def _open(path: str | os.PathLike[str], mode: str = "r") -> Iterator[Any]:
     except FormatError:
         raise
     except Exception as exc:  # h5py/hdmf raise OSError, KeyError, ValueError, TypeError, ... on foreign files
-        raise FormatError(f"file {str(p)!r} is not a readable NWB file: {type(exc).__name__}: {exc}") from None
+        raise FormatError(
+            f"file {str(p)!r} is not a readable NWB file: {type(exc).__name__}: {exc}"
+        ) from None
     try:
         yield nwb
     finally:
@@ -83,7 +87,9 @@ def _unit_columns(table: Any, rows: list[int], wanted: Iterable[str] | None) -> 
     out: dict[str, np.ndarray] = {}
     for name in names:
         if name not in table.colnames:
-            raise ValueError(f"columns: the Units table has no column {name!r} (columns: {list(table.colnames)})")
+            raise ValueError(
+                f"columns: the Units table has no column {name!r} (columns: {list(table.colnames)})"
+            )
         if wanted is None and name in _SKIP_COLUMNS:
             continue
         col = table[name]
@@ -134,7 +140,9 @@ def spike_trains_from_nwb(
                 raise TypeError(f"where must be a mapping of column to value, got {type(where).__name__}")
             for col, val in where.items():
                 if col not in table.colnames:
-                    raise ValueError(f"where: the Units table has no column {col!r} (columns: {list(table.colnames)})")
+                    raise ValueError(
+                        f"where: the Units table has no column {col!r} (columns: {list(table.colnames)})"
+                    )
                 rows = [r for r in rows if _scalar(table[col][r]) == val]
             if not rows:
                 raise ValueError(f"where: no unit matches {dict(where)}")
@@ -156,7 +164,9 @@ def spike_trains_from_nwb(
     if t_stop is None:
         candidates = [x for x in (last, obs_end) if x is not None]
         if not candidates:
-            raise ValueError(f"t_stop: file {str(path)!r} has no spikes or observation intervals; pass t_stop")
+            raise ValueError(
+                f"t_stop: file {str(path)!r} has no spikes or observation intervals; pass t_stop"
+            )
         t1 = max(candidates)
         if t1 <= t0:
             t1 = t0 + 1.0
@@ -209,7 +219,9 @@ def _partition_labels(name: str, part: Any, st: SpikeTrains) -> np.ndarray:
     if not isinstance(part, Partition):
         raise TypeError(f"partitions[{name!r}] must be a neurotypes.Partition, got {type(part).__name__}")
     if part.n_items != st.n_units:
-        raise ValueError(f"partitions[{name!r}] has {part.n_items} items, the spike trains {st.n_units} units")
+        raise ValueError(
+            f"partitions[{name!r}] has {part.n_items} items, the spike trains {st.n_units} units"
+        )
     if part.item_ids is not None and st.unit_ids is not None:
         if set(part.item_ids) != set(st.unit_ids):
             raise ValueError(f"partitions[{name!r}]: its item_ids are not the spike trains' unit_ids")
@@ -229,11 +241,15 @@ def spike_trains_to_nwb(
     """See :meth:`neurotypes.SpikeTrains.to_nwb`."""
     nwb = _new_file(description)
     ids_numeric = st.unit_ids is not None and all(u.lstrip("-").isdigit() for u in st.unit_ids)
-    ids = [int(u) for u in st.unit_ids] if ids_numeric and st.unit_ids is not None else list(range(st.n_units))
+    ids = (
+        [int(u) for u in st.unit_ids] if ids_numeric and st.unit_ids is not None else list(range(st.n_units))
+    )
     columns: dict[str, np.ndarray] = dict(st.unit_metadata)
     if st.unit_ids is not None and not ids_numeric:
         if "unit_name" in columns:
-            raise ValueError("unit_metadata must not use the column name 'unit_name' when unit_ids are not integers")
+            raise ValueError(
+                "unit_metadata must not use the column name 'unit_name' when unit_ids are not integers"
+            )
         columns["unit_name"] = np.asarray(st.unit_ids)
     # NWB predefines some Units columns with their own types (an ElectrodeGroup, a table region): metadata
     # carried under those names (e.g. read from another NWB file) is written as "<name>_name".
@@ -249,9 +265,7 @@ def spike_trains_to_nwb(
     per_unit = st.to_unit_times()
     for i in range(st.n_units):
         cells = {k: (v[i].item() if isinstance(v[i], np.generic) else v[i]) for k, v in columns.items()}
-        nwb.add_unit(
-            spike_times=per_unit[i], id=ids[i], obs_intervals=[[st.t_start, st.t_stop]], **cells
-        )
+        nwb.add_unit(spike_times=per_unit[i], id=ids[i], obs_intervals=[[st.t_start, st.t_stop]], **cells)
     return _write_atomic(nwb, path, overwrite)
 
 
@@ -269,7 +283,9 @@ def partition_from_nwb(path: str | os.PathLike[str], column: str) -> Partition:
         values = np.asarray(table[column][:])
         ids = [str(int(i)) for i in table.id[:]]
     if values.dtype.kind not in "iu":
-        raise FormatError(f"file {str(path)!r}: Units column {column!r} holds {values.dtype}, not cluster integers")
+        raise FormatError(
+            f"file {str(path)!r}: Units column {column!r} holds {values.dtype}, not cluster integers"
+        )
     return Partition(values.astype(np.int64), item_ids=ids)
 
 
@@ -306,7 +322,9 @@ def traces_from_nwb(path: str | os.PathLike[str], *, name: str | None = None) ->
             raise ValueError(f"file {str(path)!r} holds no TimeSeries")
         if name is None:
             if len(series) != 1:
-                raise ValueError(f"name: file {str(path)!r} holds several series, pick one of {sorted(series)}")
+                raise ValueError(
+                    f"name: file {str(path)!r} holds several series, pick one of {sorted(series)}"
+                )
             ts = next(iter(series.values()))
         elif name in series:
             ts = series[name]
@@ -316,7 +334,9 @@ def traces_from_nwb(path: str | os.PathLike[str], *, name: str | None = None) ->
         if data.ndim == 1:
             data = data[:, None]
         if data.ndim != 2:
-            raise ValueError(f"series {ts.name!r} has {data.ndim}-D data; Traces holds (samples x channels) series")
+            raise ValueError(
+                f"series {ts.name!r} has {data.ndim}-D data; Traces holds (samples x channels) series"
+            )
         if ts.rate is not None:
             rate = float(ts.rate)
             t0 = float(ts.starting_time or 0.0)
@@ -442,7 +462,9 @@ def add_unit_columns(path: str | os.PathLike[str], columns: Mapping[str, Any], *
         if isinstance(values, Partition):
             if values.item_ids is not None:
                 if set(values.item_ids) != set(ids):
-                    raise ValueError(f"columns[{name!r}]: the partition's item_ids are not the file's unit ids")
+                    raise ValueError(
+                        f"columns[{name!r}]: the partition's item_ids are not the file's unit ids"
+                    )
                 index = {u: i for i, u in enumerate(values.item_ids)}
                 arr = np.asarray([values.labels[index[u]] for u in ids], dtype=np.int64)
             else:
@@ -450,7 +472,9 @@ def add_unit_columns(path: str | os.PathLike[str], columns: Mapping[str, Any], *
         else:
             arr = np.asarray(values)
         if arr.ndim != 1 or arr.shape[0] != len(ids):
-            raise ValueError(f"columns[{name!r}] must have one value per unit ({len(ids)}), got shape {arr.shape}")
+            raise ValueError(
+                f"columns[{name!r}] must have one value per unit ({len(ids)}), got shape {arr.shape}"
+            )
         if arr.dtype.kind not in "biufU":
             raise TypeError(f"columns[{name!r}] must hold numbers, booleans or strings, got {arr.dtype}")
         prepared[name] = arr

@@ -21,7 +21,9 @@ def _require(name: str) -> Any:
     try:
         return __import__(name)
     except ImportError as exc:
-        raise ImportError(f"this view needs {name}, which neurotypes does not install: pip install {name}") from exc
+        raise ImportError(
+            f"this view needs {name}, which neurotypes does not install: pip install {name}"
+        ) from exc
 
 
 def spike_counts_to_xarray(sc: SpikeCounts) -> Any:
@@ -115,9 +117,13 @@ def read_traces_table(
     labels = [r[0] for r in body]
     cols = header[1:]
     try:
-        values = np.asarray([[float(c) if c.strip() not in ("", "nan", "NaN") else np.nan for c in r[1:]] for r in body])
+        values = np.asarray(
+            [[float(c) if c.strip() not in ("", "nan", "NaN") else np.nan for c in r[1:]] for r in body]
+        )
     except ValueError:
-        raise FormatError(f"file {str(p)!r}: the table's cells (apart from the first row and column) must be numbers") from None
+        raise FormatError(
+            f"file {str(p)!r}: the table's cells (apart from the first row and column) must be numbers"
+        ) from None
     other = "samples-by-units" if layout == "units-by-samples" else "units-by-samples"
     if layout == "units-by-samples":
         names, times, data = labels, _numbers(cols), values
