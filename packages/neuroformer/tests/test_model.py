@@ -237,3 +237,67 @@ def test_hf_gpt2_backbone_runs_and_is_causal():
     li2, _, _ = model(b2)
     torch.testing.assert_close(li[:, :10], li2[:, :10])
     assert torch.isfinite(losses["id"])
+
+
+def test_seeded_init_is_reproducible_and_leaves_global_rng_alone():
+    cfg = small_config()
+    torch.manual_seed(123)
+    before = torch.random.get_rng_state()
+    a = Neuroformer(cfg, seed=7)
+    assert torch.equal(torch.random.get_rng_state(), before)
+    b = Neuroformer(cfg, seed=7)
+    c = Neuroformer(cfg, seed=8)
+    for (name, pa), pb in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
+        assert torch.equal(pa, pb), name
+    assert not torch.equal(a.tok_emb.weight, c.tok_emb.weight)
+
+
+def test_save_and_load_round_trip(tmp_path):
+    from neuroformer import load_model
+
+    cfg = small_config(finetune_vars={"speed": 0})
+    model = Neuroformer(cfg, seed=3).eval()
+    model.meta = {"tokenizer": {"n_neurons": 10, "dt": 0.01}, "unit_ids": ["a", "b"]}
+    path = model.save(tmp_path / "m.npz")
+    again = load_model(path)
+    batch = random_batch(cfg)
+    li, ld, _ = model(batch)
+    li2, ld2, _ = again(batch)
+    torch.testing.assert_close(li, li2, rtol=0, atol=0)
+    torch.testing.assert_close(ld, ld2, rtol=0, atol=0)
+    assert again.meta == model.meta
+    assert again.config == model.config
+    # the file is plain arrays: numpy reads it without pickle
+    with np.load(path, allow_pickle=False) as z:
+        assert sorted(z.files) == ["float_params", "header", "int_params"]
+        assert z["float_params"].size == sum(p.numel() for p in model.state_dict().values())
+
+
+def test_loading_rejects_a_tampered_header(tmp_path):
+    import json
+
+    from neuroformer import load_model
+
+    path = Neuroformer(small_config(), seed=0).save(tmp_path / "m.npz")
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    header = json.loads(str(arrays["header"]))
+    header["tensors"][0]["offset"] = 10**9
+    arrays["header"] = np.array(json.dumps(header))
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(ValueError, match="outside the stored parameters"):
+        load_model(tmp_path / "bad.npz")
+    header["version"] = 99
+    arrays["header"] = np.array(json.dumps(header))
+    np.savez(tmp_path / "new.npz", **arrays)
+    with pytest.raises(ValueError, match="newer"):
+        load_model(tmp_path / "new.npz")
+
+
+def test_finetune_head_is_seeded():
+    cfg = small_config()
+    a, b = Neuroformer(cfg, seed=0), Neuroformer(cfg, seed=0)
+    a.add_finetune_head("speed", 0, seed=5)
+    b.add_finetune_head("speed", 0, seed=5)
+    assert torch.equal(a.finetune_heads["speed"].weight, b.finetune_heads["speed"].weight)
+    assert a.config.finetune_vars["speed"] == 0

@@ -9,6 +9,7 @@ from tqdm.auto import tqdm
 
 from neuroformer.model import Neuroformer
 from neuroformer.tokenizer import SpikeTokenizer, as_raster
+from neurotypes.validation import check_array, check_bool, check_int
 
 __all__ = ["generate_spikes"]
 
@@ -40,6 +41,8 @@ def generate_spikes(
     top_k, top_p, temperature : sampling settings
     seed : int
         Window ``i`` is sampled with seed ``seed + i``.
+    progress : bool
+        Show a progress bar over the windows.
 
     Returns
     -------
@@ -47,10 +50,20 @@ def generate_spikes(
         Generated counts inside the generated windows (and, when ``true_past=False``, the recorded data
         before the first generated window).
     """
+    if not isinstance(model, Neuroformer):
+        raise TypeError(f"model must be a Neuroformer, got {type(model).__name__}")
+    if not isinstance(tokenizer, SpikeTokenizer):
+        raise TypeError(f"tokenizer must be a SpikeTokenizer, got {type(tokenizer).__name__}")
+    if (
+        model.config.id_vocab_size != tokenizer.id_vocab_size
+        or model.config.dt_vocab_size != tokenizer.dt_vocab_size
+    ):
+        raise ValueError("model and tokenizer disagree on the vocabulary sizes")
+    check_bool("true_past", true_past)
+    check_bool("progress", progress)
+    seed = check_int("seed", seed, minimum=0)
     raster, _ = as_raster(spikes, tokenizer.dt, tokenizer.n_neurons)
-    ts = np.asarray(anchors, dtype=np.float64)
-    if ts.ndim != 1 or ts.size == 0:
-        raise ValueError("anchors must be a non-empty 1-D sequence of times")
+    ts = check_array("anchors", anchors, ndim=1, min_size=1, minimum=0.0)
     if np.any(np.diff(ts) <= 0):
         raise ValueError("anchors must be strictly increasing")
     out = np.zeros_like(raster)

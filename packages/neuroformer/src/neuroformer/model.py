@@ -8,8 +8,12 @@ self-attention blocks; two bias-free heads predict the next neuron ID and its ti
 
 from __future__ import annotations
 
+import io
+import json
 import math
-from dataclasses import asdict, dataclass, field
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,13 +21,23 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from neurotypes import FormatError, atomic_write_bytes
+from neurotypes.validation import check_bool, check_float, check_int, check_path
+
+MODEL_FORMAT = "neuroformer.Neuroformer"
+MODEL_VERSION = 1
+
 __all__ = [
+    "MODEL_FORMAT",
+    "MODEL_VERSION",
     "LearntTemporalEmbedding",
     "Neuroformer",
     "NeuroformerConfig",
     "clip_loss",
     "filter_logits",
     "info_nce",
+    "load_model",
+    "resolve_device",
 ]
 
 
@@ -114,36 +128,97 @@ class NeuroformerConfig:
             "prev_id_block_size",
             "n_embd",
             "n_head",
+            "stimulus_block_size",
+            "clip_embd",
         ):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+            check_int(name, getattr(self, name), minimum=1)
+        for name in ("id_vocab_size", "dt_vocab_size"):
+            check_int(name, getattr(self, name), minimum=4)  # at least one token + SOS, EOS, PAD
         if self.n_embd % self.n_head:
             raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
-        for name in ("n_state_layers", "n_state_history_layers", "n_stimulus_layers", "n_self_layers"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise ValueError(f"{name} must be a nonnegative integer, got {v!r}")
-        if not 0.0 <= self.dropout < 1.0:
+        if self.n_embd < 2:
+            raise ValueError(
+                f"n_embd must be >= 2 (the temporal embedding is n_embd // 2 wide), got {self.n_embd}"
+            )
+        for name in (
+            "n_state_layers",
+            "n_state_history_layers",
+            "n_stimulus_layers",
+            "n_self_layers",
+            "n_behaviour_layers",
+            "n_stimulus_encoder_layers",
+        ):
+            check_int(name, getattr(self, name), minimum=0)
+        check_float("dropout", self.dropout, minimum=0.0)
+        if self.dropout >= 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
-        if self.clip_temp <= 0:
-            raise ValueError(f"clip_temp must be positive, got {self.clip_temp}")
-        if not 0.0 <= self.w_contrastive < 1.0:
+        check_float("clip_temp", self.clip_temp, positive=True)
+        check_float("w_id", self.w_id, minimum=0.0)
+        check_float("w_dt", self.w_dt, minimum=0.0)
+        check_float("w_contrastive", self.w_contrastive, minimum=0.0)
+        if self.w_contrastive >= 1.0:
             raise ValueError(f"w_contrastive must be in [0, 1), got {self.w_contrastive}")
+        for name in ("contrastive", "contrastive_symmetric", "reference_compat", "hf_backbone"):
+            check_bool(name, getattr(self, name))
+        if self.stimulus_dim is not None:
+            check_int("stimulus_dim", self.stimulus_dim, minimum=1)
+        if self.sparse_topk is not None:
+            check_int("sparse_topk", self.sparse_topk, minimum=1)
+        if not isinstance(self.finetune_vars, dict):
+            raise TypeError(
+                f"finetune_vars must be a dict of name to class count, got {type(self.finetune_vars).__name__}"
+            )
         for k, v in self.finetune_vars.items():
-            if not isinstance(v, int) or v < 0 or v == 1:
+            if not isinstance(k, str) or not k:
+                raise TypeError(f"finetune_vars keys must be non-empty strings, got {k!r}")
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0 or v == 1:
                 raise ValueError(
                     f"finetune_vars[{k!r}] must be 0 (regression) or a class count >= 2, got {v!r}"
                 )
+        if isinstance(self.behaviour_vars, str):
+            raise TypeError("behaviour_vars must be a sequence of names, not a single string")
         self.behaviour_vars = tuple(self.behaviour_vars)
+        for name in self.behaviour_vars:
+            if not isinstance(name, str) or not name or "." in name:
+                raise ValueError(f"behaviour_vars must hold non-empty names without '.', got {name!r}")
         if self.id_pad is None:
             self.id_pad = self.id_vocab_size - 1
         if self.dt_pad is None:
             self.dt_pad = self.dt_vocab_size - 1
+        check_int("id_pad", self.id_pad, minimum=0, maximum=self.id_vocab_size - 1)
+        check_int("dt_pad", self.dt_pad, minimum=0, maximum=self.dt_vocab_size - 1)
 
     @classmethod
     def from_tokenizer(cls, tokenizer: Any, **kwargs: Any) -> NeuroformerConfig:
-        """A config whose vocabularies, block sizes and PAD indices come from a :class:`SpikeTokenizer`."""
+        """A config whose vocabularies, block sizes and PAD indices come from a :class:`SpikeTokenizer`.
+
+        Parameters
+        ----------
+        tokenizer : SpikeTokenizer
+        **kwargs
+            Any other field of :class:`NeuroformerConfig`.
+
+        Returns
+        -------
+        NeuroformerConfig
+
+        Examples
+        --------
+        >>> from neuroformer import SpikeTokenizer
+        >>> cfg = NeuroformerConfig.from_tokenizer(SpikeTokenizer(30), n_embd=64, n_head=4)
+        >>> cfg.id_vocab_size, cfg.dt_vocab_size, cfg.id_pad
+        (33, 19, 32)
+        """
+        for attr in (
+            "id_vocab_size",
+            "dt_vocab_size",
+            "id_block_size",
+            "prev_id_block_size",
+            "pad_id",
+            "pad_dt",
+        ):
+            if not hasattr(tokenizer, attr):
+                raise TypeError(f"tokenizer must be a SpikeTokenizer, got {type(tokenizer).__name__}")
         return cls(
             id_vocab_size=tokenizer.id_vocab_size,
             dt_vocab_size=tokenizer.dt_vocab_size,
@@ -157,6 +232,45 @@ class NeuroformerConfig:
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (for checkpoints and YAML/JSON)."""
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> NeuroformerConfig:
+        """Inverse of :meth:`to_dict`; unknown keys are an error naming them."""
+        if not isinstance(d, dict):
+            raise TypeError(f"a config must be a dict, got {type(d).__name__}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown NeuroformerConfig field(s) {unknown}")
+        kw = dict(d)
+        if "behaviour_vars" in kw and isinstance(kw["behaviour_vars"], list):
+            kw["behaviour_vars"] = tuple(kw["behaviour_vars"])
+        return cls(**kw)
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; other strings as ``torch.device`` reads them.
+
+    Raises
+    ------
+    ValueError
+        An unknown device string, or CUDA asked for where there is none.
+    """
+    if isinstance(device, torch.device):
+        return device
+    if not isinstance(device, str):
+        raise TypeError(
+            f"device must be a string such as 'auto', 'cpu' or 'cuda', got {type(device).__name__}"
+        )
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r}: CUDA is not available on this machine")
+    return dev
 
 
 class LearntTemporalEmbedding(nn.Module):
@@ -271,30 +385,119 @@ class Block(nn.Module):
         return out
 
 
-def info_nce(a: Tensor, b: Tensor, temperature: float) -> Tensor:
-    """Row-direction InfoNCE: ``mean_i(-s_ii / tau + logsumexp_j s_ij / tau)`` with ``s = a b^T``.
+def _check_pair(a: object, b: object, temperature: object) -> float:
+    for name, t in (("a", a), ("b", b)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+        if t.ndim != 2 or t.shape[0] < 1 or t.shape[1] < 1:
+            raise ValueError(f"{name} must be a 2-D [batch, features] tensor, got shape {tuple(t.shape)}")
+        if not t.is_floating_point():
+            raise TypeError(f"{name} must hold floating-point values, got {t.dtype}")
+    assert isinstance(a, Tensor) and isinstance(b, Tensor)
+    if a.shape != b.shape:
+        raise ValueError(
+            f"a and b must have the same shape (paired rows: row i of a matches row i of b), got "
+            f"{tuple(a.shape)} and {tuple(b.shape)}"
+        )
+    if not bool(torch.isfinite(a).all()) or not bool(torch.isfinite(b).all()):
+        raise ValueError("a and b must be finite (no NaN or infinity)")
+    return check_float("temperature", temperature, positive=True)
 
-    ``a`` and ``b`` are ``[B, d]`` (L2-normalised by the caller).
+
+def info_nce(a: Tensor, b: Tensor, temperature: float) -> Tensor:
+    r"""Row-direction InfoNCE: ``mean_i(-s_ii / tau + logsumexp_j s_ij / tau)`` with ``s = a b^T``.
+
+    Parameters
+    ----------
+    a, b : Tensor, shape (B, d)
+        Paired embeddings (row i of ``a`` matches row i of ``b``), usually L2-normalised by the caller.
+    temperature : float
+        tau > 0 (the reference's ``clip_temp``, 0.5).
+
+    Returns
+    -------
+    Tensor
+        A scalar: the cross-entropy of picking row i of ``b`` for row i of ``a``.
+
+    Raises
+    ------
+    TypeError
+        Not float tensors.
+    ValueError
+        Shapes differ or are not 2-D, non-finite values, ``temperature <= 0``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> round(float(info_nce(torch.eye(4), torch.eye(4), 0.5)), 4)  # -2 + log(e^2 + 3)
+    0.3408
     """
-    logits = a @ b.T / temperature
+    tau = _check_pair(a, b, temperature)
+    logits = a @ b.T / tau
     return (-logits.diagonal() + torch.logsumexp(logits, dim=1)).mean()
 
 
 def clip_loss(a: Tensor, b: Tensor, temperature: float) -> Tensor:
-    """Symmetric CLIP loss: the mean of the row- and column-direction InfoNCE."""
-    return 0.5 * (info_nce(a, b, temperature) + info_nce(b, a, temperature))
+    """Symmetric CLIP loss: the mean of the row- and column-direction InfoNCE.
+
+    Parameters
+    ----------
+    a, b : Tensor, shape (B, d)
+        Paired embeddings.
+    temperature : float
+        tau > 0.
+
+    Returns
+    -------
+    Tensor
+        ``(info_nce(a, b) + info_nce(b, a)) / 2``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`info_nce`.
+    """
+    tau = _check_pair(a, b, temperature)
+    return 0.5 * (info_nce(a, b, tau) + info_nce(b, a, tau))
 
 
 def filter_logits(logits: Tensor, top_k: int | None = None, top_p: float | None = None) -> Tensor:
-    """Top-k then nucleus (top-p) filtering over the last axis; removed entries become ``-inf``."""
+    """Top-k then nucleus (top-p) filtering over the last axis; removed entries become ``-inf``.
+
+    Parameters
+    ----------
+    logits : Tensor, shape (..., V)
+    top_k : int, optional
+        Keep the ``top_k`` largest logits (ties at the k-th value are kept).
+    top_p : float, optional
+        In (0, 1]: keep the smallest set of largest logits whose probability reaches ``top_p`` (the token that
+        crosses it is kept).
+
+    Returns
+    -------
+    Tensor
+        A filtered copy.
+
+    Examples
+    --------
+    >>> import torch
+    >>> filter_logits(torch.tensor([1.0, 3.0, 2.0]), top_k=2).tolist()
+    [-inf, 3.0, 2.0]
+    """
+    if not isinstance(logits, Tensor):
+        raise TypeError(f"logits must be a torch.Tensor, got {type(logits).__name__}")
+    if logits.ndim < 1 or logits.shape[-1] < 1:
+        raise ValueError(f"logits must have a non-empty last axis, got shape {tuple(logits.shape)}")
+    if bool(torch.isnan(logits).any()):
+        raise ValueError("logits must not contain NaN")
     out = logits.clone()
     if top_k is not None:
-        if top_k < 1:
-            raise ValueError(f"top_k must be >= 1, got {top_k}")
+        top_k = check_int("top_k", top_k, minimum=1)
         k = min(top_k, out.shape[-1])
         kth = torch.topk(out, k, dim=-1).values[..., -1:]
         out = out.masked_fill(out < kth, float("-inf"))
     if top_p is not None:
+        top_p = check_float("top_p", top_p)
         if not 0.0 < top_p <= 1.0:
             raise ValueError(f"top_p must be in (0, 1], got {top_p}")
         sorted_logits, idx = torch.sort(out, descending=True, dim=-1)
@@ -311,6 +514,28 @@ class Neuroformer(nn.Module):
     Parameters
     ----------
     config : NeuroformerConfig
+    seed : int, optional
+        Seed of the weight initialisation, drawn from a private generator (the caller's global torch random
+        state is left as it was). ``None``: the global torch generator, as torch modules do.
+
+    Attributes
+    ----------
+    meta : dict
+        JSON-like metadata saved with the model (e.g. the tokenizer settings and unit ids of the data it was
+        trained on; see :meth:`save`).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from neuroformer import Neuroformer, NeuroformerConfig
+    >>> cfg = NeuroformerConfig(id_vocab_size=8, dt_vocab_size=9, id_block_size=6, prev_id_block_size=6,
+    ...                         n_embd=16, n_head=2, n_state_layers=1, n_state_history_layers=1,
+    ...                         n_stimulus_layers=0, n_self_layers=1)
+    >>> model = Neuroformer(cfg, seed=0)
+    >>> batch = {k: torch.zeros(2, 6, dtype=torch.long) for k in ("x_id", "x_dt", "x_id_prev", "x_dt_prev")}
+    >>> logits_id, logits_dt, losses = model(batch)
+    >>> tuple(logits_id.shape), tuple(logits_dt.shape)
+    ((2, 6, 8), (2, 6, 9))
 
     Notes
     -----
@@ -320,10 +545,20 @@ class Neuroformer(nn.Module):
     ``(logits_id, logits_dt, losses)``.
     """
 
-    def __init__(self, config: NeuroformerConfig) -> None:
+    def __init__(self, config: NeuroformerConfig, seed: int | None = None) -> None:
         super().__init__()
         if not isinstance(config, NeuroformerConfig):
             raise TypeError(f"config must be a NeuroformerConfig, got {type(config).__name__}")
+        self.meta: dict[str, Any] = {}
+        if seed is None:
+            self._build(config)
+        else:
+            seed = check_int("seed", seed, minimum=0)
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                self._build(config)
+
+    def _build(self, config: NeuroformerConfig) -> None:
         cfg = self.config = config
         n = cfg.n_embd
         self.tok_emb = nn.Embedding(cfg.id_vocab_size, n)
@@ -447,16 +682,37 @@ class Neuroformer(nn.Module):
             if key not in batch:
                 raise ValueError(f"batch is missing {key!r}")
         cfg = self.config
-        if batch["x_id"].shape[1] > cfg.id_block_size:
-            raise ValueError(
-                f"batch['x_id'] has {batch['x_id'].shape[1]} tokens > id_block_size {cfg.id_block_size}"
-            )
-        if batch["x_id_prev"].shape[1] > cfg.prev_id_block_size:
-            raise ValueError("batch['x_id_prev'] is longer than prev_id_block_size")
-        for key, vocab in (("x_id", cfg.id_vocab_size), ("x_id_prev", cfg.id_vocab_size)):
+        for key, block in (
+            ("x_id", cfg.id_block_size),
+            ("x_dt", cfg.id_block_size),
+            ("x_id_prev", cfg.prev_id_block_size),
+            ("x_dt_prev", cfg.prev_id_block_size),
+        ):
+            t = batch[key]
+            if not isinstance(t, Tensor):
+                raise TypeError(f"batch[{key!r}] must be a torch.Tensor, got {type(t).__name__}")
+            if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
+                raise TypeError(f"batch[{key!r}] must hold integer tokens, got {t.dtype}")
+            if t.ndim != 2 or t.shape[1] < 1:
+                raise ValueError(f"batch[{key!r}] must be [batch, tokens], got shape {tuple(t.shape)}")
+            if t.shape[1] > block:
+                raise ValueError(f"batch[{key!r}] has {t.shape[1]} tokens > its block size {block}")
+        b = batch["x_id"].shape[0]
+        for key in ("x_dt", "x_id_prev", "x_dt_prev"):
+            if batch[key].shape[0] != b:
+                raise ValueError(f"batch[{key!r}] holds {batch[key].shape[0]} windows, batch['x_id'] {b}")
+        if batch["x_dt"].shape != batch["x_id"].shape or batch["x_dt_prev"].shape != batch["x_id_prev"].shape:
+            raise ValueError("batch: each dt sequence must have the shape of its id sequence")
+        for key, vocab in (
+            ("x_id", cfg.id_vocab_size),
+            ("x_id_prev", cfg.id_vocab_size),
+            ("x_dt", cfg.dt_vocab_size),
+            ("x_dt_prev", cfg.dt_vocab_size),
+        ):
             t = batch[key]
             if t.numel() and (int(t.min()) < 0 or int(t.max()) >= vocab):
-                raise ValueError(f"batch[{key!r}] holds token ids outside the ID vocabulary [0, {vocab})")
+                kind = "ID" if "id" in key else "dt"
+                raise ValueError(f"batch[{key!r}] holds tokens outside the {kind} vocabulary [0, {vocab})")
 
     def encode_state(self, batch: dict[str, Tensor]) -> Tensor:
         """Current-window features after the causal feature encoder (used for contrastive pooling)."""
@@ -600,14 +856,30 @@ class Neuroformer(nn.Module):
             out[name] = pred.squeeze(-1) if self.config.finetune_vars[name] == 0 else pred
         return out
 
-    def add_finetune_head(self, name: str, n_classes: int = 0) -> None:
-        """Add a new behaviour head (0 = regression) after pretraining."""
-        if n_classes == 1 or n_classes < 0:
-            raise ValueError(f"n_classes must be 0 (regression) or >= 2, got {n_classes}")
+    def add_finetune_head(self, name: str, n_classes: int = 0, seed: int | None = None) -> None:
+        """Add a new behaviour head after pretraining (the reference's ``load_state_dict(strict=False)``).
+
+        Parameters
+        ----------
+        name : str
+            The variable; its targets are read from ``batch["target_<name>"]``.
+        n_classes : int
+            0 for regression (Linear n -> 1, MSE), k >= 2 for k-way classification.
+        seed : int, optional
+            Seed of the head's initialisation (private generator).
+        """
+        if not isinstance(name, str) or not name or "." in name:
+            raise ValueError(f"name must be a non-empty string without '.', got {name!r}")
+        n_classes = check_int("n_classes", n_classes, minimum=0)
+        if n_classes == 1:
+            raise ValueError("n_classes must be 0 (regression) or >= 2, got 1")
         self.config.finetune_vars[name] = n_classes
         dev = self.head_id.weight.device
-        head = nn.Linear(self.config.n_embd, max(n_classes, 1)).to(dev)
-        self._init_weights(head)
+        with torch.random.fork_rng(devices=[]):
+            if seed is not None:
+                torch.manual_seed(check_int("seed", seed, minimum=0))
+            head = nn.Linear(self.config.n_embd, max(n_classes, 1)).to(dev)
+            self._init_weights(head)
         self.finetune_heads[name] = head
 
     # ---- generation ---------------------------------------------------------------------------------------
@@ -647,11 +919,20 @@ class Neuroformer(nn.Module):
         ids, dts : Tensor of int64, shape ``[n]``
             Generated neuron ids and dt indices (SOS/EOS excluded).
         """
-        if temperature <= 0:
-            raise ValueError(f"temperature must be positive, got {temperature}")
+        temperature = check_float("temperature", temperature, positive=True)
         cfg = self.config
-        if not isinstance(n_tokens, int) or n_tokens < 0 or n_tokens > cfg.id_block_size - 1:
-            raise ValueError(f"n_tokens must be an integer in [0, {cfg.id_block_size - 1}], got {n_tokens}")
+        n_tokens = check_int("n_tokens", n_tokens, minimum=0, maximum=cfg.id_block_size - 1)
+        if not isinstance(context, dict) or "x_id_prev" not in context or "x_dt_prev" not in context:
+            raise ValueError(
+                "context must be a dict with tensors 'x_id_prev' and 'x_dt_prev' of shape [1, Tp]"
+            )
+        if context["x_id_prev"].ndim != 2 or context["x_id_prev"].shape[0] != 1:
+            raise ValueError(
+                f"context['x_id_prev'] must have shape [1, Tp], got {tuple(context['x_id_prev'].shape)}"
+            )
+        check_bool("sample", sample)
+        if seed is not None:
+            seed = check_int("seed", seed, minimum=0)
         sos = cfg.id_vocab_size - 3 if sos_id is None else sos_id
         eos = cfg.id_vocab_size - 2 if eos_id is None else eos_id
         n_grid = cfg.dt_vocab_size - 3 if n_dt_grid is None else n_dt_grid
@@ -691,11 +972,122 @@ class Neuroformer(nn.Module):
         """Number of trainable parameters."""
         return int(sum(p.numel() for p in self.parameters() if p.requires_grad))
 
+    # ---- files --------------------------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save the weights, the config and :attr:`meta` as one safe, versioned ``.npz`` (no pickle).
 
-def batch_to_torch(arrays: dict[str, np.ndarray], device: str | torch.device = "cpu") -> dict[str, Tensor]:
-    """Convert a dict of numpy arrays (e.g. from :meth:`SpikeTokenizer.encode`) to long/float tensors."""
-    out: dict[str, Tensor] = {}
-    for k, v in arrays.items():
-        t = torch.from_numpy(np.ascontiguousarray(v))
-        out[k] = t.to(device)
-    return out
+        The archive holds a flat float32 array of every floating-point tensor of the state dict, a flat int64
+        array of the others, and a JSON header (format name and version, the config, the tensors' names,
+        shapes and offsets, :attr:`meta`). Written atomically. Read it back with :func:`load_model`.
+
+        Parameters
+        ----------
+        path : path-like
+            Target file; must end in ``.npz``.
+
+        Returns
+        -------
+        pathlib.Path
+        """
+        p = check_path("path", path, must_exist=False, suffixes=(".npz",))
+        state = self.state_dict()
+        floats: list[np.ndarray] = []
+        ints: list[np.ndarray] = []
+        index = []
+        n_float = n_int = 0
+        for name, tensor in state.items():
+            arr = tensor.detach().cpu().numpy()
+            if arr.dtype.kind == "f":
+                floats.append(arr.astype(np.float32).reshape(-1))
+                index.append({"name": name, "shape": list(arr.shape), "kind": "float", "offset": n_float})
+                n_float += arr.size
+            else:
+                ints.append(arr.astype(np.int64).reshape(-1))
+                index.append({"name": name, "shape": list(arr.shape), "kind": "int", "offset": n_int})
+                n_int += arr.size
+        header = {
+            "format": MODEL_FORMAT,
+            "version": MODEL_VERSION,
+            "config": self.config.to_dict(),
+            "tensors": index,
+            "meta": self.meta,
+        }
+        buf = io.BytesIO()
+        np.savez(
+            buf,
+            header=np.array(json.dumps(header)),
+            float_params=np.concatenate(floats) if floats else np.zeros(0, np.float32),
+            int_params=np.concatenate(ints) if ints else np.zeros(0, np.int64),
+        )
+        return atomic_write_bytes(p, buf.getvalue())
+
+
+def load_model(path: str | os.PathLike[str], *, max_bytes: int = 2**31) -> Neuroformer:
+    """Read a model written by :meth:`Neuroformer.save` (never unpickles anything).
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.npz`` file.
+    max_bytes : int
+        Largest uncompressed size accepted (declared sizes are checked before anything is allocated).
+
+    Returns
+    -------
+    Neuroformer
+        In eval mode, on the CPU, with :attr:`Neuroformer.meta` restored.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    neurotypes.FormatError
+        Not a neuroformer model file, a newer format version, or damaged; the message names the file.
+    """
+    from neurotypes._base import read_npz_arrays
+
+    p = check_path("path", path, suffixes=(".npz",))
+    arrays = read_npz_arrays(p, max_bytes=check_int("max_bytes", max_bytes, minimum=1))
+
+    def bad(why: str) -> FormatError:
+        return FormatError(f"file {str(p)!r} is not a neuroformer model file: {why}")
+
+    if set(arrays) != {"header", "float_params", "int_params"}:
+        raise bad(f"members {sorted(arrays)}, expected header, float_params, int_params")
+    h = arrays["header"]
+    if h.dtype.kind != "U" or h.ndim != 0:
+        raise bad("its header is not a JSON text")
+    try:
+        header = json.loads(str(h))
+    except json.JSONDecodeError as exc:
+        raise bad(f"its header is not valid JSON ({exc})") from None
+    if not isinstance(header, dict) or header.get("format") != MODEL_FORMAT:
+        raise bad(
+            f"format {header.get('format') if isinstance(header, dict) else None!r}, expected {MODEL_FORMAT!r}"
+        )
+    version = header.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise bad(f"invalid format version {version!r}")
+    if version > MODEL_VERSION:
+        raise bad(f"format version {version} is newer than this neuroformer reads ({MODEL_VERSION}); upgrade")
+    fl, it = arrays["float_params"], arrays["int_params"]
+    if fl.dtype != np.float32 or it.dtype != np.int64 or fl.ndim != 1 or it.ndim != 1:
+        raise bad("its parameter arrays have the wrong dtype or shape")
+    try:
+        config = NeuroformerConfig.from_dict(header["config"])
+        model = Neuroformer(config)
+        state: dict[str, Tensor] = {}
+        for entry in header["tensors"]:
+            shape = tuple(int(x) for x in entry["shape"])
+            n = math.prod(shape)
+            src = fl if entry["kind"] == "float" else it
+            off = int(entry["offset"])
+            if off < 0 or off + n > src.size:
+                raise ValueError(f"tensor {entry['name']!r} lies outside the stored parameters")
+            state[str(entry["name"])] = torch.from_numpy(src[off : off + n].reshape(shape).copy())
+        model.load_state_dict(state, strict=True)
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise bad(f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}") from None
+    meta = header.get("meta", {})
+    model.meta = meta if isinstance(meta, dict) else {}
+    return model.eval()

@@ -14,22 +14,62 @@ from numpy.typing import NDArray
 
 from neuroformer.data import TimeSeries
 from neurotypes import SpikeTrains, Stimulus
+from neurotypes.validation import check_float, check_int, check_positive, check_rng
 
-__all__ = ["HubNetwork", "behaviour", "hub_network", "ou_process", "stimulus_driven"]
-
-
-def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+__all__ = ["HubNetwork", "behaviour", "hub_network", "multimodal", "ou_process", "stimulus_driven"]
 
 
 def _logit(p: float) -> float:
     return float(np.log(p / (1.0 - p)))
 
 
+def _steps(duration: float, dt: float) -> int:
+    duration = check_positive("duration", duration)
+    dt = check_positive("dt", dt)
+    n = round(duration / dt)
+    if n < 2:
+        raise ValueError(f"duration ({duration} s) must span at least two bins of dt ({dt} s)")
+    if n > 10**8:
+        raise ValueError(f"duration / dt must be at most 1e8 bins, got {n}")
+    return n
+
+
+def _rate_probability(name: str, rate: float, dt: float) -> float:
+    rate = check_positive(name, rate)
+    if rate * dt >= 1.0:
+        raise ValueError(f"{name} * dt must be < 1 (a spike probability per bin), got {rate * dt:g}")
+    return rate
+
+
 def ou_process(
     n_steps: int, dt: float, tau: float, sigma: float, rng: np.random.Generator, n: int = 1
 ) -> NDArray[np.float64]:
-    """Stationary Ornstein-Uhlenbeck samples ``[n_steps, n]`` with time constant ``tau`` and s.d. ``sigma``."""
+    """Stationary Ornstein-Uhlenbeck samples ``[n_steps, n]`` with time constant ``tau`` and s.d. ``sigma``.
+
+    Exact discretisation: ``x[i] = a x[i-1] + sigma sqrt(1 - a^2) eps``, ``a = exp(-dt / tau)``, ``x[0] ~
+    N(0, sigma^2)``.
+
+    Parameters
+    ----------
+    n_steps : int
+    dt, tau : float
+        Step and time constant in seconds (> 0).
+    sigma : float
+        Stationary standard deviation (>= 0).
+    rng : numpy.random.Generator or int
+    n : int
+        Independent processes.
+
+    Returns
+    -------
+    ndarray, shape (n_steps, n)
+    """
+    n_steps = check_int("n_steps", n_steps, minimum=1)
+    dt = check_positive("dt", dt)
+    tau = check_positive("tau", tau)
+    sigma = check_float("sigma", sigma, minimum=0.0)
+    n = check_int("n", n, minimum=1)
+    rng = check_rng(rng, "rng")
     a = np.exp(-dt / tau)
     noise = rng.standard_normal((n_steps, n)) * sigma * np.sqrt(1.0 - a * a)
     x = np.empty((n_steps, n))
@@ -104,15 +144,21 @@ def hub_network(
     -------
     HubNetwork
     """
-    for name, v in (("n_neurons", n_neurons), ("n_hubs", n_hubs), ("n_targets", n_targets)):
-        if not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    n_neurons = check_int("n_neurons", n_neurons, minimum=2)
+    n_hubs = check_int("n_hubs", n_hubs, minimum=1)
+    n_targets = check_int("n_targets", n_targets, minimum=1)
     if n_hubs + n_targets > n_neurons:  # targets are drawn among the non-hubs
         raise ValueError(f"n_hubs + n_targets ({n_hubs + n_targets}) must not exceed n_neurons ({n_neurons})")
-    if duration <= 0 or dt <= 0:
-        raise ValueError("duration and dt must be positive")
-    rng = _rng(seed)
-    n_steps = round(duration / dt)
+    n_steps = _steps(duration, dt)
+    base_rate = _rate_probability("base_rate", base_rate, dt)
+    hub_rate = _rate_probability("hub_rate", hub_rate, dt)
+    hub_weight = check_float("hub_weight", hub_weight)
+    tau = check_positive("tau", tau)
+    p_background = check_float("p_background", p_background, minimum=0.0, maximum=1.0)
+    background_weight = check_float("background_weight", background_weight)
+    ou_tau = check_positive("ou_tau", ou_tau)
+    ou_sigma = check_float("ou_sigma", ou_sigma, minimum=0.0)
+    rng = check_rng(seed)
     hubs = np.sort(rng.choice(n_neurons, n_hubs, replace=False)).astype(np.int64)
     w = np.zeros((n_neurons, n_neurons))
     lag = np.ones((n_neurons, n_neurons), dtype=np.int64)
@@ -165,10 +211,13 @@ def stimulus_driven(
     stimulus : Stimulus
         ``frames`` of shape ``[T, 1]`` at rate ``1 / dt``.
     """
-    if not 0 <= n_driven <= n_neurons:
-        raise ValueError(f"n_driven must be in [0, n_neurons], got {n_driven}")
-    rng = _rng(seed)
-    n_steps = round(duration / dt)
+    n_neurons = check_int("n_neurons", n_neurons, minimum=1)
+    n_driven = check_int("n_driven", n_driven, minimum=0, maximum=n_neurons)
+    n_steps = _steps(duration, dt)
+    base_rate = _rate_probability("base_rate", base_rate, dt)
+    gain = check_float("gain", gain)
+    stim_tau = check_positive("stim_tau", stim_tau)
+    rng = check_rng(seed)
     s = ou_process(n_steps, dt, stim_tau, 1.0, rng)[:, 0]
     gains = np.zeros(n_neurons)
     driven = rng.choice(n_neurons, n_driven, replace=False)
@@ -198,14 +247,90 @@ def behaviour(
     speed : TimeSeries
         ``values [T, 1]`` sampled at every bin centre ``t``.
     """
-    rng = _rng(seed)
-    n_steps = round(duration / dt)
+    noise = check_float("noise", noise, minimum=0.0)
+    rng = check_rng(seed)
+    z, raster = _latent_population(n_neurons, n_latents, duration, dt, base_rate, loading, latent_tau, rng)
+    return _spikes_from_raster(raster, dt), _speed(z, noise, dt, rng)
+
+
+def _latent_population(
+    n_neurons: int,
+    n_latents: int,
+    duration: float,
+    dt: float,
+    base_rate: float,
+    loading: float,
+    latent_tau: float,
+    rng: np.random.Generator,
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Latent OU processes ``z [T, K]`` and the Bernoulli raster ``[N, T]`` they drive through random loadings."""
+    n_neurons = check_int("n_neurons", n_neurons, minimum=1)
+    n_latents = check_int("n_latents", n_latents, minimum=1)
+    n_steps = _steps(duration, dt)
+    base_rate = _rate_probability("base_rate", base_rate, dt)
+    loading = check_float("loading", loading)
+    latent_tau = check_positive("latent_tau", latent_tau)
     z = ou_process(n_steps, dt, latent_tau, 1.0, rng, n_latents)
     c = rng.standard_normal((n_latents, n_neurons)) * loading / np.sqrt(n_latents)
-    logit = _logit(base_rate * dt) + z @ c
-    p = 1.0 / (1.0 + np.exp(-logit))
+    p = 1.0 / (1.0 + np.exp(-(_logit(base_rate * dt) + z @ c)))
     raster = (rng.random(p.shape) < p).T.astype(np.int64)
-    readout = rng.standard_normal(n_latents) / np.sqrt(n_latents)
-    speed = z @ readout + noise * rng.standard_normal(n_steps)
-    t = ((np.arange(n_steps) + 0.5) * dt).astype(np.float64)
-    return _spikes_from_raster(raster, dt), TimeSeries(values=speed[:, None], t=t)
+    return z, raster
+
+
+def _speed(z: NDArray[np.float64], noise: float, dt: float, rng: np.random.Generator) -> TimeSeries:
+    """A linear read-out of the latents plus Gaussian noise, at the bin centres."""
+    readout = rng.standard_normal(z.shape[1]) / np.sqrt(z.shape[1])
+    speed = z @ readout + noise * rng.standard_normal(z.shape[0])
+    t = ((np.arange(z.shape[0]) + 0.5) * dt).astype(np.float64)
+    return TimeSeries(values=speed[:, None], t=t)
+
+
+def multimodal(
+    n_neurons: int = 30,
+    n_latents: int = 3,
+    duration: float = 120.0,
+    dt: float = 0.01,
+    base_rate: float = 8.0,
+    loading: float = 1.0,
+    latent_tau: float = 0.5,
+    stimulus_noise: float = 0.5,
+    noise: float = 0.1,
+    seed: int | np.random.Generator | None = 0,
+) -> tuple[SpikeTrains, Stimulus, TimeSeries]:
+    """Spikes, a stimulus and running speed that share latent causes (for the contrastive-decoding ablation).
+
+    Latent OU processes ``z [T, K]`` drive the neurons' logits (as in :func:`behaviour`); the stimulus frame at
+    each bin is ``z[:, 0]`` plus Gaussian noise of s.d. ``stimulus_noise`` (a visual feature that follows the
+    first latent); speed is a linear read-out of all latents plus noise. Spikes alone, stimulus alone and both
+    carry information about speed.
+
+    Parameters
+    ----------
+    n_neurons, n_latents : int
+    duration, dt : float
+        Seconds.
+    base_rate : float
+        Hz at zero drive.
+    loading : float
+        Scale of the latent-to-logit loadings.
+    latent_tau : float
+        Time constant of the latents (s).
+    stimulus_noise, noise : float
+        Noise s.d. of the stimulus and of the speed.
+    seed : int, Generator or None
+
+    Returns
+    -------
+    spikes : SpikeTrains
+    stimulus : Stimulus
+        ``frames [T, 1]`` at rate ``1 / dt``.
+    speed : TimeSeries
+        ``values [T, 1]`` at the bin centres.
+    """
+    stimulus_noise = check_float("stimulus_noise", stimulus_noise, minimum=0.0)
+    noise = check_float("noise", noise, minimum=0.0)
+    rng = check_rng(seed)
+    z, raster = _latent_population(n_neurons, n_latents, duration, dt, base_rate, loading, latent_tau, rng)
+    frames = z[:, :1] + stimulus_noise * rng.standard_normal((z.shape[0], 1))
+    stimulus = Stimulus(frames=frames.astype(np.float64), rate=1.0 / dt)
+    return _spikes_from_raster(raster, dt), stimulus, _speed(z, noise, dt, rng)

@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from neurotypes import SpikeCounts, SpikeTrains
+from neurotypes.validation import check_array, check_choice, check_float, check_int
 
 __all__ = ["SpikeTokenizer", "TokenWindow", "as_raster", "reference_dt_grid_size"]
 
@@ -85,6 +86,7 @@ def as_raster(spikes: object, dt: float, n_neurons: int | None = None) -> tuple[
     t_start : float
         The time of the first bin's left edge (0 for plain arrays).
     """
+    dt = check_float("dt", dt, positive=True)
     t_start = 0.0
     if isinstance(spikes, SpikeTrains):
         counts = spikes.bin(dt)
@@ -96,16 +98,11 @@ def as_raster(spikes: object, dt: float, n_neurons: int | None = None) -> tuple[
             )
         raster, t_start = spikes.counts, spikes.t_start
     else:
-        arr = np.asarray(spikes)
-        if arr.ndim != 2:
-            raise ValueError(f"spikes: a count raster must be 2-D [neurons, bins], got shape {arr.shape}")
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"spikes: raster must be numeric, got dtype {arr.dtype}")
-        if arr.dtype.kind == "f" and (not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr))):
-            raise ValueError("spikes: raster counts must be finite whole numbers")
-        if arr.size and arr.min() < 0:
-            raise ValueError("spikes: raster counts must be nonnegative")
-        raster = arr.astype(np.int64)
+        if isinstance(spikes, str | bytes) or spikes is None:
+            raise TypeError(
+                f"spikes must be a count raster [neurons, bins], SpikeTrains or SpikeCounts, got {type(spikes).__name__}"
+            )
+        raster = check_array("spikes", spikes, ndim=2, dtype="int", nonnegative=True, min_size=1)  # type: ignore[arg-type]
     if n_neurons is not None and raster.shape[0] != n_neurons:
         raise ValueError(
             f"spikes: holds {raster.shape[0]} neurons but the tokenizer has n_neurons={n_neurons} "
@@ -177,24 +174,18 @@ class SpikeTokenizer:
         dt_grid: Literal["reference", "exact"] = "reference",
         truncation: Literal["reference", "clean"] = "reference",
     ) -> None:
-        if isinstance(n_neurons, bool) or not isinstance(n_neurons, int | np.integer) or n_neurons < 1:
-            raise ValueError(f"n_neurons must be a positive integer, got {n_neurons!r}")
-        for name, val in (("dt", dt), ("window", window)):
-            if not isinstance(val, int | float) or not math.isfinite(val) or val <= 0:
-                raise ValueError(f"{name} must be a positive finite number of seconds, got {val!r}")
-        if not isinstance(window_prev, int | float) or not math.isfinite(window_prev) or window_prev < 0:
-            raise ValueError(
-                f"window_prev must be a nonnegative finite number of seconds, got {window_prev!r}"
-            )
+        n_neurons = check_int("n_neurons", n_neurons, minimum=1)
+        dt = check_float("dt", dt, positive=True)
+        window = check_float("window", window, positive=True)
+        window_prev = check_float("window_prev", window_prev, minimum=0.0)
         if window < dt:
             raise ValueError(f"window ({window}) must be at least one bin dt ({dt})")
-        for name, b in (("id_block_size", id_block_size), ("prev_id_block_size", prev_id_block_size)):
-            if isinstance(b, bool) or not isinstance(b, int | np.integer) or b < 3:
-                raise ValueError(f"{name} must be an integer >= 3 (SOS + a spike + EOS), got {b!r}")
-        if dt_grid not in ("reference", "exact"):
-            raise ValueError(f"dt_grid must be 'reference' or 'exact', got {dt_grid!r}")
-        if truncation not in ("reference", "clean"):
-            raise ValueError(f"truncation must be 'reference' or 'clean', got {truncation!r}")
+        if max(window, window_prev) / dt > 1e6:
+            raise ValueError(f"window / dt must be at most 1e6 bins, got {max(window, window_prev) / dt:g}")
+        id_block_size = check_int("id_block_size", id_block_size, minimum=3)
+        prev_id_block_size = check_int("prev_id_block_size", prev_id_block_size, minimum=3)
+        dt_grid = check_choice("dt_grid", dt_grid, ("reference", "exact"))
+        truncation = check_choice("truncation", truncation, ("reference", "clean"))
         self.n_neurons = int(n_neurons)
         self.dt = float(dt)
         self.window = float(window)
@@ -394,11 +385,7 @@ class SpikeTokenizer:
             ``(n, prev_id_block_size)``, ``pad, pad_prev`` of shape ``(n,)``, ``t`` the anchors.
         """
         raster, _ = as_raster(spikes, self.dt, self.n_neurons)
-        ts = np.asarray(times, dtype=np.float64).reshape(-1)
-        if ts.size == 0:
-            raise ValueError("times must hold at least one anchor")
-        if not np.all(np.isfinite(ts)) or ts.min() < 0:
-            raise ValueError("times must be finite anchors >= 0 s")
+        ts = check_array("times", times, ndim=(0, 1), min_size=1, minimum=0.0).reshape(-1)
         n_bins = raster.shape[1]
         if (self.window + self.window_prev) > n_bins * self.dt + 1e-12:
             raise ValueError(
@@ -493,8 +480,27 @@ class SpikeTokenizer:
         return ids, dts, pad
 
     def default_anchors(self, n_bins: int, stride: float | None = None) -> NDArray[np.float64]:
-        """Anchors ``t`` spaced by ``stride`` (default ``window``) with full past windows inside ``n_bins``."""
-        stride = self.window if stride is None else float(stride)
+        """Anchors ``t`` spaced by ``stride`` (default ``window``) with full past windows inside ``n_bins``.
+
+        Parameters
+        ----------
+        n_bins : int
+            Number of ``dt`` bins of the data (e.g. ``SpikeCounts.n_bins``).
+        stride : float, optional
+            Spacing of the anchors in seconds (default ``window``: current windows tile the data).
+
+        Returns
+        -------
+        ndarray of float
+            Anchors ``window + window_prev, ... `` up to the end of the data.
+
+        Examples
+        --------
+        >>> SpikeTokenizer(3, 0.01, 0.05, 0.05).default_anchors(30).tolist()
+        [0.1, 0.15, 0.2, 0.25, 0.3]
+        """
+        n_bins = check_int("n_bins", n_bins, minimum=1)
+        stride = self.window if stride is None else check_float("stride", stride, positive=True)
         t0 = self.window + self.window_prev
         n_steps = math.floor((n_bins * self.dt - t0) / stride + 1e-9) + 1
         if n_steps < 1:
@@ -502,9 +508,21 @@ class SpikeTokenizer:
         return np.round(t0 + stride * np.arange(n_steps), 9)
 
     def decode(self, ids: IntArray, dts: IntArray) -> tuple[IntArray, NDArray[np.float64]]:
-        """Drop special tokens and return ``(neuron_ids, offsets_in_seconds)``."""
-        ids = np.asarray(ids, dtype=np.int64)
-        dts = np.asarray(dts, dtype=np.int64)
+        """Drop special tokens and return ``(neuron_ids, offsets_in_seconds)``.
+
+        Parameters
+        ----------
+        ids, dts : array_like of int, same shape
+            ID and dt tokens (e.g. ``TokenWindow.y_id``, ``TokenWindow.y_dt``, or generated tokens).
+
+        Returns
+        -------
+        neuron_ids : ndarray of int64
+        offsets : ndarray of float64
+            Time offsets in seconds from the window start.
+        """
+        ids = check_array("ids", ids, dtype="int", nonnegative=True)
+        dts = check_array("dts", dts, dtype="int", nonnegative=True)
         if ids.shape != dts.shape:
             raise ValueError(f"ids and dts must have the same shape, got {ids.shape} and {dts.shape}")
         keep = (ids < self.n_neurons) & (dts < self.n_dt_grid)
