@@ -217,7 +217,7 @@ class SpikeTokenizer:
 
     @property
     def id_vocab_size(self) -> int:
-        """|V_id| = N + 3."""
+        """Size of the neuron-ID vocabulary, ``|V_id| = N + 3``."""
         return self.n_neurons + 3
 
     @property
@@ -237,7 +237,7 @@ class SpikeTokenizer:
 
     @property
     def dt_vocab_size(self) -> int:
-        """|V_dt| = grid size + 3."""
+        """Size of the time-offset vocabulary, ``|V_dt|`` = grid size + 3."""
         return self.n_dt_grid + 3
 
     @property
