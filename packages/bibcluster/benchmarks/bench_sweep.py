@@ -3,7 +3,7 @@
 Three baselines, in order of fidelity:
 
 1. ``--peer-python PATH``: one iteration of the reference's loop on its real dependency stack (pyhsmm,
-   autoregressive, statsmodels, polyagamma) by ``bibcluster.peer_sweep``, run by the Python of an environment built
+   autoregressive, statsmodels, polyagamma) by ``peer_sweep.py`` in this folder, run by the Python of an environment built
    with ``setup_peer_env.sh``. This is the number the README reports.
 2. ``bibcluster.refbench.reference_style_sweep``: the emulation without pyhsmm (a lower bound: it leaves out
    pyhsmm's model construction and its AR-HSMM trajectory generation, which the reference runs per neuron).

@@ -1,5 +1,7 @@
 """Bad input gets clear errors naming the argument and the rule."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -105,9 +107,12 @@ def test_peer_sweep_needs_a_python_with_the_reference_stack(tmp_path):
         peer_sweep(y, z, tmp_path / "no-python")
     with pytest.raises(ValueError, match="iters"):
         peer_sweep(y, z, sys.executable, iters=0)
+    with pytest.raises(ValueError, match="script must be"):
+        peer_sweep(y, z, sys.executable, script=tmp_path / "missing.py")
     # this environment has no pyhsmm: the subprocess fails and the error says so
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "peer_sweep.py"
     with pytest.raises(RuntimeError, match="peer sweep failed"):
-        peer_sweep(y, z, sys.executable, iters=1)
+        peer_sweep(y, z, sys.executable, iters=1, script=script)
 
 
 def test_reproduce_rejects_a_missing_peer_python(tmp_path):

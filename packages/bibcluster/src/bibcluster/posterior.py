@@ -1,16 +1,32 @@
-"""Posterior summaries of a :class:`~bibcluster.BiClusterSampler` fit."""
+"""The draws of a :class:`~bibcluster.BiClusterSampler` fit and their summaries (imported by the sampler, never the
+other way round)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from bibcluster.sampler import ChainSamples
 from bibcluster.summaries import align_labels, max_pear, min_binder, similarity_matrix
 from neurotypes import Partition
 
-__all__ = ["Posterior"]
+__all__ = ["ChainSamples", "Posterior"]
+
+
+@dataclass
+class ChainSamples:
+    """Post-burn-in draws of one chain."""
+
+    z: np.ndarray  # (S, N)
+    xi: np.ndarray  # (S, T)
+    n_clusters: np.ndarray  # (S,)
+    n_states: np.ndarray  # (S,)
+    log_rate: np.ndarray  # (S, N, T) float32
+    latents: list[np.ndarray]  # S arrays (K_s, T, p+1)
+    r: np.ndarray  # (S, N)
+    log_lik: np.ndarray  # (S,)
+    accept_poisson: float = float("nan")
 
 
 class Posterior:

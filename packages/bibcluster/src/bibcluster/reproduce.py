@@ -252,7 +252,7 @@ def reproduce(
         speed_passed: bool | None = bool(float(peer["median_s"]) / per_sweep_2 >= 20)
         speed_verdict = None
         speed_notes = (
-            "the reference's iteration re-implemented step by step on its own libraries (bibcluster.peer_sweep: "
+            "the reference's iteration re-implemented step by step on its own libraries (benchmarks/peer_sweep.py: "
             "pyhsmm "
             + str(peer["versions"].get("pyhsmm"))
             + ", autoregressive "

@@ -52,6 +52,7 @@ from bibcluster.ffbs import ffbs_by_state
 from bibcluster.glm import laplace_log_marginal, loglik_counts
 from bibcluster.hmm import StickyHDPHMM, ar_loglik, sample_dynamics, sample_states, sample_transitions
 from bibcluster.pg import sample_pg
+from bibcluster.posterior import ChainSamples, Posterior
 from bibcluster.priors import DPPrior, MFMPrior
 from bibcluster.statemoves import state_moves
 from neurotypes import SpikeCounts
@@ -132,21 +133,6 @@ class ChainState:
     def log_rate(self) -> np.ndarray:
         L = self.lat[self.z]
         return np.asarray(self.d[:, None] + L[:, :, 0] + np.einsum("ip,itp->it", self.C, L[:, :, 1:]))
-
-
-@dataclass
-class ChainSamples:
-    """Post-burn-in draws of one chain."""
-
-    z: np.ndarray  # (S, N)
-    xi: np.ndarray  # (S, T)
-    n_clusters: np.ndarray  # (S,)
-    n_states: np.ndarray  # (S,)
-    log_rate: np.ndarray  # (S, N, T) float32
-    latents: list[np.ndarray]  # S arrays (K_s, T, p+1)
-    r: np.ndarray  # (S, N)
-    log_lik: np.ndarray  # (S,)
-    accept_poisson: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -733,7 +719,7 @@ class BiClusterSampler:
 
     def fit(
         self, Y: SpikeCounts, n_iter: int = 600, burn_in: int = 200, chains: int = 2, seed: int | None = 0
-    ) -> Any:
+    ) -> Posterior:
         """Run ``chains`` independent chains (in parallel processes) and return a :class:`Posterior`.
 
         Parameters
@@ -747,8 +733,6 @@ class BiClusterSampler:
         seed : int, optional
             Root seed; chain seeds are spawned from it.
         """
-        from bibcluster.posterior import Posterior
-
         cfg = self._config()
         y = validate_counts(Y, cfg.p)
         for name, val in (("n_iter", n_iter), ("chains", chains)):
