@@ -3,7 +3,7 @@ other way round)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,7 @@ class ChainSamples:
     r: np.ndarray  # (S, N)
     log_lik: np.ndarray  # (S,)
     accept_poisson: float = float("nan")
+    move_stats: dict[str, int] = field(default_factory=dict)  # label split-merge moves proposed / accepted
 
 
 class Posterior:
