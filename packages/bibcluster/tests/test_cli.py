@@ -20,6 +20,18 @@ def test_fit_command(tmp_path, capsys):
     path = tmp_path / "counts.npz"
     Y.save(path)
     out = tmp_path / "fit.json"
-    assert main(["fit", str(path), "--iters", "6", "--chains", "1", "--out", str(out)]) == 0
+    nc = tmp_path / "post.nc"
+    assert (
+        main(["fit", str(path), "--iters", "12", "--chains", "2", "--out", str(out), "--idata", str(nc)]) == 0
+    )
     result = json.loads(out.read_text())
     assert len(result["neuron_clusters"]) == 9 and len(result["states"]) == 40
+    assert set(result["diagnostics"]) >= {"n_clusters", "log_lik"}
+    err = capsys.readouterr().err
+    assert "R-hat" in err and "ESS bulk" in err
+    import arviz as az
+
+    idata = az.from_netcdf(str(nc))
+    assert idata.posterior["log_lik"].shape == (2, 9)
+    assert idata.posterior["d"].shape == (2, 9, 9)
+    assert not list(tmp_path.glob(".*tmp"))

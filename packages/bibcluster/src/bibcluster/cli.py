@@ -45,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--family", choices=["nb", "poisson"], default="nb")
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--out", default=None, help="also write the JSON to this file")
+    f.add_argument(
+        "--idata",
+        default="posterior.nc",
+        help="write the posterior as ArviZ InferenceData (netCDF) to this file (default: %(default)s; '' to skip)",
+    )
     return p
 
 
@@ -68,21 +73,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     post = BiClusterSampler(p=args.p, family=args.family, n_jobs=args.chains, progress=args.chains == 1).fit(
         Y, n_iter=args.iters, burn_in=burn, chains=args.chains, seed=args.seed
     )
+    diag = post.diagnostics()
     result = {
         "neuron_clusters": post.point_estimate().labels.tolist(),
         "states": post.state_estimate().tolist(),
         "n_clusters_trace_mean": float(post.n_clusters_trace.mean()),
+        "diagnostics": {k: {m: (None if v != v else v) for m, v in row.items()} for k, row in diag.items()},
     }
+    sys.stderr.write(_diagnostics_table(diag, len(post.chains), post.chains[0].z.shape[0]))
+    if args.idata:
+        path = post.save_inference_data(args.idata)
+        sys.stderr.write(f"posterior written to {path} (ArviZ InferenceData, netCDF)\n")
     text = json.dumps(result)
     if args.out:
         from pathlib import Path
 
         path = Path(args.out)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(text)
-        tmp.replace(path)
+        tmp = path.with_name(f".{path.name}.tmp")
+        try:
+            tmp.write_text(text)
+            tmp.replace(path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
     sys.stdout.write(text + "\n")
     return 0
+
+
+def _diagnostics_table(diag: dict[str, dict[str, float]], chains: int, draws: int) -> str:
+    """Plain-text table of the convergence diagnostics (R-hat near 1 and ESS in the hundreds are what to expect)."""
+    lines = [f"convergence diagnostics (ArviZ; {chains} chains x {draws} kept draws):"]
+    lines.append(f"  {'quantity':40s} {'R-hat':>8s} {'ESS bulk':>9s} {'ESS tail':>9s}")
+    for name, row in diag.items():
+        cells = [("   const" if v != v else f"{v:8.3f}") for v in (row["r_hat"],)]
+        cells += [("    const" if v != v else f"{v:9.0f}") for v in (row["ess_bulk"], row["ess_tail"])]
+        lines.append(f"  {name:40s} {cells[0]} {cells[1]} {cells[2]}")
+    lines.append(
+        "  (const: the quantity did not vary in any draw; R-hat above 1.01 or ESS below 400 call for longer runs)"
+    )
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":  # pragma: no cover

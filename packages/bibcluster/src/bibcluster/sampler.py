@@ -593,6 +593,7 @@ def _run_chain(
     out_s = np.empty(keep, dtype=np.int64)
     out_eta = np.empty((keep, N, T), dtype=np.float32)
     out_r = np.empty((keep, N))
+    out_d = np.empty((keep, N))
     out_ll = np.empty(keep)
     lats: list[np.ndarray] = []
     n_acc = 0
@@ -612,6 +613,7 @@ def _run_chain(
             out_s[j] = len(np.unique(state.xi))
             out_eta[j] = eta
             out_r[j] = state.r
+            out_d[j] = state.d
             if cfg.family == "nb":  # compiled; the -log y! terms are added once
                 out_ll[j] = (
                     float(nb_loglik_rows(y_float, np.ascontiguousarray(eta), state.r).sum()) + log_fact
@@ -628,6 +630,7 @@ def _run_chain(
         latents=lats,
         r=out_r,
         log_lik=out_ll,
+        d=out_d,
         accept_poisson=n_acc / n_iter if cfg.family == "poisson" else float("nan"),
         move_stats=dict(state.move_stats),
     )
