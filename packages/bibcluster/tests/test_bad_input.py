@@ -120,4 +120,8 @@ def test_reproduce_rejects_a_missing_peer_python(tmp_path):
 
     with pytest.raises(ValueError, match="peer_python"):
         reproduce(tmp_path / "out", peer_python=tmp_path / "missing")
+    with pytest.raises(ValueError, match="seed"):
+        reproduce(tmp_path / "out", seed=-1)
+    with pytest.raises(ValueError, match="n_jobs"):
+        reproduce(tmp_path / "out", n_jobs=0)
     assert not (tmp_path / "out").exists()

@@ -28,12 +28,17 @@ def _claim(rep, name):
 def test_report_files_and_claims(report):
     out, rep = report
     assert (out / "report.json").exists() and (out / "report.md").exists()
-    for fig in ("coclustering.png", "states.png", "k_trace.png", "trajectories.png"):
+    for fig in ("neuron_clusters.png", "states.png", "no_structure.png", "trajectories.png"):
         assert (out / fig).stat().st_size > 1000
+    assert not list(out.glob(".*"))  # no temporary files left behind
     loaded = Report.from_json((out / "report.json").read_text())
-    assert len(loaded.claims) == 6
+    assert len(loaded.claims) == 7
     assert json.loads((out / "report.json").read_text())["package"] == "bibcluster"
     assert _claim(rep, "Real data").passed is None
+    # the Bayes factor is measured in full mode only (tens of minutes of AIS)
+    assert _claim(rep, "The posterior prefers").passed is None
+    diag = rep.params["convergence diagnostics (simulation)"]
+    assert set(diag) >= {"n_clusters", "log_lik", "d (max R-hat, min ESS over neurons)"}
 
 
 def test_neuron_clusters_are_found(report):
@@ -49,6 +54,7 @@ def test_claim_verdicts_follow_their_criteria(report):
     _, rep = report
     c = _claim(rep, "Recovers the neuron clusters")
     assert c.passed == (c.measured["maxPEAR ARI"] >= 0.9 and c.measured["posterior mode of K"] == 3)
+    assert c.measured["split R-hat of the log-likelihood"] > 0.9
     s = _claim(rep, "Recovers the state sequence")
     assert s.passed == (s.measured["state ARI"] >= 0.6)
     assert "with the reference's heuristic state step: state ARI" in s.measured
