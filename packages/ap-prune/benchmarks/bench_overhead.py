@@ -3,15 +3,14 @@
 Run:  uv run --package ap-prune python packages/ap-prune/benchmarks/bench_overhead.py [--device cuda]
 
 Peer/baseline: plain iterative magnitude pruning through ``torch.nn.utils.prune.global_unstructured`` with a
-plain torch training loop. Measurements alternate (baseline, variant) back to back and report the ratio of
-medians, because the shared 2-core machines are noisy. Not run in CI.
+plain torch training loop. Measurements alternate (baseline, variant) back to back and each side keeps its
+minimum (load-robust on a shared machine); the ratios are variant / baseline. Not run in CI.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
-import statistics
 import time
 
 import torch
@@ -21,6 +20,7 @@ from torch.nn.utils import prune
 from ap_prune import ActivateWhilePruning, DNRTracker, n_alive, prunable_layers, snapshot_weights
 from ap_prune.data import digits, make_loader
 from ap_prune.models import MLP
+from neurotypes.reproduction import machine_summary
 
 
 def train_epochs(model: nn.Module, loader, epochs: int, device: str, tracker: DNRTracker | None) -> None:
@@ -89,12 +89,13 @@ def main() -> None:
         w0 = snapshot_weights(m)
         pr = ActivateWhilePruning(p=0.2, p_ap=0.02)
         t_ap.append(timed(lambda m=m, w0=w0, pr=pr: pr.prune(m, w0)))
-    med = statistics.median
+    med = min  # minimum of the alternating runs: the least disturbed measurement of each side
     cycle_plain = med(t_train) + med(t_prune)
     cycle_ap = med(t_train_dnr) + med(t_ap)
     print(
         f"device {dev}, MLP 64-{args.width}-{args.width}-10, {args.epochs} epochs per cycle, "
-        f"{args.reps} training reps, {args.prune_reps} pruning reps (medians)"
+        f"{args.reps} training reps, {args.prune_reps} pruning reps (minimum of alternating runs), "
+        f"torch {torch.__version__}, {machine_summary()}"
     )
     print(f"train epochs (no hooks)        {med(t_train):8.4f} s")
     print(

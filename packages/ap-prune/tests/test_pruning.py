@@ -212,7 +212,7 @@ def test_bad_input():
         BaselinePruner(p=-0.1)
     with pytest.raises(ValueError, match="p_ap must not exceed p"):
         ActivateWhilePruning(p=0.1, p_ap=0.2)
-    with pytest.raises(TypeError, match="p must be a number"):
+    with pytest.raises(TypeError, match="p must be a real number"):
         ActivateWhilePruning(p="0.2")  # type: ignore[arg-type]
     no_prunable = nn.Sequential(nn.ReLU(), nn.BatchNorm1d(3))
     with pytest.raises(ValueError, match="no prunable layers"):

@@ -4,7 +4,7 @@ Meant for a machine with a GPU (each job trains through Lightning on ``--device 
 Each training job stops at ``--steps`` or after ``--minutes`` of wall time, whichever comes first, and records the
 steps it reached. Usage::
 
-    PYTHONPATH=packages/astrosnn/src:shared/neurotypes/src python3 packages/astrosnn/benchmarks/gpu_claims.py \\
+    uv run --package astrosnn --extra baselines python packages/astrosnn/benchmarks/gpu_claims.py \\
         --device cuda --out gpu_out
 """
 
@@ -48,7 +48,7 @@ def job(spec: dict[str, Any]) -> dict[str, Any]:
         cfg = LMConfig(tok.vocab_size, 64, 2)
         batch = 32
     lm = AstroSNNLM(cfg, seed=0) if astro else lif_baseline(cfg, seed=0)
-    kw: dict[str, Any] = {"accelerator": "gpu", "deterministic": False} if device == "cuda" else {}
+    kw: dict[str, Any] = {"device": "cuda"} if device == "cuda" else {}
     lit = fit(
         lm, tr, steps=spec["steps"], batch_size=batch, seed=0, max_time={"minutes": spec["minutes"]}, **kw
     )
@@ -90,13 +90,13 @@ def main() -> None:
     from astrosnn import AstroSNNLM, LMConfig, transformer_baseline
     from astrosnn.reproduce import measure_efficiency
 
-    eff = {}
-    for prompt in (192, 960):
-        snn = AstroSNNLM(LMConfig(16, 64, 2), seed=0)
-        trf = transformer_baseline(16, snn.n_params(), n_layer=2, n_positions=prompt + 64, seed=0)
-        dev = "cuda" if args.device == "cuda" and torch.cuda.is_available() else "cpu"
-        eff[f"prompt{prompt}"] = measure_efficiency(snn, trf, prompt, 64, 8, device=dev)
-        eff[f"prompt{prompt}"]["params"] = {"astrosnn": snn.n_params(), "transformer": trf.n_params()}  # type: ignore[dict-item]
+    dev = "cuda" if args.device == "cuda" and torch.cuda.is_available() else "cpu"
+    lengths = (192, 960)
+    snn = AstroSNNLM(LMConfig(16, 64, 2, max_len=max(lengths) + 64), seed=0)
+    trf = transformer_baseline(16, snn.n_params(), n_layer=2, n_positions=max(lengths) + 64, seed=0)
+    eff: dict[str, Any] = measure_efficiency(snn, trf, lengths, 64, 8, repeats=5, device=dev)
+    eff["params"] = {"astrosnn": snn.n_params(), "transformer": trf.n_params()}
+    eff["lengths"] = list(lengths)
     print(json.dumps(eff, indent=1))
     (out / "efficiency.json").write_text(json.dumps(eff, indent=1))
 

@@ -195,3 +195,30 @@ def test_to_spike_trains():
     assert st_.n_units == 3 and st_.t_stop == pytest.approx(0.05)
     np.testing.assert_allclose(st_.times, [0.0, 0.03, 0.03])
     assert st_.units.tolist() == [1, 0, 2]
+
+
+def test_astrocyte_trace_outlasts_the_membrane_after_one_spike():
+    # one spike at t = 0, no input afterwards: a_t = γ α^t (closed form), while the membrane's memory of the
+    # input decays as β^t; the astrocyte current g_a a_{t-1} keeps feeding the membrane (float64 recursion)
+    alpha, beta, gamma, g = 0.97, 0.5, 0.1, 0.5
+    cell = AMSUCell(
+        1, 1, beta=beta, alpha=alpha, gamma=gamma, g_astro=g, mod="current", learn_params=False
+    ).double()
+    with torch.no_grad():
+        cell.linear.weight.fill_(1.0)
+        cell.linear.bias.zero_()
+    # the parameters were created in float32: use their stored values in the float64 reference
+    alpha, beta, gamma, g = (float(getattr(cell, k)[0]) for k in ("alpha", "beta", "gamma", "g_astro"))
+    xs = [2.0] + [0.0] * 40
+    state = None
+    u_ref = a_ref = s_ref = 0.0
+    for t, xv in enumerate(xs):
+        u_ref = beta * u_ref * (1 - s_ref) + xv + g * a_ref
+        s_ref = 1.0 if u_ref > 1.0 else 0.0
+        a_ref = alpha * a_ref + gamma * s_ref
+        _, state = cell(torch.tensor([[xv]], dtype=torch.float64), state)
+        assert state.u.item() == pytest.approx(u_ref, rel=1e-12, abs=1e-15)
+        assert state.a.item() == pytest.approx(gamma * alpha**t, rel=1e-12)
+    # at lag 32 the trace still holds γ α^32 ≈ 0.038 (38% of its first value); β^32 ≈ 2e-10
+    assert state.a.item() / gamma == pytest.approx(alpha**40, rel=1e-12)
+    assert state.u.item() > 1e3 * beta**40

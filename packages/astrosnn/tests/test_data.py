@@ -90,5 +90,5 @@ def test_load_text_file(tmp_path):
     bad.write_bytes(b"\xff\xfe\xfa")
     with pytest.raises(ValueError, match="not valid utf-8"):
         data.load_text_file(bad)
-    with pytest.raises(FileNotFoundError, match="not a file"):
+    with pytest.raises(FileNotFoundError, match=r"missing\.txt"):
         data.load_text_file(tmp_path / "missing.txt")

@@ -1,81 +1,119 @@
-"""Speed and accuracy against peers, measured back to back on the same machine (not run in CI).
+"""Speed (and accuracy) against the peers, alternating the two sides back to back and keeping the minimum.
 
-* NTF: this package's ``fit_ntf`` (tensorly HALS) vs tensorly's multiplicative updates and, when importable,
-  tensortools' ``ncp_hals`` (0.4, unmaintained) on the same planted-epoch tensor.
-* Communities: ``wsbm`` vs Leiden (leidenalg), Louvain (networkx) and, when importable, graph-tool, on weighted
-  planted partitions (N=120, B=4): time and NMI; plus the Erdős–Rényi control (blocks found).
+* NTF: this package's ``fit_ntf`` (tensorly HALS, one restart, 200 iterations, no early stop) against tensortools'
+  ``ncp_hals`` (0.4, the NTF implementation of Williams et al. 2018) on the same planted-epoch tensors.
+* Communities: ``detect(backend="wsbm")`` against Leiden (leidenalg) and Louvain (networkx) on weighted planted
+  partitions (N=120, B=4): time and NMI; and the Erdős–Rényi control (blocks found).
 
-Run: ``python benchmarks/bench_peers.py``. Timings on a shared machine are noisy: compare ratios.
+Run from a venv holding this package and the peer (outside the repository)::
+
+    uv venv /tmp/dc-bench && uv pip install -p /tmp/dc-bench ./shared/neurotypes './packages/dyn-connectome[leiden]' tensortools
+    /tmp/dc-bench/bin/python packages/dyn-connectome/benchmarks/bench_peers.py --repeats 5
+
+Prints one line per comparison; the README records the ratios with the versions and the machine.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
+import platform
 import time
-
-import numpy as np
-from sklearn.metrics import normalized_mutual_info_score as nmi
-
-from dyn_connectome import community, ntf, synthetic, tensor
+from collections.abc import Callable
+from importlib import metadata
+from typing import Any
 
 
-def _time(fn, repeat=3):
-    best = np.inf
-    out = None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
+def _alternate(fns: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
+    """Minimum wall time of each function over ``repeats`` rounds, the functions alternating within a round."""
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - t)
+    return best
 
 
-def bench_ntf() -> None:
-    for n_per_group, worms, label in ((10, 4, "435x24x4"), (30, 10, "4005x24x10")):
-        traces, _ = synthetic.planted_epochs(n_per_group=n_per_group, n_worms=worms, seed=100)
-        x, _ = tensor.build_affinity_tensor(traces, window=50, dtype=np.float64)
-        t_hals, r = _time(lambda x=x: ntf.fit_ntf(x, rank=3, n_restarts=1, seed=0, n_iter_max=200, tol=0.0))
-        t_mu, r_mu = _time(
-            lambda x=x: ntf.fit_ntf(x, rank=3, n_restarts=1, method="mu", seed=0, n_iter_max=200, tol=0.0)
-        )
-        line = f"NTF {label}, 200 iterations: tensorly HALS {t_hals:.2f} s (err {r.rel_error:.3f}), "
-        line += f"tensorly MU {t_mu:.2f} s (err {r_mu.rel_error:.3f})"
-        try:
-            import tensortools as tt
+def bench_ntf(repeats: int) -> None:
+    import numpy as np
 
-            t_tt, r_tt = _time(lambda x=x: tt.ncp_hals(x, rank=3, max_iter=200, tol=0.0, verbose=False))
-            err = np.linalg.norm(x - r_tt.factors.full()) / np.linalg.norm(x)
-            line += f", tensortools ncp_hals {t_tt:.2f} s (err {err:.3f}); ratio tensortools/ours {t_tt / t_hals:.2f}"
-        except ImportError:
-            line += "; tensortools not installed"
-        print(line)
+    from dyn_connectome import data, ntf, tensor
 
-
-def bench_communities() -> None:
-    backends = ["wsbm", "leiden", "louvain"]
     try:
-        import graph_tool  # noqa: F401
-
-        backends.append("graph-tool")
+        import tensortools as tt
     except ImportError:
-        pass
-    times: dict[str, list[float]] = {b: [] for b in backends}
-    scores: dict[str, list[float]] = {b: [] for b in backends}
-    er_blocks: dict[str, list[int]] = {b: [] for b in backends}
-    for seed in range(10):
-        a, truth = synthetic.weighted_planted_partition(seed=seed)
-        er = synthetic.weighted_er(120, 0.1, 1.0, seed=seed)
-        for b in backends:
-            t, p = _time(lambda a=a, b=b, seed=seed: community.detect(a, backend=b, seed=seed), repeat=1)
-            times[b].append(t)
-            scores[b].append(nmi(truth.labels, p.labels))
-            er_blocks[b].append(community.detect(er, backend=b, seed=seed).n_clusters)
-    for b in backends:
-        print(
-            f"{b:10s} N=120: {np.median(times[b]) * 1e3:8.1f} ms (median of 10), NMI {np.mean(scores[b]):.3f} "
-            f"± {np.std(scores[b]):.3f}, ER blocks {er_blocks[b]}; time ratio vs leiden "
-            f"{np.median(times[b]) / np.median(times['leiden']):.1f}"
+        tt = None
+    for n_per_group, worms in ((10, 4), (30, 10)):
+        traces, _ = data.planted_epochs(n_per_group=n_per_group, n_worms=worms, seed=100)
+        x, _ = tensor.build_affinity_tensor(traces, window=50, dtype=np.float64)
+        label = "x".join(map(str, x.shape))
+        fns: dict[str, Callable[[], Any]] = {
+            "dyn-connectome fit_ntf": lambda x=x: ntf.fit_ntf(
+                x, rank=3, n_restarts=1, seed=0, n_iter_max=200, tol=0.0
+            )
+        }
+        if tt is not None:
+            fns["tensortools ncp_hals"] = lambda x=x: tt.ncp_hals(
+                x, rank=3, max_iter=200, tol=0.0, verbose=False
+            )
+        times = _alternate(fns, repeats)
+        ours = ntf.fit_ntf(x, rank=3, n_restarts=1, seed=0, n_iter_max=200, tol=0.0)
+        line = f"NTF {label}, rank 3, 200 iterations: dyn-connectome {times['dyn-connectome fit_ntf']:.3f} s (error {ours.rel_error:.4f})"
+        if tt is not None:
+            res = tt.ncp_hals(x, rank=3, max_iter=200, tol=0.0, verbose=False)
+            err = np.linalg.norm(x - res.factors.full()) / np.linalg.norm(x)
+            ratio = times["tensortools ncp_hals"] / times["dyn-connectome fit_ntf"]
+            line += f"; tensortools {times['tensortools ncp_hals']:.3f} s (error {err:.4f}); tensortools/ours = {ratio:.2f}"
+        else:
+            line += "; tensortools not installed"
+        print(line, flush=True)
+
+
+def bench_communities(repeats: int) -> None:
+    import numpy as np
+
+    from dyn_connectome import community, data
+
+    methods = ["wsbm", "leiden", "louvain"]
+    graphs = [data.weighted_planted_partition(seed=s) for s in range(5)]
+    best = dict.fromkeys(methods, 0.0)
+    nmi: dict[str, list[float]] = {m: [] for m in methods}
+    for a, truth in graphs:
+        times = _alternate(
+            {m: (lambda a=a, m=m: community.detect(a, backend=m, seed=0)) for m in methods}, repeats
         )
+        for m in methods:
+            best[m] += times[m] / len(graphs)
+            p = community.detect(a, backend=m, seed=0)
+            nmi[m].append(community.normalized_mutual_information(truth.labels, p.labels))
+    er = [data.weighted_er(120, 0.1, 1.0, seed=s) for s in range(5)]
+    for m in methods:
+        blocks = [community.detect(a, backend=m, seed=0).n_clusters for a in er]
+        print(
+            f"communities N=120 ({m}): {1e3 * best[m]:.1f} ms (mean over 5 graphs of the minimum of {repeats}); "
+            f"NMI {np.mean(nmi[m]):.3f}; blocks on Erdős–Rényi {blocks}; time / Leiden {best[m] / best['leiden']:.1f}",
+            flush=True,
+        )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--repeats", type=int, default=5, help="alternating rounds (minimum kept)")
+    args = p.parse_args()
+    versions = {}
+    for dist in ("dyn-connectome", "tensorly", "tensortools", "leidenalg", "networkx", "numpy"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = "not installed"
+    print(
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(", ".join(f"{k} {v}" for k, v in versions.items()), flush=True)
+    bench_ntf(args.repeats)
+    bench_communities(args.repeats)
 
 
 if __name__ == "__main__":
-    bench_ntf()
-    bench_communities()
+    main()

@@ -102,15 +102,15 @@ def test_bad_input():
     x = np.random.default_rng(0).normal(size=(3, 100))
     with pytest.raises(NotImplementedError, match="§2"):
         differential_affinity(x, kind="paper")
-    with pytest.raises(ValueError, match="kind: must be one of"):
+    with pytest.raises(ValueError, match="kind must be one of"):
         differential_affinity(x, kind="spearman")
-    with pytest.raises(ValueError, match="window: must be >= 2"):
+    with pytest.raises(ValueError, match="window must be >= 2"):
         differential_affinity(x, window=1)
     with pytest.raises(ValueError, match="longer than the recording"):
         differential_affinity(x, window=101)
-    with pytest.raises(TypeError, match="window: must be an int"):
+    with pytest.raises(TypeError, match="window must be an integer"):
         differential_affinity(x, window=2.5)
-    with pytest.raises(ValueError, match="traces: expected a 2-D"):
+    with pytest.raises(ValueError, match="traces must be 2-dimensional"):
         differential_affinity(x[0])
 
 

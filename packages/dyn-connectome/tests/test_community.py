@@ -133,11 +133,11 @@ def test_bad_input():
         detect(-np.ones((3, 3)))
     with pytest.raises(ValueError, match="finite"):
         detect(np.full((3, 3), np.nan))
-    with pytest.raises(ValueError, match="backend: must be one of"):
+    with pytest.raises(ValueError, match="backend must be one of"):
         detect(np.ones((3, 3)), backend="infomap")
     with pytest.raises(ValueError, match="item_ids"):
         detect(np.ones((3, 3)), item_ids=("a",))
-    with pytest.raises(ValueError, match="labels: expected shape"):
+    with pytest.raises(ValueError, match="labels must have shape"):
         description_length(np.ones((3, 3)), [0, 1])
     with pytest.raises(ValueError, match="shrink"):
         fit_wsbm(np.ones((3, 3)), shrink=1.0)
@@ -153,3 +153,27 @@ def test_wsbm_never_worse_than_one_block(seed, n, p):
     assert np.all(np.diff(fit.history) <= 1e-9)
     assert fit.description_length == pytest.approx(description_length(a, fit.labels))
     assert fit.description_length <= description_length(a, np.zeros(n)) + 1e-9
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    a=st.lists(st.integers(0, 4), min_size=1, max_size=40),
+    data=st.data(),
+)
+def test_nmi_matches_scikit_learn(a, data):
+    b = data.draw(st.lists(st.integers(0, 6), min_size=len(a), max_size=len(a)))
+    assert community.normalized_mutual_information(a, b) == pytest.approx(nmi(a, b), abs=1e-12)
+
+
+def test_nmi_hand_cases():
+    assert community.normalized_mutual_information([0, 0, 1, 1], [1, 1, 0, 0]) == 1.0
+    assert community.normalized_mutual_information([0, 0, 0], [0, 0, 0]) == 1.0
+    assert community.normalized_mutual_information([0, 0, 0, 0], [0, 0, 1, 1]) == 0.0
+    # Hand computation: a = [0,0,1,1], b = [0,0,0,1]: MI = H(b) - H(b|a) = h(1/4) - 1/2 h(1/2) (nats).
+    h = lambda p: -(p * np.log(p) + (1 - p) * np.log(1 - p))  # noqa: E731
+    mi = h(0.25) - 0.5 * h(0.5)
+    assert community.normalized_mutual_information([0, 0, 1, 1], [0, 0, 0, 1]) == pytest.approx(
+        mi / ((h(0.5) + h(0.25)) / 2)
+    )
+    with pytest.raises(ValueError, match="same length"):
+        community.normalized_mutual_information([0, 1], [0])

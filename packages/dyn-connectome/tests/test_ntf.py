@@ -61,7 +61,7 @@ def test_factor_similarity_closed_form():
     w[0] /= 2
     c = NTFResult(w, a.f_pairs, a.f_time, a.f_worm, 0.0)
     assert factor_similarity(a, c) == pytest.approx((0.5 + 1 + 1) / 3)
-    with pytest.raises(ValueError, match="ranks differ"):
+    with pytest.raises(ValueError, match="rank of a"):
         factor_similarity(a, NTFResult(w[:2], a.f_pairs[:, :2], a.f_time[:, :2], a.f_worm[:, :2], 0.0))
 
 
@@ -94,13 +94,16 @@ def test_bad_input():
     x = np.ones((4, 3, 2))
     with pytest.raises(ValueError, match="non-negative"):
         fit_ntf(-x)
-    with pytest.raises(ValueError, match="infinite"):
+    with pytest.raises(ValueError, match="infinit"):
         fit_ntf(np.where(x > 0, np.inf, 0))
     with pytest.raises(ValueError, match="3-D"):
         fit_ntf(np.ones((3, 3)))
-    with pytest.raises(TypeError, match="numpy array"):
-        fit_ntf([[[1.0]]])
-    with pytest.raises(ValueError, match="rank: must be a positive int"):
+    with pytest.raises(TypeError, match="real numbers"):
+        fit_ntf(np.array([[["a"]]]))
+    with pytest.raises(TypeError, match="X must be a numpy array"):
+        fit_ntf("tensor")
+    assert fit_ntf([[[1.0, 2.0]]], rank=1, n_restarts=1).rel_error < 1e-6  # array_like is accepted
+    with pytest.raises(ValueError, match="rank must be positive"):
         fit_ntf(x, rank=0)
     with pytest.raises(ValueError, match="method"):
         fit_ntf(x, method="als")

@@ -131,7 +131,7 @@ def test_generator_bad_input():
         synthetic.planted_epochs(schedule=[[(0,)], [(0, 1, 2)], [(0, 1, 2)]])
     with pytest.raises(ValueError, match="p_in"):
         synthetic.weighted_planted_partition(p_in=1.5)
-    with pytest.raises(ValueError, match="p: must be a probability"):
+    with pytest.raises(ValueError, match="p must lie in"):
         synthetic.weighted_er(10, p=-0.1)
 
 

@@ -83,7 +83,7 @@ def test_bad_input():
         build_affinity_tensor([a, _rec(rng, ["a", "b"], rate=20.0)])
     with pytest.raises(ValueError, match="longer than recording 0"):
         build_affinity_tensor([a], window=500)
-    with pytest.raises(ValueError, match="window: must be an int >= 2"):
+    with pytest.raises(ValueError, match="window must be >= 2"):
         build_affinity_tensor([a], window=1)
     with pytest.raises(ValueError, match="non-empty list"):
         build_affinity_tensor([])

@@ -55,8 +55,14 @@ def oracle(gt, pred, fs_th=0.05, fm_th=0.1):
         loc = np.nan_to_num(2 * prec * rec / (prec + rec)).astype(np.float32)
     f1s, tp05, cl05 = [], 0, []
     for th in THS:
+        # the reference compares float32 matrices with the threshold in float32 (an array against a Python
+        # float, under every numpy); comparing float32 *scalars* with a Python float would be float64 in numpy 1.x
+        th32 = np.float32(th)
         pairs = sorted(
-            (-loc[g, p], g, p) for g in range(1, len(gm) + 1) for p in range(1, len(pm) + 1) if loc[g, p] > th
+            (-loc[g, p], g, p)
+            for g in range(1, len(gm) + 1)
+            for p in range(1, len(pm) + 1)
+            if loc[g, p] > th32
         )
         ug, up, acc = set(), set(), []
         for _, g, p in pairs:
@@ -83,8 +89,9 @@ def oracle(gt, pred, fs_th=0.05, fm_th=0.1):
             cov.append(float(sum(rec[g, p] for p in mine)))
 
     def m2m(th):
+        th32 = np.float32(th)  # float32 matrix entries against the threshold, as the reference (see above)
         if not (gt_ov or pred_ov):
-            return {g: [p for p in range(1, len(pm) + 1) if rec[g, p] > th] for g in range(1, len(gm) + 1)}
+            return {g: [p for p in range(1, len(pm) + 1) if rec[g, p] > th32] for g in range(1, len(gm) + 1)}
         # consumption matching on dense masks, lazy heap with versions
         heap, version, tick, matches = [], {}, itertools.count(), {}
         g_avail = {g: gsk[g - 1].copy() for g in range(1, len(gm) + 1)}
@@ -96,7 +103,7 @@ def oracle(gt, pred, fs_th=0.05, fm_th=0.1):
 
         for g in range(1, len(gm) + 1):
             for p in range(1, len(pm) + 1):
-                if rec[g, p] > th:
+                if rec[g, p] > th32:
                     push((g, p), -float(rec[g, p]))
         while heap:
             _, _, v, key = heapq.heappop(heap)
@@ -109,14 +116,14 @@ def oracle(gt, pred, fs_th=0.05, fm_th=0.1):
             p_avail[p] &= ~gm[g - 1]
             den = gsk[g - 1].sum() or 1.0
             for q in range(1, len(pm) + 1):
-                if rec[g, q] > th:
+                if rec[g, q] > th32:
                     val = (g_avail[g] & pm[q - 1]).sum() / den
                     if val > th:
                         push((g, q), -val)
                     elif (g, q) in version:
                         version[(g, q)] = -1
             for h in range(1, len(gm) + 1):
-                if rec[h, p] > th:
+                if rec[h, p] > th32:
                     val = (gsk[h - 1] & p_avail[p]).sum() / (gsk[h - 1].sum() or 1.0)
                     if val > th:
                         push((h, p), -val)
@@ -137,7 +144,7 @@ def oracle(gt, pred, fs_th=0.05, fm_th=0.1):
         "avF1": av_f1,
         "C": c,
         "tp": tp05 / len(gm),
-        "cldice_tp": float(np.mean(cl05)) if cl05 else float("nan"),
+        "cldice_tp": float(np.mean(cl05)) if cl05 else 0.0,  # the official writes 0.0 since 6bb3f2a
         "fs": fs,
         "fm": fm,
     }

@@ -6,10 +6,10 @@ import doctest
 
 import pytest
 
-from fisbe_bench import localize, match, synth
+from fisbe_bench import dataset, localize, match, scores, synth
 
 
-@pytest.mark.parametrize("module", [localize, match, synth])
+@pytest.mark.parametrize("module", [dataset, localize, match, scores, synth])
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0

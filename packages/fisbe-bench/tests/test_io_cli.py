@@ -110,7 +110,7 @@ def test_fisbe_eval_cli_writes_json_and_markdown(files, tmp_path, capsys):
             "flylight",
             "--out",
             str(out),
-            "--no-progress",
+            "-q",
         ]
     )
     assert rc == 0
@@ -125,9 +125,7 @@ def test_fisbe_eval_cli_writes_json_and_markdown(files, tmp_path, capsys):
 
 def test_cli_errors_and_help(files, tmp_path, capsys):
     root, *_ = files
-    rc = eval_main(
-        ["--pred", str(root / "pred"), "--gt", str(root / "gt"), "--out", str(tmp_path), "--no-progress"]
-    )
+    rc = eval_main(["--pred", str(root / "pred"), "--gt", str(root / "gt"), "--out", str(tmp_path), "-q"])
     assert rc == 2
     assert "key is required" in capsys.readouterr().err
     with pytest.raises(SystemExit):
@@ -141,3 +139,78 @@ def test_toy_command_writes_fisbe_layout(tmp_path):
     assert sample.gt.n_channels == 3 and sample.raw is not None
     seg = read_labels(tmp_path / "pred" / "toy_0.zarr", "volumes/labels")
     assert seg.shape == (20, 48, 48)
+
+
+def test_cli_summary_csv_in_the_official_layout(files, tmp_path):
+    root, gt, pred, _ = files
+    out = tmp_path / "res"
+    args = ["--pred", str(root / "pred" / "caseA.hdf"), "--gt", str(root / "gt" / "caseA.zarr")]
+    args += ["--pred-key", "volumes/labels", "--out", str(out), "-q"]
+    assert eval_main(args) == 0
+    from fisbe_bench.data import read_summary_csv
+
+    cols, rows = read_summary_csv(out / "summary.csv")
+    assert [n for n, _ in rows] == ["caseA", "mean", "sum", "avg_inst"]
+    ref = evaluate(gt, pred, min_instance_size=None, dim_instances=[2, 4])
+    assert rows[0][1]["general avg_f1_cov_score"] == ref.S
+    assert rows[3][1]["general avg_f1_cov_score"] == pytest.approx(ref.S)  # one image: the aggregate is its S
+    assert cols[0] == "general Num GT" and cols[-1] == "th_0_9 fscore"
+
+
+def test_cli_split_file_sets_partly_per_image(files, tmp_path):
+    root, gt, pred, _ = files
+    split = tmp_path / "split.txt"
+    split.write_text(
+        "(1) samples for FlyLight completely:\n\ntest:\nother\n\n(2) samples for FlyLight partly:\n\ntest:\ncaseA\n"
+    )
+    out = tmp_path / "res"
+    args = ["--pred", str(root / "pred"), "--gt", str(root / "gt"), "--pred-key", "volumes/labels"]
+    assert eval_main([*args, "--out", str(out), "-q", "--split-file", str(split)]) == 0
+    payload = json.loads((out / "fisbe_scores.json").read_text())
+    assert payload["settings"]["partly"] == {"caseA": True}
+    ref = evaluate(gt, pred, min_instance_size=None, partly=True, dim_instances=[2, 4])
+    assert payload["images"]["caseA"]["confusion_matrix"]["th_0_5"]["AP_FP"] == ref.threshold(0.5).fp
+
+
+def test_2d_images_from_tiff_and_hdf5(tmp_path):
+    """--ndim 2: YX / CYX label images (TIFF, HDF5) evaluated as 2-D images."""
+    gt = np.zeros((2, 30, 40), np.uint8)
+    gt[0, 10, 2:38] = 1
+    gt[1, 2:28, 20] = 1  # crosses channel 0
+    pred = np.zeros((30, 40), np.int32)
+    pred[10, 2:20] = 1
+    pred[2:28, 21] = 2
+    tifffile.imwrite(tmp_path / "gt.tif", gt)
+    with h5py.File(tmp_path / "pred.h5", "w") as f:
+        f.create_dataset("labels", data=pred)
+    g = read_labels(tmp_path / "gt.tif", ndim=2)
+    p = read_labels(tmp_path / "pred.h5", ndim=2)
+    assert g.ndim == 2 and g.shape == (1, 30, 40) and g.n_channels == 2
+    np.testing.assert_array_equal(p.to_dense()[0], pred)
+    want = evaluate(gt, pred, ndim=2)
+    assert evaluate(g, p, ndim=2).to_dict() == want.to_dict()
+    with pytest.raises(ValueError, match="2-D data but ndim=3"):
+        evaluate(g, p)
+    out = tmp_path / "res"
+    rc = eval_main(
+        [
+            "--pred",
+            str(tmp_path / "pred.h5"),
+            "--gt",
+            str(tmp_path / "gt.tif"),
+            "--ndim",
+            "2",
+            "--out",
+            str(out),
+            "-q",
+        ]
+    )
+    assert rc == 0
+    payload = json.loads((out / "fisbe_scores.json").read_text())
+    assert payload["settings"]["ndim"] == 2
+    assert payload["images"]["pred"]["general"]["avg_gt_skel_coverage"] == pytest.approx(want.C, abs=1e-12)
+    # a 3-D reading of the same files is refused with a message naming the file
+    assert (
+        eval_main(["--pred", str(tmp_path / "pred.h5"), "--gt", str(tmp_path / "gt.tif"), "--out", str(out)])
+        == 2
+    )

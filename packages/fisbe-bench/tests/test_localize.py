@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import example, given, settings
@@ -19,10 +21,10 @@ def _line(shape, z, y, x0, x1):
     return a
 
 
-def brute_force(gt: np.ndarray, pred: np.ndarray):
-    """Dense reading of spec Method 2: full-volume skeletons, counts over all channels."""
-    gt = gt[None] if gt.ndim == 3 else gt
-    pred = pred[None] if pred.ndim == 3 else pred
+def brute_force(gt: np.ndarray, pred: np.ndarray, ndim: int = 3):
+    """Dense reading of spec Method 2: full-volume (or full-image) skeletons, counts over all channels."""
+    gt = gt[None] if gt.ndim == ndim else gt
+    pred = pred[None] if pred.ndim == ndim else pred
     # assumes ids already unique across channels and sequential (tests build them that way)
     ng, npd = int(gt.max()), int(pred.max())
 
@@ -136,3 +138,65 @@ def test_bounding_box_skeleton_equals_full_volume_skeleton(seed):
 def test_shape_mismatch_is_rejected():
     with pytest.raises(ValueError, match="same spatial shape"):
         cl_matrices(np.ones((2, 3, 4), np.uint8), np.ones((2, 3, 5), np.uint8))
+
+
+def _tube2d(shape, pts, r):
+    """Pixels within distance r of a polyline (dense brute force)."""
+    yy, xx = np.indices(shape).astype(float)
+    out = np.zeros(shape, bool)
+    for a, b in itertools.pairwise(pts):
+        d = np.asarray(b, float) - np.asarray(a, float)
+        t = np.clip(((yy - a[0]) * d[0] + (xx - a[1]) * d[1]) / max(float(d @ d), 1e-12), 0, 1)
+        out |= (yy - a[0] - t * d[0]) ** 2 + (xx - a[1] - t * d[1]) ** 2 <= r * r
+    return out
+
+
+def test_2d_hand_counted_line():
+    gt = np.zeros((7, 24), np.uint8)
+    gt[3, 2:22] = 1  # a 1-pixel line is its own 2-D skeleton
+    pred = np.zeros_like(gt)
+    pred[3, 2:12] = 1
+    pred[6, 2:10] = 2
+    cld, rec, prec = cl_matrices(gt, pred, ndim=2)
+    assert rec[1, 1] == pytest.approx(0.5) and rec[1, 0] == pytest.approx(0.5) and rec[1, 2] == 0.0
+    assert prec[1, 1] == 1.0 and prec[0, 2] == 1.0
+    assert cld[1, 1] == pytest.approx(2 * 0.5 / 1.5)
+
+
+@settings(max_examples=12, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10_000))
+def test_2d_matches_dense_brute_force_with_overlaps(seed):
+    """ndim=2: full-image 2-D (Zhang) skeletons in the brute force, overlapping GT channels."""
+    rng = np.random.default_rng(seed)
+    shape = (30, 34)
+    gt = np.zeros((3, *shape), dtype=np.int32)
+    for c in range(3):
+        gt[c][
+            _tube2d(shape, rng.uniform(2, np.array(shape) - 3, size=(3, 2)), float(rng.uniform(0.8, 2.5)))
+        ] = c + 1
+    pred = np.zeros(shape, dtype=np.int32)
+    for k in range(1, 4):
+        pred[
+            _tube2d(shape, rng.uniform(2, np.array(shape) - 3, size=(3, 2)), float(rng.uniform(0.8, 2.0)))
+        ] = k
+    ids = [i for i in np.unique(pred) if i]
+    lut = np.zeros(pred.max() + 1, dtype=np.int32)
+    lut[ids] = np.arange(1, len(ids) + 1)
+    pred = lut[pred]
+    cld, rec, prec = cl_matrices(gt, pred, ndim=2)
+    bcld, brec, bprec = brute_force(gt, pred, ndim=2)
+    np.testing.assert_allclose(rec, brec, atol=1e-7)
+    np.testing.assert_allclose(prec, bprec, atol=1e-7)
+    np.testing.assert_allclose(cld, bcld, atol=1e-6)
+
+
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10_000))
+def test_2d_bounding_box_skeleton_equals_full_image_skeleton(seed):
+    rng = np.random.default_rng(seed)
+    shape = (40, 44)
+    mask = _tube2d(shape, rng.uniform(0, np.array(shape) - 1, size=(4, 2)), float(rng.uniform(1.0, 4.0)))
+    inst = normalize(as_sparse(mask.astype(np.uint8), ndim=2))
+    flat = skeleton_of(inst, 1)
+    full = np.flatnonzero(skeletonize(mask.astype(np.uint8)) > 0)  # 2-D input: Zhang's thinning
+    np.testing.assert_array_equal(flat, full)

@@ -18,6 +18,8 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from neurotypes.validation import check_bool, check_choice
+
 __all__ = ["DNRTracker", "dead_neuron_rate", "pooled_rate", "relu_layers"]
 
 logger = logging.getLogger(__name__)
@@ -127,11 +129,9 @@ class DNRTracker:
     def __init__(
         self, model: nn.Module, layers: LayerSpec = None, per: Per = "element", train_only: bool = True
     ) -> None:
-        if per not in ("element", "channel"):
-            raise ValueError(f"per must be 'element' or 'channel', got {per!r}")
+        self.per: Per = check_choice("per", per, ("element", "channel"))
+        self.train_only = check_bool("train_only", train_only)
         self.model = model
-        self.per: Per = per
-        self.train_only = bool(train_only)
         self.layers = relu_layers(model, layers)
         self._counts: dict[str, torch.Tensor] = {}
         self._n_inputs: dict[str, int] = dict.fromkeys(self.layers, 0)
@@ -324,7 +324,13 @@ def dead_neuron_rate(
     >>> dead_neuron_rate(net, x) == 4 / 9
     True
     """
-    was_training = model.training if isinstance(model, nn.Module) else False
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(by_layer, bool):
+        raise TypeError(f"by_layer must be a bool, got {type(by_layer).__name__}")
+    if isinstance(loader, torch.Tensor) and not bool(torch.isfinite(loader).all()):
+        raise ValueError("loader must hold finite inputs, got NaN or infinity")
+    was_training = model.training
     tracker = DNRTracker(model, layers=layers, per=per, train_only=False)
     try:
         model.eval()

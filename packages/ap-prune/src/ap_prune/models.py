@@ -9,6 +9,8 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
+from neurotypes.validation import check_int, check_seed
+
 __all__ = ["MLP", "SmallCNN"]
 
 
@@ -27,9 +29,13 @@ class MLP(nn.Sequential):
     """
 
     def __init__(self, sizes: Sequence[int] = (64, 128, 128, 10), seed: int | None = 0) -> None:
-        sizes = tuple(sizes)
-        if len(sizes) < 2 or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sizes):
-            raise ValueError(f"sizes must hold at least two positive ints, got {sizes}")
+        if isinstance(sizes, str) or not isinstance(sizes, Sequence):
+            raise TypeError(f"sizes must be a sequence of layer widths, got {type(sizes).__name__}")
+        sizes = tuple(check_int(f"sizes[{i}]", s, minimum=1) for i, s in enumerate(sizes))
+        if len(sizes) < 2:
+            raise ValueError(f"sizes must hold at least two widths (input and output), got {sizes}")
+        if seed is not None:
+            seed = check_seed("seed", seed)
         layers: list[nn.Module] = []
         with _seeded(seed):
             for i, (a, b) in enumerate(itertools.pairwise(sizes)):
@@ -59,6 +65,10 @@ class SmallCNN(nn.Module):
 
     def __init__(self, n_classes: int = 10, in_channels: int = 1, seed: int | None = 0) -> None:
         super().__init__()
+        n_classes = check_int("n_classes", n_classes, minimum=1)
+        in_channels = check_int("in_channels", in_channels, minimum=1)
+        if seed is not None:
+            seed = check_seed("seed", seed)
         with _seeded(seed):
             self.conv1 = nn.Conv2d(in_channels, 16, 3, padding=1)
             self.relu1 = nn.ReLU()

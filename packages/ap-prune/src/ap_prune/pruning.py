@@ -17,6 +17,8 @@ import torch
 from torch import nn
 from torch.nn.utils import prune
 
+from neurotypes.validation import check_choice, check_int, check_probability, check_seed
+
 __all__ = [
     "PRUNABLE_TYPES",
     "ActivateWhilePruning",
@@ -41,7 +43,8 @@ logger = logging.getLogger(__name__)
 PRUNABLE_TYPES: tuple[type[nn.Module], ...] = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 """Layer types whose ``weight`` is prunable (biases and normalisation layers never are)."""
 
-Criterion = Literal["stable_negative", "random_negative", "stable_any"]
+Selection = Literal["stable_negative", "random_negative", "stable_any"]
+SELECTIONS: tuple[str, ...] = ("stable_negative", "random_negative", "stable_any")
 LayerSpec = Sequence[str | nn.Module] | None
 Targets = Sequence[tuple[nn.Module, str]]
 BasePrunerFn = Callable[[nn.Module, int, Targets], None]
@@ -52,11 +55,7 @@ def _round_half_up(x: float) -> int:
 
 
 def _check_rate(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if not 0.0 < float(value) < 1.0:
-        raise ValueError(f"{name} must lie strictly between 0 and 1, got {value}")
-    return float(value)
+    return check_probability(name, value, open_interval=True)
 
 
 def prunable_layers(model: nn.Module, layers: LayerSpec = None) -> dict[str, nn.Module]:
@@ -265,10 +264,7 @@ def global_magnitude(model: nn.Module, amount: int, targets: Targets | None = No
     targets : sequence of (module, "weight"), optional
         Parameters to rank together (default: every prunable layer's weight).
     """
-    if isinstance(amount, bool) or not isinstance(amount, int):
-        raise TypeError(f"amount must be an int number of weights, got {type(amount).__name__}")
-    if amount < 0:
-        raise ValueError(f"amount must be >= 0, got {amount}")
+    amount = check_int("amount", amount, minimum=0)
     if targets is None:
         targets = [(m, "weight") for m in prunable_layers(model).values()]
     if amount == 0:
@@ -284,7 +280,7 @@ def ap_select(
     *,
     k: int | None = None,
     layers: LayerSpec = None,
-    criterion: Criterion = "stable_negative",
+    criterion: Selection = "stable_negative",
     seed: int | None = None,
 ) -> PruneMask:
     """Select the weights AP prunes: alive, strictly negative, and the least moved during training.
@@ -319,16 +315,19 @@ def ap_select(
         ``{layer: bool tensor}`` of the selected weights. Fewer than ``k`` are selected only when there are not
         enough candidates (logged as a warning).
     """
-    if criterion not in ("stable_negative", "random_negative", "stable_any"):
-        raise ValueError(
-            f"criterion must be 'stable_negative', 'random_negative' or 'stable_any', got {criterion!r}"
-        )
+    check_choice("criterion", criterion, SELECTIONS)
+    if seed is not None:
+        seed = check_seed("seed", seed)
     mods = prunable_layers(model, layers)
     if not isinstance(w_start, Mapping):
         raise TypeError(f"w_start must be a mapping of layer name -> tensor, got {type(w_start).__name__}")
     for name, mod in mods.items():
         if name not in w_start:
             raise ValueError(f"w_start has no entry for prunable layer {name!r}")
+        if not isinstance(w_start[name], torch.Tensor):
+            raise TypeError(f"w_start[{name!r}] must be a torch.Tensor, got {type(w_start[name]).__name__}")
+        if not bool(torch.isfinite(w_start[name]).all()):
+            raise ValueError(f"w_start[{name!r}] must be finite, got NaN or infinity")
         if tuple(w_start[name].shape) != tuple(effective_weight(mod).shape):
             raise ValueError(
                 f"w_start[{name!r}] has shape {tuple(w_start[name].shape)}, "
@@ -339,10 +338,8 @@ def ap_select(
     if k is None:
         frac = _check_rate("frac", frac)
         k = _round_half_up(frac * total_alive)
-    elif isinstance(k, bool) or not isinstance(k, int):
-        raise TypeError(f"k must be an int, got {type(k).__name__}")
-    elif k < 0:
-        raise ValueError(f"k must be >= 0, got {k}")
+    else:
+        k = check_int("k", k, minimum=0)
 
     w = torch.cat([effective_weight(m).reshape(-1).to(torch.float64) for m in mods.values()])
     w0 = torch.cat([w_start[n].detach().reshape(-1).to(device=w.device, dtype=torch.float64) for n in mods])
@@ -493,19 +490,15 @@ class ActivateWhilePruning(BaselinePruner):
         p: float = 0.2,
         p_ap: float = 0.02,
         layers: LayerSpec = None,
-        criterion: Criterion = "stable_negative",
+        criterion: Selection = "stable_negative",
         seed: int = 0,
     ) -> None:
         super().__init__(base_pruner, p, layers)
         self.p_ap = _check_rate("p_ap", p_ap)
         if self.p_ap > self.p:
             raise ValueError(f"p_ap must not exceed p (p_ap={p_ap} > p={p})")
-        if criterion not in ("stable_negative", "random_negative", "stable_any"):
-            raise ValueError(
-                f"criterion must be 'stable_negative', 'random_negative' or 'stable_any', got {criterion!r}"
-            )
-        self.criterion: Criterion = criterion
-        self.seed = int(seed)
+        self.criterion: Selection = check_choice("criterion", criterion, SELECTIONS)
+        self.seed = check_seed("seed", seed)
         self._calls = 0
 
     def prune(self, model: nn.Module, w_start: Mapping[str, torch.Tensor] | None = None) -> PruneStep:

@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
+
+from neurotypes.validation import check_array, check_float, check_int, check_path, check_seed
 
 __all__ = [
     "ByteTokenizer",
     "CharTokenizer",
     "CopyTask",
     "copy_task",
-    "load_hf_text",
     "load_text_file",
     "markov_corpus",
     "markov_entropy_rate",
@@ -33,25 +33,40 @@ __all__ = [
 ]
 
 
-def _int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if int(value) < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
 def markov_table(
     order: int = 2, vocab: int = 16, seed: int = 0, concentration: float = 1.0
 ) -> NDArray[np.float64]:
     """Transition table ``P[ctx, y]`` of shape [vocab**order, vocab], rows ~ Dirichlet(concentration · 1).
 
     The context index is ``Σ_i x_{t−order+1+i} · vocab**(order−1−i)`` (oldest token most significant).
+
+    Parameters
+    ----------
+    order : int
+        Markov order k >= 1.
+    vocab : int
+        Alphabet size V >= 2 (``vocab**order`` contexts, at most 2**22).
+    seed : int
+        Seed of the table (>= 0).
+    concentration : float
+        Dirichlet concentration c > 0 of every row.
+
+    Returns
+    -------
+    numpy.ndarray
+        [vocab**order, vocab], rows summing to 1.
+
+    Examples
+    --------
+    >>> markov_table(1, 3, seed=0).shape
+    (3, 3)
     """
-    order = _int("order", order, 1)
-    vocab = _int("vocab", vocab, 2)
-    if not (isinstance(concentration, int | float) and concentration > 0):
-        raise ValueError(f"concentration must be a number > 0, got {concentration!r}")
+    order = check_int("order", order, minimum=1)
+    vocab = check_int("vocab", vocab, minimum=2)
+    seed = check_seed("seed", seed)
+    concentration = check_float("concentration", concentration, positive=True)
+    if vocab**order > 2**22:
+        raise ValueError(f"vocab**order must be <= 2**22 contexts, got {vocab}**{order}")
     rng = np.random.default_rng(seed)
     return rng.dirichlet(np.full(vocab, float(concentration)), size=vocab**order)
 
@@ -62,7 +77,40 @@ def markov_entropy_rate(
     """Exact entropy rate ``H = Σ_ctx π(ctx) · H(P(· | ctx))`` in nats, and the stationary π over contexts.
 
     π is found by power iteration on the chain over the ``vocab**order`` contexts.
+
+    Parameters
+    ----------
+    table : array_like
+        Transition table [vocab**order, vocab] (see :func:`markov_table`); rows are probability vectors.
+    order : int
+        Markov order k >= 1.
+    tol : float
+        Convergence tolerance of the power iteration (L1 change of π), > 0.
+    max_iter : int
+        Most power-iteration steps.
+
+    Returns
+    -------
+    (float, numpy.ndarray)
+        H in nats per token and π [vocab**order].
+
+    Raises
+    ------
+    ValueError
+        A table whose shape does not match ``order``, with negative entries or rows that do not sum to 1.
+
+    Examples
+    --------
+    >>> h, pi = markov_entropy_rate(np.array([[0.5, 0.5], [0.5, 0.5]]), 1)
+    >>> round(h, 6) == round(float(np.log(2)), 6)
+    True
     """
+    table = check_array("table", table, ndim=2, nonnegative=True)
+    order = check_int("order", order, minimum=1)
+    tol = check_float("tol", tol, positive=True)
+    max_iter = check_int("max_iter", max_iter, minimum=1)
+    if not np.allclose(table.sum(1), 1.0, atol=1e-9):
+        raise ValueError("table rows must sum to 1 (each row a probability vector)")
     n_ctx, vocab = table.shape
     if n_ctx != vocab**order:
         raise ValueError(f"table must have vocab**order = {vocab**order} rows, got {n_ctx}")
@@ -86,8 +134,27 @@ def markov_corpus(
 
     The transition rows are Dirichlet(concentration · 1) draws (``concentration = 1``: uniform on the simplex);
     the first context is drawn from the stationary distribution, so the sample is stationary from the start.
+    No model can beat H on this source: it is the falsifiable bound of the language-modelling claim.
+
+    Parameters
+    ----------
+    order, vocab, seed, concentration
+        As :func:`markov_table`.
+    n_tokens : int
+        Length of the sample (>= 1).
+
+    Returns
+    -------
+    (numpy.ndarray, float)
+        Tokens (int64, in ``[0, vocab)``) and H in nats per token.
+
+    Examples
+    --------
+    >>> toks, h = markov_corpus(order=1, vocab=4, n_tokens=10, seed=0)
+    >>> toks.shape, 0 < h < np.log(4)
+    ((10,), True)
     """
-    n_tokens = _int("n_tokens", n_tokens, 1)
+    n_tokens = check_int("n_tokens", n_tokens, minimum=1)
     table = markov_table(order, vocab, seed, concentration)
     h, pi = markov_entropy_rate(table, order)
     rng = np.random.default_rng([seed, 1])
@@ -138,10 +205,11 @@ def copy_task(L: int = 32, n_sym: int = 8, seed: int = 0, n_seq: int = 1024, str
     Tokens ``0..n_sym−1`` are symbols, ``n_sym`` the separator and ``n_sym + 1`` the blank.
     The default ``string_len = 1`` isolates retention over the lag (longer strings also need order information).
     """
-    L = _int("L", L, 2)
-    n_sym = _int("n_sym", n_sym, 2)
-    n_seq = _int("n_seq", n_seq, 1)
-    string_len = _int("string_len", string_len, 1)
+    L = check_int("L", L, minimum=2)
+    n_sym = check_int("n_sym", n_sym, minimum=2)
+    seed = check_seed("seed", seed)
+    n_seq = check_int("n_seq", n_seq, minimum=1)
+    string_len = check_int("string_len", string_len, minimum=1)
     if string_len >= L:
         raise ValueError(f"L must be >= string_len + 1 = {string_len + 1} (room for the separator), got {L}")
     rng = np.random.default_rng(seed)
@@ -187,15 +255,16 @@ class CharTokenizer:
 
     def encode(self, text: str) -> NDArray[np.int64]:
         """Token ids of ``text``; characters outside the vocabulary raise ``ValueError``."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a str, got {type(text).__name__}")
         try:
             return np.fromiter((self._index[c] for c in text), dtype=np.int64, count=len(text))
         except KeyError as err:
             raise ValueError(f"text contains a character outside the vocabulary: {err.args[0]!r}") from None
 
     def decode(self, ids: NDArray[np.integer] | list[int]) -> str:
-        arr = np.asarray(ids, dtype=np.int64)
-        if arr.size and (arr.min() < 0 or arr.max() >= self.vocab_size):
-            raise ValueError(f"ids must lie in [0, {self.vocab_size})")
+        """The text of token ids ``ids`` (1-D integers in ``[0, vocab_size)``)."""
+        arr = check_array("ids", ids, ndim=1, dtype="int", minimum=0, maximum=self.vocab_size - 1)
         return "".join(self.chars[i] for i in arr.tolist())
 
 
@@ -211,49 +280,52 @@ class ByteTokenizer:
     vocab_size = 256
 
     def encode(self, text: str) -> NDArray[np.int64]:
+        """The UTF-8 bytes of ``text`` as int64 ids."""
         if not isinstance(text, str):
             raise TypeError(f"text must be a str, got {type(text).__name__}")
         return np.frombuffer(text.encode("utf-8"), dtype=np.uint8).astype(np.int64)
 
     def decode(self, ids: NDArray[np.integer] | list[int]) -> str:
-        arr = np.asarray(ids, dtype=np.int64)
-        if arr.size and (arr.min() < 0 or arr.max() > 255):
-            raise ValueError("ids must lie in [0, 256)")
+        """The text of byte ids ``ids`` (1-D integers in ``[0, 256)``; invalid UTF-8 becomes U+FFFD)."""
+        arr = check_array("ids", ids, ndim=1, dtype="int", minimum=0, maximum=255)
         return arr.astype(np.uint8).tobytes().decode("utf-8", errors="replace")
 
 
 def load_text_file(path: str | os.PathLike[str], encoding: str = "utf-8", min_chars: int = 2) -> str:
     """Read a plain-text corpus the user has locally (e.g. WikiText/PTB/enwik8 raw files).
 
-    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for an empty, undecodable or too short one.
+    Parameters
+    ----------
+    path : str or path-like
+        The text file.
+    encoding : str
+        Its encoding (default UTF-8; decoding errors are refused, never replaced).
+    min_chars : int
+        Fewest characters accepted (>= 1).
+
+    Returns
+    -------
+    str
+        The whole text.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    ValueError
+        ``path`` is a folder, or the file is not valid text in ``encoding`` (e.g. a binary file), or it is shorter
+        than ``min_chars``; the message names the file.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"path {str(p)!r} is not a file")
+    p = check_path("path", path)
+    if not isinstance(encoding, str):
+        raise TypeError(f"encoding must be a str, got {type(encoding).__name__}")
+    min_chars = check_int("min_chars", min_chars, minimum=1)
     try:
         text = p.read_text(encoding=encoding)
-    except UnicodeDecodeError as err:
-        raise ValueError(f"path {str(p)!r} is not valid {encoding} text: {err}") from None
+    except (UnicodeDecodeError, LookupError) as err:
+        raise ValueError(f"file {str(p)!r} is not valid {encoding} text: {err}") from None
+    if "\x00" in text:
+        raise ValueError(f"file {str(p)!r} holds NUL characters: it looks binary, not text")
     if len(text) < min_chars:
-        raise ValueError(f"corpus {str(p)!r} is empty or shorter than min_chars={min_chars} characters")
-    return text
-
-
-def load_hf_text(path: str, name: str | None = None, split: str = "train", text_field: str = "text") -> str:
-    """Join the ``text_field`` of a Hugging Face dataset split into one string (optional extra ``astrosnn[hf]``).
-
-    ``datasets`` reads its local cache or fetches from the hub: on an offline machine only already-cached
-    datasets (e.g. ``"wikitext", "wikitext-2-raw-v1"``) load. Raises ``ImportError`` without the extra and
-    ``ValueError`` for a missing field or an empty split.
-    """
-    try:
-        import datasets
-    except ImportError as err:  # pragma: no cover - depends on the extra
-        raise ImportError("load_hf_text needs the optional extra: pip install 'astrosnn[hf]'") from err
-    ds = datasets.load_dataset(path, name, split=split)
-    if text_field not in ds.column_names:
-        raise ValueError(f"text_field {text_field!r} is not a column of the dataset: {ds.column_names}")
-    text = "".join(str(t) for t in ds[text_field])
-    if not text:
-        raise ValueError(f"split {split!r} of {path!r} holds no text")
+        raise ValueError(f"file {str(p)!r} is empty or shorter than min_chars={min_chars} characters")
     return text

@@ -19,8 +19,12 @@ uses the previous step's spike, is detached from the graph, and zeroes only the 
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+import io
+import json
+import os
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -28,12 +32,22 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from astrosnn.data import ByteTokenizer, CharTokenizer
 from astrosnn.surrogate import SURROGATES, spike
-from neurotypes import SpikeTrains
+from neurotypes import FormatError, SpikeTrains, atomic_write_bytes
+from neurotypes.validation import (
+    check_array,
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    check_positive,
+)
 
 __all__ = [
     "AMSU",
     "LIF",
+    "MODEL_FORMAT",
     "MODS",
     "AMSUCell",
     "AMSUState",
@@ -42,6 +56,8 @@ __all__ = [
     "LIFState",
     "LMConfig",
     "count_params",
+    "load_model",
+    "save_model",
     "to_spike_trains",
 ]
 
@@ -64,35 +80,24 @@ class LIFState(NamedTuple):
     s: torch.Tensor
 
 
-def _check_pos_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if int(value) < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
+def _check_open_upper(name: str, value: float, upper: float) -> float:
+    """``value`` (already a finite float) must lie below ``upper`` (an open bound)."""
+    if not value < upper:
+        raise ValueError(f"{name} must be < {upper:g}, got {value}")
+    return value
 
 
-def _check_real(
-    name: str,
-    value: object,
-    lo: float | None = None,
-    hi: float | None = None,
-    *,
-    lo_open: bool = False,
-    hi_open: bool = False,
-) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    v = float(value)
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {v}")
-    lo_bad = lo is not None and (v <= lo if lo_open else v < lo)
-    hi_bad = hi is not None and (v >= hi if hi_open else v > hi)
-    if lo_bad or hi_bad:
-        left = "(" if lo_open else "["
-        right = ")" if hi_open else "]"
-        raise ValueError(f"{name} must lie in {left}{lo}, {hi}{right}, got {v}")
-    return v
+def _check_tensor(name: str, x: object, shape: str, ndim: int, last: int) -> torch.Tensor:
+    """A finite floating-point tensor with ``ndim`` dimensions whose last has size ``last`` (``shape`` names them)."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got {x.dtype}")
+    if x.ndim != ndim or x.shape[-1] != last:
+        raise ValueError(f"{name} must have shape {shape}, got {tuple(x.shape)}")
+    if x.numel() and not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{name} must be finite, got NaN or infinity")
+    return x
 
 
 def _t(x: object) -> torch.Tensor:
@@ -169,29 +174,23 @@ class AMSUCell(nn.Module):
         bias: bool = True,
     ) -> None:
         super().__init__()
-        self.n_in = _check_pos_int("n_in", n_in)
-        self.n_hidden = _check_pos_int("n_hidden", n_hidden)
-        beta = _check_real("beta", beta, 0.0, 1.0)
-        alpha = _check_real("alpha", alpha, 0.0, 1.0, hi_open=True)
-        gamma = _check_real("gamma", gamma, 0.0)
-        g_astro = _check_real("g_astro", g_astro)
-        kappa = _check_real("kappa", kappa)
-        self.threshold = _check_real("threshold", threshold, 0.0, lo_open=True)
-        if mod not in MODS:
-            raise ValueError(f"mod must be one of {MODS}, got {mod!r}")
-        if surrogate not in SURROGATES:
-            raise ValueError(f"surrogate must be one of {sorted(SURROGATES)}, got {surrogate!r}")
-        if astro_input not in ASTRO_INPUTS:
-            raise ValueError(f"astro_input must be one of {ASTRO_INPUTS}, got {astro_input!r}")
-        if surrogate_param is not None:
-            _check_real("surrogate_param", surrogate_param, 0.0, lo_open=True)
-        self.mod = mod
-        self.surrogate = surrogate
-        self.surrogate_param = surrogate_param
-        self.astro_input = astro_input
-        self.learn_params = bool(learn_params)
-        self.detach_reset = bool(detach_reset)
-        self.linear = nn.Linear(self.n_in, self.n_hidden, bias=bias)
+        self.n_in = check_int("n_in", n_in, minimum=1)
+        self.n_hidden = check_int("n_hidden", n_hidden, minimum=1)
+        beta = check_float("beta", beta, minimum=0.0, maximum=1.0)
+        alpha = _check_open_upper("alpha", check_float("alpha", alpha, minimum=0.0), 1.0)
+        gamma = check_float("gamma", gamma, minimum=0.0)
+        g_astro = check_float("g_astro", g_astro)
+        kappa = check_float("kappa", kappa)
+        self.threshold = check_positive("threshold", threshold)
+        self.mod = check_choice("mod", mod, MODS)
+        self.surrogate = check_choice("surrogate", surrogate, tuple(SURROGATES))
+        self.surrogate_param = (
+            None if surrogate_param is None else check_positive("surrogate_param", surrogate_param)
+        )
+        self.astro_input = check_choice("astro_input", astro_input, ASTRO_INPUTS)
+        self.learn_params = check_bool("learn_params", learn_params)
+        self.detach_reset = check_bool("detach_reset", detach_reset)
+        self.linear = nn.Linear(self.n_in, self.n_hidden, bias=check_bool("bias", bias))
         for name, val in (
             ("beta", beta),
             ("alpha", alpha),
@@ -208,18 +207,27 @@ class AMSUCell(nn.Module):
         self, batch: int, device: torch.device | None = None, dtype: torch.dtype | None = None
     ) -> AMSUState:
         """Zero state for a batch of ``batch`` sequences."""
+        batch = check_int("batch", batch, minimum=1)
         w = self.linear.weight
         z = torch.zeros(batch, self.n_hidden, device=device or w.device, dtype=dtype or w.dtype)
         return AMSUState(z, z.clone(), z.clone())
 
     def step(self, wx: torch.Tensor, state: AMSUState) -> tuple[torch.Tensor, AMSUState]:
         """Advance one step given the synaptic drive ``W x_t`` (without bias) [B, C]."""
-        beta = _t(self.beta).clamp(0.0, 1.0)
-        alpha = _t(self.alpha).clamp(0.0, 1.0)
+        return self._step(wx, state, *self._decays(), biased=False)
+
+    def _decays(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """β and α clamped to [0, 1] (trainable values may leave the interval during optimisation)."""
+        return _t(self.beta).clamp(0.0, 1.0), _t(self.alpha).clamp(0.0, 1.0)
+
+    def _step(
+        self, wx: torch.Tensor, state: AMSUState, beta: torch.Tensor, alpha: torch.Tensor, *, biased: bool
+    ) -> tuple[torch.Tensor, AMSUState]:
+        """One step; ``biased``: ``wx`` already holds ``W x_t + b`` (only for ``mod != "gain"``)."""
         u_prev, a_prev, s_prev = state
         if self.mod == "gain":
             wx = (1.0 + torch.sigmoid(_t(self.kappa) * a_prev)) * wx
-        current = wx if self.linear.bias is None else wx + self.linear.bias
+        current = wx if biased or self.linear.bias is None else wx + self.linear.bias
         reset = s_prev.detach() if self.detach_reset else s_prev
         u = beta * u_prev * (1.0 - reset) + current
         if self.mod != "none":
@@ -232,8 +240,7 @@ class AMSUCell(nn.Module):
 
     def forward(self, x_t: torch.Tensor, state: AMSUState | None = None) -> tuple[torch.Tensor, AMSUState]:
         """One step: ``s, state = cell(x_t, state)`` with ``x_t`` [B, n_in]."""
-        if x_t.ndim != 2 or x_t.shape[-1] != self.n_in:
-            raise ValueError(f"x_t must have shape [B, {self.n_in}], got {tuple(x_t.shape)}")
+        x_t = _check_tensor("x_t", x_t, f"[B, {self.n_in}]", 2, self.n_in)
         if state is None:
             state = self.init_state(x_t.shape[0], x_t.device, x_t.dtype)
         return self.step(F.linear(x_t, self.linear.weight), state)
@@ -251,14 +258,21 @@ class AMSU(nn.Module):
 
     def forward(self, x: torch.Tensor, state: AMSUState | None = None) -> tuple[torch.Tensor, AMSUState]:
         """Run ``x`` [T, B, n_in]; returns the outputs [T, B, n_hidden] and the final state."""
-        if x.ndim != 3 or x.shape[-1] != self.cell.n_in:
-            raise ValueError(f"x must have shape [T, B, {self.cell.n_in}], got {tuple(x.shape)}")
+        x = _check_tensor("x", x, f"[T, B, {self.cell.n_in}]", 3, self.cell.n_in)
+        return self._forward(x, state)
+
+    def _forward(self, x: torch.Tensor, state: AMSUState | None) -> tuple[torch.Tensor, AMSUState]:
+        """:meth:`forward` without the input checks (used inside the language model)."""
+        cell = self.cell
         if state is None:
-            state = self.cell.init_state(x.shape[1], x.device, x.dtype)
-        wx = F.linear(x, self.cell.linear.weight)
+            state = cell.init_state(x.shape[1], x.device, x.dtype)
+        # the bias joins the drive of all steps at once unless the gain multiplies W x_t alone
+        biased = cell.mod != "gain"
+        wx = F.linear(x, cell.linear.weight, cell.linear.bias if biased else None)
+        beta, alpha = cell._decays()
         outs = []
         for t in range(x.shape[0]):
-            o, state = self.cell.step(wx[t], state)
+            o, state = cell._step(wx[t], state, beta, alpha, biased=biased)
             outs.append(o)
         return torch.stack(outs), state
 
@@ -276,16 +290,25 @@ class LIF(nn.Module):
         learn_params: bool = True,
     ) -> None:
         super().__init__()
-        self.n = _check_pos_int("n", n)
-        _param(self, "beta", _check_real("beta", beta, 0.0, 1.0), self.n, bool(learn_params))
-        self.threshold = _check_real("threshold", threshold, 0.0, lo_open=True)
-        if surrogate not in SURROGATES:
-            raise ValueError(f"surrogate must be one of {sorted(SURROGATES)}, got {surrogate!r}")
-        self.surrogate = surrogate
-        self.surrogate_param = surrogate_param
+        self.n = check_int("n", n, minimum=1)
+        _param(
+            self,
+            "beta",
+            check_float("beta", beta, minimum=0.0, maximum=1.0),
+            self.n,
+            check_bool("learn_params", learn_params),
+        )
+        self.threshold = check_positive("threshold", threshold)
+        self.surrogate = check_choice("surrogate", surrogate, tuple(SURROGATES))
+        self.surrogate_param = (
+            None if surrogate_param is None else check_positive("surrogate_param", surrogate_param)
+        )
 
     def forward(self, current: torch.Tensor, state: LIFState | None = None) -> tuple[torch.Tensor, LIFState]:
         """Run the input current [T, B, n]; returns spikes [T, B, n] and the final state."""
+        return self._forward(_check_tensor("current", current, f"[T, B, {self.n}]", 3, self.n), state)
+
+    def _forward(self, current: torch.Tensor, state: LIFState | None) -> tuple[torch.Tensor, LIFState]:
         if state is None:
             z = torch.zeros_like(current[0])
             state = LIFState(z, z.clone())
@@ -319,7 +342,7 @@ class LMConfig:
 
     def __post_init__(self) -> None:
         for name in ("vocab_size", "d_model", "n_layers", "ffn_mult", "max_len"):
-            _check_pos_int(name, getattr(self, name))
+            check_int(name, getattr(self, name), minimum=1)
         if not isinstance(self.cell_kwargs, dict):
             raise TypeError(f"cell_kwargs must be a dict, got {type(self.cell_kwargs).__name__}")
         # validate eagerly with a 1-channel cell so a bad time constant fails at configuration time
@@ -341,6 +364,8 @@ def count_params(config: LMConfig) -> int:
     learned (5d), ``W_o`` (d² + d), ``W_1`` (4d·d + 4d), the LIF β if learned (4d), ``W_2`` (4d·d + d);
     plus the embedding V·d and the final LayerNorm 2d.
     """
+    if not isinstance(config, LMConfig):
+        raise TypeError(f"config must be an LMConfig, got {type(config).__name__}")
     d, h, v = config.d_model, config.ffn_mult * config.d_model, config.vocab_size
     learn = config.learn_params
     per_layer = 4 * d + d * d + (d if config.bias else 0) + (5 * d if learn else 0)
@@ -368,9 +393,9 @@ class AstroBlock(nn.Module):
     ) -> tuple[torch.Tensor, tuple[AMSUState, LIFState], torch.Tensor]:
         """Returns the block output, the new state and the AM-SU outputs (spikes) [T, B, d]."""
         s_am, s_lif = (None, None) if state is None else state
-        spikes, s_am = self.amsu(self.ln1(x), s_am)
+        spikes, s_am = self.amsu._forward(self.ln1(x), s_am)
         y = x + self.w_o(spikes)
-        f, s_lif = self.lif(self.w_1(self.ln2(y)), s_lif)
+        f, s_lif = self.lif._forward(self.w_1(self.ln2(y)), s_lif)
         return y + self.w_2(f), (s_am, s_lif), spikes
 
 
@@ -446,7 +471,7 @@ class AstroSNNLM(nn.Module):
             raise ValueError(f"tokens must have shape [B, T] with T >= 1, got {tuple(tokens.shape)}")
         if tokens.shape[1] > self.config.max_len:
             raise ValueError(
-                f"sequence length {tokens.shape[1]} exceeds the model's max_len {self.config.max_len}"
+                f"tokens must be at most max_len={self.config.max_len} long, got length {tokens.shape[1]}"
             )
         if tokens.numel() and (int(tokens.min()) < 0 or int(tokens.max()) >= self.config.vocab_size):
             raise ValueError(f"tokens must lie in [0, vocab_size={self.config.vocab_size})")
@@ -481,17 +506,41 @@ class AstroSNNLM(nn.Module):
     def generate(
         self, prompt: torch.Tensor, n: int, temperature: float = 1.0, seed: int | None = None
     ) -> torch.Tensor:
-        """Continue ``prompt`` ([T] or [B, T] token ids) by ``n`` tokens.
+        """Continue ``prompt`` by ``n`` tokens.
 
         The prompt is read once; each new token is one recurrent step (constant cost and memory per token).
-        ``temperature = 0`` is greedy decoding. Returns the prompt followed by the new tokens.
+
+        Parameters
+        ----------
+        prompt : torch.Tensor
+            Token ids, [T] or [B, T], integers in ``[0, vocab_size)``.
+        n : int
+            Number of new tokens (>= 0); ``T + n`` must not exceed ``config.max_len``.
+        temperature : float
+            Softmax temperature (>= 0); ``0`` is greedy decoding.
+        seed : int, optional
+            Seed of the sampling generator (default 0).
+
+        Returns
+        -------
+        torch.Tensor
+            The prompt followed by the new tokens, [T + n] or [B, T + n].
+
+        Raises
+        ------
+        TypeError, ValueError
+            A prompt that is not an integer tensor of valid ids, a negative ``n``, a negative temperature, or a
+            sequence longer than ``max_len``.
+
+        Examples
+        --------
+        >>> lm = AstroSNNLM(5, d_model=4, n_layers=1, seed=0)
+        >>> lm.generate(torch.tensor([1, 2]), 3, temperature=0.0).shape
+        torch.Size([5])
         """
-        if isinstance(n, bool) or not isinstance(n, int | np.integer):
-            raise TypeError(f"n must be an int, got {type(n).__name__}")
-        n = int(n)
-        if n < 0:
-            raise ValueError(f"n must be >= 0, got {n}")
-        temperature = _check_real("temperature", temperature, 0.0)
+        n = check_int("n", n, minimum=0)
+        temperature = check_float("temperature", temperature, minimum=0.0)
+        seed = 0 if seed is None else check_int("seed", seed, minimum=0)
         squeeze = isinstance(prompt, torch.Tensor) and prompt.ndim == 1
         toks = self._check_tokens(prompt[None] if squeeze else prompt)
         if toks.shape[1] + n > self.config.max_len:
@@ -499,7 +548,7 @@ class AstroSNNLM(nn.Module):
                 f"prompt length {toks.shape[1]} + n={n} exceeds the model's max_len {self.config.max_len}"
             )
         gen = torch.Generator(device=toks.device)
-        gen.manual_seed(0 if seed is None else int(seed))
+        gen.manual_seed(seed)
         logits, state, _ = self._run(toks, None)
         out = [toks]
         last = logits[:, -1]
@@ -522,14 +571,17 @@ def to_spike_trains(spikes: torch.Tensor | np.ndarray, dt: float = 1e-3, batch_i
     Step ``t`` is placed at time ``t · dt`` (nominal step duration ``dt`` seconds); any non-zero output
     (including gated, non-binary outputs) counts as one spike.
     """
-    arr = spikes.detach().cpu().numpy() if isinstance(spikes, torch.Tensor) else np.asarray(spikes)
+    if isinstance(spikes, torch.Tensor):
+        spikes = spikes.detach().cpu().numpy()
+    arr = check_array("spikes", spikes, ndim=(2, 3), dtype="any")
+    dt = check_positive("dt", dt)
+    batch_index = check_int("batch_index", batch_index, minimum=0)
     if arr.ndim == 3:
-        if not 0 <= batch_index < arr.shape[1]:
-            raise ValueError(f"batch_index must lie in [0, {arr.shape[1]}), got {batch_index}")
+        if batch_index >= arr.shape[1]:
+            raise ValueError(f"batch_index must be < the batch size {arr.shape[1]}, got {batch_index}")
         arr = arr[:, batch_index]
-    if arr.ndim != 2:
-        raise ValueError(f"spikes must have shape [T, C] or [T, B, C], got {arr.shape}")
-    dt = _check_real("dt", dt, 0.0, lo_open=True)
+    if arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise ValueError(f"spikes must have at least one step and one unit, got shape {arr.shape}")
     t_idx, units = np.nonzero(arr)  # row-major: sorted by time
     return SpikeTrains(
         times=t_idx.astype(np.float64) * dt,
@@ -538,3 +590,204 @@ def to_spike_trains(spikes: torch.Tensor | np.ndarray, dt: float = 1e-3, batch_i
         t_start=0.0,
         t_stop=arr.shape[0] * dt,
     )
+
+
+# ------------------------------------------------------------------------------------------------ model files
+
+#: Format name and version of the model files written by :func:`save_model`.
+MODEL_FORMAT = "astrosnn.model"
+MODEL_FORMAT_VERSION = 1
+_META = "__meta__"
+_MAX_MODEL_BYTES = 4 * 2**30
+
+Tokenizer = CharTokenizer | ByteTokenizer
+
+
+def _tokenizer_meta(tokenizer: Tokenizer | None) -> dict[str, Any] | None:
+    if tokenizer is None:
+        return None
+    if isinstance(tokenizer, CharTokenizer):
+        return {"kind": "char", "chars": list(tokenizer.chars)}
+    if isinstance(tokenizer, ByteTokenizer):
+        return {"kind": "byte"}
+    raise TypeError(
+        f"tokenizer must be a CharTokenizer, a ByteTokenizer or None, got {type(tokenizer).__name__}"
+    )
+
+
+def save_model(model: AstroSNNLM, path: str | os.PathLike[str], tokenizer: Tokenizer | None = None) -> Path:
+    """Write a trained :class:`AstroSNNLM` (and its tokenizer) to a safe, versioned ``.npz`` file.
+
+    The file holds one float array per parameter or buffer and a JSON entry (format name and version, the
+    configuration, the tokenizer's vocabulary); nothing is pickled. It is written atomically.
+
+    Parameters
+    ----------
+    model : AstroSNNLM
+        The model to save (its configuration must be JSON-serialisable, which every valid one is).
+    path : str or path-like
+        Destination, usually ending in ``.npz``; its folder must exist.
+    tokenizer : CharTokenizer or ByteTokenizer, optional
+        The tokenizer the model was trained with, so that :func:`load_model` can encode new text.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    TypeError
+        ``model`` is not an :class:`AstroSNNLM` or ``tokenizer`` is of an unknown kind.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> lm = AstroSNNLM(5, d_model=4, n_layers=1, seed=0)
+    >>> p = save_model(lm, os.path.join(tempfile.mkdtemp(), "m.npz"))
+    >>> back, tok = load_model(p)
+    >>> bool(torch.equal(back(torch.zeros(1, 3, dtype=torch.long)), lm(torch.zeros(1, 3, dtype=torch.long))))
+    True
+    """
+    if not isinstance(model, AstroSNNLM):
+        raise TypeError(f"model must be an AstroSNNLM, got {type(model).__name__}")
+    meta = {
+        "format": MODEL_FORMAT,
+        "version": MODEL_FORMAT_VERSION,
+        "config": asdict(model.config),
+        "tokenizer": _tokenizer_meta(tokenizer),
+    }
+    try:
+        text = json.dumps(meta, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"model.config.cell_kwargs must hold JSON values only: {exc}") from None
+    arrays = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
+    if _META in arrays:  # pragma: no cover - parameter names never start with underscores
+        raise ValueError(f"a parameter is named {_META!r}")
+    arrays[_META] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)  # numeric arrays only: nothing is pickled (older numpy has no allow_pickle here)
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def _read_arrays(p: Path) -> dict[str, np.ndarray[Any, Any]]:
+    """Every array of the archive ``p``, refusing non-zip files, foreign members, pickles and oversized data."""
+    if not zipfile.is_zipfile(p):
+        raise FormatError(f"file {str(p)!r} is not an astrosnn model file (not an npz archive)")
+    out: dict[str, np.ndarray[Any, Any]] = {}
+    try:
+        with zipfile.ZipFile(p) as zf:
+            infos = zf.infolist()
+            total = sum(i.file_size for i in infos)
+            if total > _MAX_MODEL_BYTES:
+                raise FormatError(
+                    f"file {str(p)!r} declares {total} bytes of arrays, over the {_MAX_MODEL_BYTES} limit"
+                )
+            for info in infos:
+                if not info.filename.endswith(".npy"):
+                    raise FormatError(f"file {str(p)!r} holds an unexpected member {info.filename!r}")
+                with zf.open(info) as fh:
+                    arr = np.lib.format.read_array(fh, allow_pickle=False)
+                out[info.filename[:-4]] = arr
+    except FormatError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, RuntimeError) as exc:
+        raise FormatError(f"file {str(p)!r} is not a readable astrosnn model file: {exc}") from None
+    return out
+
+
+def load_model(path: str | os.PathLike[str]) -> tuple[AstroSNNLM, Tokenizer | None]:
+    """Read a model written by :func:`save_model`; returns the model (in eval mode) and its tokenizer (or None).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.npz`` model file.
+
+    Returns
+    -------
+    (AstroSNNLM, CharTokenizer or ByteTokenizer or None)
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path`` (a :class:`neurotypes.FileMissingError`).
+    neurotypes.FormatError
+        The file is not a model file of a format version this package reads, or its arrays do not fit its
+        configuration; the message names the file. Nothing is unpickled.
+    """
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    p = Path(path)
+    if not p.is_file():
+        from neurotypes import FileMissingError
+
+        raise FileMissingError(f"no model file at path {str(p)!r}")
+    arrays = _read_arrays(p)
+    raw = arrays.pop(_META, None)
+    if raw is None or raw.dtype != np.uint8 or raw.ndim != 1:
+        raise FormatError(f"file {str(p)!r} has no astrosnn metadata entry {_META!r}")
+    try:
+        meta = json.loads(raw.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FormatError(f"file {str(p)!r} has unreadable metadata: {exc}") from None
+    if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
+        raise FormatError(f"file {str(p)!r} is not an astrosnn model file (format {MODEL_FORMAT!r})")
+    version = meta.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= MODEL_FORMAT_VERSION:
+        raise FormatError(
+            f"file {str(p)!r} has model format version {version!r}; this astrosnn reads 1..{MODEL_FORMAT_VERSION}"
+        )
+    try:
+        cfg = meta["config"]
+        config = LMConfig(
+            cfg["vocab_size"],
+            cfg["d_model"],
+            cfg["n_layers"],
+            cfg["ffn_mult"],
+            cfg["max_len"],
+            cfg["cell_kwargs"],
+        )
+        tok_meta = meta.get("tokenizer")
+        tokenizer: Tokenizer | None = None
+        if tok_meta is not None:
+            kind = tok_meta["kind"]
+            if kind == "char":
+                chars = tok_meta["chars"]
+                if not isinstance(chars, list) or not all(isinstance(c, str) and len(c) == 1 for c in chars):
+                    raise ValueError("tokenizer chars must be a list of single characters")
+                if len(set(chars)) != len(chars):
+                    raise ValueError("tokenizer chars must be unique")
+                tokenizer = CharTokenizer("".join(chars))
+            elif kind == "byte":
+                tokenizer = ByteTokenizer()
+            else:
+                raise ValueError(f"unknown tokenizer kind {kind!r}")
+            if tokenizer.vocab_size != config.vocab_size:
+                raise ValueError(
+                    f"tokenizer vocabulary {tokenizer.vocab_size} != model vocab_size {config.vocab_size}"
+                )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise FormatError(f"file {str(p)!r} has invalid metadata: {exc}") from None
+    model = AstroSNNLM(config)
+    expected = model.state_dict()
+    if set(arrays) != set(expected):
+        extra = sorted(set(arrays) - set(expected))[:3]
+        lost = sorted(set(expected) - set(arrays))[:3]
+        raise FormatError(
+            f"file {str(p)!r} does not fit its configuration (unexpected {extra}, missing {lost})"
+        )
+    state = {}
+    for key, ref in expected.items():
+        arr = arrays[key]
+        if tuple(arr.shape) != tuple(ref.shape) or arr.dtype.kind != "f":
+            raise FormatError(
+                f"file {str(p)!r}: array {key!r} has shape {arr.shape} and dtype {arr.dtype}, "
+                f"expected {tuple(ref.shape)} floats"
+            )
+        if not np.isfinite(arr).all():
+            raise FormatError(f"file {str(p)!r}: array {key!r} holds NaN or infinity")
+        state[key] = torch.from_numpy(np.ascontiguousarray(arr)).to(ref.dtype)
+    model.load_state_dict(state)
+    model.eval()
+    return model, tokenizer

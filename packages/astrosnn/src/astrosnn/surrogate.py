@@ -18,15 +18,51 @@ from typing import Any
 
 import torch
 
+from neurotypes.validation import check_choice, check_positive
+
 __all__ = ["SURROGATES", "spike", "surrogate_grad"]
 
 #: surrogate name -> default shape parameter (α for atan, slope k otherwise)
 SURROGATES: dict[str, float] = {"atan": 2.0, "sigmoid": 25.0, "fast_sigmoid": 25.0}
 
 
+def _check_x(x: object) -> torch.Tensor:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"x must be a floating-point tensor, got {x.dtype}")
+    return x
+
+
+def _param(name: str, param: float | None) -> float:
+    name = _check_name(name)
+    return SURROGATES[name] if param is None else check_positive("param", param)
+
+
 def surrogate_grad(x: torch.Tensor, name: str = "atan", param: float | None = None) -> torch.Tensor:
-    """Closed-form pseudo-derivative ``∂s/∂x`` of the named surrogate at ``x = u − θ_th``."""
-    p = SURROGATES[_check_name(name)] if param is None else float(param)
+    """Closed-form pseudo-derivative ``∂s/∂x`` of the named surrogate at ``x = u − θ_th``.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Membrane potential minus threshold (floating point).
+    name : {"atan", "sigmoid", "fast_sigmoid"}
+        The surrogate.
+    param : float, optional
+        Shape parameter > 0 (α for ``atan``, slope k otherwise); defaults in :data:`SURROGATES`.
+
+    Returns
+    -------
+    torch.Tensor
+        ``∂s/∂x`` at every element of ``x``.
+
+    Examples
+    --------
+    >>> float(surrogate_grad(torch.tensor(0.0), "atan"))  # α/2 at x = 0
+    1.0
+    """
+    x = _check_x(x)
+    p = _param(name, param)
     if name == "atan":
         return (p / 2.0) / (1.0 + (math.pi / 2.0 * p * x) ** 2)
     if name == "sigmoid":
@@ -36,9 +72,8 @@ def surrogate_grad(x: torch.Tensor, name: str = "atan", param: float | None = No
 
 
 def _check_name(name: str) -> str:
-    if name not in SURROGATES:
-        raise ValueError(f"surrogate must be one of {sorted(SURROGATES)}, got {name!r}")
-    return name
+    out: str = check_choice("name", name, tuple(SURROGATES))
+    return out
 
 
 class _Spike(torch.autograd.Function):
@@ -71,9 +106,13 @@ def spike(x: torch.Tensor, name: str = "atan", param: float | None = None) -> to
     -------
     torch.Tensor
         Binary spikes (same dtype as ``x``).
+
+    Examples
+    --------
+    >>> spike(torch.tensor([-0.5, 0.0, 0.5]))
+    tensor([0., 0., 1.])
     """
-    p = SURROGATES[_check_name(name)] if param is None else float(param)
-    if not p > 0:
-        raise ValueError(f"surrogate param must be > 0, got {p}")
+    x = _check_x(x)
+    p = _param(name, param)
     out: torch.Tensor = _Spike.apply(x, name, p)
     return out

@@ -7,8 +7,10 @@ wraps any of them (tokens [B, T] → logits [B, T, V]) with the next-token cross
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import lightning as L
@@ -19,7 +21,17 @@ from numpy.typing import NDArray
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-__all__ = ["AstroSNNLit", "SequenceDataset", "WindowDataset", "evaluate", "fit", "masked_cross_entropy"]
+from neurotypes.validation import check_array, check_bool, check_float, check_int, check_seed
+
+__all__ = [
+    "AstroSNNLit",
+    "SequenceDataset",
+    "WindowDataset",
+    "evaluate",
+    "fit",
+    "masked_cross_entropy",
+    "resolve_device",
+]
 
 log = logging.getLogger(__name__)
 Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
@@ -33,13 +45,11 @@ class WindowDataset(Dataset[Batch]):
     """
 
     def __init__(self, tokens: NDArray[np.integer] | torch.Tensor, seq_len: int, skip: int = 0) -> None:
-        arr = torch.as_tensor(np.asarray(tokens), dtype=torch.long)
-        if arr.ndim != 1:
-            raise ValueError(f"tokens must be 1-D, got shape {tuple(arr.shape)}")
-        if isinstance(seq_len, bool) or not isinstance(seq_len, int) or seq_len < 1:
-            raise ValueError(f"seq_len must be an int >= 1, got {seq_len!r}")
-        if not 0 <= skip < seq_len:
-            raise ValueError(f"skip must lie in [0, seq_len={seq_len}), got {skip}")
+        if isinstance(tokens, torch.Tensor):
+            tokens = tokens.detach().cpu().numpy()
+        arr = torch.as_tensor(check_array("tokens", tokens, ndim=1, dtype="int", nonnegative=True))
+        seq_len = check_int("seq_len", seq_len, minimum=1)
+        skip = check_int("skip", skip, minimum=0, maximum=seq_len - 1)
         n = (arr.numel() - 1) // seq_len
         if n < 1:
             raise ValueError(
@@ -49,6 +59,13 @@ class WindowDataset(Dataset[Batch]):
 
     def __len__(self) -> int:
         return self.n
+
+    def scored_positions(self) -> NDArray[np.int64]:
+        """Indices, in the token stream, of the targets this dataset scores (window by window, in order)."""
+        j = np.arange(self.skip, self.seq_len)
+        starts = np.arange(self.n)[:, None] * self.seq_len + 1
+        out: NDArray[np.int64] = (starts + j[None, :]).ravel().astype(np.int64)
+        return out
 
     def __getitem__(self, i: int) -> Batch:
         w = self.tokens[i * self.seq_len : (i + 1) * self.seq_len + 1]
@@ -61,9 +78,9 @@ class SequenceDataset(Dataset[Batch]):
     """Fixed sequences [N, T] with a target mask [N, T − 1] (e.g. :class:`astrosnn.data.CopyTask`)."""
 
     def __init__(self, tokens: NDArray[np.integer], target_mask: NDArray[np.bool_]) -> None:
-        t = torch.as_tensor(np.asarray(tokens), dtype=torch.long)
-        m = torch.as_tensor(np.asarray(target_mask), dtype=torch.float32)
-        if t.ndim != 2 or t.shape[1] < 2:
+        t = torch.as_tensor(check_array("tokens", tokens, ndim=2, dtype="int", nonnegative=True))
+        m = torch.as_tensor(check_array("target_mask", target_mask, ndim=2, dtype="bool")).to(torch.float32)
+        if t.shape[1] < 2:
             raise ValueError(f"tokens must have shape [N, T] with T >= 2, got {tuple(t.shape)}")
         if tuple(m.shape) != (t.shape[0], t.shape[1] - 1):
             raise ValueError(
@@ -98,11 +115,11 @@ class AstroSNNLit(L.LightningModule):
 
     def __init__(self, model: nn.Module, lr: float = 3e-3, weight_decay: float = 0.0) -> None:
         super().__init__()
-        if not lr > 0:
-            raise ValueError(f"lr must be > 0, got {lr}")
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
         self.model = model
-        self.lr = float(lr)
-        self.weight_decay = float(weight_decay)
+        self.lr = check_float("lr", lr, positive=True)
+        self.weight_decay = check_float("weight_decay", weight_decay, minimum=0.0)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         out: torch.Tensor = self.model(tokens)
@@ -125,6 +142,70 @@ class AstroSNNLit(L.LightningModule):
         return torch.optim.AdamW(self.model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
 
 
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """The torch device for ``device``: ``"auto"`` is CUDA when available, else the CPU.
+
+    Parameters
+    ----------
+    device : str or torch.device
+        ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
+
+    Returns
+    -------
+    torch.device
+
+    Raises
+    ------
+    ValueError
+        An unknown name, or CUDA/MPS asked for on a machine without it.
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    """
+    if isinstance(device, torch.device):
+        device = str(device)
+    if not isinstance(device, str):
+        raise TypeError(f"device must be a str or torch.device, got {type(device).__name__}")
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"device must be auto, cpu, cuda, cuda:N or mps; got {device!r}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} asked for, but CUDA is not available on this machine")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device {device!r} asked for, but MPS is not available on this machine")
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"device must be auto, cpu, cuda, cuda:N or mps; got {device!r}")
+    return dev
+
+
+@contextlib.contextmanager
+def _quiet_lightning() -> Iterator[None]:
+    """Silence Lightning's info messages and the warnings it raises for small in-memory datasets, for the
+    duration of one fit only (the caller's logging and warning settings are restored afterwards)."""
+    loggers = [logging.getLogger(n) for n in ("lightning.pytorch", "lightning.fabric", "lightning")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            for msg in (
+                ".*does not have many workers.*",
+                ".*number of training batches.*",
+                ".*no `val_dataloader`.*",
+                ".*LeafSpec.*",
+            ):
+                warnings.filterwarnings("ignore", message=msg)
+            yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
 def fit(
     model: nn.Module,
     train: Dataset[Batch],
@@ -132,53 +213,91 @@ def fit(
     batch_size: int = 32,
     lr: float = 3e-3,
     seed: int = 0,
-    accelerator: str = "cpu",
-    devices: int | str = 1,
+    device: str | torch.device = "cpu",
     grad_clip: float = 1.0,
     progress: bool = False,
     val: Dataset[Batch] | None = None,
-    deterministic: bool = True,
+    deterministic: bool | None = None,
     **trainer_kwargs: Any,
 ) -> AstroSNNLit:
-    """Train ``model`` in place for ``steps`` optimiser steps with a Lightning ``Trainer``; returns the module.
+    """Train ``model`` in place for ``steps`` optimiser steps with a Lightning ``Trainer``.
 
-    Batches are drawn with a seeded shuffle (epochs repeat as needed). ``accelerator="gpu"`` and ``devices``
-    scale the same code to GPUs (``deterministic=False`` there if a CUDA kernel has no deterministic version).
+    Batches are drawn with a seeded shuffle (epochs repeat as needed); AdamW; gradient-norm clipping.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Any tokens → logits model (:class:`astrosnn.AstroSNNLM`, :class:`astrosnn.baselines.TransformerLM`).
+    train : Dataset
+        :class:`WindowDataset` or :class:`SequenceDataset` (batches of inputs, targets, mask).
+    steps : int
+        Optimiser steps (>= 1).
+    batch_size : int
+        Sequences per step (>= 1).
+    lr : float
+        Learning rate (> 0).
+    seed : int
+        Seed of the shuffling and of Lightning's generators.
+    device : str or torch.device
+        ``"cpu"`` (default), ``"cuda"``, ``"cuda:N"``, ``"mps"`` or ``"auto"``: the Trainer's accelerator.
+    grad_clip : float
+        Gradient-norm clip (> 0).
+    progress : bool
+        Show Lightning's progress bar.
+    val : Dataset, optional
+        Validation data (logged as ``val_loss`` and ``val_acc`` once per epoch).
+    deterministic : bool, optional
+        Deterministic algorithms; default True on the CPU and False on GPUs (some CUDA kernels have none).
+    **trainer_kwargs
+        More ``lightning.Trainer`` arguments (e.g. ``max_time``).
+
+    Returns
+    -------
+    AstroSNNLit
+        The Lightning module (its ``trainer.global_step`` says how many steps ran).
+
+    Raises
+    ------
+    TypeError, ValueError
+        A model that is not a module, an empty dataset, non-positive sizes or rates.
     """
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be an int >= 1, got {steps!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(train, Dataset):
+        raise TypeError(f"train must be a torch Dataset, got {type(train).__name__}")
+    steps = check_int("steps", steps, minimum=1)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    seed = check_seed("seed", seed)
+    grad_clip = check_float("grad_clip", grad_clip, positive=True)
+    progress = check_bool("progress", progress)
     if len(train) == 0:  # type: ignore[arg-type]
         raise ValueError("train dataset is empty")
+    dev = resolve_device(device)
+    if deterministic is None:
+        deterministic = dev.type == "cpu"
     L.seed_everything(seed, workers=True, verbose=False)
     gen = torch.Generator().manual_seed(seed)
     loader = DataLoader(train, batch_size=batch_size, shuffle=True, generator=gen, drop_last=False)
     val_loader = DataLoader(val, batch_size=batch_size) if val is not None else None
     lit = AstroSNNLit(model, lr=lr)
-    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    trainer = L.Trainer(
-        max_steps=steps,
-        max_epochs=-1,
-        accelerator=accelerator,
-        devices=devices,
-        gradient_clip_val=grad_clip,
-        logger=False,
-        enable_checkpointing=False,
-        enable_model_summary=False,
-        enable_progress_bar=progress,
-        num_sanity_val_steps=0,
-        limit_val_batches=1.0 if val is not None else 0,
-        deterministic=deterministic,
-        **trainer_kwargs,
-    )
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*does not have many workers.*")
-        warnings.filterwarnings("ignore", message=".*number of training batches.*")
-        warnings.filterwarnings("ignore", message=".*past_key_values.*")
-        warnings.filterwarnings("ignore", message=".*no `val_dataloader`.*")
-        warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+    accel = {"cpu": "cpu", "cuda": "gpu", "mps": "mps"}[dev.type]
+    devices: Any = [dev.index] if dev.type == "cuda" and dev.index is not None else 1
+    with _quiet_lightning():
+        trainer = L.Trainer(
+            max_steps=steps,
+            max_epochs=-1,
+            accelerator=accel,
+            devices=devices,
+            gradient_clip_val=grad_clip,
+            logger=False,
+            enable_checkpointing=False,
+            enable_model_summary=False,
+            enable_progress_bar=progress,
+            num_sanity_val_steps=0,
+            limit_val_batches=1.0 if val is not None else 0,
+            deterministic=deterministic,
+            **trainer_kwargs,
+        )
         trainer.fit(lit, loader, val_loader)
     model.eval()
     return lit
@@ -186,7 +305,30 @@ def fit(
 
 @torch.no_grad()
 def evaluate(model: nn.Module, data: Dataset[Batch], batch_size: int = 64) -> tuple[float, float]:
-    """Masked mean cross-entropy (nats/token) and masked argmax accuracy of ``model`` on ``data``."""
+    """Masked mean cross-entropy (nats/token) and masked argmax accuracy of ``model`` on ``data``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A tokens → logits model.
+    data : Dataset
+        :class:`WindowDataset` or :class:`SequenceDataset`.
+    batch_size : int
+        Sequences per forward pass.
+
+    Returns
+    -------
+    (float, float)
+        Cross-entropy in nats per scored token, and the fraction of scored tokens predicted by argmax.
+
+    Raises
+    ------
+    ValueError
+        ``data`` has no scored position.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    batch_size = check_int("batch_size", batch_size, minimum=1)
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
@@ -200,5 +342,5 @@ def evaluate(model: nn.Module, data: Dataset[Batch], batch_size: int = 64) -> tu
         tot_n += n
     model.train(was_training)
     if tot_n == 0:
-        raise ValueError("no scored positions in data")
+        raise ValueError("data has no scored positions (its mask is all zero)")
     return tot_loss / tot_n, tot_acc / tot_n

@@ -31,6 +31,9 @@ import numpy as np
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
+from neurotypes import Traces
+from neurotypes.validation import check_array, check_int
+
 __all__ = ["AffinityFn", "differential_affinity", "n_windows"]
 
 AffinityFn = Callable[[NDArray[np.float64], int], NDArray[Any]]
@@ -38,30 +41,46 @@ AffinityFn = Callable[[NDArray[np.float64], int], NDArray[Any]]
 _KINDS = ("corise", "pearson_window", "paper")
 
 
-def n_windows(n_samples: int, window: int, kind: str = "corise") -> int:
-    """Number of complete non-overlapping windows ``⌊n_samples / window⌋`` (window k covers samples
-    ``[k·window, (k+1)·window)``; for ``corise`` the derivative at sample 0 is undefined and left out)."""
-    return max(n_samples // window, 0)
+def n_windows(n_samples: int, window: int) -> int:
+    """Number of complete non-overlapping windows ``⌊n_samples / window⌋``.
+
+    Window k covers samples ``[k·window, (k+1)·window)``; for ``corise`` the derivative at sample 0 is
+    undefined and left out of the first window.
+
+    Parameters
+    ----------
+    n_samples : int
+        Samples of the recording, >= 0.
+    window : int
+        Window length in samples, >= 1.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> n_windows(1200, 50)
+    24
+    """
+    n_samples = check_int("n_samples", n_samples, minimum=0)
+    window = check_int("window", window, minimum=1)
+    return n_samples // window
 
 
 def _as_data(traces: Any) -> NDArray[np.float64]:
-    data = getattr(traces, "data", traces)
-    arr = np.asarray(data, dtype=np.float64)
-    if arr.ndim != 2:
-        raise ValueError(f"traces: expected a 2-D array [n_units, n_samples], got shape {arr.shape}")
-    return arr
+    data = traces.data if isinstance(traces, Traces) else traces
+    return check_array("traces", data, ndim=2, allow_nan=True, min_size=1)
 
 
-def _check_window(window: int, n_samples: int, kind: str) -> None:
-    if isinstance(window, bool) or not isinstance(window, int | np.integer):
-        raise TypeError(f"window: must be an int number of samples, got {type(window).__name__}")
-    if window < 2:
-        raise ValueError(f"window: must be >= 2 samples, got {window}")
-    if n_windows(n_samples, window, kind) < 1:
+def _check_window(window: int, n_samples: int) -> int:
+    window = check_int("window", window, minimum=2)
+    if n_windows(n_samples, window) < 1:
         raise ValueError(
             f"window: {window} samples is longer than the recording ({n_samples} samples); "
             "need at least one complete window"
         )
+    return window
 
 
 def _windowed_products(z: NDArray[np.floating[Any]], valid: NDArray[np.bool_], window: int) -> NDArray[Any]:
@@ -139,13 +158,13 @@ def differential_affinity(
 
     Parameters
     ----------
-    traces
-        A :class:`neurotypes.Traces` or an array ``[n_units, n_samples]`` (ΔF/F); NaN marks missing samples.
-    kind
+    traces : neurotypes.Traces or array_like, shape (n_units, n_samples)
+        ΔF/F traces; NaN marks missing samples, infinities are refused.
+    kind : {"corise", "pearson_window", "paper"} or callable
         ``"corise"`` (stand-in for the paper's differential affinity, see module docstring),
         ``"pearson_window"``, ``"paper"`` (not implemented) or a callable ``f(data, window)``.
-    window
-        Non-overlapping window length in samples (the prototype used 50).
+    window : int
+        Non-overlapping window length in samples, >= 2 (the prototype used 50).
 
     Returns
     -------
@@ -168,10 +187,11 @@ def differential_affinity(
     (4, 4, 4)
     """
     x = _as_data(traces)
+    if not callable(kind) and not isinstance(kind, str):
+        raise TypeError(f"kind must be a string or a callable, got {type(kind).__name__}")
     if callable(kind):
-        if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 1:
-            raise ValueError(f"window: must be a positive int, got {window!r}")
-        a = np.asarray(kind(x, int(window)), dtype=np.float64)
+        window = check_int("window", window, minimum=1)
+        a = check_array("the affinity returned by kind", kind(x, window), allow_nan=True)
         n = x.shape[0]
         if a.ndim != 3 or a.shape[:2] != (n, n):
             raise ValueError(f"kind: a custom affinity must return [N, N, T_w] with N={n}, got {a.shape}")
@@ -185,7 +205,7 @@ def differential_affinity(
             "transcribed yet; use kind='corise' (documented stand-in) or pass a callable"
         )
     elif kind in ("corise", "pearson_window"):
-        _check_window(window, x.shape[1], kind)
+        window = _check_window(window, x.shape[1])
         all_nan = np.flatnonzero(np.all(~np.isfinite(x), axis=1))
         if all_nan.size:
             names = getattr(traces, "unit_ids", None)
@@ -193,7 +213,7 @@ def differential_affinity(
             raise ValueError(f"traces: units {which} are entirely NaN (no observed sample); drop them first")
         a = _corise(x, int(window)) if kind == "corise" else _pearson_window(x, int(window))
     else:
-        raise ValueError(f"kind: must be one of {_KINDS} or a callable, got {kind!r}")
+        raise ValueError(f"kind must be one of {', '.join(map(repr, _KINDS))} or a callable, got {kind!r}")
     idx = np.arange(a.shape[0])
     a[idx, idx, :] = 0.0
     return a

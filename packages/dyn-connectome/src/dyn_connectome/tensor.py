@@ -21,6 +21,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from neurotypes import Traces
+from neurotypes.validation import check_array, check_choice, check_int
+
 from .affinity import AffinityFn, differential_affinity, n_windows
 
 __all__ = ["PairIndex", "align_units", "build_affinity_tensor", "pair_index"]
@@ -29,9 +32,24 @@ log = logging.getLogger(__name__)
 
 
 def pair_index(n: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-    """Row and column of each upper-triangle pair ``i < j`` in row-major order (``P = n(n-1)/2``)."""
-    if n < 2:
-        raise ValueError(f"n: need at least 2 neurons to form a pair, got {n}")
+    """Row and column of each upper-triangle pair ``i < j`` in row-major order (``P = n(n-1)/2``).
+
+    Parameters
+    ----------
+    n : int
+        Number of neurons, >= 2.
+
+    Returns
+    -------
+    i, j : numpy.ndarray
+        Neuron indices of each pair.
+
+    Examples
+    --------
+    >>> [a.tolist() for a in pair_index(3)]
+    [[0, 0, 1], [1, 2, 2]]
+    """
+    n = check_int("n", n, minimum=2)
     i, j = np.triu_indices(n, k=1)
     return i.astype(np.intp), j.astype(np.intp)
 
@@ -52,38 +70,56 @@ class PairIndex:
     j: NDArray[np.intp]
     unit_ids: tuple[str, ...]
 
+    @classmethod
+    def for_units(cls, unit_ids: Sequence[str]) -> PairIndex:
+        """The upper-triangle pair index of the named neurons (at least 2 unique names).
+
+        Examples
+        --------
+        >>> PairIndex.for_units(["AVAL", "AVAR", "RIML"]).index_of(1, 2)
+        2
+        """
+        from neurotypes.validation import check_ids
+
+        if isinstance(unit_ids, str | bytes) or not isinstance(unit_ids, Sequence):
+            raise TypeError("unit_ids must be a sequence of neuron names")
+        ids = check_ids("unit_ids", unit_ids, len(unit_ids))
+        assert ids is not None
+        i, j = pair_index(len(ids))
+        return cls(i, j, ids)
+
     @property
     def n_units(self) -> int:
+        """Number of neurons ``N``."""
         return len(self.unit_ids)
 
     @property
     def n_pairs(self) -> int:
+        """Number of pairs ``P = N(N-1)/2``."""
         return int(self.i.size)
 
     def index_of(self, a: int, b: int) -> int:
-        """Position of the unordered pair ``{a, b}`` on the pair axis."""
+        """Position of the unordered pair ``{a, b}`` on the pair axis (two distinct indices in ``[0, N)``)."""
         n = self.n_units
-        if a == b or not (0 <= a < n and 0 <= b < n):
-            raise ValueError(f"(a, b): need two distinct neuron indices in [0, {n}), got ({a}, {b})")
+        a = check_int("a", a, minimum=0, maximum=n - 1)
+        b = check_int("b", b, minimum=0, maximum=n - 1)
+        if a == b:
+            raise ValueError(f"a and b must be two distinct neuron indices, got ({a}, {b})")
         a, b = min(a, b), max(a, b)
         # Row-major upper triangle: rows 0..a-1 hold sum_{r<a} (n-1-r) pairs.
         return int(a * (2 * n - a - 1) // 2 + (b - a - 1))
 
     def to_matrix(self, values: NDArray[Any]) -> NDArray[np.float64]:
-        """Symmetric ``N × N`` matrix with zero diagonal from a vector over pairs."""
-        v = np.asarray(values, dtype=np.float64)
-        if v.shape != (self.n_pairs,):
-            raise ValueError(f"values: expected shape ({self.n_pairs},), got {v.shape}")
+        """Symmetric ``N × N`` matrix with zero diagonal from a finite vector over pairs (shape ``(P,)``)."""
+        v = check_array("values", values, shape=(self.n_pairs,))
         m = np.zeros((self.n_units, self.n_units))
         m[self.i, self.j] = v
         m[self.j, self.i] = v
         return m
 
     def to_vector(self, matrix: NDArray[Any]) -> NDArray[np.float64]:
-        """Upper-triangle values of an ``N × N`` matrix, in pair order."""
-        m = np.asarray(matrix, dtype=np.float64)
-        if m.shape != (self.n_units, self.n_units):
-            raise ValueError(f"matrix: expected shape ({self.n_units}, {self.n_units}), got {m.shape}")
+        """Upper-triangle values of an ``N × N`` matrix (NaN allowed), in pair order."""
+        m = check_array("matrix", matrix, shape=(self.n_units, self.n_units), allow_nan=True)
         return m[self.i, self.j]
 
 
@@ -93,9 +129,23 @@ def align_units(
     """Neuron identities across animals and, per animal, the global index of each local unit.
 
     Recordings without ``unit_ids`` are aligned by position (all must then have the same number of units).
+
+    Parameters
+    ----------
+    recordings : sequence of neurotypes.Traces
+        One per animal.
+    align : {"union", "intersection"}
+        Keep every neuron seen anywhere, or only those present in every animal.
+
+    Returns
+    -------
+    names : tuple of str
+        The aligned neuron identities.
+    maps : list of numpy.ndarray
+        Per animal, the aligned index of each of its units (-1 for a unit dropped by the intersection).
     """
-    if align not in ("union", "intersection"):
-        raise ValueError(f"align: must be 'union' or 'intersection', got {align!r}")
+    align = check_choice("align", align, ("union", "intersection"))
+    _check_recordings(recordings)
     ids = [getattr(r, "unit_ids", None) for r in recordings]
     if any(u is None for u in ids):
         if not all(u is None for u in ids):
@@ -138,6 +188,20 @@ def align_units(
     return names, maps
 
 
+def _check_recordings(traces: Any) -> None:
+    if isinstance(traces, Traces):
+        raise TypeError("traces must be a list of neurotypes.Traces (one per animal), got a single Traces")
+    if isinstance(traces, np.ndarray | str | bytes) or not isinstance(traces, Sequence):
+        raise TypeError(
+            f"traces must be a list of neurotypes.Traces (one per animal), got {type(traces).__name__}"
+        )
+    if len(traces) == 0:
+        raise ValueError("traces must be a non-empty list with one Traces per animal")
+    for k, t in enumerate(traces):
+        if not isinstance(t, Traces):
+            raise TypeError(f"traces[{k}] must be a neurotypes.Traces, got {type(t).__name__}")
+
+
 def build_affinity_tensor(
     traces: Sequence[Any],
     window: int = 50,
@@ -150,17 +214,17 @@ def build_affinity_tensor(
 
     Parameters
     ----------
-    traces
-        One :class:`neurotypes.Traces` per animal (same sampling rate).
-    window
-        Window length in samples.
-    kind
+    traces : sequence of neurotypes.Traces
+        One per animal (same sampling rate).
+    window : int
+        Window length in samples, >= 2.
+    kind : str or callable
         Affinity kind, see :func:`dyn_connectome.affinity.differential_affinity`.
-    pairs
+    pairs : {"upper"}
         Only ``"upper"`` (pairs ``i < j``) is supported.
-    align
+    align : {"union", "intersection"}
         ``"union"`` (default; missing neurons masked) or ``"intersection"``.
-    dtype
+    dtype : numpy.float32 or numpy.float64
         Storage type; float32 halves memory at paper scale.
 
     Returns
@@ -172,28 +236,35 @@ def build_affinity_tensor(
 
     Raises
     ------
+    TypeError
+        Not a list of Traces.
     ValueError
         Empty input, mixed sampling rates, window too short/long, all-NaN neurons, fewer than 2 neurons.
+
+    Examples
+    --------
+    >>> from dyn_connectome.data import planted_epochs
+    >>> traces, _ = planted_epochs(n_worms=2, T=600)
+    >>> X, pairs = build_affinity_tensor(traces, window=50)
+    >>> X.shape, pairs.n_units
+    ((435, 12, 2), 30)
     """
-    if pairs != "upper":
-        raise ValueError(f"pairs: only 'upper' is supported, got {pairs!r}")
-    if isinstance(traces, np.ndarray) or not isinstance(traces, Sequence) or len(traces) == 0:
-        raise ValueError("traces: expected a non-empty list with one Traces per animal")
-    raw_rates = [getattr(t, "rate", None) for t in traces]
-    if any(r is None for r in raw_rates):
-        raise TypeError("traces: every element must be a neurotypes.Traces (with .data and .rate)")
-    rates = [float(r) for r in raw_rates]  # type: ignore[arg-type]
+    check_choice("pairs", pairs, ("upper",))
+    _check_recordings(traces)
+    window = check_int("window", window, minimum=2)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be numpy.float32 or numpy.float64, got {dtype!r}")
+    rates = [t.rate for t in traces]
     if not np.allclose(rates, rates[0], rtol=1e-9, atol=0.0):
         raise ValueError(f"traces: all recordings must share one sampling rate, got {sorted(set(rates))} Hz")
     names, maps = align_units(traces, align)
     n = len(names)
+    if n < 2:
+        raise ValueError(f"traces must share at least 2 neurons after alignment (align={align!r}), got {n}")
     i, j = pair_index(n)
     index = PairIndex(i, j, names)
-    kind_name = kind if isinstance(kind, str) else "corise"
-    if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 2:
-        raise ValueError(f"window: must be an int >= 2 samples, got {window!r}")
-    lengths = [np.asarray(t.data).shape[1] for t in traces]
-    tws = [n_windows(s, int(window), kind_name) for s in lengths]
+    lengths = [t.n_samples for t in traces]
+    tws = [n_windows(s, window) for s in lengths]
     if min(tws) < 1:
         w = int(np.argmin(tws))
         raise ValueError(

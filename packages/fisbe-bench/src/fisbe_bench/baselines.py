@@ -20,7 +20,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 from skimage.filters import threshold_otsu
-from sklearn.mixture import GaussianMixture
+
+from neurotypes.validation import check_array, check_float, check_int
 
 __all__ = ["colour_clustering"]
 
@@ -59,15 +60,15 @@ def colour_clustering(
     int32 array [Z, Y, X]
         Instance labels, 0 = background, ids 1..n.
     """
-    arr = np.asarray(raw)
-    if arr.ndim != 4 or arr.shape[0] != 3:
+    arr = check_array("raw", raw, ndim=4, dtype="float", copy=False)
+    if arr.shape[0] != 3 or min(arr.shape) < 1:
         raise ValueError(f"raw must be [3, Z, Y, X] (three colour channels first), got shape {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.number):
-        raise TypeError(f"raw must be numeric, got dtype {arr.dtype}")
-    if n_colours < 1:
-        raise ValueError(f"n_colours must be >= 1, got {n_colours}")
-    if min_size < 0:
-        raise ValueError(f"min_size must be >= 0, got {min_size}")
+    n_colours = check_int("n_colours", n_colours, minimum=1)
+    sigma = check_float("sigma", sigma, minimum=0.0)
+    threshold = None if threshold is None else check_float("threshold", threshold)
+    min_size = check_int("min_size", min_size, minimum=0)
+    max_samples = check_int("max_samples", max_samples, minimum=2)
+    seed = check_int("seed", seed, minimum=0)
     img = arr.astype(np.float32)
     if sigma > 0:
         img = np.stack([ndimage.gaussian_filter(c, sigma) for c in img])
@@ -84,6 +85,12 @@ def colour_clustering(
     rng = np.random.default_rng(seed)
     fit_idx = rng.choice(n_fg, size=min(n_fg, max_samples), replace=False)
     k = min(n_colours, fit_idx.size)
+    try:
+        from sklearn.mixture import GaussianMixture
+    except ImportError as err:  # pragma: no cover - exercised only without the extra
+        raise ImportError(
+            "the colour-clustering baseline needs scikit-learn: pip install 'fisbe-bench[baseline]'"
+        ) from err
     gmm = GaussianMixture(n_components=k, covariance_type="full", reg_covar=1e-4, random_state=seed)
     gmm.fit(feats[fit_idx])
     cluster = np.zeros(total.shape, dtype=np.int32)

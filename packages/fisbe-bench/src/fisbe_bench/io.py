@@ -1,15 +1,14 @@
 """Readers for FISBe data: zarr groups (``volumes/raw``, ``volumes/gt_instances``), HDF5 and TIFF.
 
 Label volumes are read slab by slab along Z straight into :class:`~fisbe_bench.labels.SparseLabels`,
-so a full 400 x 700 x 700 x C FISBe volume never sits in memory densely.  Optional dependencies:
-``zarr`` (extra ``[zarr]``), ``h5py`` (``[hdf5]``), ``tifffile`` (``[tif]``).
+so a full 400 x 700 x 700 x C FISBe volume never sits in memory densely.  zarr and h5py are
+dependencies of the package; TIFF needs ``tifffile`` (extra ``[tif]``).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .labels import SparseLabels, as_sparse
+from neurotypes import atomic_write_bytes
+
+from .labels import SparseLabels, as_sparse, check_ndim
 
 __all__ = [
     "GT_KEY",
@@ -25,6 +26,7 @@ __all__ = [
     "FisbeSample",
     "atomic_write_text",
     "find_pairs",
+    "read_dim_neurons",
     "read_fisbe_zarr",
     "read_labels",
 ]
@@ -97,8 +99,14 @@ def _sparse_from_slabs(arr: Any, name: str, slab_voxels: int = 2**25) -> SparseL
     )
 
 
-def read_labels(path: str | os.PathLike[str], key: str | None = None) -> SparseLabels:
-    """Read a label volume (``[Z, Y, X]`` or ``[C, Z, Y, X]``) from zarr, HDF5 or TIFF.
+def _read_array(arr: Any, name: str, ndim: int) -> SparseLabels:
+    if ndim == 3:
+        return _sparse_from_slabs(arr, name)
+    return as_sparse(np.asarray(arr[...]), name, ndim)  # 2-D images are small: read whole
+
+
+def read_labels(path: str | os.PathLike[str], key: str | None = None, *, ndim: int = 3) -> SparseLabels:
+    """Read a label volume (``[Z, Y, X]`` or ``[C, Z, Y, X]``) or image from zarr, HDF5 or TIFF.
 
     Parameters
     ----------
@@ -107,19 +115,22 @@ def read_labels(path: str | os.PathLike[str], key: str | None = None) -> SparseL
     key : str, optional
         Array inside a zarr group / HDF5 file (zarr default: ``volumes/gt_instances``).
         HDF5 files with a single dataset need no key.  Ignored for TIFF.
+    ndim : {3, 2}
+        Spatial dimensions: 3 reads ``[Z, Y, X]`` / ``[C, Z, Y, X]`` volumes, 2 reads ``[Y, X]`` /
+        ``[C, Y, X]`` images.
 
     Raises
     ------
     FileNotFoundError, ValueError, TypeError
         Missing file, missing key / wrong layout, non-integer labels.
     """
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"path does not exist: {p}")
+    ndim = check_ndim(ndim)
+    p = _existing(path, "path")
+    if key is not None and not isinstance(key, str):
+        raise TypeError(f"key must be a string, got {type(key).__name__}")
     kind = _kind(p)
     if kind == "zarr":
-        zarr = _need("zarr", "zarr")
-        group = zarr.open(str(p), mode="r")
+        group = _open_zarr(p)
         k = key or GT_KEY
         try:
             arr = group[k]
@@ -129,10 +140,11 @@ def read_labels(path: str | os.PathLike[str], key: str | None = None) -> SparseL
             ) from None
         if not hasattr(arr, "shape"):
             raise ValueError(f"key {k!r} in {p} is a group, not an array")
-        return _sparse_from_slabs(arr, f"{p}:{k}")
+        return _read_array(arr, f"{p}:{k}", ndim)
     if kind == "hdf5":
-        h5py = _need("h5py", "hdf5")
-        with h5py.File(p, "r") as f:
+        import h5py
+
+        with _open_hdf5(p) as f:
             if key is None:
                 names: list[str] = []
                 f.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) else None)
@@ -141,9 +153,61 @@ def read_labels(path: str | os.PathLike[str], key: str | None = None) -> SparseL
                 key = names[0]
             if key not in f or not isinstance(f[key], h5py.Dataset):
                 raise ValueError(f"key {key!r} is not a dataset in HDF5 file {p}")
-            return _sparse_from_slabs(f[key], f"{p}:{key}")
+            return _read_array(f[key], f"{p}:{key}", ndim)
     tifffile = _need("tifffile", "tif")
-    return as_sparse(tifffile.imread(str(p)), str(p))
+    try:
+        image = tifffile.imread(str(p))
+    except Exception as err:  # tifffile raises many kinds on a corrupt file
+        raise ValueError(f"cannot read TIFF file {p}: {err}") from None
+    return as_sparse(image, str(p), ndim)
+
+
+def _existing(path: Any, name: str) -> Path:
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"{name} must be a path (str or os.PathLike), got {type(path).__name__}")
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"{name} does not exist: {p}")
+    return p
+
+
+def _open_zarr(p: Path) -> Any:
+    """Open a zarr group read-only; a folder that is not one is a ValueError naming it."""
+    import zarr
+
+    try:
+        return zarr.open(str(p), mode="r")
+    except Exception as err:  # zarr raises several kinds for a folder that is not a store
+        raise ValueError(f"cannot read zarr store {p}: {err}") from None
+
+
+def _open_hdf5(p: Path) -> Any:
+    """Open an HDF5 file read-only; an unreadable file is a ValueError naming it (not an h5py traceback)."""
+    import h5py
+
+    try:
+        return h5py.File(p, "r")
+    except OSError as err:
+        raise ValueError(f"cannot read HDF5 file {p}: {err}") from None
+
+
+def read_dim_neurons(path: str | os.PathLike[str], key: str = "volumes/gt_instances") -> tuple[int, ...]:
+    """The ``dim_neurons`` attribute of a FISBe zarr ground truth (empty for other files or without it).
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        Missing path; unreadable zarr store.
+    """
+    p = _existing(path, "path")
+    if _kind(p) != "zarr":
+        return ()
+    group = _open_zarr(p)
+    try:
+        node = group[key]
+    except KeyError:
+        return ()
+    return tuple(int(v) for v in dict(node.attrs).get("dim_neurons", ()))
 
 
 @dataclass(frozen=True)
@@ -177,14 +241,15 @@ def read_fisbe_zarr(
         If the group lacks ``gt_key`` (or ``volumes/raw`` with ``load_raw=True``), or the raw
         volume's spatial shape differs from the GT's.
     """
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"path does not exist: {p}")
-    zarr = _need("zarr", "zarr")
+    p = _existing(path, "path")
+    if not isinstance(gt_key, str):
+        raise TypeError(f"gt_key must be a string, got {type(gt_key).__name__}")
+    import zarr
+
     try:
-        group = zarr.open_group(str(p), mode="r")
-    except Exception as err:
-        raise ValueError(f"{p} is not a zarr group (expected FISBe layout with {GT_KEY})") from err
+        group: Any = zarr.open_group(str(p), mode="r")
+    except Exception:
+        raise ValueError(f"{p} is not a zarr group (expected FISBe layout with {GT_KEY})") from None
     try:
         arr = group[gt_key]
     except KeyError:
@@ -220,10 +285,7 @@ def find_pairs(pred: str | os.PathLike[str], gt: str | os.PathLike[str]) -> list
     ValueError
         If folders are given and some prediction has no GT, or nothing matches.
     """
-    pp, gp = Path(pred), Path(gt)
-    for name, q in (("pred", pp), ("gt", gp)):
-        if not q.exists():
-            raise FileNotFoundError(f"{name} path does not exist: {q}")
+    pp, gp = _existing(pred, "pred"), _existing(gt, "gt")
     is_pred_dir = pp.is_dir() and not pp.name.endswith(".zarr")
     is_gt_dir = gp.is_dir() and not gp.name.endswith(".zarr")
     if not is_pred_dir:
@@ -255,15 +317,15 @@ def find_pairs(pred: str | os.PathLike[str], gt: str | os.PathLike[str]) -> list
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (temporary file in the same folder, then rename)."""
+    """Write ``text`` (UTF-8) to ``path`` atomically, with the permissions the umask allows.
+
+    Raises
+    ------
+    TypeError
+        If ``text`` is not a string.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a string, got {type(text).__name__}")
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return p
+    return atomic_write_bytes(p, text.encode("utf-8"))

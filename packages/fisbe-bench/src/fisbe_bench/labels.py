@@ -32,20 +32,29 @@ class SparseLabels:
     Parameters
     ----------
     shape : tuple of int
-        Spatial shape ``(Z, Y, X)``.
+        Spatial shape ``(Z, Y, X)``; a 2-D image ``[Y, X]`` is held as ``(1, Y, X)`` with ``ndim=2``.
     indices : tuple of int64 arrays
         Per channel, the sorted flat (C-order) indices of non-zero voxels.
     values : tuple of int64 arrays
         Per channel, the label value of each listed voxel (all > 0).
+    ndim : {3, 2}
+        Number of spatial dimensions of the data (the official evaluator's ``ndim``): 3-D volumes
+        are skeletonised in 3-D (Lee), 2-D images in 2-D (Zhang), as ``skimage.morphology.skeletonize``
+        does by default for each.
     """
 
     shape: tuple[int, int, int]
     indices: tuple[IntArray, ...]
     values: tuple[IntArray, ...]
+    ndim: int = 3
 
     def __post_init__(self) -> None:
         if len(self.shape) != 3:
             raise ValueError(f"shape must be (Z, Y, X), got {self.shape}")
+        if self.ndim not in (2, 3):
+            raise ValueError(f"ndim must be 2 or 3, got {self.ndim!r}")
+        if self.ndim == 2 and self.shape[0] != 1:
+            raise ValueError(f"a 2-D image is held with shape (1, Y, X), got {self.shape}")
         if len(self.indices) != len(self.values) or len(self.indices) == 0:
             raise ValueError("indices and values must be non-empty tuples of equal length (one per channel)")
 
@@ -75,11 +84,12 @@ class SparseLabels:
         return out
 
     def to_dense(self) -> NDArray[np.int64]:
-        """Dense ``[C, Z, Y, X]`` array (for tests and small volumes only)."""
+        """Dense ``[C, Z, Y, X]`` (``[C, Y, X]`` for 2-D) array (for tests and small volumes only)."""
         out = np.zeros((self.n_channels, self.size), dtype=np.int64)
         for c, (idx, val) in enumerate(zip(self.indices, self.values, strict=True)):
             out[c, idx] = val
-        return out.reshape((self.n_channels, *self.shape))
+        spatial = self.shape[1:] if self.ndim == 2 else self.shape
+        return out.reshape((self.n_channels, *spatial))
 
 
 def _check_integer(arr: NDArray[Any], name: str) -> None:
@@ -89,33 +99,51 @@ def _check_integer(arr: NDArray[Any], name: str) -> None:
         raise TypeError(f"{name} must hold integer instance ids (0 = background), got dtype {arr.dtype}")
 
 
-def as_sparse(labels: Any, name: str = "labels") -> SparseLabels:
-    """Convert a ZYX / CZYX integer array, ``neurotypes.InstanceLabels`` or SparseLabels to SparseLabels.
+def check_ndim(ndim: Any) -> int:
+    """Validate the number of spatial dimensions (2 or 3); raise TypeError/ValueError otherwise."""
+    if isinstance(ndim, bool) or not isinstance(ndim, int | np.integer):
+        raise TypeError(f"ndim must be the int 2 or 3, got {type(ndim).__name__}")
+    if int(ndim) not in (2, 3):
+        raise ValueError(f"ndim must be 2 (YX / CYX images) or 3 (ZYX / CZYX volumes), got {ndim}")
+    return int(ndim)
+
+
+def as_sparse(labels: Any, name: str = "labels", ndim: int = 3) -> SparseLabels:
+    """Convert an integer array, ``neurotypes.InstanceLabels`` or SparseLabels to SparseLabels.
 
     Parameters
     ----------
     labels : array-like, neurotypes.InstanceLabels or SparseLabels
-        ``[Z, Y, X]`` (one id per voxel) or ``[C, Z, Y, X]`` (channels may overlap); 0 = background.
+        With ``ndim=3``: ``[Z, Y, X]`` (one id per voxel) or ``[C, Z, Y, X]`` (channels may
+        overlap); with ``ndim=2``: ``[Y, X]`` or ``[C, Y, X]``.  0 = background.
     name : str
         Argument name used in error messages.
+    ndim : {3, 2}
+        Number of spatial dimensions (the official evaluator's ``ndim``).
 
     Raises
     ------
     TypeError
         If the array is not integer (or boolean) typed.
     ValueError
-        If it is not 3-D/4-D or holds negative ids.
+        If its number of dimensions is not ``ndim`` or ``ndim + 1``, or it holds negative ids.
     """
+    ndim = check_ndim(ndim)
     if isinstance(labels, SparseLabels):
+        if labels.ndim != ndim:
+            raise ValueError(f"{name} holds {labels.ndim}-D data but ndim={ndim} was requested")
         return labels
     if hasattr(labels, "labels") and hasattr(labels, "voxel_size"):  # neurotypes.InstanceLabels
         labels = labels.labels
     arr = np.asarray(labels)
     _check_integer(arr, name)
-    if arr.ndim == 3:
+    if arr.ndim == ndim:
         arr = arr[np.newaxis]
-    if arr.ndim != 4:
-        raise ValueError(f"{name} must be [Z, Y, X] or [C, Z, Y, X], got {arr.ndim} dimensions {arr.shape}")
+    if arr.ndim != ndim + 1:
+        forms = "[Z, Y, X] or [C, Z, Y, X]" if ndim == 3 else "[Y, X] or [C, Y, X]"
+        raise ValueError(f"{name} must be {forms} for ndim={ndim}, got {arr.ndim} dimensions {arr.shape}")
+    if ndim == 2:
+        arr = arr[:, np.newaxis]
     if arr.dtype != np.bool_ and np.issubdtype(arr.dtype, np.signedinteger) and arr.size and arr.min() < 0:
         raise ValueError(f"{name} must hold non-negative instance ids, found {int(arr.min())}")
     indices: list[IntArray] = []
@@ -126,7 +154,7 @@ def as_sparse(labels: Any, name: str = "labels") -> SparseLabels:
         indices.append(idx)
         values.append(flat[idx].astype(np.int64))
     z, y, x = (int(s) for s in arr.shape[1:])
-    return SparseLabels((z, y, x), tuple(indices), tuple(values))
+    return SparseLabels((z, y, x), tuple(indices), tuple(values), ndim)
 
 
 @dataclass(frozen=True)
@@ -157,6 +185,11 @@ class Instances:
     @property
     def shape(self) -> tuple[int, int, int]:
         return self.labels.shape
+
+    @property
+    def ndim(self) -> int:
+        """Number of spatial dimensions (2 or 3)."""
+        return self.labels.ndim
 
     def bbox(self, i: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         """Inclusive-exclusive bounding box ``(lo, hi)`` of instance ``i`` (1-based)."""
@@ -215,7 +248,7 @@ def _filter_components(labels: SparseLabels, min_size: int) -> SparseLabels:
         keep = ~np.isin(val, small)
         idx_out.append(idx[keep])
         val_out.append(val[keep])
-    return SparseLabels(labels.shape, tuple(idx_out), tuple(val_out))
+    return SparseLabels(labels.shape, tuple(idx_out), tuple(val_out), labels.ndim)
 
 
 def normalize(labels: SparseLabels, min_instance_size: int | None = None) -> Instances:
@@ -259,7 +292,7 @@ def normalize(labels: SparseLabels, min_instance_size: int | None = None) -> Ins
             channel_of.append(c)
             raw_to_id.setdefault(int(uniq[k]), offset + k)
         offset = offset + uniq.size if uniq.size else 1
-    sparse = SparseLabels(labels.shape, tuple(idx_list), tuple(new_vals))
+    sparse = SparseLabels(labels.shape, tuple(idx_list), tuple(new_vals), labels.ndim)
     return Instances(
         labels=sparse,
         n=len(voxels),
@@ -270,10 +303,14 @@ def normalize(labels: SparseLabels, min_instance_size: int | None = None) -> Ins
 
 
 def check_pair(gt: SparseLabels, pred: SparseLabels) -> None:
-    """Raise ValueError if the spatial shapes of ``gt`` and ``pred`` differ."""
+    """Raise ValueError if the spatial shapes (or dimensionalities) of ``gt`` and ``pred`` differ."""
+    if gt.ndim != pred.ndim:
+        raise ValueError(f"gt and pred must both be {gt.ndim}-D; got gt {gt.ndim}-D and pred {pred.ndim}-D")
     if gt.shape != pred.shape:
+        axes, k = ("(Y, X)", 1) if gt.ndim == 2 else ("(Z, Y, X)", 0)
         raise ValueError(
-            f"gt and pred must have the same spatial shape (Z, Y, X); got gt {gt.shape} and pred {pred.shape}"
+            f"gt and pred must have the same spatial shape {axes}; "
+            f"got gt {gt.shape[k:]} and pred {pred.shape[k:]}"
         )
 
 

@@ -3,7 +3,8 @@
 Each instance is skeletonised once, inside its bounding box (``skimage.morphology.skeletonize``
 pads the crop itself, so the skeleton equals the full-volume one), and the labels of the other
 segmentation are read at the skeleton voxels with binary searches.  No pass over the full volume
-is made per instance.
+is made per instance.  3-D volumes are thinned in 3-D (Lee), 2-D images (``ndim=2``) in 2-D
+(Zhang): ``skeletonize``'s default for each, as the official evaluator calls it.
 
 Matrices are ``(nGT + 1) x (nPred + 1)`` with index 0 = background and are stored as float32,
 like the reference evaluator's, so that strict threshold comparisons give the same answers.
@@ -18,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 from skimage.morphology import skeletonize
 
-from .labels import Instances, SparseLabels, as_sparse, normalize
+from .labels import Instances, SparseLabels, as_sparse, check_pair, normalize
 
 __all__ = ["Skeleton", "cl_matrices", "cldice_from", "compute_skeletons", "iou_matrices", "skeleton_of"]
 
@@ -50,11 +51,17 @@ class Skeleton:
 
 
 def skeleton_of(inst: Instances, i: int, exclude: IntArray | None = None) -> IntArray:
-    """Flat indices of the 3-D (Lee) skeleton of instance ``i``, computed in its bounding box."""
+    """Flat indices of the skeleton of instance ``i``, computed in its bounding box.
+
+    3-D data: Lee's 3-D thinning; 2-D data (``ndim=2``): Zhang's 2-D thinning of the ``[Y, X]`` plane.
+    """
     crop, lo = inst.mask_crop(i, exclude)
     if crop.size == 0:
         return np.zeros(0, dtype=np.int64)
-    skel = skeletonize(crop.astype(np.uint8)) > 0  # type: ignore[no-untyped-call]
+    if inst.ndim == 2:
+        skel = (skeletonize(crop[0].astype(np.uint8)) > 0)[np.newaxis]  # type: ignore[no-untyped-call]
+    else:
+        skel = skeletonize(crop.astype(np.uint8)) > 0  # type: ignore[no-untyped-call]
     zyx = np.nonzero(skel)
     coords = tuple(np.asarray(a, dtype=np.int64) + lo[k] for k, a in enumerate(zyx))
     flat: IntArray = np.asarray(np.ravel_multi_index(coords, inst.shape), dtype=np.int64)
@@ -110,13 +117,16 @@ def precision_matrix(pred_skels: list[Skeleton], n_gt: int, gt_columns: IntArray
     return prec
 
 
-def cl_matrices(gt: Any, pred: Any) -> tuple[F32, F32, F32]:
-    """clDice, clRecall and clPrecision matrices of two label volumes.
+def cl_matrices(gt: Any, pred: Any, *, ndim: int = 3) -> tuple[F32, F32, F32]:
+    """clDice, clRecall and clPrecision matrices of two label volumes (or 2-D images).
 
     Parameters
     ----------
     gt, pred : array-like ``[Z, Y, X]`` / ``[C, Z, Y, X]``, ``neurotypes.InstanceLabels`` or SparseLabels
-        Both are normalised as the reference does (no small-component filter).
+        Both are normalised as the reference does (no small-component filter).  With ``ndim=2``:
+        ``[Y, X]`` / ``[C, Y, X]`` images.
+    ndim : {3, 2}
+        Number of spatial dimensions.
 
     Returns
     -------
@@ -133,10 +143,9 @@ def cl_matrices(gt: Any, pred: Any) -> tuple[F32, F32, F32]:
     >>> float(rec[1, 1]), float(prec[1, 1])
     (0.5, 1.0)
     """
-    g = as_sparse(gt, "gt")
-    p = as_sparse(pred, "pred")
-    if g.shape != p.shape:
-        raise ValueError(f"gt and pred must have the same spatial shape; got {g.shape} and {p.shape}")
+    g = as_sparse(gt, "gt", ndim)
+    p = as_sparse(pred, "pred", ndim)
+    check_pair(g, p)
     gi = normalize(g)
     pi = normalize(p)
     gs = compute_skeletons(gi, pi.labels)

@@ -13,18 +13,23 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
+from neurotypes.validation import check_array, check_choice, check_float, check_int
+
 __all__ = ["greedy_one_to_one", "hungarian", "many_to_many_consume", "many_to_many_threshold", "one_to_one"]
 
 Pairs = list[tuple[int, int]]
 
 
-def _check_loc(loc: NDArray[np.floating], th: float) -> NDArray[np.floating]:
-    loc = np.asarray(loc)
-    if loc.ndim != 2:
-        raise ValueError(f"loc must be a 2-D (nGT + 1) x (nPred + 1) matrix, got shape {loc.shape}")
-    if not np.isfinite(th):
-        raise ValueError(f"th must be finite, got {th}")
-    return loc
+def _check_loc(loc: NDArray[np.floating], th: float, name: str = "loc") -> tuple[NDArray[np.floating], float]:
+    """Validate a localisation matrix (kept in its dtype: the reference compares float32 values with ``th``)."""
+    arr = check_array(name, loc, dtype="any", copy=False)
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D (nGT + 1) x (nPred + 1) matrix, got shape {arr.shape}")
+    if arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise ValueError(f"{name} must have a background row and column, got shape {arr.shape}")
+    if arr.dtype.kind == "b":
+        raise TypeError(f"{name} must hold numbers, got a boolean array")
+    return arr, check_float("th", th)
 
 
 def greedy_one_to_one(loc: NDArray[np.floating], th: float) -> Pairs:
@@ -53,7 +58,7 @@ def greedy_one_to_one(loc: NDArray[np.floating], th: float) -> Pairs:
     >>> greedy_one_to_one(loc, 0.5)
     [(1, 1)]
     """
-    loc = _check_loc(loc, th)
+    loc, th = _check_loc(loc, th)
     fg = loc[1:, 1:]
     gi, pi = np.nonzero(fg > th)
     vals = fg[gi, pi]
@@ -84,11 +89,11 @@ def hungarian(loc: NDArray[np.floating], th: float, n_norm: int | None = None) -
     >>> hungarian(loc, 0.5)
     [(1, 2), (2, 1)]
     """
-    loc = _check_loc(loc, th)
+    loc, th = _check_loc(loc, th)
     fg = loc[1:, 1:]
     if fg.size == 0:
         return []
-    n = min(fg.shape) if n_norm is None else n_norm
+    n = min(fg.shape) if n_norm is None else check_int("n_norm", n_norm, minimum=1)
     costs = -(fg > th).astype(float) - fg / (2 * n)
     gi, pi = linear_sum_assignment(costs)
     ok = fg[gi, pi] > th
@@ -96,20 +101,27 @@ def hungarian(loc: NDArray[np.floating], th: float, n_norm: int | None = None) -
 
 
 def one_to_one(loc: NDArray[np.floating], th: float, matching: str, n_norm: int | None = None) -> Pairs:
-    """Dispatch to :func:`greedy_one_to_one` or :func:`hungarian`; no match unless max(loc) > th."""
+    """Dispatch to :func:`greedy_one_to_one` or :func:`hungarian`; no match unless max(loc) > th.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``loc`` not a numeric 2-D matrix with a background row and column, ``th`` not a finite number,
+        ``matching`` not ``"greedy"`` or ``"hungarian"``.
+    """
+    loc, th = _check_loc(loc, th)
+    check_choice("matching", matching, ("greedy", "hungarian"))
     fg = loc[1:, 1:]
     if fg.size == 0 or not np.max(loc) > th:
         return []
     if matching == "greedy":
         return greedy_one_to_one(loc, th)
-    if matching == "hungarian":
-        return hungarian(loc, th, n_norm)
-    raise ValueError(f"matching must be 'greedy' or 'hungarian', got {matching!r}")
+    return hungarian(loc, th, n_norm)
 
 
 def many_to_many_threshold(rec: NDArray[np.floating], th: float) -> dict[int, list[int]]:
     """Every foreground pair with ``rec > th`` is a match (non-overlapping instances)."""
-    rec = _check_loc(rec, th)
+    rec, th = _check_loc(rec, th, "rec")
     gi, pi = np.nonzero(rec[1:, 1:] > th)
     out: dict[int, list[int]] = {}
     for g, p in zip(gi, pi, strict=True):
@@ -180,7 +192,10 @@ def many_to_many_consume(
     dict
         1-based GT id -> list of matched 1-based prediction ids (in acceptance order).
     """
-    rec = _check_loc(rec, th)
+    rec, th = _check_loc(rec, th, "rec")
+    for name, fn in (("gt_free_recall", gt_free_recall), ("pred_free_recall", pred_free_recall)):
+        if not callable(fn):
+            raise TypeError(f"{name} must be callable, got {type(fn).__name__}")
     fg = rec[1:, 1:]
     matches: dict[int, list[int]] = {}
     if not np.any(fg > th):
@@ -215,7 +230,20 @@ def many_to_many_consume(
 
 
 def split_merge_counts(matches: dict[int, list[int]], n_pred: int) -> tuple[int, int]:
-    """``(FS, FM)``: FS = sum_g max(0, #preds(g) - 1), FM = sum_p max(0, #GTs(p) - 1)."""
+    """``(FS, FM)``: FS = sum_g max(0, #preds(g) - 1), FM = sum_p max(0, #GTs(p) - 1).
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``matches`` not a dict of lists of prediction ids in ``1 .. n_pred``; ``n_pred`` negative.
+    """
+    n_pred = check_int("n_pred", n_pred, minimum=0)
+    if not isinstance(matches, dict):
+        raise TypeError(f"matches must be a dict (GT id -> prediction ids), got {type(matches).__name__}")
+    for ps in matches.values():
+        for p in ps:
+            if check_int("matches' prediction ids", p, minimum=1) > n_pred:
+                raise ValueError(f"matches' prediction ids must be <= n_pred = {n_pred}, got {p}")
     fs = sum(max(0, len(v) - 1) for v in matches.values())
     fm = 0
     if n_pred > 0:

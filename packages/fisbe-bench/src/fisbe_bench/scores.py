@@ -1,4 +1,4 @@
-"""The FISBe metric suite: ``evaluate`` one image, ``aggregate`` a dataset (spec, Methods 3-7).
+"""The FISBe metric suite: ``evaluate`` one image (spec, Methods 1-8); datasets: :mod:`.dataset`.
 
 The numbers follow the official evaluator (``evalinstseg``, FlyLight preset: clDice localisation,
 greedy matching) key by key; :meth:`FisbeScores.to_reference_dict` returns them under the
@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .labels import Instances, as_sparse, check_pair, normalize, overlap_voxels
+from neurotypes.validation import check_bool, check_choice, check_float, check_int
+
+from .labels import Instances, as_sparse, check_ndim, check_pair, normalize, overlap_voxels
 from .localize import (
     Skeleton,
     cldice_from,
@@ -30,11 +32,9 @@ from .match import many_to_many_consume, many_to_many_threshold, one_to_one, spl
 
 __all__ = [
     "THRESHOLDS",
-    "DatasetScores",
     "FisbeScores",
     "SubsetScores",
     "ThresholdScores",
-    "aggregate",
     "evaluate",
 ]
 
@@ -90,11 +90,17 @@ class FisbeScores:
     C : float
         Mean clDice-skeleton coverage of the GT instances (``avg_gt_skel_coverage``).
     cldice_tp : float
-        Mean clDice of the one-to-one matches at th = 0.5 (NaN when there are none, as the reference).
+        Mean clDice of the one-to-one matches at th = 0.5; 0.0 when there are none (as the official
+        evaluator since its commit 6bb3f2a).
     tp : float
         ``TP_0.5 / nGT``.
     fs, fm : int
         False splits (clRecall > ``fs_threshold``) and false merges (clRecall > ``fm_threshold``).
+    tp_coverage : float
+        Mean coverage of the GT instances with coverage > 0.5 (0.0 if none), the official
+        ``avg_tp_skel_coverage``.
+    ndim : int
+        Spatial dimensions of the evaluated data (3 or 2).
     """
 
     S: float
@@ -119,9 +125,19 @@ class FisbeScores:
     matching: str
     criterion: str
     min_instance_size: int | None
+    tp_coverage: float = 0.0
+    ndim: int = 3
+    background_covers: bool = True
 
     def threshold(self, th: float) -> ThresholdScores:
-        """The per-threshold entry for ``th`` (one of :data:`THRESHOLDS`)."""
+        """The per-threshold entry for ``th`` (one of :data:`THRESHOLDS`).
+
+        Raises
+        ------
+        TypeError, ValueError
+            ``th`` is not a number, or not one of :data:`THRESHOLDS`.
+        """
+        th = check_float("th", th)
         for t in self.per_threshold:
             if abs(t.threshold - th) < 1e-9:
                 return t
@@ -143,6 +159,7 @@ class FisbeScores:
             "avg_TP_05_cldice": self.cldice_tp,
             "gt_skel_coverage": list(self.gt_coverage),
             "avg_gt_skel_coverage": self.C,
+            "avg_tp_skel_coverage": self.tp_coverage,
             "avg_f1_cov_score": self.S,
             "FM": self.fm,
             "FS": self.fs,
@@ -175,6 +192,7 @@ class FisbeScores:
                 "false_split": t.false_split,
                 "false_merge": t.false_merge,
             }
+        cm["th_0_5"]["tp_skel_coverage"] = [c for c in self.gt_coverage if c > 0.5]
         return {"general": gen, "confusion_matrix": cm}
 
 
@@ -196,21 +214,32 @@ def _validate(
     min_instance_size: int | None,
     fs_threshold: float,
     fm_threshold: float,
-) -> None:
-    if matching not in ("greedy", "hungarian"):
-        raise ValueError(f"matching must be 'greedy' or 'hungarian', got {matching!r}")
-    if criterion not in ("cldice", "iou"):
-        raise ValueError(f"criterion must be 'cldice' or 'iou', got {criterion!r}")
-    if min_instance_size is not None:
-        if isinstance(min_instance_size, bool) or not isinstance(min_instance_size, int | np.integer):
-            raise TypeError(
-                f"min_instance_size must be an int or None, got {type(min_instance_size).__name__}"
-            )
-        if min_instance_size < 0:
-            raise ValueError(f"min_instance_size must be >= 0, got {min_instance_size}")
-    for name, v in (("fs_threshold", fs_threshold), ("fm_threshold", fm_threshold)):
-        if not (isinstance(v, int | float | np.floating) and 0.0 <= float(v) < 1.0):
-            raise ValueError(f"{name} must be a number in [0, 1), got {v!r}")
+    partly: bool,
+    background_covers: bool,
+) -> tuple[int | None, float, float]:
+    check_choice("matching", matching, ("greedy", "hungarian"))
+    check_choice("criterion", criterion, ("cldice", "iou"))
+    size = None if min_instance_size is None else check_int("min_instance_size", min_instance_size, minimum=0)
+    fs = check_float("fs_threshold", fs_threshold, minimum=0.0)
+    fm = check_float("fm_threshold", fm_threshold, minimum=0.0)
+    for name, v in (("fs_threshold", fs), ("fm_threshold", fm)):
+        if v >= 1.0:
+            raise ValueError(f"{name} must lie in [0, 1), got {v}")
+    check_bool("partly", partly)
+    check_bool("background_covers", background_covers)
+    return size, fs, fm
+
+
+def _dim_ids(dim_instances: Any, gi: Instances) -> list[int]:
+    if isinstance(dim_instances, str | bytes) or not isinstance(dim_instances, Sequence | np.ndarray):
+        raise TypeError(f"dim_instances must be a sequence of GT ids, got {type(dim_instances).__name__}")
+    out = []
+    for d in dim_instances:
+        v = check_int("dim_instances entries", d, minimum=1)
+        if v not in gi.raw_to_id:
+            raise ValueError(f"dim_instances must list GT ids present in gt; {v} is not")
+        out.append(gi.raw_to_id[v])
+    return out
 
 
 def _coverage(
@@ -218,20 +247,29 @@ def _coverage(
     prec_sub: F32,
     sub_skels: Sequence[Skeleton],
     both_overlap: bool,
+    background_covers: bool = True,
 ) -> list[Any]:
     """Per-GT coverage (spec, Method 4): each prediction goes to its argmax clPrecision row.
 
     ``rec_rows`` are the clRecall rows of the GT set (row 0 = background), ``prec_sub`` the
     clPrecision matrix against that GT set, ``sub_skels`` the skeletons of its instances.
+
+    Column 0 (the prediction background) takes part in the argmax as in the official evaluator:
+    with IoU localisation it is non-zero, so the background is assigned to a GT and counted as
+    covering it (in the union branch: every skeleton voxel where some prediction channel is 0).
+    ``background_covers=False`` assigns column 0 to the background row instead.  With clDice the
+    column is 0 and this changes nothing.
     """
     max_gt = np.argmax(prec_sub, axis=0)
+    if not background_covers:
+        max_gt[0] = 0
     cov: list[Any] = []
     if both_overlap:
         assigned = set(int(v) for v in max_gt[max_gt > 0])
         for gi, sk in enumerate(sub_skels, start=1):
             if gi in assigned:
                 preds = np.flatnonzero(max_gt == gi)
-                hit = np.any(np.isin(sk.other, preds[preds > 0]), axis=1)
+                hit = np.any(np.isin(sk.other, preds), axis=1)
                 with np.errstate(invalid="ignore", divide="ignore"):  # empty skeleton: NaN, as the reference
                     cov.append(np.float64(np.sum(hit, dtype=float)) / np.float64(sk.n))
             else:
@@ -300,6 +338,7 @@ def _select_channels(gi: Instances, channels: list[int]) -> Any:
         gi.labels.shape,
         tuple(gi.labels.indices[c] for c in channels),
         tuple(gi.labels.values[c] for c in channels),
+        gi.labels.ndim,
     )
 
 
@@ -314,6 +353,8 @@ def evaluate(
     fs_threshold: float = 0.05,
     fm_threshold: float = 0.1,
     dim_instances: Sequence[int] | None = None,
+    ndim: int = 3,
+    background_covers: bool = True,
 ) -> FisbeScores:
     """Evaluate a predicted instance segmentation against ground truth with the FISBe metrics.
 
@@ -321,7 +362,7 @@ def evaluate(
     ----------
     gt, pred : array ``[Z, Y, X]`` or ``[C, Z, Y, X]``, ``neurotypes.InstanceLabels`` or SparseLabels
         Non-negative integer ids, 0 = background; channels may overlap (FISBe GT: one neuron per
-        channel).  Spatial shapes must be equal.
+        channel).  Spatial shapes must be equal.  With ``ndim=2``: ``[Y, X]`` or ``[C, Y, X]``.
     matching : {"greedy", "hungarian"}
         One-to-one matching.  FISBe (and this default) is greedy; the reference's
         ``evaluate_volume`` defaults to Hungarian.
@@ -337,6 +378,14 @@ def evaluate(
         clRecall thresholds of the many-to-many matching for false splits / false merges.
     dim_instances : sequence of int, optional
         GT ids of the "dim" neurons (FISBe zarr attribute ``dim_neurons``); adds the dim subset scores.
+    ndim : {3, 2}
+        Number of spatial dimensions (the official evaluator's ``ndim``): 3 thins each instance in
+        3-D (Lee), 2 evaluates 2-D images and thins in 2-D (Zhang), as the official evaluator.
+    background_covers : bool
+        True (default, the official evaluator): in the coverage step the prediction background is
+        assigned to its argmax GT like a prediction and counted as covering it.  This matters only
+        with ``criterion="iou"`` (clDice's background column is 0) and there lets coverages exceed 1
+        with multi-channel predictions; False lets only predicted instances cover GT.
 
     Returns
     -------
@@ -348,14 +397,31 @@ def evaluate(
         Float labels or wrong argument types.
     ValueError
         Shape mismatch, negative ids, empty ground truth, unknown options.
+
+    Examples
+    --------
+    A 20-voxel line predicted as its first half (clRecall 0.5, clPrecision 1, clDice 2/3) plus a stray piece:
+
+    >>> import numpy as np
+    >>> gt = np.zeros((5, 7, 24), np.uint8); gt[2, 3, 2:22] = 1
+    >>> pred = np.zeros_like(gt); pred[2, 3, 2:12] = 1; pred[2, 6, 2:10] = 2
+    >>> s = evaluate(gt, pred)
+    >>> s.threshold(0.6).tp, s.threshold(0.7).tp, s.gt_coverage
+    (1, 0, (0.5,))
+    >>> round(s.avF1, 4), round(s.S, 4)
+    (0.4444, 0.4722)
     """
-    _validate(matching, criterion, min_instance_size, fs_threshold, fm_threshold)
-    gs = as_sparse(gt, "gt")
-    ps = as_sparse(pred, "pred")
+    min_instance_size, fs_threshold, fm_threshold = _validate(
+        matching, criterion, min_instance_size, fs_threshold, fm_threshold, partly, background_covers
+    )
+    ndim = check_ndim(ndim)
+    gs = as_sparse(gt, "gt", ndim)
+    ps = as_sparse(pred, "pred", ndim)
     check_pair(gs, ps)
     gi = normalize(gs)
     if gi.n == 0:
         raise ValueError("gt is empty: the ground truth must contain at least one instance (id > 0)")
+    dim_ids = None if dim_instances is None else _dim_ids(dim_instances, gi)
     pi = normalize(ps, min_instance_size)
     ng, npd = gi.n, pi.n
 
@@ -410,8 +476,11 @@ def evaluate(
     av_f1 = float(np.mean(f1s[:-5]))
 
     both_overlap = gt_overlaps and pred_overlaps
-    cov = _coverage(rec, prec, gt_skels, both_overlap)
+    cov = _coverage(rec, prec, gt_skels, both_overlap, bool(background_covers))
     c_mean = float(np.mean(cov))
+    cov_arr = np.asarray(cov)  # the official's dtype: float32 from clRecall sums, float64 from unions
+    tp_cov = cov_arr[cov_arr > 0.5]
+    tp_cov_mean = float(np.mean(tp_cov)) if tp_cov.size else 0.0
 
     def _m2m(th: float) -> tuple[int, int]:
         if overlaps:
@@ -424,18 +493,13 @@ def evaluate(
     fs = _m2m(fs_threshold)[0] if fs_threshold != fm_threshold else _m2m(fm_threshold)[0]
 
     dim = None
-    if dim_instances is not None:
-        dim_ids: list[int] = []
-        for d in dim_instances:
-            if int(d) not in gi.raw_to_id:
-                raise ValueError(f"dim_instances must list GT ids present in gt; {d} is not")
-            dim_ids.append(gi.raw_to_id[int(d)])
+    if dim_ids is not None:
         dim = _subset("dim", dim_ids, gi, gt_skels, pred_skels, npd, loc, rec, pred_overlaps, matching)
     ov_ids = sorted(int(v) for v in np.unique(gi.labels.lookup(gt_ov_vox)) if v > 0) if gt_overlaps else []
     overlap = _subset("overlap", ov_ids, gi, gt_skels, pred_skels, npd, loc, rec, pred_overlaps, matching)
 
-    with np.errstate(invalid="ignore"):
-        cl_tp = float(np.mean(np.asarray(tp_05_cldice, dtype=np.float32))) if tp_05_cldice else float("nan")
+    # the official writes 0.0 when nothing matches at 0.5 (since its commit 6bb3f2a; NaN before)
+    cl_tp = float(np.mean(np.asarray(tp_05_cldice, dtype=np.float32))) if tp_05_cldice else 0.0
     return FisbeScores(
         S=0.5 * av_f1 + 0.5 * c_mean,
         avF1=av_f1,
@@ -459,6 +523,9 @@ def evaluate(
         matching=matching,
         criterion=criterion,
         min_instance_size=min_instance_size,
+        tp_coverage=tp_cov_mean,
+        ndim=ndim,
+        background_covers=bool(background_covers),
     )
 
 
@@ -482,106 +549,3 @@ def _pred_free_recall(gt_skels: list[Skeleton]) -> Any:
         return float(np.sum(inside)) / (float(sk.n) or 1.0)
 
     return f
-
-
-@dataclass(frozen=True)
-class DatasetScores:
-    """Dataset-level FISBe scores aggregated as the reference does (summed counts, pooled coverage)."""
-
-    S: float
-    avF1: float
-    C: float
-    cldice_tp: float
-    tp: float
-    fs: int
-    fm: int
-    n_images: int
-    n_gt: int
-    n_pred: int
-    tp_05: int
-    f1_per_threshold: tuple[float, ...]
-    tp_per_threshold: tuple[int, ...]
-    fp_per_threshold: tuple[int, ...]
-    fn_per_threshold: tuple[int, ...]
-    gt_dim: int
-    tp_05_dim: int
-    tp_05_rel_dim: float
-    avg_gt_cov_dim: float
-    gt_overlap: int
-    tp_05_overlap: int
-    tp_05_rel_overlap: float
-    avg_gt_cov_overlap: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-serialisable dictionary."""
-        out: dict[str, Any] = _jsonable(asdict(self))
-        return out
-
-
-def aggregate(scores: Sequence[FisbeScores]) -> DatasetScores:
-    """Aggregate per-image scores over a dataset (``average_flylight_score_over_instances``).
-
-    F1 at each threshold 0.1 ... 0.9 comes from the TP/FP/FN counts *summed* over images
-    (``2 TP / (2 TP + FP + FN)``), avF1 is their mean; C is the mean of all GT instances' coverages
-    pooled across images; S = 0.5 avF1 + 0.5 C.  This is not the mean of the per-image scores.
-
-    Raises
-    ------
-    ValueError
-        If ``scores`` is empty; TypeError if an element is not a FisbeScores.
-    """
-    scores = list(scores)
-    if not scores:
-        raise ValueError("scores must hold at least one FisbeScores")
-    for s in scores:
-        if not isinstance(s, FisbeScores):
-            raise TypeError(f"scores must be FisbeScores objects, got {type(s).__name__}")
-    ths = THRESHOLDS[:9]
-    tps = [sum(s.threshold(t).tp for s in scores) for t in ths]
-    fps = [sum(s.threshold(t).fp for s in scores) for t in ths]
-    fns = [sum(s.threshold(t).fn for s in scores) for t in ths]
-    f1 = [2 * tp / (2 * tp + fp + fn) for tp, fp, fn in zip(tps, fps, fns, strict=True)]
-    covs = np.concatenate([np.asarray(s.gt_coverage, dtype=np.float32) for s in scores])
-    c_mean = float(np.mean(covs))
-    av_f1 = float(np.mean(f1))
-    n_gt = sum(s.n_gt for s in scores)
-    tp05 = sum(s.tp_05 for s in scores)
-    cl = np.concatenate([np.asarray(s.tp_05_cldice, dtype=np.float32) for s in scores])
-
-    def _sub(name: str) -> tuple[int, int, float, float]:
-        subs = [getattr(s, name) for s in scores if getattr(s, name) is not None]
-        n = sum(x.n_gt for x in subs)
-        t = sum(x.tp_05 for x in subs)
-        c = np.concatenate([np.asarray(x.coverage, dtype=np.float32) for x in subs]) if subs else np.zeros(0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rel = float(np.float64(t) / float(n)) if n else float("nan")
-            avg = float(np.mean(c)) if c.size else float("nan")
-        return n, t, rel, avg
-
-    d = _sub("dim")
-    o = _sub("overlap")
-    return DatasetScores(
-        S=0.5 * av_f1 + 0.5 * c_mean,
-        avF1=av_f1,
-        C=c_mean,
-        cldice_tp=float(np.mean(cl)) if tp05 > 0 else 0.0,
-        tp=tp05 / float(n_gt),
-        fs=sum(s.fs for s in scores),
-        fm=sum(s.fm for s in scores),
-        n_images=len(scores),
-        n_gt=n_gt,
-        n_pred=sum(s.n_pred for s in scores),
-        tp_05=tp05,
-        f1_per_threshold=tuple(f1),
-        tp_per_threshold=tuple(tps),
-        fp_per_threshold=tuple(fps),
-        fn_per_threshold=tuple(fns),
-        gt_dim=d[0],
-        tp_05_dim=d[1],
-        tp_05_rel_dim=d[2],
-        avg_gt_cov_dim=d[3],
-        gt_overlap=o[0],
-        tp_05_overlap=o[1],
-        tp_05_rel_overlap=o[2],
-        avg_gt_cov_overlap=o[3],
-    )

@@ -15,15 +15,22 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from neurotypes.validation import check_array, check_float, check_int, check_positive, check_rng
+
 __all__ = ["ToyFisbe", "case_a", "case_b", "toy_fisbe", "tube_mask", "tubes"]
 
 Shape = tuple[int, int, int]
 
 
 def _check_shape(shape: Sequence[int]) -> Shape:
-    if len(shape) != 3 or any(int(s) <= 0 for s in shape):
+    if isinstance(shape, str | bytes) or not isinstance(shape, Sequence | np.ndarray):
+        raise TypeError(f"shape must be a sequence of 3 positive ints (Z, Y, X), got {type(shape).__name__}")
+    if len(shape) != 3:
         raise ValueError(f"shape must be 3 positive ints (Z, Y, X), got {tuple(shape)}")
-    return (int(shape[0]), int(shape[1]), int(shape[2]))
+    z, y, x = (check_int("shape entries", s, minimum=1) for s in shape)
+    if z * y * x > 2**31:
+        raise ValueError(f"shape must hold at most 2**31 voxels, got {(z, y, x)}")
+    return (z, y, x)
 
 
 def tube_mask(
@@ -46,11 +53,11 @@ def tube_mask(
     7
     """
     shp = _check_shape(shape)
-    pts = np.asarray(points, dtype=np.float64).reshape(-1, 3)
-    if pts.shape[0] < 1:
-        raise ValueError("points must hold at least one (z, y, x) vertex")
-    if not radius > 0:
-        raise ValueError(f"radius must be > 0, got {radius}")
+    pts = check_array("points", points, ndim=(1, 2), dtype="float")
+    if pts.size % 3 or pts.size == 0 or (pts.ndim == 2 and pts.shape[1] != 3):
+        raise ValueError(f"points must be [n, 3] (z, y, x) vertices with n >= 1, got shape {pts.shape}")
+    pts = pts.reshape(-1, 3)
+    radius = check_positive("radius", radius)
     lo = np.maximum(np.floor(pts.min(axis=0) - radius - 1), 0).astype(int)
     hi = np.minimum(np.ceil(pts.max(axis=0) + radius + 2), shp).astype(int)
     out = np.zeros(shp, dtype=bool)
@@ -78,6 +85,11 @@ def tubes(
 ) -> NDArray[np.int32]:
     """Dense label volume with tube ``k`` labelled ``k + 1`` (later tubes overwrite earlier ones)."""
     shp = _check_shape(shape)
+    if isinstance(polylines, str | bytes) or not isinstance(polylines, Sequence):
+        raise TypeError(
+            f"polylines must be a sequence of [n, 3] vertex arrays, got {type(polylines).__name__}"
+        )
+    radius = check_positive("radius", radius)
     out = np.zeros(shp, dtype=np.int32)
     for k, pl in enumerate(polylines):
         out[tube_mask(shp, pl, radius)] = k + 1
@@ -135,7 +147,10 @@ def case_b(
     nearest to a randomly chosen voxel of it.
     """
     shp = _check_shape(shape)
-    rng = np.random.default_rng(seed)
+    if min(shp) < 8:
+        raise ValueError(f"shape must be at least 8 voxels along each axis, got {shp}")
+    n_tubes = check_int("n_tubes", n_tubes, minimum=1)
+    rng = check_rng(seed)
     lines = []
     for _ in range(n_tubes):
         pts = rng.uniform([3, 3, 3], np.array(shp) - 4, size=(4, 3))
@@ -223,11 +238,12 @@ def toy_fisbe(
         ``raw`` float32 [3, Z, Y, X], ``gt`` uint8 [n_neurons, Z, Y, X] (binary), ``colours`` [n, 3].
     """
     shp = _check_shape(shape)
-    if n_neurons < 1:
-        raise ValueError(f"n_neurons must be >= 1, got {n_neurons}")
-    if noise < 0:
-        raise ValueError(f"noise must be >= 0, got {noise}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    if min(shp) < 8:
+        raise ValueError(f"shape must be at least 8 voxels along each axis, got {shp}")
+    n_neurons = check_int("n_neurons", n_neurons, minimum=1, maximum=255)
+    radius = check_positive("radius", radius)
+    noise = check_float("noise", noise, minimum=0.0)
+    rng = check_rng(seed)
     gt = np.zeros((n_neurons, *shp), dtype=np.uint8)
     colours = np.zeros((n_neurons, 3))
     for k in range(n_neurons):

@@ -9,7 +9,8 @@ from typing import Any, Self
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from neurotypes._base import NpzSerializable, check_float, readonly, require, summarise
+from neurotypes._base import NpzSerializable, Stored, readonly, summarise
+from neurotypes.validation import check_float
 
 __all__ = ["InstanceLabels"]
 
@@ -48,7 +49,7 @@ class InstanceLabels(NpzSerializable):
         arr = np.asarray(labels)
         if arr.ndim not in (3, 4):
             raise ValueError(f"labels must be 3-D [Z, Y, X] or 4-D [C, Z, Y, X], got shape {arr.shape}")
-        if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
+        if arr.dtype.kind not in "iu":  # timedelta64 subclasses numpy's integers: refuse it by kind
             raise TypeError(f"labels must have an integer dtype, got {arr.dtype} (instance ids are integers)")
         if 0 in arr.shape:
             raise ValueError(f"labels must not have an empty axis, got shape {arr.shape}")
@@ -100,8 +101,11 @@ class InstanceLabels(NpzSerializable):
         return {"labels": self.labels, "voxel_size": np.array(self.voxel_size)}
 
     @classmethod
-    def _from_arrays(cls, arrays: dict[str, NDArray[Any]], version: int) -> Self:
-        labels, vs = require(arrays, "labels", "voxel_size")
+    def _from_stored(cls, stored: Stored, version: int) -> Self:
+        labels = stored.array("labels", "iu")
+        vs = stored.array("voxel_size", "f")
+        if vs.shape != (3,):
+            raise ValueError(f"voxel_size must have 3 entries, got shape {vs.shape}")
         return cls(labels, tuple(float(v) for v in vs))
 
     def __eq__(self, other: object) -> bool:

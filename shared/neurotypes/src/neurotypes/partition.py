@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Self
@@ -9,7 +10,8 @@ from typing import Any, Self
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from neurotypes._base import NpzSerializable, as_int_array, check_ids, readonly, require
+from neurotypes._base import NpzSerializable, Stored, as_int_array, readonly
+from neurotypes.validation import check_ids
 
 __all__ = ["Partition", "adjusted_rand_index"]
 
@@ -103,6 +105,15 @@ class Partition(NpzSerializable):
         """Adjusted Rand index (Hubert & Arabie 1985) between this partition and ``other``; 1 = identical."""
         return adjusted_rand_index(self.contingency(other))
 
+    @classmethod
+    def from_nwb(cls, path: str | os.PathLike[str], column: str) -> Partition:
+        """Read a partition stored as an integer column of an NWB file's Units table (see
+        ``SpikeTrains.to_nwb(partitions=...)`` and :func:`neurotypes.io.add_unit_columns`); items are named by
+        the unit ids. Requires ``neurotypes[nwb]``."""
+        from neurotypes.io._nwb import partition_from_nwb
+
+        return partition_from_nwb(path, column)
+
     def _to_arrays(self) -> dict[str, NDArray[Any]]:
         out: dict[str, NDArray[Any]] = {"labels": self.labels}
         if self.item_ids is not None:
@@ -110,10 +121,9 @@ class Partition(NpzSerializable):
         return out
 
     @classmethod
-    def _from_arrays(cls, arrays: dict[str, NDArray[Any]], version: int) -> Self:
-        (labels,) = require(arrays, "labels")
-        ids = arrays.get("item_ids")
-        return cls(labels, None if ids is None else [str(i) for i in ids])
+    def _from_stored(cls, stored: Stored, version: int) -> Self:
+        ids = stored.strings("item_ids") if stored.has("item_ids") else None
+        return cls(stored.array("labels", "iu"), ids)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Partition):

@@ -9,7 +9,8 @@ from typing import Any, Self
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from neurotypes._base import NpzSerializable, as_int_array, check_int, readonly, require
+from neurotypes._base import NpzSerializable, Stored, as_int_array, readonly
+from neurotypes.validation import check_int
 
 __all__ = ["SDR"]
 
@@ -142,9 +143,8 @@ class SDR(NpzSerializable):
         return {"n": np.array(self.n), "active": self.active}
 
     @classmethod
-    def _from_arrays(cls, arrays: dict[str, NDArray[Any]], version: int) -> Self:
-        n, active = require(arrays, "n", "active")
-        return cls(int(n), active)
+    def _from_stored(cls, stored: Stored, version: int) -> Self:
+        return cls(stored.int("n"), stored.array("active", "iu"))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SDR):

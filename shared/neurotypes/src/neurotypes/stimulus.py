@@ -8,7 +8,8 @@ from typing import Any, Self
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from neurotypes._base import NpzSerializable, as_float_array, check_float, readonly, require, summarise
+from neurotypes._base import NpzSerializable, Stored, as_float_array, readonly, summarise
+from neurotypes.validation import check_float
 
 __all__ = ["Stimulus"]
 
@@ -64,9 +65,8 @@ class Stimulus(NpzSerializable):
         return {"frames": self.frames, "rate": np.array(self.rate)}
 
     @classmethod
-    def _from_arrays(cls, arrays: dict[str, NDArray[Any]], version: int) -> Self:
-        frames, rate = require(arrays, "frames", "rate")
-        return cls(frames, float(rate))
+    def _from_stored(cls, stored: Stored, version: int) -> Self:
+        return cls(stored.array("frames", "f"), stored.float("rate"))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Stimulus):

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from neurotypes._base import (
-    NpzSerializable,
-    as_float_array,
-    check_float,
-    check_ids,
-    readonly,
-    require,
-    summarise,
-)
+from neurotypes._base import NpzSerializable, Stored, as_float_array, readonly, summarise
+from neurotypes.validation import check_float, check_ids
 
 __all__ = ["Traces"]
 
@@ -35,7 +30,9 @@ class Traces(NpzSerializable):
     t_start : float
         Time of the first sample in seconds.
     unit_ids : sequence of str, optional
-        One unique name per unit (e.g. NeuroPAL neuron names), used to align recordings.
+        One unique name per unit (e.g. NeuroPAL neuron names, channel names), used to align recordings.
+    signal_units : str, optional
+        Physical unit of ``data`` (e.g. ``"mV"``, ``"pA"``, ``"dF/F"``); empty when unknown or dimensionless.
 
     Examples
     --------
@@ -45,15 +42,22 @@ class Traces(NpzSerializable):
     """
 
     SCHEMA = "neurotypes.Traces"
-    VERSION = 1
+    VERSION = 2  # 2 adds signal_units (0.2.0); version 1 files still load
 
     data: NDArray[np.float64]
     rate: float
     t_start: float
     unit_ids: tuple[str, ...] | None
+    signal_units: str
 
     def __init__(
-        self, data: ArrayLike, rate: float, t_start: float = 0.0, unit_ids: Iterable[str] | None = None
+        self,
+        data: ArrayLike,
+        rate: float,
+        t_start: float = 0.0,
+        unit_ids: Iterable[str] | None = None,
+        *,
+        signal_units: str = "",
     ) -> None:
         d = as_float_array("data", data, ndim=2, allow_nan=True)
         if d.shape[1] == 0:
@@ -64,6 +68,9 @@ class Traces(NpzSerializable):
         object.__setattr__(self, "rate", check_float("rate", rate, positive=True))
         object.__setattr__(self, "t_start", check_float("t_start", t_start))
         object.__setattr__(self, "unit_ids", check_ids("unit_ids", unit_ids, d.shape[0]))
+        if not isinstance(signal_units, str):
+            raise TypeError(f"signal_units must be a string, got {type(signal_units).__name__}")
+        object.__setattr__(self, "signal_units", signal_units)
 
     @property
     def n_units(self) -> int:
@@ -100,7 +107,9 @@ class Traces(NpzSerializable):
         if missing:
             raise ValueError(f"unit_ids: not present in these traces: {missing}")
         rows = [index[u] for u in wanted]
-        return Traces(self.data[rows], self.rate, self.t_start, unit_ids=wanted)
+        return Traces(
+            self.data[rows], self.rate, self.t_start, unit_ids=wanted, signal_units=self.signal_units
+        )
 
     def _to_arrays(self) -> dict[str, NDArray[Any]]:
         out: dict[str, NDArray[Any]] = {
@@ -110,13 +119,77 @@ class Traces(NpzSerializable):
         }
         if self.unit_ids is not None:
             out["unit_ids"] = np.array(self.unit_ids, dtype=np.str_)
+        if self.signal_units:
+            out["signal_units"] = np.array(self.signal_units, dtype=np.str_)
         return out
 
     @classmethod
-    def _from_arrays(cls, arrays: dict[str, NDArray[Any]], version: int) -> Self:
-        data, rate, t_start = require(arrays, "data", "rate", "t_start")
-        ids = arrays.get("unit_ids")
-        return cls(data, float(rate), float(t_start), unit_ids=None if ids is None else [str(i) for i in ids])
+    def _from_stored(cls, stored: Stored, version: int) -> Self:
+        ids = stored.strings("unit_ids") if stored.has("unit_ids") else None
+        units = stored.text("signal_units") if version >= 2 and stored.has("signal_units") else ""
+        return cls(
+            stored.array("data", "f"),
+            stored.float("rate"),
+            stored.float("t_start"),
+            unit_ids=ids,
+            signal_units=units,
+        )
+
+    # ------------------------------------------------------------------------------ the field's formats
+    @classmethod
+    def from_neo(cls, obj: Any, *, signal: int | str | None = None) -> Traces:
+        """Build from a neo ``AnalogSignal`` (or a ``Segment`` holding one) recorded by any neo reader.
+
+        Channels become units (``unit_ids`` from the signal's ``channel_names`` array annotation, else
+        ``"ch0"``, ``"ch1"``...), times are converted to seconds and the physical unit is kept in
+        ``signal_units``. For a ``Segment`` with several signals, ``signal`` picks one by index or name. For a
+        multi-segment ``Block`` use :func:`neurotypes.io.read_traces`, which gives one value per segment.
+        Requires the optional extra ``neurotypes[neo]``.
+        """
+        from neurotypes.io._neo import traces_from_neo
+
+        return traces_from_neo(obj, signal=signal)
+
+    def to_neo(self) -> Any:
+        """The traces as one ``neo.AnalogSignal`` (samples x channels, with ``channel_names``)."""
+        from neurotypes.io._neo import traces_to_neo
+
+        return traces_to_neo(self)
+
+    @classmethod
+    def from_nwb(cls, path: str | os.PathLike[str], *, name: str | None = None) -> Traces:
+        """Read a regularly sampled ``TimeSeries`` (e.g. a ``RoiResponseSeries``) from an NWB file.
+
+        ``name`` selects the series by name (searched in ``acquisition`` and every processing module); without
+        it the file must hold exactly one. NWB stores time along the first axis; the traces are transposed to
+        ``(n_units, n_samples)``. Requires ``neurotypes[nwb]``.
+        """
+        from neurotypes.io._nwb import traces_from_nwb
+
+        return traces_from_nwb(path, name=name)
+
+    def to_nwb(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        name: str = "traces",
+        kind: str = "TimeSeries",
+        description: str = "traces written by neurotypes",
+        overwrite: bool = False,
+    ) -> Path:
+        """Write the traces to a new NWB file as a ``TimeSeries`` (in ``acquisition``) or, with
+        ``kind="RoiResponseSeries"``, as fluorescence in the ``ophys`` processing module. Written atomically.
+        Requires ``neurotypes[nwb]``.
+        """
+        from neurotypes.io._nwb import traces_to_nwb
+
+        return traces_to_nwb(self, path, name=name, kind=kind, description=description, overwrite=overwrite)
+
+    def to_xarray(self) -> Any:
+        """The traces as an ``xarray.DataArray`` with dims ``("unit", "time")`` (needs xarray installed)."""
+        from neurotypes.io._tables import traces_to_xarray
+
+        return traces_to_xarray(self)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Traces):
@@ -125,6 +198,7 @@ class Traces(NpzSerializable):
             self.rate == other.rate
             and self.t_start == other.t_start
             and self.unit_ids == other.unit_ids
+            and self.signal_units == other.signal_units
             and np.array_equal(self.data, other.data, equal_nan=True)
         )
 
@@ -132,4 +206,8 @@ class Traces(NpzSerializable):
 
     def __repr__(self) -> str:
         ids = "none" if self.unit_ids is None else f"{len(self.unit_ids)} names"
-        return f"Traces(data={summarise(self.data)}, rate={self.rate:g}, t_start={self.t_start:g}, unit_ids={ids})"
+        units = f", signal_units={self.signal_units!r}" if self.signal_units else ""
+        return (
+            f"Traces(data={summarise(self.data)}, rate={self.rate:g}, t_start={self.t_start:g}, "
+            f"unit_ids={ids}{units})"
+        )

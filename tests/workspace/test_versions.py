@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MEMBERS = sorted(
     p.parent for p in [*ROOT.glob("shared/*/pyproject.toml"), *ROOT.glob("packages/*/pyproject.toml")]
 )
@@ -35,7 +35,7 @@ def test_member_version_matches_metadata_and_changelog(folder):
 def test_package_depends_on_neurotypes_by_range_and_not_on_siblings(folder):
     meta = _meta(folder)
     deps = meta["project"].get("dependencies", [])
-    assert any(d.replace(" ", "").startswith("neurotypes>=0.1,<0.2") for d in deps), deps
+    assert any(d.replace(" ", "").startswith("neurotypes>=0.2,<0.3") for d in deps), deps
     siblings = {_meta(m)["project"]["name"] for m in MEMBERS if m != folder} - {"neurotypes"}
     for dep in deps:
         base = dep.split(";")[0].split("[")[0].split("<")[0].split(">")[0].split("=")[0].split("~")[0].strip()
