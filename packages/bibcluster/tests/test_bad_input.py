@@ -153,7 +153,7 @@ _bad_float = st.one_of(
 def test_fit_refuses_bad_counts(bad, where):
     y = np.random.default_rng(0).poisson(2.0, (4, 40)).astype(float) + 1
     y[where] = bad
-    with pytest.raises((ValueError, TypeError), match="counts|Y|y"):
+    with pytest.raises((ValueError, TypeError), match=r"counts|Y|y"):
         BiClusterSampler().fit(y, n_iter=2, burn_in=0, chains=1)
 
 
@@ -185,7 +185,9 @@ def test_load_counts_refuses_bad_bin_sizes(tmp_path_factory, bin_size):
 
 
 @settings(max_examples=20, deadline=None)
-@given(path=st.one_of(st.integers(), st.none(), st.just(""), st.text(min_size=1).map(lambda s: "no-such-" + s)))
+@given(
+    path=st.one_of(st.integers(), st.none(), st.just(""), st.text(min_size=1).map(lambda s: "no-such-" + s))
+)
 def test_load_counts_refuses_bad_paths(path):
     from bibcluster.data import load_counts
 

@@ -70,7 +70,9 @@ def test_no_structure_numbers(tmp_path):
     assert m["posterior mode of K"] == 1
     assert 0.0 <= m["fraction of draws with one occupied state"] <= 1.0
     assert m["mean fraction of bins in the dominant state"] >= 0.9
-    assert c.passed == (m["posterior mode of K"] == 1 and m["fraction of draws with one occupied state"] > 0.8)
+    assert c.passed == (
+        m["posterior mode of K"] == 1 and m["fraction of draws with one occupied state"] > 0.8
+    )
     assert (tmp_path / "no_structure.png").stat().st_size > 1000
 
 

@@ -1,7 +1,5 @@
 """bibcluster: Bayesian bi-clustering of neural spiking activity with latent structures (Wei, arXiv:2309.02213)."""
 
-from neurotypes import package_version
-
 from bibcluster import simulate
 from bibcluster.data import load_counts, save_result
 from bibcluster.ffbs import ffbs
@@ -12,6 +10,7 @@ from bibcluster.posterior import Posterior
 from bibcluster.priors import DPPrior, MFMPrior, log_v_coefficients
 from bibcluster.sampler import BiClusterSampler
 from bibcluster.summaries import max_pear, min_binder, pear, similarity_matrix
+from neurotypes import package_version
 
 __version__ = package_version("bibcluster")
 

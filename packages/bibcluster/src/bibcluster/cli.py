@@ -35,7 +35,9 @@ _fit = cli.add_command(
     seed=True,
     threads=True,
 )
-_fit.add_argument("counts", help="recording: .npz (neurotypes), .nwb (Units table) or a neo spike-train format")
+_fit.add_argument(
+    "counts", help="recording: .npz (neurotypes), .nwb (Units table) or a neo spike-train format"
+)
 _fit.add_argument("--bin-size", type=float, default=None, help="bin width in seconds for spike trains")
 _fit.add_argument("--iters", type=int, default=2000, help="sweeps per chain")
 _fit.add_argument("--burn-in", type=int, default=None, help="burn-in sweeps (default: a quarter of --iters)")
@@ -43,7 +45,9 @@ _fit.add_argument("--chains", type=int, default=2, help="independent chains")
 _fit.add_argument("--p", type=int, default=2, help="latent dimension per cluster")
 _fit.add_argument("--family", choices=["nb", "poisson"], default="nb", help="count distribution")
 _fit.add_argument(
-    "--nwb-column", action="store_true", help="add the neuron clusters as a Units column of the input NWB file"
+    "--nwb-column",
+    action="store_true",
+    help="add the neuron clusters as a Units column of the input NWB file",
 )
 cli.add_info()
 
@@ -63,9 +67,9 @@ def _fit_command(args: argparse.Namespace) -> int:
         raise ValueError(f"--nwb-column needs an .nwb input, got {args.counts!r}")
     Y = load_counts(args.counts, bin_size=args.bin_size)
     jobs = min(args.chains, args.threads or 2)
-    post = BiClusterSampler(p=args.p, family=args.family, n_jobs=jobs, progress=not args.quiet and jobs == 1).fit(
-        Y, n_iter=args.iters, burn_in=burn, chains=args.chains, seed=args.seed
-    )
+    post = BiClusterSampler(
+        p=args.p, family=args.family, n_jobs=jobs, progress=not args.quiet and jobs == 1
+    ).fit(Y, n_iter=args.iters, burn_in=burn, chains=args.chains, seed=args.seed)
     out = Path(args.out)
     written = save_result(post, out, source=args.counts if args.nwb_column else None)
     diag = post.diagnostics()

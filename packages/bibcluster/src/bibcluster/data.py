@@ -68,7 +68,9 @@ def load_counts(
     except FormatError:
         raise
     except (ValueError, KeyError, OSError, TypeError) as exc:
-        raise FormatError(f"file {str(p)!r} is not a readable recording: {' '.join(str(exc).split())}") from exc
+        raise FormatError(
+            f"file {str(p)!r} is not a readable recording: {' '.join(str(exc).split())}"
+        ) from exc
     if isinstance(value, list):
         if not value:
             raise FormatError(f"file {str(p)!r} holds no spike trains")

@@ -208,7 +208,9 @@ def claim_state_sequence(ctx: ClaimContext) -> Claim:
         paper="T = 500, 10k iterations: 94.6% (Poisson) and 95.4% (NB) time points correct under the best permutation",
         measured={
             "state ARI": [round(Partition(labels=x).adjusted_rand_index(truth_p), 3) for x in paths],
-            "accuracy (best permutation)": [round(best_permutation_accuracy(x, f.truth.states), 3) for x in paths],
+            "accuracy (best permutation)": [
+                round(best_permutation_accuracy(x, f.truth.states), 3) for x in paths
+            ],
             "states in the maxPEAR path": [len(np.unique(x)) for x in paths],
             "reference's heuristic state step, first seed: state ARI": round(
                 Partition(labels=xi_ref).adjusted_rand_index(truth_p), 3
@@ -220,7 +222,8 @@ def claim_state_sequence(ctx: ClaimContext) -> Claim:
         criteria=criteria,
         figures=(ctx.figure(fig, "states.png"),),
         notes=(
-            f.scale + ". The reference's heuristic (keep_states_heuristic=True: a prior-drawn path every sweep, "
+            f.scale
+            + ". The reference's heuristic (keep_states_heuristic=True: a prior-drawn path every sweep, "
             "kept once balanced) is not a valid MCMC move; its result is reported beside the criterion, not judged. "
             "Whether the posterior prefers the true two states is the Bayes-factor claim."
         ),
@@ -283,14 +286,18 @@ def claim_trajectories(ctx: ClaimContext) -> Claim:
     than the per-neuron constant rate (the no-latent-trajectory control), on each of 8 chain seeds."""
     criteria = [
         Criterion("coverage of the true log rates by 95% bands", "within", 0.95, tolerance=0.05, seeds=8),
-        Criterion("RMSE of the posterior mean log rate", "<", baseline="RMSE of the constant log rate", seeds=8),
+        Criterion(
+            "RMSE of the posterior mean log rate", "<", baseline="RMSE of the constant log rate", seeds=8
+        ),
     ]
     f = _fits(ctx)
     eta = f.truth.log_rate
     cover, rmse = [], []
     for p in f.posts:
         bands = p.trajectories(0.95)
-        cover.append(round(float(np.mean((eta >= bands["log_rate_lower"]) & (eta <= bands["log_rate_upper"]))), 4))
+        cover.append(
+            round(float(np.mean((eta >= bands["log_rate_lower"]) & (eta <= bands["log_rate_upper"]))), 4)
+        )
         rmse.append(round(float(np.sqrt(np.mean((bands["log_rate_mean"] - eta) ** 2))), 4))
     # the control: each neuron's constant log rate log(mean count) (what a model without latent trajectories gives)
     y = f.Y.counts.astype(float)
@@ -308,7 +315,8 @@ def claim_trajectories(ctx: ClaimContext) -> Claim:
         criteria=criteria,
         figures=(ctx.figure(fig, "trajectories.png"),),
         notes=(
-            f.scale + ". On the identified scale log lambda_it = d_i + mu_t + c_i'x_t (the latents are identified "
+            f.scale
+            + ". On the identified scale log lambda_it = d_i + mu_t + c_i'x_t (the latents are identified "
             "only up to an invertible map per cluster)."
         ),
     )
@@ -427,7 +435,9 @@ def claim_speed(ctx: ClaimContext) -> Claim:
         measured["emulated reference-style sweep without pyhsmm, a lower bound (s)"] = round(min(emul), 3)
         measured["speed-up vs the emulation (lower bound), 2 PG threads"] = round(min(emul) / t2, 1)
     name = "Speed"
-    paper = f"reference-style sweep about {REFERENCE_SWEEP_S} s at N = 30, T = 500 (10k iterations about 5.7 h)"
+    paper = (
+        f"reference-style sweep about {REFERENCE_SWEEP_S} s at N = 30, T = 500 (10k iterations about 5.7 h)"
+    )
     if peer is None:
         return Claim(
             name,
