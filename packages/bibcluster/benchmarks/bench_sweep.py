@@ -5,7 +5,7 @@ Three baselines, in order of fidelity:
 1. ``--peer-python PATH``: one iteration of the reference's loop on its real dependency stack (pyhsmm,
    autoregressive, statsmodels, polyagamma) by ``peer_sweep.py`` in this folder, run by the Python of an environment built
    with ``setup_peer_env.sh``. This is the number the README reports.
-2. ``bibcluster.refbench.reference_style_sweep``: the emulation without pyhsmm (a lower bound: it leaves out
+2. ``bibcluster.reference.reference_style_sweep``: the emulation without pyhsmm (a lower bound: it leaves out
    pyhsmm's model construction and its AR-HSMM trajectory generation, which the reference runs per neuron).
 3. The same emulation restricted to the steps the spec listed (PG draw, naive FFBS, GLM fits).
 
@@ -24,7 +24,7 @@ import json
 
 import numpy as np
 
-from bibcluster.refbench import peer_sweep, reference_style_sweep
+from bibcluster.reference import peer_sweep, reference_style_sweep
 from bibcluster.reproduce import time_per_sweep
 from bibcluster.simulate import simulate_biclustered
 

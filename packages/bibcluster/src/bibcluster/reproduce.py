@@ -25,7 +25,7 @@ from bibcluster.evidence import log_bayes_factor, path_log_prior_marginal
 from bibcluster.hmm import StickyHDPHMM
 from bibcluster.plots import plot_clusters, plot_states, plot_trajectories
 from bibcluster.posterior import Posterior
-from bibcluster.refbench import peer_sweep, reference_style_sweep
+from bibcluster.reference import peer_sweep, reference_style_sweep
 from bibcluster.sampler import BiClusterSampler, _Config, init_state, sweep
 from bibcluster.simulate import SimulationTruth, simulate_biclustered, simulate_structureless
 from bibcluster.summaries import best_permutation_accuracy
