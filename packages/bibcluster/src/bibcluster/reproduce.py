@@ -83,7 +83,7 @@ class Settings:
             null_iter=300,
             null_burn=100,
             evidence_steps=300,
-            evidence_runs=1,
+            evidence_runs=2,
             evidence_burn_in=200,
         )
 
@@ -501,7 +501,7 @@ def reproduce(
     out_dir : str or os.PathLike
         Report folder (created).
     quick : bool
-        ``True``: T = 200, 8 fits of 600 sweeps (200 burn-in) x 2 chains, a short bridge AIS (300 steps, one run
+        ``True``: T = 200, 8 fits of 600 sweeps (200 burn-in) x 2 chains, a short bridge AIS (300 steps, two runs
         each way); a few minutes on 2 cores. ``False``: the paper's T = 500 and 10,000 sweeps (2,500 burn-in) for
         each of 8 chain seeds, bridge AIS of 4,000 steps x 4 runs each way (hours on 2 cores).
     seed : int
