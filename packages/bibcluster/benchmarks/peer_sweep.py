@@ -3,7 +3,7 @@
 This script does not import bibcluster: it runs in a separate environment that holds the reference's dependencies
 (pyhsmm 0.1.7, autoregressive 0.1.1, pybasicbayes, statsmodels, polyagamma, scipy; built by the package's
 ``setup_peer_env.sh`` in this folder), started by ``bibcluster.reference.peer_sweep`` (from ``bench_sweep.py`` or
-``bibcluster reproduce --peer-python``). It re-implements (no code copied) the sequence of operations of one
+``BIBCLUSTER_PEER_PYTHON=... bibcluster reproduce``). It re-implements (no code copied) the sequence of operations of one
 iteration of the reference's ``run_simulation_NB.py`` as read from its source, using the same libraries for the same steps:
 
 1. select the active clusters' latents and the dynamics blocks (``np.ix_`` over 10 states), build the block loading
