@@ -67,6 +67,10 @@ def load_counts(
         value = io.read(p) if p.suffix.lower() == ".npz" else io.read_spike_trains(p)
     except FormatError:
         raise
+    except ImportError as exc:
+        raise ImportError(
+            f"file {str(p)!r}: reading {p.suffix or 'this format'} needs neo: pip install 'bibcluster[neo]' ({exc})"
+        ) from exc
     except (ValueError, KeyError, OSError, TypeError) as exc:
         raise FormatError(
             f"file {str(p)!r} is not a readable recording: {' '.join(str(exc).split())}"
