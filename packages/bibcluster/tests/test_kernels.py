@@ -146,11 +146,42 @@ def test_nb_row_loglik_equals_scipy_terms() -> None:
     N, T = 5, 300
     eta = rng.normal(0.3, 0.8, (N, T))
     y = rng.poisson(np.exp(eta) * rng.gamma(3.0, 1 / 3.0, (N, T))).astype(float)
-    y[0, :3] = [0.0, 57.0, 120.0]  # long products of logs too
+    y[0, :3] = [0.0, 57.0, 120.0]
     r = rng.uniform(0.5, 80.0, N)
     want = loglik_counts(y, eta, r[:, None]).sum(1)
     got = nb_loglik_rows(y, eta, r) - gammaln(y + 1).sum(1)
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-8)
+
+
+def test_nb_row_loglik_closed_form_equals_sum_of_logs_on_small_counts() -> None:
+    from bibcluster._kernels import nb_loglik_rows, nb_loglik_rows_sum_of_logs
+
+    rng = np.random.default_rng(18)
+    N, T = 6, 400
+    eta = rng.normal(0.0, 1.0, (N, T))
+    y = rng.negative_binomial(4, 4 / (4 + np.exp(eta))).astype(float)
+    r = np.array([0.05, 0.7, 1.0, 3.3, 25.0, 400.0])
+    np.testing.assert_allclose(nb_loglik_rows(y, eta, r), nb_loglik_rows_sum_of_logs(y, eta, r), rtol=1e-12)
+
+
+def test_nb_row_loglik_of_huge_counts_equals_scipy() -> None:
+    """Counts of 1e6-1e9 per bin (one loop step per count would take minutes to hours; closed form: none)."""
+    from scipy.special import gammaln
+
+    from bibcluster._kernels import nb_loglik_rows
+    from bibcluster.glm import loglik_counts
+
+    rng = np.random.default_rng(28)
+    N, T = 3, 50
+    y = np.floor(10.0 ** rng.uniform(6, 9, (N, T)))
+    eta = np.log(y) + rng.normal(0, 0.1, (N, T))
+    r = np.array([2.0, 10.0, 1e4])
+    got = nb_loglik_rows(y, eta, r) - gammaln(y + 1).sum(1)
+    want = loglik_counts(y, eta, r[:, None]).sum(1)
+    # the terms are about 1e10 and cancel to about 1e3: compare at the precision of the terms
+    scale = (np.abs(y * eta) + gammaln(y + r[:, None])).sum(1)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-13 * scale.max())
+    assert np.all(np.abs(got - want) < 1e-13 * scale)
 
 
 def test_pair_statistics_kernel_equals_numpy() -> None:

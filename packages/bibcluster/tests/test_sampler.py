@@ -52,12 +52,79 @@ def test_same_seed_same_draws_and_parallel_chains():
 
 
 def test_inference_data():
-    pytest.importorskip("arviz")
     Y, _ = simulate.simulate_biclustered(n_per_cluster=3, T=40, seed=2)
     post = BiClusterSampler(n_jobs=1).fit(Y, n_iter=6, burn_in=2, chains=2, seed=0)
     idata = post.to_inference_data()
     assert idata.posterior["n_clusters"].shape == (2, 4)
     assert idata.posterior["z"].shape == (2, 4, 9)
+    # the stored baselines are the identified d_i: the time average of the log rate (latents are centred)
+    np.testing.assert_allclose(post.chains[0].d, post.chains[0].log_rate.mean(2), atol=1e-4)
+
+
+def _split_rank_rhat(x: np.ndarray) -> float:
+    """Rank-normalised split R-hat (Vehtari, Gelman, Simpson, Carpenter & Buerkner 2021, eqs. 4-5 and 14), written
+    out in numpy as the independent statement of what ArviZ computes."""
+    from scipy.stats import norm, rankdata
+
+    def rhat(c: np.ndarray) -> float:
+        n = c.shape[1]
+        w = c.var(1, ddof=1).mean()
+        b = n * c.mean(1).var(ddof=1)
+        return float(np.sqrt(((n - 1) / n * w + b / n) / w))
+
+    def z(c: np.ndarray) -> np.ndarray:
+        r = rankdata(c, method="average").reshape(c.shape)
+        return np.asarray(norm.ppf((r - 3 / 8) / (c.size + 1 / 4)))
+
+    half = x.shape[1] // 2
+    split = np.concatenate([x[:, :half], x[:, -half:]], 0)
+    folded = np.abs(split - np.median(split))
+    return max(rhat(z(split)), rhat(z(folded)))
+
+
+def test_diagnostics_match_the_split_rank_rhat_formula():
+    Y, _ = simulate.simulate_biclustered(n_per_cluster=3, T=40, seed=2)
+    post = BiClusterSampler(n_jobs=1).fit(Y, n_iter=60, burn_in=10, chains=3, seed=1)
+    diag = post.diagnostics()
+    ll = np.stack([c.log_lik for c in post.chains])
+    assert diag["log_lik"]["r_hat"] == pytest.approx(_split_rank_rhat(ll), rel=1e-10)
+    d = np.stack([c.d for c in post.chains])
+    want = max(_split_rank_rhat(d[:, :, i]) for i in range(d.shape[2]))
+    assert diag["d (max R-hat, min ESS over neurons)"]["r_hat"] == pytest.approx(want, rel=1e-10)
+    assert 0 < diag["log_lik"]["ess_bulk"] <= 3 * 50 * 1.5
+
+
+def test_diagnostics_of_independent_draws_and_of_stuck_chains():
+    """Independent draws give R-hat near 1 and ESS near the number of draws; two chains at different levels give a
+    large R-hat (so the diagnostic can fail)."""
+    from bibcluster.posterior import ChainSamples, Posterior
+
+    rng = np.random.default_rng(0)
+
+    def chains(shift: float) -> list[ChainSamples]:
+        out = []
+        for c in range(2):
+            S = 500
+            out.append(
+                ChainSamples(
+                    z=np.zeros((S, 4), dtype=np.int64),
+                    xi=np.zeros((S, 5), dtype=np.int64),
+                    n_clusters=rng.integers(1, 4, S),
+                    n_states=np.ones(S, dtype=np.int64),
+                    log_rate=np.zeros((S, 4, 5), dtype=np.float32),
+                    latents=[],
+                    r=np.ones((S, 4)),
+                    log_lik=rng.standard_normal(S) + c * shift,
+                    d=rng.standard_normal((S, 4)),
+                )
+            )
+        return out
+
+    good = Posterior(chains(0.0), y=np.ones((4, 5), dtype=np.int64), p=2, family="nb").diagnostics()
+    assert good["log_lik"]["r_hat"] < 1.01 and 800 < good["log_lik"]["ess_bulk"] < 1200
+    assert good["n_states"]["r_hat"] != good["n_states"]["r_hat"]  # constant: NaN
+    bad = Posterior(chains(3.0), y=np.ones((4, 5), dtype=np.int64), p=2, family="nb").diagnostics()
+    assert bad["log_lik"]["r_hat"] > 1.5 and bad["log_lik"]["ess_bulk"] < 50
 
 
 @pytest.mark.parametrize("family", ["nb", "poisson"])

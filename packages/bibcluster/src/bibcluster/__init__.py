@@ -1,8 +1,7 @@
 """bibcluster: Bayesian bi-clustering of neural spiking activity with latent structures (Wei, arXiv:2309.02213)."""
 
-from importlib.metadata import PackageNotFoundError, version
-
 from bibcluster import simulate
+from bibcluster.data import load_counts, save_result
 from bibcluster.ffbs import ffbs
 from bibcluster.glm import laplace_log_marginal, loglik_counts
 from bibcluster.hmm import StickyHDPHMM
@@ -11,11 +10,9 @@ from bibcluster.posterior import Posterior
 from bibcluster.priors import DPPrior, MFMPrior, log_v_coefficients
 from bibcluster.sampler import BiClusterSampler
 from bibcluster.summaries import max_pear, min_binder, pear, similarity_matrix
+from neurotypes import package_version
 
-try:
-    __version__ = version("bibcluster")
-except PackageNotFoundError:  # pragma: no cover
-    __version__ = "0.0.0"
+__version__ = package_version("bibcluster")
 
 from bibcluster.reproduce import reproduce
 
@@ -28,6 +25,7 @@ __all__ = [
     "__version__",
     "ffbs",
     "laplace_log_marginal",
+    "load_counts",
     "log_v_coefficients",
     "loglik_counts",
     "max_pear",
@@ -36,6 +34,7 @@ __all__ = [
     "pg_mean",
     "reproduce",
     "sample_pg",
+    "save_result",
     "similarity_matrix",
     "simulate",
 ]

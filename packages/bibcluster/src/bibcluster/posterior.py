@@ -1,16 +1,36 @@
-"""Posterior summaries of a :class:`~bibcluster.BiClusterSampler` fit."""
+"""The draws of a :class:`~bibcluster.BiClusterSampler` fit and their summaries (imported by the sampler, never the
+other way round)."""
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bibcluster.sampler import ChainSamples
 from bibcluster.summaries import align_labels, max_pear, min_binder, similarity_matrix
 from neurotypes import Partition
 
-__all__ = ["Posterior"]
+__all__ = ["ChainSamples", "Posterior"]
+
+
+@dataclass
+class ChainSamples:
+    """Post-burn-in draws of one chain."""
+
+    z: np.ndarray  # (S, N)
+    xi: np.ndarray  # (S, T)
+    n_clusters: np.ndarray  # (S,)
+    n_states: np.ndarray  # (S,)
+    log_rate: np.ndarray  # (S, N, T) float32
+    latents: list[np.ndarray]  # S arrays (K_s, T, p+1)
+    r: np.ndarray  # (S, N)
+    log_lik: np.ndarray  # (S,)
+    d: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))  # (S, N) baselines d_i (identified)
+    accept_poisson: float = float("nan")
+    move_stats: dict[str, int] = field(default_factory=dict)  # label split-merge moves proposed / accepted
 
 
 class Posterior:
@@ -117,25 +137,76 @@ class Posterior:
         }
 
     def to_inference_data(self) -> Any:
-        """ArviZ InferenceData (``arviz`` extra): cluster/state counts, aligned labels, dispersions, log-likelihood."""
-        try:
-            import arviz as az
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError("to_inference_data needs arviz: pip install 'bibcluster[arviz]'") from exc
+        """ArviZ ``InferenceData`` (``arviz`` dependency): per chain and draw the number of clusters and states, the
+        log-likelihood, the baselines ``d_i``, the dispersions ``r_i`` and the labels aligned to the point estimates
+        (``z``, ``xi``); ``sample_stats.lp`` is the log-likelihood too."""
+        import arviz as az
+
         n_ch = len(self.chains)
         S = self.chains[0].z.shape[0]
         zr = self.relabeled_neuron_samples().reshape(n_ch, S, -1)
         xr = self.relabeled_state_samples().reshape(n_ch, S, -1)
+        ll = np.stack([c.log_lik for c in self.chains])
         posterior = {
             "n_clusters": self.n_clusters_trace,
             "n_states": self.n_states_trace,
+            "log_lik": ll,
+            "d": np.stack([c.d for c in self.chains]),
+            "r": np.stack([c.r for c in self.chains]),
             "z": zr,
             "xi": xr,
-            "r": np.stack([c.r for c in self.chains]),
         }
-        stats = {"lp": np.stack([c.log_lik for c in self.chains])}
         return az.from_dict(
             posterior=posterior,
-            sample_stats=stats,
-            dims={"z": ["neuron"], "xi": ["time"], "r": ["neuron"]},
+            sample_stats={"lp": ll},
+            dims={"z": ["neuron"], "xi": ["time"], "r": ["neuron"], "d": ["neuron"]},
         )
+
+    def diagnostics(self) -> dict[str, dict[str, float]]:
+        """Convergence diagnostics by ArviZ: rank-normalised split R-hat and bulk / tail effective sample sizes.
+
+        Rows: ``n_clusters`` (K), ``n_states``, ``log_lik`` and the neurons' baselines ``d_i`` (the identified part
+        of the loadings; reported as the largest R-hat and smallest ESS over neurons). Values are NaN where a
+        quantity did not vary at all (e.g. K constant in every draw of every chain). R-hat needs two or more
+        chains; with one chain it is the split R-hat of its two halves.
+        """
+        if "diagnostics" in self._cache:
+            return dict(self._cache["diagnostics"])
+        import arviz as az
+
+        idata = self.to_inference_data()
+        names = ["n_clusters", "n_states", "log_lik", "d"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rhat = az.rhat(idata, var_names=names, method="rank")
+            bulk = az.ess(idata, var_names=names, method="bulk")
+            tail = az.ess(idata, var_names=names, method="tail")
+        out: dict[str, dict[str, float]] = {}
+        for name in names:
+            r = np.asarray(rhat[name].values, dtype=float)
+            b = np.asarray(bulk[name].values, dtype=float)
+            t = np.asarray(tail[name].values, dtype=float)
+            label = "d (max R-hat, min ESS over neurons)" if name == "d" else name
+            out[label] = {
+                "r_hat": float(np.nanmax(r)) if np.any(np.isfinite(r)) else float("nan"),
+                "ess_bulk": float(np.nanmin(b)) if np.any(np.isfinite(b)) else float("nan"),
+                "ess_tail": float(np.nanmin(t)) if np.any(np.isfinite(t)) else float("nan"),
+            }
+        self._cache["diagnostics"] = out
+        return dict(out)
+
+    def save_inference_data(self, path: str | os.PathLike[str]) -> Path:
+        """Write :meth:`to_inference_data` as netCDF, atomically (a temporary file in the same folder, then a
+        rename; the file gets the permissions the umask allows; nothing is left behind on failure)."""
+        target = Path(path)
+        if target.is_dir():
+            raise ValueError(f"path must be a file name, got the folder {str(target)!r}")
+        if not target.parent.exists():
+            raise ValueError(f"path's folder does not exist: {str(target.parent)!r}")
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        try:
+            self.to_inference_data().to_netcdf(str(tmp))
+            os.replace(tmp, target)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        return target

@@ -101,6 +101,11 @@ class MFMPrior:
             else float(np.log(self.gamma))
         )
 
+    def log_partition(self, sizes: np.ndarray, table: np.ndarray) -> float:
+        """``log p(C)`` of a partition with block ``sizes``: ``log V_n(t) + sum_c log gamma^(|c|)`` (the EPPF)."""
+        sizes = np.asarray(sizes, dtype=float)
+        return float(table[len(sizes)] + (gammaln(sizes + self.gamma) - gammaln(self.gamma)).sum())
+
 
 @dataclass(frozen=True)
 class DPPrior:
@@ -123,3 +128,8 @@ class DPPrior:
 
     def log_new(self, n_blocks: int, table: np.ndarray) -> float:
         return float(np.log(self.alpha))
+
+    def log_partition(self, sizes: np.ndarray, table: np.ndarray) -> float:
+        """``log p(C)`` up to a constant: ``t log alpha + sum_c log (|c| - 1)!`` (Chinese restaurant EPPF)."""
+        sizes = np.asarray(sizes, dtype=float)
+        return float(len(sizes) * np.log(self.alpha) + gammaln(sizes).sum())

@@ -51,7 +51,9 @@ from bibcluster._kernels import nb_loglik_rows
 from bibcluster.ffbs import ffbs_by_state
 from bibcluster.glm import laplace_log_marginal, loglik_counts
 from bibcluster.hmm import StickyHDPHMM, ar_loglik, sample_dynamics, sample_states, sample_transitions
+from bibcluster.labelmoves import LabelState, split_merge
 from bibcluster.pg import sample_pg
+from bibcluster.posterior import ChainSamples, Posterior
 from bibcluster.priors import DPPrior, MFMPrior
 from bibcluster.statemoves import state_moves
 from neurotypes import SpikeCounts
@@ -115,6 +117,7 @@ class ChainState:
     b: np.ndarray = field(default_factory=lambda: np.empty(0))
     Q: np.ndarray = field(default_factory=lambda: np.empty(0))
     keep_states: bool = False  # the reference scheme's "keep the previous path" flag
+    move_stats: dict[str, int] = field(default_factory=dict)  # proposed / accepted label split-merge moves
 
     @property
     def K(self) -> int:
@@ -134,21 +137,6 @@ class ChainState:
         return np.asarray(self.d[:, None] + L[:, :, 0] + np.einsum("ip,itp->it", self.C, L[:, :, 1:]))
 
 
-@dataclass
-class ChainSamples:
-    """Post-burn-in draws of one chain."""
-
-    z: np.ndarray  # (S, N)
-    xi: np.ndarray  # (S, T)
-    n_clusters: np.ndarray  # (S,)
-    n_states: np.ndarray  # (S,)
-    log_rate: np.ndarray  # (S, N, T) float32
-    latents: list[np.ndarray]  # S arrays (K_s, T, p+1)
-    r: np.ndarray  # (S, N)
-    log_lik: np.ndarray  # (S,)
-    accept_poisson: float = float("nan")
-
-
 @dataclass(frozen=True)
 class _Config:
     p: int
@@ -162,6 +150,7 @@ class _Config:
     init_states: int = 1
     state_moves: int = 2
     threads: int = 1
+    label_moves: int = 0
 
 
 def _project(state: ChainState, constraint: str | None) -> None:
@@ -215,6 +204,8 @@ def _update_labels(
     allk = np.concatenate([state.lat, aux[None]], 0)
     logml, bhat = laplace_log_marginal(y, allk[:, :, 0], allk[:, :, 1:], r_lik)
     z = state.z.copy()
+    if cfg.label_moves:
+        z, lat, logml, bhat = _split_merge_labels(y, state, cfg, vtab, rng, z, lat, logml, bhat, r_lik)
     counts = np.bincount(z, minlength=len(lat)).astype(float)
     for i in range(N):
         k_old = int(z[i])
@@ -250,6 +241,53 @@ def _update_labels(
     remap[used] = np.arange(len(used))
     state.z = remap[z]
     state.lat = np.stack([lat[k] for k in used])
+
+
+def _split_merge_labels(
+    y: np.ndarray,
+    state: ChainState,
+    cfg: _Config,
+    vtab: np.ndarray,
+    rng: np.random.Generator,
+    z: np.ndarray,
+    lat: list[np.ndarray],
+    logml: np.ndarray,
+    bhat: np.ndarray,
+    r_lik: np.ndarray | None,
+) -> tuple[np.ndarray, list[np.ndarray], np.ndarray, np.ndarray]:
+    """``cfg.label_moves`` split-merge moves (:mod:`bibcluster.labelmoves`) before the Algorithm-8 scan.
+
+    ``logml``/``bhat`` hold the existing clusters' columns and, last, the auxiliary's; the returned ones too. A
+    neuron whose trajectory changed gets the Laplace mode of its loadings under the new one (as a neuron that
+    changes cluster in the scan does).
+    """
+    T = y.shape[1]
+    P = cfg.p + 1
+    K = len(lat)
+    modes: dict[int, np.ndarray] = {id(t): bhat[:, k] for k, t in enumerate(lat)}
+
+    def sample_g0(r: np.random.Generator) -> np.ndarray:
+        return _random_trajectory(T, P, cfg.hmm.s0_scale, r, cfg.constraint)
+
+    def ml_of(traj: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        rr = None if r_lik is None else r_lik[rows]
+        ml, b = laplace_log_marginal(y[rows], traj[None, :, 0], traj[None, :, 1:], rr)
+        modes.setdefault(id(traj), np.full((y.shape[0], P), np.nan))[rows] = b[:, 0]
+        return np.asarray(ml[:, 0])
+
+    old_traj = [id(lat[k]) for k in z]
+    ls = LabelState(z, list(lat), logml[:, :K])
+    for _ in range(cfg.label_moves):
+        ls, kind, acc = split_merge(ls, cfg.prior, vtab, sample_g0, ml_of, rng)
+        state.move_stats[kind + "_proposed"] = state.move_stats.get(kind + "_proposed", 0) + 1
+        state.move_stats[kind + "_accepted"] = state.move_stats.get(kind + "_accepted", 0) + int(acc)
+    new_lat = ls.trajectories
+    new_bhat = np.stack([modes[id(t)] for t in new_lat] + [bhat[:, K]], 1)
+    for i in range(len(ls.z)):
+        if id(new_lat[ls.z[i]]) != old_traj[i]:
+            state.d[i] = new_bhat[i, ls.z[i], 0]
+            state.C[i] = new_bhat[i, ls.z[i], 1:]
+    return ls.z.copy(), list(new_lat), np.c_[ls.logml, logml[:, K]], new_bhat
 
 
 def _pg_pseudo(
@@ -555,6 +593,7 @@ def _run_chain(
     out_s = np.empty(keep, dtype=np.int64)
     out_eta = np.empty((keep, N, T), dtype=np.float32)
     out_r = np.empty((keep, N))
+    out_d = np.empty((keep, N))
     out_ll = np.empty(keep)
     lats: list[np.ndarray] = []
     n_acc = 0
@@ -574,6 +613,7 @@ def _run_chain(
             out_s[j] = len(np.unique(state.xi))
             out_eta[j] = eta
             out_r[j] = state.r
+            out_d[j] = state.d
             if cfg.family == "nb":  # compiled; the -log y! terms are added once
                 out_ll[j] = (
                     float(nb_loglik_rows(y_float, np.ascontiguousarray(eta), state.r).sum()) + log_fact
@@ -590,7 +630,9 @@ def _run_chain(
         latents=lats,
         r=out_r,
         log_lik=out_ll,
+        d=out_d,
         accept_poisson=n_acc / n_iter if cfg.family == "poisson" else float("nan"),
+        move_stats=dict(state.move_stats),
     )
 
 
@@ -624,6 +666,10 @@ class BiClusterSampler:
         Number of k-means clusters to start from (clusters then merge/split); default 6.
     init_states : int
         Number of states in the random piecewise-constant initial state path; default 1.
+    label_moves : int
+        Split-merge moves of the neuron labels per sweep (:mod:`bibcluster.labelmoves`), before the Algorithm-8
+        scan; default 0 (the label step of version 0.4.0). They are valid but almost never accepted on the
+        paper's simulation (see the README), so they are opt-in.
     state_moves : int
         Collapsed split / merge / reallocate moves of the state path per sweep (:mod:`bibcluster.statemoves`),
         before the forward-backward draw; default 2. ``0`` gives the plain Gibbs step of version 0.2.0, which
@@ -658,6 +704,7 @@ class BiClusterSampler:
         init_clusters: int = 6,
         init_states: int = 1,
         state_moves: int = 2,
+        label_moves: int = 0,
         n_jobs: int = 2,
         progress: bool = False,
         threads: int | None = None,
@@ -672,6 +719,7 @@ class BiClusterSampler:
         self.init_clusters = init_clusters
         self.init_states = init_states
         self.state_moves = state_moves
+        self.label_moves = label_moves
         self.n_jobs = n_jobs
         self.progress = progress
         self.threads = threads
@@ -701,6 +749,12 @@ class BiClusterSampler:
             or self.state_moves < 0
         ):
             raise ValueError(f"state_moves must be a non-negative integer, got {self.state_moves!r}")
+        if (
+            not isinstance(self.label_moves, (int, np.integer))
+            or isinstance(self.label_moves, bool)
+            or self.label_moves < 0
+        ):
+            raise ValueError(f"label_moves must be a non-negative integer, got {self.label_moves!r}")
         if not isinstance(self.n_jobs, (int, np.integer)) or self.n_jobs < 1:
             raise ValueError(f"n_jobs must be a positive integer, got {self.n_jobs!r}")
         if self.threads is not None and (
@@ -724,6 +778,7 @@ class BiClusterSampler:
             init_states=int(self.init_states),
             state_moves=int(self.state_moves),
             threads=self._threads(1),
+            label_moves=int(self.label_moves),
         )
 
     def _threads(self, processes: int) -> int:
@@ -733,7 +788,7 @@ class BiClusterSampler:
 
     def fit(
         self, Y: SpikeCounts, n_iter: int = 600, burn_in: int = 200, chains: int = 2, seed: int | None = 0
-    ) -> Any:
+    ) -> Posterior:
         """Run ``chains`` independent chains (in parallel processes) and return a :class:`Posterior`.
 
         Parameters
@@ -747,8 +802,6 @@ class BiClusterSampler:
         seed : int, optional
             Root seed; chain seeds are spawned from it.
         """
-        from bibcluster.posterior import Posterior
-
         cfg = self._config()
         y = validate_counts(Y, cfg.p)
         for name, val in (("n_iter", n_iter), ("chains", chains)):

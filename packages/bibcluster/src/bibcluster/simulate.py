@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from neurotypes import Partition, SpikeCounts
+from neurotypes.validation import check_int
 
 __all__ = ["SimulationTruth", "simulate_biclustered", "simulate_structureless"]
 
@@ -62,11 +63,6 @@ def _plane_rotation(n: int, theta: float, rng: np.random.Generator) -> np.ndarra
     return np.asarray(basis @ rot @ basis.T)
 
 
-def _check_int(name: str, value: int, low: int) -> None:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-
-
 def simulate_biclustered(
     n_per_cluster: int = 10,
     n_clusters: int = 3,
@@ -105,11 +101,11 @@ def simulate_biclustered(
     -------
     (SpikeCounts, SimulationTruth)
     """
-    _check_int("n_per_cluster", n_per_cluster, 1)
-    _check_int("n_clusters", n_clusters, 1)
-    _check_int("p", p, 1)
-    _check_int("T", T, 2)
-    _check_int("n_states", n_states, 1)
+    check_int("n_per_cluster", n_per_cluster, minimum=1)
+    check_int("n_clusters", n_clusters, minimum=1)
+    check_int("p", p, minimum=1)
+    check_int("T", T, minimum=2)
+    check_int("n_states", n_states, minimum=1)
     if family not in ("nb", "poisson"):
         raise ValueError(f"family must be 'nb' or 'poisson', got {family!r}")
     if not r > 0:
@@ -164,8 +160,8 @@ def simulate_structureless(
     bin_size: float = 0.1,
 ) -> SpikeCounts:
     """I.i.d. Poisson counts at one constant rate per bin: no neuron clusters, no dynamics."""
-    _check_int("n_neurons", n_neurons, 1)
-    _check_int("T", T, 2)
+    check_int("n_neurons", n_neurons, minimum=1)
+    check_int("T", T, minimum=2)
     if not rate > 0:
         raise ValueError(f"rate must be > 0, got {rate!r}")
     rng = np.random.default_rng(seed)

@@ -2,8 +2,9 @@
 
 This script does not import bibcluster: it runs in a separate environment that holds the reference's dependencies
 (pyhsmm 0.1.7, autoregressive 0.1.1, pybasicbayes, statsmodels, polyagamma, scipy; built by the package's
-``benchmarks/setup_peer_env.sh``), started by :func:`bibcluster.refbench.peer_sweep`. It re-implements (no code copied) the sequence of operations of one iteration of the
-reference's ``run_simulation_NB.py`` as read from its source, using the same libraries for the same steps:
+``setup_peer_env.sh`` in this folder), started by ``bibcluster.reference.peer_sweep`` (from ``bench_sweep.py`` or
+``BIBCLUSTER_PEER_PYTHON=... bibcluster reproduce``). It re-implements (no code copied) the sequence of operations of one
+iteration of the reference's ``run_simulation_NB.py`` as read from its source, using the same libraries for the same steps:
 
 1. select the active clusters' latents and the dynamics blocks (``np.ix_`` over 10 states), build the block loading
    matrix neuron by neuron;
@@ -365,6 +366,8 @@ def main() -> None:
                     )
                 },
                 "median_s": float(np.median(times)),
+                "min_s": float(np.min(times)),
+                "times_s": [float(t) for t in times],
                 "mean_s": float(np.mean(times)),
                 "parts_mean_s": {k: float(np.mean(v)) for k, v in parts.items()},
             }

@@ -1,4 +1,5 @@
-"""A reference-style sweep for timing comparisons (not used by the sampler).
+"""The speed claim's baselines at run time (not used by the sampler): the emulated reference-style sweep, and the
+runner that times the reference's iteration on its own stack (``benchmarks/peer_sweep.py`` in the source tree).
 
 Re-implements (no code copied) the steps of one iteration of the reference's simulation script the way it does
 them, from its ``run_simulation_NB.py`` and ``cluster_functions.py``:
@@ -29,7 +30,7 @@ import numpy as np
 from bibcluster.glm import loglik_counts
 from bibcluster.pg import sample_pg
 
-__all__ = ["naive_ffbs", "peer_sweep", "reference_style_sweep"]
+__all__ = ["default_peer_script", "naive_ffbs", "peer_sweep", "reference_style_sweep"]
 
 
 def naive_ffbs(
@@ -142,8 +143,16 @@ def reference_style_sweep(
     return time.perf_counter() - t0
 
 
-def peer_sweep(counts: np.ndarray, z: np.ndarray, python: str | Path, iters: int = 10) -> dict:
-    """Time the reference's iteration on its real dependency stack (``bibcluster/peer_sweep.py``).
+def default_peer_script() -> Path:
+    """Where the source tree keeps ``peer_sweep.py`` (``benchmarks/`` next to ``src/``; absent in an installed wheel,
+    like the peer environment that ``benchmarks/setup_peer_env.sh`` builds)."""
+    return Path(__file__).resolve().parents[2] / "benchmarks" / "peer_sweep.py"
+
+
+def peer_sweep(
+    counts: np.ndarray, z: np.ndarray, python: str | Path, iters: int = 10, script: str | Path | None = None
+) -> dict:
+    """Time the reference's iteration on its real dependency stack (``benchmarks/peer_sweep.py``).
 
     Parameters
     ----------
@@ -154,24 +163,31 @@ def peer_sweep(counts: np.ndarray, z: np.ndarray, python: str | Path, iters: int
         ``benchmarks/setup_peer_env.sh`` in the source tree.
     iters : int
         Timed iterations (10 covers one cycle of the reference's auxiliary-trajectory schedule).
+    script : str or Path, optional
+        The peer script; default :func:`default_peer_script` (the source tree's ``benchmarks/peer_sweep.py``).
 
     Returns
     -------
     dict
-        ``median_s`` (seconds per iteration), ``mean_s``, ``parts_mean_s`` (per step) and the peer's package
-        ``versions``.
+        ``median_s`` (seconds per iteration), ``min_s``, ``mean_s``, ``parts_mean_s`` (per step) and the peer's
+        package ``versions``.
     """
     exe = Path(python)
     if not exe.is_file():
         raise ValueError(f"python must be the path of a Python executable, got {str(python)!r}")
-    if not isinstance(iters, (int, np.integer)) or iters < 1:
+    if not isinstance(iters, (int, np.integer)) or isinstance(iters, bool) or iters < 1:
         raise ValueError(f"iters must be a positive integer, got {iters!r}")
-    script = Path(__file__).with_name("peer_sweep.py")
+    path_script = Path(script) if script is not None else default_peer_script()
+    if not path_script.is_file():
+        raise ValueError(
+            f"script must be the path of benchmarks/peer_sweep.py from the bibcluster source tree, got "
+            f"{str(path_script)!r}"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "counts.npz"
         np.savez(path, counts=np.asarray(counts), z=np.asarray(z))
         done = subprocess.run(
-            [str(exe), str(script), str(path), "--iters", str(int(iters))],
+            [str(exe), str(path_script), str(path), "--iters", str(int(iters))],
             check=False,
             capture_output=True,
             text=True,
