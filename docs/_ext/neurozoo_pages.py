@@ -143,7 +143,9 @@ def _gallery_entries(root: Path, member: dict[str, Any]) -> list[tuple[str, str]
     for script in sorted(folder.glob("plot_*.py")):
         doc = script.read_text().split('"""')
         title = doc[1].strip().splitlines()[0] if len(doc) > 2 else script.stem
-        out.append((title, f"/gallery/{member['folder'].name}/{script.stem}"))  # a document: checked by Sphinx
+        out.append(
+            (title, f"/gallery/{member['folder'].name}/{script.stem}")
+        )  # a document: checked by Sphinx
     return out
 
 

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from neurotypes.reproduction import render_index
 
 from ._members import PACKAGES, ROOT
@@ -43,7 +44,11 @@ def test_every_package_has_a_committed_report(member, tracked):
 
 
 def test_every_link_of_the_reports_resolves_to_a_tracked_file(tracked):
-    pages = [REPORTS / "index.md", *sorted(REPORTS.glob("*/report.md")), *sorted(REPORTS.glob("*/full/report.md"))]
+    pages = [
+        REPORTS / "index.md",
+        *sorted(REPORTS.glob("*/report.md")),
+        *sorted(REPORTS.glob("*/full/report.md")),
+    ]
     dead = []
     for md in pages:
         for target in _local_links(md):

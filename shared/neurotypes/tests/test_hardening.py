@@ -318,7 +318,7 @@ def test_read_npz_reads_foreign_archives_safely(tmp_path):
     assert got["names"].tolist() == ["a", "b"]
     bad = tmp_path / "objects.npz"
     np.savez(bad, x=np.array([{"a": 1}], dtype=object))
-    with pytest.raises(nt.FormatError, match="objects.npz"):
+    with pytest.raises(nt.FormatError, match=r"objects\.npz"):
         nio.read_npz(bad)
-    with pytest.raises(nt.FormatError, match="acts.npz"):
+    with pytest.raises(nt.FormatError, match=r"acts\.npz"):
         nio.read_npz(good, max_bytes=8)
