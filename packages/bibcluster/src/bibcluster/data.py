@@ -68,8 +68,10 @@ def load_counts(
     except FormatError:
         raise
     except ImportError as exc:
+        extra = "nwb" if p.suffix.lower() == ".nwb" else "neo"
         raise ImportError(
-            f"file {str(p)!r}: reading {p.suffix or 'this format'} needs neo: pip install 'bibcluster[neo]' ({exc})"
+            f"file {str(p)!r}: reading {p.suffix or 'this format'} needs the extra {extra}: "
+            f"pip install 'bibcluster[{extra}]' ({exc})"
         ) from exc
     except (ValueError, KeyError, OSError, TypeError) as exc:
         raise FormatError(
