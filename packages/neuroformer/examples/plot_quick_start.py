@@ -39,7 +39,7 @@ print(len(ds), "windows")
 
 # %%
 # Train a small model (Lightning, CPU) and read connectivity from attention
-# ------------------------------------------------------------------------
+# -------------------------------------------------------------------------
 cfg = NeuroformerConfig.from_tokenizer(
     tok, n_embd=32, n_head=4, n_state_layers=1, n_state_history_layers=1, n_stimulus_layers=0, n_self_layers=1
 )

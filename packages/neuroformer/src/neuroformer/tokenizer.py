@@ -492,7 +492,7 @@ class SpikeTokenizer:
         Returns
         -------
         ndarray of float
-            Anchors ``window + window_prev, ... `` up to the end of the data.
+            Anchors ``window + window_prev``, then every ``stride``, up to the end of the data.
 
         Examples
         --------
