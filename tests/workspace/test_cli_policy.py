@@ -4,8 +4,10 @@ with status 2 (no traceback); -v shows the traceback."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,12 @@ def _run(m: Member, args: list[str], cwd: Path) -> subprocess.CompletedProcess[s
     return subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300, cwd=cwd
     )
+
+
+def _run_all(m: Member, calls: list[list[str]], cwd: Path) -> list[subprocess.CompletedProcess[str]]:
+    """The calls in parallel, one per core (each is a fresh interpreter importing the package)."""
+    with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
+        return list(pool.map(lambda args: _run(m, args, cwd), calls))
 
 
 def _positionals(m: Member) -> dict[str, list[str]]:
@@ -45,10 +53,12 @@ def _one_line_error(res: subprocess.CompletedProcess[str], m: Member) -> str:
 
 @pytest.mark.parametrize("m", PACKAGES, ids=ids)
 def test_bad_option_is_one_line(m: Member, tmp_path):
-    line = _one_line_error(_run(m, ["reproduce", "--threads", "0"], tmp_path), m)
-    assert "--threads" in line
-    line = _one_line_error(_run(m, ["no-such-verb"], tmp_path), m)
-    assert "no-such-verb" in line
+    threads, verb, unknown = _run_all(
+        m, [["reproduce", "--threads", "0"], ["no-such-verb"], ["--bogus"]], tmp_path
+    )
+    assert "--threads" in _one_line_error(threads, m)
+    assert "no-such-verb" in _one_line_error(verb, m)
+    assert "--bogus" in _one_line_error(unknown, m)
 
 
 @pytest.mark.parametrize("m", PACKAGES, ids=ids)
@@ -57,15 +67,20 @@ def test_missing_and_unreadable_files_are_one_line_naming_the_file(m: Member, tm
     assert verbs, f"{m.name}: fit/run take the user's file(s) as positional arguments"
     garbage = tmp_path / "garbage.dat"
     garbage.write_bytes(b"\x00\x01 this is not a recording \xff" * 10)
+    missing = str(tmp_path / "no-such-file.npz")
+    bads = []
+    for suffix in (".npz", ".nwb", ".csv"):
+        bad = garbage.with_suffix(suffix)
+        bad.write_bytes(garbage.read_bytes())
+        bads.append(bad)
     for verb, pos in verbs.items():
-        missing = str(tmp_path / "no-such-file.npz")
-        line = _one_line_error(_run(m, [verb, *([missing] * len(pos))], tmp_path), m)
+        calls = [[verb, *([missing] * len(pos))]]
+        calls += [[verb, *([str(bad)] * len(pos))] for bad in bads]
+        calls += [[verb, "-v", *([missing] * len(pos))]]
+        first, *garbled, verbose = _run_all(m, calls, tmp_path)
+        line = _one_line_error(first, m)
         assert "no-such-file.npz" in line, f"{m.name} {verb}: {line}"
-        for suffix in (".npz", ".nwb", ".csv"):
-            bad = garbage.with_suffix(suffix)
-            bad.write_bytes(garbage.read_bytes())
-            res = _run(m, [verb, *([str(bad)] * len(pos))], tmp_path)
+        for bad, res in zip(bads, garbled, strict=True):
             line = _one_line_error(res, m)
-            assert bad.name in line, f"{m.name} {verb} {suffix}: the error must name the file: {line}"
-        verbose = _run(m, [verb, "-v", *([missing] * len(pos))], tmp_path)
+            assert bad.name in line, f"{m.name} {verb} {bad.suffix}: the error must name the file: {line}"
         assert verbose.returncode == 2 and "Traceback" in verbose.stderr
