@@ -277,8 +277,9 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def _check_metadata(session: nox.Session, name: str, wheel: Path, sdist: Path) -> None:
-    """What a user and PyPI see: readme, licence files, URLs, classifiers, requires-python; a lean sdist."""
+def _check_metadata(session: nox.Session, name: str, wheel: Path, sdist: Path) -> list[str]:
+    """What a user and PyPI see: readme, licence files, URLs, classifiers, requires-python; a lean sdist.
+    Returns the problems found (empty when the member is fine)."""
     problems = []
     with zipfile.ZipFile(wheel) as z:
         meta_name = next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))
@@ -324,11 +325,12 @@ def _check_metadata(session: nox.Session, name: str, wheel: Path, sdist: Path) -
     total = sum(rel.values())
     if total > 3 * 2**20:
         problems.append(f"the sdist is {total // 1024} KiB")
-    if problems:
-        session.error(f"{name}: " + "; ".join(problems))
-    session.log(
-        f"{name}: metadata and sdist ok ({len(rel)} files, {total // 1024} KiB; wheel {wheel.stat().st_size // 1024} KiB)"
-    )
+    if not problems:
+        session.log(
+            f"{name}: metadata and sdist ok ({len(rel)} files, {total // 1024} KiB; "
+            f"wheel {wheel.stat().st_size // 1024} KiB)"
+        )
+    return [f"{name}: {p}" for p in problems]
 
 
 def _test_group(name: str) -> list[str]:
@@ -411,9 +413,12 @@ def release_check(session: nox.Session) -> None:
         _build(session, all_names, dist)
         built = [str(p) for p in sorted(dist.iterdir()) if p.suffix == ".whl" or p.name.endswith(".tar.gz")]
         session.run("twine", "check", "--strict", *built)
+        problems = []
         for name in names:
             wheel, sdist = _artifacts(dist, name)
-            _check_metadata(session, name, wheel, sdist)
+            problems += _check_metadata(session, name, wheel, sdist)
+        if problems:  # every member's problems at once, before any install
+            session.error("metadata or sdist problems:\n  " + "\n  ".join(problems))
         with _local_index(dist) as index:
             for name in names:
                 venv = work / f"venv-{name}"
