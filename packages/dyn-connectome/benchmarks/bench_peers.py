@@ -7,8 +7,8 @@
 
 Run from a venv holding this package and the peer (outside the repository)::
 
-    uv venv /tmp/dc-bench && uv pip install -p /tmp/dc-bench ./shared/neurotypes './packages/dyn-connectome[leiden]' tensortools
-    /tmp/dc-bench/bin/python packages/dyn-connectome/benchmarks/bench_peers.py --repeats 5
+    uv venv ../dc-bench && uv pip install -p ../dc-bench ./shared/neurotypes './packages/dyn-connectome[leiden]' tensortools
+    ../dc-bench/bin/python packages/dyn-connectome/benchmarks/bench_peers.py --repeats 5
 
 Prints one line per comparison; the README records the ratios with the versions and the machine.
 """
