@@ -21,6 +21,7 @@ import http.server
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import tarfile
@@ -471,6 +472,97 @@ def _compare_reproduce(session: nox.Session, venv: Path, name: str, work: Path) 
             f"{name}: the wheel's quick reproduce gives the committed claims ({len(got)}; {wall:.0f} s)"
         )
     return lines
+
+
+def _install_blocks(readme: Path) -> list[list[str]]:
+    """The fenced code blocks of a README's install section (`## Install...`), each as its `pip install` lines,
+    comments stripped: what a user pastes into a shell."""
+    blocks: list[list[str]] = []
+    in_section = in_fence = False
+    for line in readme.read_text().splitlines():
+        if line.startswith("## "):
+            in_section = line.lower().startswith("## install")
+            continue
+        if not in_section:
+            continue
+        if line.startswith("```"):
+            in_fence = not in_fence
+            if in_fence:
+                blocks.append([])
+            continue
+        command = line.split("#", 1)[0].strip()
+        if in_fence and command.startswith(("pip install", "uv build")):
+            blocks[-1].append(command)
+    return [b for b in blocks if any(c.startswith("pip install") for c in b)]
+
+
+@nox.session(name="readme-install", python=PYTHON, default=False)
+def readme_install(session: nox.Session) -> None:
+    """Paste each README's install instructions into a clean shell: in a fresh export of HEAD (`git archive`), every
+    fenced block of a package README's install section (and the root README's, for sdr-dendrites) runs in a new
+    venv, line by line as written; then the package's command answers `--help` and `info`. `pip` is the venv's own
+    pip; `-- --uv` runs the lines with `uv pip` instead (the alternative the READMEs give; it reuses uv's cache, so
+    torch is not downloaded again). Pass package names to check only those."""
+    names = [n for n in _selected(session, PACKAGES)]
+    use_uv = "--uv" in session.posargs
+    work = Path(tempfile.mkdtemp(prefix="neurozoo-readme-"))
+    src = work / "src"
+    src.mkdir()
+    failures = []
+    try:
+        archive = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
+        readmes = {name: [PACKAGES[name] / "README.md"] for name in names}
+        if "sdr-dendrites" in readmes:
+            readmes["sdr-dendrites"].insert(0, ROOT / "README.md")
+        built = False
+        for name in names:
+            table = tomllib.loads((PACKAGES[name] / "pyproject.toml").read_text())["project"]
+            script = next(iter(table.get("scripts", {})), None)
+            blocks = [b for readme in readmes[name] for b in _install_blocks(readme)]
+            if not blocks:
+                failures.append(f"{name}: no install block in its README")
+            for number, block in enumerate(blocks):
+                venv = work / f"venv-{name}-{number}"
+                session.run("python", "-m", "venv", str(venv), external=True)
+                python = str(venv / "bin" / "python")
+                try:
+                    for command in block:
+                        words = shlex.split(command)
+                        if words[:2] == ["uv", "build"]:
+                            if not built:
+                                session.run(*words, external=True, cwd=str(src))
+                                built = True
+                            continue
+                        if "--find-links" in words and not built:
+                            session.run(
+                                "uv",
+                                "build",
+                                "--all-packages",
+                                "--out-dir",
+                                "dist",
+                                external=True,
+                                cwd=str(src),
+                            )
+                            built = True
+                        pip = (
+                            ["uv", "pip", "install", "--python", python]
+                            if use_uv
+                            else [python, "-m", "pip", "install"]
+                        )
+                        session.run(*pip, *words[2:], external=True, cwd=str(src))
+                    if script:
+                        session.run(str(venv / "bin" / script), "--help", external=True, silent=True)
+                        session.run(str(venv / "bin" / script), "info", external=True, silent=True)
+                    session.log(f"{name}: block {number + 1} of {len(blocks)} works as pasted: {block}")
+                except nox.command.CommandFailed as exc:
+                    failures.append(f"{name}: block {number + 1} {block}: {exc.reason}")
+                finally:
+                    shutil.rmtree(venv, ignore_errors=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if failures:
+        session.error("install instructions that do not work as pasted:\n  " + "\n  ".join(failures))
 
 
 def _lower_bounds(requirements: list[str]) -> list[str]:
