@@ -516,6 +516,7 @@ def readme_install(session: nox.Session) -> None:
         if "sdr-dendrites" in readmes:
             readmes["sdr-dendrites"].insert(0, ROOT / "README.md")
         built = False
+        session.chdir(str(src))  # the commands as pasted, from the root of the fresh export
         for name in names:
             table = tomllib.loads((PACKAGES[name] / "pyproject.toml").read_text())["project"]
             script = next(iter(table.get("scripts", {})), None)
@@ -531,7 +532,7 @@ def readme_install(session: nox.Session) -> None:
                         words = shlex.split(command)
                         if words[:2] == ["uv", "build"]:
                             if not built:
-                                session.run(*words, external=True, cwd=str(src))
+                                session.run(*words, external=True)
                                 built = True
                             continue
                         if "--find-links" in words and not built:
@@ -542,7 +543,6 @@ def readme_install(session: nox.Session) -> None:
                                 "--out-dir",
                                 "dist",
                                 external=True,
-                                cwd=str(src),
                             )
                             built = True
                         pip = (
@@ -550,7 +550,7 @@ def readme_install(session: nox.Session) -> None:
                             if use_uv
                             else [python, "-m", "pip", "install"]
                         )
-                        session.run(*pip, *words[2:], external=True, cwd=str(src))
+                        session.run(*pip, *words[2:], external=True)
                     if script:
                         session.run(str(venv / "bin" / script), "--help", external=True, silent=True)
                         session.run(str(venv / "bin" / script), "info", external=True, silent=True)
@@ -560,6 +560,7 @@ def readme_install(session: nox.Session) -> None:
                 finally:
                     shutil.rmtree(venv, ignore_errors=True)
     finally:
+        session.chdir(str(ROOT))
         shutil.rmtree(work, ignore_errors=True)
     if failures:
         session.error("install instructions that do not work as pasted:\n  " + "\n  ".join(failures))
