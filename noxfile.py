@@ -3,7 +3,7 @@
 `uvx nox` runs the default sessions (the test command): lint, typecheck, one tests-<member> session per folder
 under shared/ and packages/ (discovered, never listed by hand), workspace, integration, spinnaker,
 release-check and docs. `uvx nox -s reproduce` is the main job: every package measures its paper's claims into
-reports/. `min-deps` and `build` run on demand.
+reports/. `min-deps`, `readme-install` and `build` run on demand.
 
 Each tests-<member> session syncs the lock into a fresh venv holding only that member, its declared dependencies
 and its `test` dependency group (plus the extras named in its pyproject under [tool.neurozoo] test-extras), so a
