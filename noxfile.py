@@ -503,7 +503,7 @@ def readme_install(session: nox.Session) -> None:
     venv, line by line as written; then the package's command answers `--help` and `info`. `pip` is the venv's own
     pip; `-- --uv` runs the lines with `uv pip` instead (the alternative the READMEs give; it reuses uv's cache, so
     torch is not downloaded again). Pass package names to check only those."""
-    names = [n for n in _selected(session, PACKAGES)]
+    names = _selected(session, PACKAGES)
     use_uv = "--uv" in session.posargs
     work = Path(tempfile.mkdtemp(prefix="neurozoo-readme-"))
     src = work / "src"
@@ -512,13 +512,15 @@ def readme_install(session: nox.Session) -> None:
     try:
         archive = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, check=True, capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
-        readmes = {name: [PACKAGES[name] / "README.md"] for name in names}
-        if "sdr-dendrites" in readmes:
-            readmes["sdr-dendrites"].insert(0, ROOT / "README.md")
+        readmes = {name: [src / PACKAGES[name].relative_to(ROOT) / "README.md"] for name in names}
+        if "sdr-dendrites" in readmes:  # the root README's example package
+            readmes["sdr-dendrites"].insert(0, src / "README.md")
         built = False
         session.chdir(str(src))  # the commands as pasted, from the root of the fresh export
         for name in names:
-            table = tomllib.loads((PACKAGES[name] / "pyproject.toml").read_text())["project"]
+            table = tomllib.loads((src / PACKAGES[name].relative_to(ROOT) / "pyproject.toml").read_text())[
+                "project"
+            ]
             script = next(iter(table.get("scripts", {})), None)
             blocks = [b for readme in readmes[name] for b in _install_blocks(readme)]
             if not blocks:
