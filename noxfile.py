@@ -515,48 +515,34 @@ def readme_install(session: nox.Session) -> None:
         readmes = {name: [src / PACKAGES[name].relative_to(ROOT) / "README.md"] for name in names}
         if "sdr-dendrites" in readmes:  # the root README's example package
             readmes["sdr-dendrites"].insert(0, src / "README.md")
-        built = False
+        blocks = {name: [b for readme in readmes[name] for b in _install_blocks(readme)] for name in names}
         session.chdir(str(src))  # the commands as pasted, from the root of the fresh export
+        if any("--find-links" in c for bs in blocks.values() for b in bs for c in b):
+            # what the READMEs' `uv build --all-packages --out-dir dist` line does, once for every block
+            session.run("uv", "build", "--all-packages", "--out-dir", "dist", external=True)
         for name in names:
-            table = tomllib.loads((src / PACKAGES[name].relative_to(ROOT) / "pyproject.toml").read_text())[
-                "project"
-            ]
-            script = next(iter(table.get("scripts", {})), None)
-            blocks = [b for readme in readmes[name] for b in _install_blocks(readme)]
-            if not blocks:
+            script = next(
+                iter(_pyproject(src / PACKAGES[name].relative_to(ROOT))["project"].get("scripts", {})), None
+            )
+            if not blocks[name]:
                 failures.append(f"{name}: no install block in its README")
-            for number, block in enumerate(blocks):
+            for number, block in enumerate(blocks[name]):
                 venv = work / f"venv-{name}-{number}"
                 session.run("python", "-m", "venv", str(venv), external=True)
                 python = str(venv / "bin" / "python")
+                pip = (
+                    ["uv", "pip", "install", "--python", python]
+                    if use_uv
+                    else [python, "-m", "pip", "install"]
+                )
                 try:
-                    for command in block:
-                        words = shlex.split(command)
-                        if words[:2] == ["uv", "build"]:
-                            if not built:
-                                session.run(*words, external=True)
-                                built = True
-                            continue
-                        if "--find-links" in words and not built:
-                            session.run(
-                                "uv",
-                                "build",
-                                "--all-packages",
-                                "--out-dir",
-                                "dist",
-                                external=True,
-                            )
-                            built = True
-                        pip = (
-                            ["uv", "pip", "install", "--python", python]
-                            if use_uv
-                            else [python, "-m", "pip", "install"]
-                        )
-                        session.run(*pip, *words[2:], external=True)
+                    for words in map(shlex.split, block):
+                        if words[:2] == ["pip", "install"]:  # `uv build` lines: dist/ is built above
+                            session.run(*pip, *words[2:], external=True)
                     if script:
                         session.run(str(venv / "bin" / script), "--help", external=True, silent=True)
                         session.run(str(venv / "bin" / script), "info", external=True, silent=True)
-                    session.log(f"{name}: block {number + 1} of {len(blocks)} works as pasted: {block}")
+                    session.log(f"{name}: block {number + 1} of {len(blocks[name])} works as pasted: {block}")
                 except nox.command.CommandFailed as exc:
                     failures.append(f"{name}: block {number + 1} {block}: {exc.reason}")
                 finally:
